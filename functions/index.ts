@@ -1,0 +1,8 @@
+/**
+ * The app's entry: loading this file registers every function. Azure loads its bundle
+ * (`package.json` main); the local host loads it with a stand-in for the worker's core module.
+ */
+import './aksEventGrid';
+import './aksEvents';
+import './events';
+import './health';

@@ -1,0 +1,119 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access */
+
+/** Azurite's well-known development account (public, documented; not a secret). */
+export const DEV_ACCOUNT = 'devstoreaccount1';
+export const DEV_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface RunningAzurite {
+  readonly tableUrl: string;
+  readonly queueUrl: string;
+  readonly connectionString: string;
+  /** Table requests served so far (the bench divides it by events for transactions per event). */
+  tableRequests(): number;
+  close(): Promise<void>;
+}
+
+interface AzuriteServer {
+  readonly httpServer: { on(event: 'request', listener: () => void): void };
+  start(): Promise<void>;
+  close(): Promise<void>;
+  getHttpServerAddress(): string;
+}
+
+/**
+ * Starts Azurite's table and queue services in this process (its CLI hides a random port and costs
+ * ~1 s to spawn). `location` persists data across restarts; without it everything is in memory.
+ * The `azurite` package's `main` is its VS Code extension, so the servers are deep-required.
+ */
+export async function startAzurite(
+  options: { location?: string; tablePort?: number; queuePort?: number } = {},
+): Promise<RunningAzurite> {
+  const TableServer = require('azurite/dist/src/table/TableServer').default;
+  const TableConfiguration = require('azurite/dist/src/table/TableConfiguration').default;
+  const QueueServer = require('azurite/dist/src/queue/QueueServer').default;
+  const QueueConfiguration = require('azurite/dist/src/queue/QueueConfiguration').default;
+  const memory = options.location === undefined;
+  if (options.location !== undefined)
+    mkdirSync(join(options.location, '__queuestorage__'), { recursive: true });
+  const at = (file: string): string | undefined => (memory ? undefined : join(options.location ?? '', file));
+
+  const table: AzuriteServer = new TableServer(
+    new TableConfiguration(
+      '127.0.0.1',
+      options.tablePort ?? 0,
+      undefined,
+      at('__azurite_db_table__.json'),
+      false,
+      false,
+      undefined,
+      undefined,
+      true,
+      false,
+      '',
+      '',
+      '',
+      undefined,
+      false,
+      memory,
+    ),
+  );
+  const queue: AzuriteServer = new QueueServer(
+    new QueueConfiguration(
+      '127.0.0.1',
+      options.queuePort ?? 0,
+      undefined,
+      at('__azurite_db_queue__.json'),
+      at('__azurite_db_queue_extent__.json'),
+      [
+        {
+          locationId: 'Default',
+          locationPath: memory ? '__queuestorage__' : join(options.location ?? '', '__queuestorage__'),
+          maxConcurrency: 1,
+        },
+      ],
+      false,
+      undefined,
+      false,
+      undefined,
+      true,
+      false,
+      '',
+      '',
+      '',
+      undefined,
+      false,
+      memory,
+    ),
+  );
+  await table.start();
+  try {
+    await queue.start();
+  } catch (e) {
+    await table.close();
+    throw e;
+  }
+  let tableRequests = 0;
+  table.httpServer.on('request', () => tableRequests++);
+  const tableUrl = `${table.getHttpServerAddress()}/${DEV_ACCOUNT}`;
+  const queueUrl = `${queue.getHttpServerAddress()}/${DEV_ACCOUNT}`;
+  return {
+    tableUrl,
+    queueUrl,
+    connectionString: connectionStringFor(tableUrl, queueUrl),
+    tableRequests: () => tableRequests,
+    async close() {
+      await Promise.allSettled([table.close(), queue.close()]);
+    },
+  };
+}
+
+export function connectionStringFor(tableUrl: string, queueUrl?: string): string {
+  return (
+    `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=${tableUrl};` +
+    (queueUrl !== undefined ? `QueueEndpoint=${queueUrl};` : '')
+  );
+}

@@ -1,0 +1,258 @@
+import type {
+  ContainerServiceClusterSupportEventData,
+  ContainerServiceNewKubernetesVersionAvailableEventData,
+  ContainerServiceNodePoolRollingEventData,
+} from '@azure/eventgrid';
+
+import type { ClusterRef } from './armId';
+import { parseClusterId } from './armId';
+
+/**
+ * AKS events as Warden understands them: one typed value per delivery, whichever schema it came in.
+ *
+ * The wire formats are in ../shared/notes/azure-events.md. Every `data` field is optional in the spec
+ * (the SDK types claim otherwise), so each is validated here before anything is typed.
+ */
+
+export const AKS_EVENT_TYPES = {
+  NewKubernetesVersionAvailable: 'Microsoft.ContainerService.NewKubernetesVersionAvailable',
+  ClusterSupportEnding: 'Microsoft.ContainerService.ClusterSupportEnding',
+  ClusterSupportEnded: 'Microsoft.ContainerService.ClusterSupportEnded',
+  NodePoolRollingStarted: 'Microsoft.ContainerService.NodePoolRollingStarted',
+  NodePoolRollingSucceeded: 'Microsoft.ContainerService.NodePoolRollingSucceeded',
+  NodePoolRollingFailed: 'Microsoft.ContainerService.NodePoolRollingFailed',
+  ScheduledEventEmitted:
+    'Microsoft.ResourceNotifications.ContainerServiceEventResources.ScheduledEventEmitted',
+} as const;
+
+export type AksEventKind = keyof typeof AKS_EVENT_TYPES;
+export const HANDLED_EVENT_TYPES: readonly string[] = Object.values(AKS_EVENT_TYPES);
+
+export const SUBSCRIPTION_VALIDATION_EVENT = 'Microsoft.EventGrid.SubscriptionValidationEvent';
+
+/** What each kind of event says, after validation. */
+export type AksEventData =
+  | {
+      readonly kind: 'NewKubernetesVersionAvailable';
+      readonly latestSupportedKubernetesVersion?: string;
+      readonly latestStableKubernetesVersion?: string;
+      readonly lowestMinorKubernetesVersion?: string;
+      readonly latestPreviewKubernetesVersion?: string;
+    }
+  | { readonly kind: 'ClusterSupportEnding' | 'ClusterSupportEnded'; readonly kubernetesVersion: string }
+  | {
+      readonly kind: 'NodePoolRollingStarted' | 'NodePoolRollingSucceeded' | 'NodePoolRollingFailed';
+      readonly nodePoolName: string;
+    }
+  | {
+      readonly kind: 'ScheduledEventEmitted';
+      readonly scheduledEventId: string;
+      readonly eventSource?: string;
+      readonly eventStatus: string;
+      readonly eventDetails?: string;
+      readonly scheduledTime?: string;
+      readonly resourceLocation?: string;
+    };
+
+/** The envelope fields Warden keeps, common to both schemas. */
+export interface EventEnvelope {
+  readonly schema: 'eventgrid' | 'cloudevents';
+  readonly id: string;
+  readonly type: string;
+  /** `topic` (Event Grid) or `source` (CloudEvents). */
+  readonly source: string;
+  readonly subject: string;
+  /** As sent; AKS uses 7 fractional digits, which `Date` would truncate. */
+  readonly time: string;
+}
+
+/** A delivery Warden can act on: one AKS event about one or more clusters. */
+export interface AksEvent extends EventEnvelope {
+  readonly handled: true;
+  readonly data: AksEventData;
+  /** Usually one; a ScheduledEventEmitted may list several. */
+  readonly clusters: readonly ClusterRef[];
+}
+
+/** A well-formed event of a type Warden does not act on. Recorded as ignored so Event Grid stops retrying. */
+export interface IgnoredEvent extends EventEnvelope {
+  readonly handled: false;
+  readonly rawData: unknown;
+}
+
+export type DecodedEvent = AksEvent | IgnoredEvent;
+
+const VERSION = /^\d+\.\d+(\.\d+)?$/;
+
+type Problem = string;
+type Result<T> = { ok: true; value: T } | { ok: false; problem: Problem };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function optionalVersion(data: Record<string, unknown>, field: string): Result<string | undefined> {
+  const value = data[field];
+  if (value === undefined || value === null || value === '') return { ok: true, value: undefined };
+  if (typeof value !== 'string' || !VERSION.test(value)) {
+    return {
+      ok: false,
+      problem: `data.${field} must be a Kubernetes version such as 1.30.3, got ${describe(value)}`,
+    };
+  }
+  return { ok: true, value };
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function decodeNewVersion(data: Record<string, unknown>): Result<AksEventData> {
+  const partial: Partial<ContainerServiceNewKubernetesVersionAvailableEventData> = {};
+  for (const field of [
+    'latestSupportedKubernetesVersion',
+    'latestStableKubernetesVersion',
+    'lowestMinorKubernetesVersion',
+    'latestPreviewKubernetesVersion',
+  ] as const) {
+    const r = optionalVersion(data, field);
+    if (!r.ok) return r;
+    if (r.value !== undefined) partial[field] = r.value;
+  }
+  if (
+    partial.latestSupportedKubernetesVersion === undefined &&
+    partial.latestStableKubernetesVersion === undefined &&
+    partial.lowestMinorKubernetesVersion === undefined
+  ) {
+    return {
+      ok: false,
+      problem:
+        'data carries no version: expected at least one of latestSupportedKubernetesVersion, latestStableKubernetesVersion, lowestMinorKubernetesVersion',
+    };
+  }
+  return { ok: true, value: { kind: 'NewKubernetesVersionAvailable', ...partial } };
+}
+
+function decodeSupport(
+  kind: 'ClusterSupportEnding' | 'ClusterSupportEnded',
+  data: Record<string, unknown>,
+): Result<AksEventData> {
+  const raw: Partial<ContainerServiceClusterSupportEventData> = data;
+  const v = raw.kubernetesVersion;
+  if (typeof v !== 'string' || !VERSION.test(v)) {
+    return { ok: false, problem: `data.kubernetesVersion must be a Kubernetes version, got ${describe(v)}` };
+  }
+  return { ok: true, value: { kind, kubernetesVersion: v } };
+}
+
+function decodeRolling(
+  kind: 'NodePoolRollingStarted' | 'NodePoolRollingSucceeded' | 'NodePoolRollingFailed',
+  data: Record<string, unknown>,
+): Result<AksEventData> {
+  const raw: Partial<ContainerServiceNodePoolRollingEventData> = data;
+  const name = raw.nodePoolName;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(name)) {
+    return { ok: false, problem: `data.nodePoolName must be a node pool name, got ${describe(name)}` };
+  }
+  return { ok: true, value: { kind, nodePoolName: name } };
+}
+
+/**
+ * ScheduledEventEmitted (preview) names the affected clusters in `data.resourceInfo.properties.resources`.
+ * The SDK's typed names (`resourceDetails`, …) are not the wire names, so the raw object is read.
+ */
+function decodeScheduled(
+  data: Record<string, unknown>,
+): Result<{ data: AksEventData; clusters: ClusterRef[] }> {
+  const info = data.resourceInfo;
+  if (!isRecord(info)) return { ok: false, problem: 'data.resourceInfo must be an object' };
+  const props = info.properties;
+  if (!isRecord(props)) return { ok: false, problem: 'data.resourceInfo.properties must be an object' };
+  const resources = props.resources;
+  if (!Array.isArray(resources) || resources.length === 0) {
+    return { ok: false, problem: 'data.resourceInfo.properties.resources must list the affected clusters' };
+  }
+  const clusters: ClusterRef[] = [];
+  for (const [i, r] of resources.entries()) {
+    const ref = typeof r === 'string' ? parseClusterId(r) : undefined;
+    if (!ref) {
+      return {
+        ok: false,
+        problem: `data.resourceInfo.properties.resources[${i}] is not a managed-cluster id: ${describe(r)}`,
+      };
+    }
+    clusters.push(ref);
+  }
+  const status = props.eventStatus;
+  if (typeof status !== 'string' || status === '') {
+    return { ok: false, problem: 'data.resourceInfo.properties.eventStatus must be a string' };
+  }
+  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  const scheduledEventId = str(props.eventId) ?? str(info.name);
+  if (scheduledEventId === undefined) {
+    return { ok: false, problem: 'data.resourceInfo.properties.eventId must be a string' };
+  }
+  const value: AksEventData = {
+    kind: 'ScheduledEventEmitted',
+    scheduledEventId,
+    eventStatus: status,
+    ...(str(props.eventSource) !== undefined && { eventSource: str(props.eventSource) }),
+    ...(str(props.eventDetails) !== undefined && { eventDetails: str(props.eventDetails) }),
+    ...(str(props.scheduledTime) !== undefined && { scheduledTime: str(props.scheduledTime) }),
+    ...(str(info.location) !== undefined && { resourceLocation: str(info.location) }),
+  };
+  return { ok: true, value: { data: value, clusters } };
+}
+
+function kindOf(type: string): AksEventKind | undefined {
+  for (const [kind, wire] of Object.entries(AKS_EVENT_TYPES)) {
+    if (wire.toLowerCase() === type.toLowerCase()) return kind as AksEventKind;
+  }
+  return undefined;
+}
+
+/**
+ * Turns a validated envelope and its raw `data` into a typed event, or says what is wrong with it.
+ * Event types Warden does not handle come back as `IgnoredEvent`.
+ */
+export function decodeAksEvent(envelope: EventEnvelope, rawData: unknown): Result<DecodedEvent> {
+  const kind = kindOf(envelope.type);
+  if (kind === undefined) return { ok: true, value: { ...envelope, handled: false, rawData } };
+  if (!isRecord(rawData)) return { ok: false, problem: `data must be an object for ${envelope.type}` };
+
+  if (kind === 'ScheduledEventEmitted') {
+    const r = decodeScheduled(rawData);
+    if (!r.ok) return r;
+    return {
+      ok: true,
+      value: { ...envelope, handled: true, data: r.value.data, clusters: r.value.clusters },
+    };
+  }
+
+  const cluster = parseClusterId(envelope.source);
+  if (!cluster) {
+    const field = envelope.schema === 'eventgrid' ? 'topic' : 'source';
+    return {
+      ok: false,
+      problem: `${field} must be a managed-cluster ARM id, got ${describe(envelope.source)}`,
+    };
+  }
+  let data: Result<AksEventData>;
+  switch (kind) {
+    case 'NewKubernetesVersionAvailable':
+      data = decodeNewVersion(rawData);
+      break;
+    case 'ClusterSupportEnding':
+    case 'ClusterSupportEnded':
+      data = decodeSupport(kind, rawData);
+      break;
+    case 'NodePoolRollingStarted':
+    case 'NodePoolRollingSucceeded':
+    case 'NodePoolRollingFailed':
+      data = decodeRolling(kind, rawData);
+      break;
+  }
+  if (!data.ok) return data;
+  return { ok: true, value: { ...envelope, handled: true, data: data.value, clusters: [cluster] } };
+}

@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+
+import { odata } from '@azure/data-tables';
+
+import type { DecodedEvent } from '../domain/aksEvents';
+import type { ClusterRef } from '../domain/armId';
+import { parseClusterId } from '../domain/armId';
+import type { Tables } from './tables';
+import { clip, isConflict, listAll } from './tables';
+
+/** One recorded delivery of one event about one cluster. */
+export interface EventRecord {
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly source: string;
+  readonly subject: string;
+  readonly schema: 'eventgrid' | 'cloudevents';
+  readonly eventTime: string;
+  readonly receivedAt: string;
+  /** `recorded` for AKS events, `ignored` for types Warden does not act on. */
+  readonly status: 'recorded' | 'ignored';
+  readonly clusterId?: string;
+  readonly clusterName?: string;
+  readonly data: unknown;
+}
+
+export interface EventQuery {
+  /** A cluster name or ARM id (case-insensitive). */
+  readonly cluster?: string;
+  readonly type?: string;
+  readonly limit?: number;
+}
+
+/** A body Warden refused, kept (size-bounded) so an operator can see what Event Grid dead-lettered. */
+export interface Rejection {
+  readonly receivedAt: string;
+  readonly status: number;
+  readonly error: string;
+  readonly detail: string;
+  readonly contentType?: string;
+  readonly bodyBytes: number;
+  /** The first part of the body; bodies are clipped to what one Table Storage property holds. */
+  readonly body: string;
+  readonly remoteAddress?: string;
+}
+
+export interface EventStore {
+  /** Records an event idempotently; `duplicate` when this (source, type, id) was recorded before. */
+  record(event: DecodedEvent, receivedAt: Date): Promise<'created' | 'duplicate'>;
+  list(query: EventQuery): Promise<EventRecord[]>;
+  reject(rejection: Rejection): Promise<void>;
+  rejections(limit: number): Promise<Rejection[]>;
+}
+
+const IGNORED_PARTITION = '~ignored';
+
+/** Row key for the idempotency key (source, type, id). The spec examples reuse one id across types. */
+function rowKeyFor(source: string, type: string, id: string): string {
+  return createHash('sha256')
+    .update(`${source.toLowerCase()}\n${type.toLowerCase()}\n${id}`)
+    .digest('base64url');
+}
+
+interface EventEntity {
+  eventId: string;
+  eventType: string;
+  source: string;
+  subject: string;
+  schema: string;
+  eventTime: string;
+  receivedAt: string;
+  status: string;
+  clusterId?: string;
+  clusterName?: string;
+  data: string;
+}
+
+/** Table Storage events: partition per cluster, row per (source, type, id). One write per event and cluster. */
+export class TableEventStore implements EventStore {
+  constructor(private readonly tables: Tables) {}
+
+  async record(event: DecodedEvent, receivedAt: Date): Promise<'created' | 'duplicate'> {
+    const client = await this.tables.table('events');
+    const rowKey = rowKeyFor(event.source, event.type, event.id);
+    const base = {
+      eventId: event.id,
+      eventType: event.type,
+      source: event.source,
+      subject: event.subject,
+      schema: event.schema,
+      eventTime: event.time,
+      receivedAt: receivedAt.toISOString(),
+    };
+    const targets: { partitionKey: string; entity: EventEntity }[] = event.handled
+      ? event.clusters.map((c: ClusterRef) => ({
+          partitionKey: c.key,
+          entity: {
+            ...base,
+            status: 'recorded',
+            clusterId: c.id,
+            clusterName: c.name,
+            data: clip(JSON.stringify(event.data)),
+          },
+        }))
+      : [
+          {
+            partitionKey: IGNORED_PARTITION,
+            entity: { ...base, status: 'ignored', data: clip(JSON.stringify(event.rawData ?? null)) },
+          },
+        ];
+
+    let created = false;
+    for (const t of targets) {
+      try {
+        await client.createEntity({ partitionKey: t.partitionKey, rowKey, ...t.entity });
+        created = true;
+      } catch (e) {
+        if (!isConflict(e)) throw e;
+      }
+    }
+    return created ? 'created' : 'duplicate';
+  }
+
+  async list(query: EventQuery): Promise<EventRecord[]> {
+    const client = await this.tables.table('events');
+    const wanted = query.cluster?.trim().toLowerCase() ?? '';
+    const byId = wanted.startsWith('/subscriptions/') ? parseClusterId(wanted) : undefined;
+    // An id names a partition. A name may repeat across subscriptions, and Table Storage compares
+    // strings case-sensitively, so names are matched here without case.
+    const rows = await listAll<EventEntity>(client, byId ? odata`PartitionKey eq ${byId.key}` : undefined);
+    const type = query.type?.toLowerCase() ?? '';
+    const matches = rows.filter(
+      (r) =>
+        (wanted === '' || byId !== undefined || r.clusterName?.toLowerCase() === wanted) &&
+        (type === '' || r.eventType.toLowerCase() === type),
+    );
+    matches.sort(
+      (a, b) => b.receivedAt.localeCompare(a.receivedAt) || b.eventTime.localeCompare(a.eventTime),
+    );
+    return matches.slice(0, query.limit ?? 200).map(toRecord);
+  }
+
+  async reject(rejection: Rejection): Promise<void> {
+    const client = await this.tables.table('rejections');
+    const at = Date.parse(rejection.receivedAt);
+    // Newest first: the row key counts down from the end of time.
+    const rowKey = `${String(9_999_999_999_999 - at).padStart(13, '0')}-${Math.random().toString(36).slice(2, 10)}`;
+    await client.createEntity({
+      partitionKey: rejection.receivedAt.slice(0, 10),
+      rowKey,
+      ...rejection,
+      body: clip(rejection.body, 16_000),
+      detail: clip(rejection.detail, 8_000),
+    });
+  }
+
+  async rejections(limit: number): Promise<Rejection[]> {
+    const client = await this.tables.table('rejections');
+    const rows = await listAll<Rejection & { partitionKey: string }>(client);
+    rows.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt));
+    return rows.slice(0, limit).map((r) => ({
+      receivedAt: r.receivedAt,
+      status: r.status,
+      error: r.error,
+      detail: r.detail,
+      bodyBytes: r.bodyBytes,
+      body: r.body,
+      ...(r.contentType !== undefined && { contentType: r.contentType }),
+      ...(r.remoteAddress !== undefined && { remoteAddress: r.remoteAddress }),
+    }));
+  }
+}
+
+function toRecord(e: EventEntity): EventRecord {
+  let data: unknown;
+  try {
+    data = JSON.parse(e.data);
+  } catch {
+    data = e.data;
+  }
+  return {
+    eventId: e.eventId,
+    eventType: e.eventType,
+    source: e.source,
+    subject: e.subject,
+    schema: e.schema === 'cloudevents' ? 'cloudevents' : 'eventgrid',
+    eventTime: e.eventTime,
+    receivedAt: e.receivedAt,
+    status: e.status === 'ignored' ? 'ignored' : 'recorded',
+    ...(e.clusterId !== undefined && { clusterId: e.clusterId }),
+    ...(e.clusterName !== undefined && { clusterName: e.clusterName }),
+    data,
+  };
+}
