@@ -1,0 +1,54 @@
+import type { Ring } from './rings';
+
+/**
+ * What Warden knows of one cluster (DESIGN §4), as of `lastSeen`. Built by the fleet sweep from
+ * Resource Graph / ARM, refreshed before any action (Resource Graph can lag).
+ */
+export interface NodePoolSnapshot {
+  readonly name: string;
+  /** `System` or `User`. */
+  readonly mode: string;
+  readonly osType: string;
+  readonly osSku?: string;
+  /** The running version (`currentOrchestratorVersion`, else `orchestratorVersion`). */
+  readonly orchestratorVersion: string;
+  readonly nodeImageVersion?: string;
+  /** As ARM has it: an integer ("5") or a percentage ("33%"); undefined when unset (the service default). */
+  readonly maxSurge?: string;
+  readonly count: number;
+  readonly provisioningState?: string;
+}
+
+export interface MaintenanceConfigurationSnapshot {
+  /** `default`, `aksManagedAutoUpgradeSchedule` or `aksManagedNodeOSUpgradeSchedule`. */
+  readonly name: string;
+  /** The ARM `properties` object as returned (parsed by shared/domain/maintenanceWindow.ts). */
+  readonly properties: unknown;
+}
+
+export interface ClusterSnapshot {
+  /** The ARM id as ARM returned it; compare with `sameCluster` / use `key`. */
+  readonly id: string;
+  /** Lower-case `subscription:resourceGroup:name` (see armId.ts). */
+  readonly key: string;
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly name: string;
+  readonly location: string;
+  readonly ring: Ring;
+  readonly tags: Readonly<Record<string, string>>;
+  /** The running control-plane version (`currentKubernetesVersion`, else `kubernetesVersion`). */
+  readonly kubernetesVersion: string;
+  /** `KubernetesOfficial` or `AKSLongTermSupport`. */
+  readonly supportPlan: string;
+  readonly skuTier?: string;
+  /** `rapid` | `stable` | `patch` | `node-image` | `none`. */
+  readonly autoUpgradeChannel: string;
+  /** `None` | `Unmanaged` | `NodeImage` | `SecurityPatch`; undefined when ARM has none set. */
+  readonly nodeOsUpgradeChannel?: string;
+  readonly provisioningState?: string;
+  readonly nodePools: readonly NodePoolSnapshot[];
+  readonly maintenanceConfigurations: readonly MaintenanceConfigurationSnapshot[];
+  /** ISO time of the sweep or event that produced this snapshot. */
+  readonly lastSeen: string;
+}
