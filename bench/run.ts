@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { startAzurite } from '../local/azurite';
 import { loadRegistrations } from '../local/functionsCore';
 import { startHost } from '../local/host';
+import { benchColdStart } from './coldStart';
 import { benchIntake } from './intake';
 import type { Figure } from './report';
 import { printFigure, writeResults } from './report';
@@ -17,6 +18,13 @@ async function main(): Promise<void> {
   const figures: Figure[] = [];
   console.log('Warden bench (2 cores; every figure beside its baseline from this run)');
   for (const f of await benchIntake(azurite, startApp)) {
+    printFigure(f);
+    figures.push(f);
+  }
+  for (const f of benchColdStart(
+    resolve(__dirname, '../deploy/index.js'),
+    resolve(__dirname, '../local/functions.js'),
+  )) {
     printFigure(f);
     figures.push(f);
   }

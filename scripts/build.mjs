@@ -1,5 +1,6 @@
 // Builds Warden with esbuild.
-//   node scripts/build.mjs          the deployment bundle: dist/app/index.js (all dependencies inlined)
+//   node scripts/build.mjs          the deployment bundle: dist/app/index.js (all dependencies inlined),
+//                                   packaged with host.json in dist/deploy/ (what `azd deploy` ships)
 //   node scripts/build.mjs --local  the local runtime: dist/local/*.js (dependencies from node_modules)
 import { build } from 'esbuild';
 
@@ -33,4 +34,29 @@ if (local) {
     external: ['@azure/functions-core'],
     minify: true,
   });
+  await writeDeployPackage();
+}
+
+/**
+ * dist/deploy/: the folder `azd deploy` zips and ships (azure.yaml `project`). The bundle, host.json
+ * and a package.json whose main is the bundle, with no dependencies: a cold start reads one file.
+ */
+async function writeDeployPackage() {
+  const { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const out = 'dist/deploy';
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  copyFileSync('dist/app/index.js', `${out}/index.js`);
+  copyFileSync('dist/app/index.js.map', `${out}/index.js.map`);
+  copyFileSync('host.json', `${out}/host.json`);
+  const root = JSON.parse(readFileSync('package.json', 'utf8'));
+  const pkg = {
+    name: root.name,
+    version: root.version,
+    private: true,
+    description: 'AKS Upgrade Warden: the deployment bundle (built by scripts/build.mjs; do not edit).',
+    main: 'index.js',
+    engines: root.engines,
+  };
+  writeFileSync(`${out}/package.json`, JSON.stringify(pkg, null, 2) + '\n');
 }
