@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * Warden's settings, read and validated once. Only this file reads the environment.
  * A missing or invalid setting fails at start with the setting's name.
@@ -16,6 +18,28 @@ export interface Config {
   readonly tablePrefix: string;
   /** Base URL for links in notices (approval pages), without a trailing slash. */
   readonly publicBaseUrl: string;
+  /** Where the fleet is and how Warden reaches ARM (the AKS gateway and the fleet sweep). */
+  readonly fleet: FleetConfig;
+}
+
+/** Which clusters Warden manages and which ARM it talks to. */
+export interface FleetConfig {
+  /** ARM base URL (`WARDEN_ARM_ENDPOINT`): Azure's, or the local simulator's. No trailing slash. */
+  readonly armEndpoint: string;
+  /** True when the endpoint is a loopback address (the simulator): a static token stands in for Entra. */
+  readonly armIsLoopback: boolean;
+  /** PEM of the CA that signed a loopback simulator's certificate (`WARDEN_ARM_CA_CERT`, a file path). */
+  readonly armCaCertPem?: string;
+  /**
+   * The scope of the inventory: listed subscriptions, a management group, or (neither set) every
+   * subscription the identity can read, which is what Resource Graph answers without a scope.
+   */
+  readonly scope:
+    | { readonly kind: 'subscriptions'; readonly subscriptionIds: readonly string[] }
+    | { readonly kind: 'managementGroup'; readonly managementGroupId: string }
+    | { readonly kind: 'tenant' };
+  /** A tag a cluster must carry to be managed (`WARDEN_CLUSTER_SELECTOR_TAG=name=value`); undefined: all in scope. */
+  readonly clusterSelector?: { readonly name: string; readonly value: string };
 }
 
 export class ConfigError extends Error {
@@ -75,6 +99,83 @@ function storageFrom(env: Env): Config['storage'] {
   };
 }
 
+const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
+
+function fleetFrom(env: Env): FleetConfig {
+  const armEndpoint = url(env, 'WARDEN_ARM_ENDPOINT', 'https://management.azure.com');
+  const parsed = new URL(armEndpoint);
+  const armIsLoopback = LOOPBACK_HOST.test(parsed.hostname);
+  if (parsed.protocol === 'http:' && !armIsLoopback)
+    throw new ConfigError('WARDEN_ARM_ENDPOINT', 'must be https (plain http only for a loopback simulator)');
+
+  const caPath = optional(env, 'WARDEN_ARM_CA_CERT');
+  let armCaCertPem: string | undefined;
+  if (caPath !== undefined) {
+    try {
+      armCaCertPem = readFileSync(caPath, 'utf8');
+    } catch (e) {
+      throw new ConfigError(
+        'WARDEN_ARM_CA_CERT',
+        `cannot read "${caPath}" (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+    if (!armCaCertPem.includes('-----BEGIN CERTIFICATE-----'))
+      throw new ConfigError('WARDEN_ARM_CA_CERT', `"${caPath}" is not a PEM certificate`);
+  }
+
+  const subscriptionsText = optional(env, 'WARDEN_SCOPE_SUBSCRIPTIONS');
+  const managementGroup = optional(env, 'WARDEN_SCOPE_MANAGEMENT_GROUP');
+  let scope: FleetConfig['scope'] = { kind: 'tenant' };
+  if (subscriptionsText !== undefined && managementGroup !== undefined)
+    throw new ConfigError(
+      'WARDEN_SCOPE_MANAGEMENT_GROUP',
+      'cannot be set together with WARDEN_SCOPE_SUBSCRIPTIONS; set one of them',
+    );
+  if (subscriptionsText !== undefined) {
+    const ids = subscriptionsText
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    const bad = ids.find((id) => !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id));
+    if (bad !== undefined || ids.length === 0)
+      throw new ConfigError(
+        'WARDEN_SCOPE_SUBSCRIPTIONS',
+        `must be a comma-separated list of subscription ids, got "${bad ?? subscriptionsText}"`,
+      );
+    const unique = [...new Map(ids.map((id) => [id.toLowerCase(), id])).values()];
+    scope = { kind: 'subscriptions', subscriptionIds: unique };
+  } else if (managementGroup !== undefined) {
+    if (!/^[A-Za-z0-9._()-]{1,90}$/.test(managementGroup))
+      throw new ConfigError(
+        'WARDEN_SCOPE_MANAGEMENT_GROUP',
+        `"${managementGroup}" is not a management group id (letters, digits, - _ . ( ), at most 90)`,
+      );
+    scope = { kind: 'managementGroup', managementGroupId: managementGroup };
+  }
+
+  const selectorText = optional(env, 'WARDEN_CLUSTER_SELECTOR_TAG');
+  let clusterSelector: FleetConfig['clusterSelector'];
+  if (selectorText !== undefined) {
+    const eq = selectorText.indexOf('=');
+    const name = eq > 0 ? selectorText.slice(0, eq).trim() : '';
+    const value = eq > 0 ? selectorText.slice(eq + 1).trim() : '';
+    if (name === '' || value === '' || /[<>%&\\?/]/.test(name))
+      throw new ConfigError(
+        'WARDEN_CLUSTER_SELECTOR_TAG',
+        `must be name=value (a tag name and the value a managed cluster carries), got "${selectorText}"`,
+      );
+    clusterSelector = { name, value };
+  }
+
+  return {
+    armEndpoint,
+    armIsLoopback,
+    ...(armCaCertPem !== undefined && { armCaCertPem }),
+    scope,
+    ...(clusterSelector !== undefined && { clusterSelector }),
+  };
+}
+
 /** Reads the settings from an environment (`process.env` in the app). */
 export function loadConfig(env: Env): Config {
   const tablePrefix = optional(env, 'WARDEN_TABLE_PREFIX') ?? 'warden';
@@ -90,5 +191,5 @@ export function loadConfig(env: Env): Config {
     'WARDEN_PUBLIC_BASE_URL',
     websiteHost !== undefined ? `https://${websiteHost}` : 'http://127.0.0.1:7071',
   );
-  return Object.freeze({ storage: storageFrom(env), tablePrefix, publicBaseUrl });
+  return Object.freeze({ storage: storageFrom(env), tablePrefix, publicBaseUrl, fleet: fleetFrom(env) });
 }
