@@ -1,0 +1,145 @@
+import type { Audience, Notice } from '../domain/notice';
+import type { Ring } from '../domain/rings';
+import type { Delivery } from './outbox';
+
+/** Addresses on each channel: email addresses, and Teams workflow NAMES (keys of `WARDEN_TEAMS_WORKFLOWS`). */
+export interface ChannelTargets {
+  readonly email: readonly string[];
+  readonly teams: readonly string[];
+}
+
+/**
+ * Where notices go, from the policy's notification section. A workflow is always named here and
+ * resolved to its URL from configuration at send time: a URL never comes from the policy or a tag.
+ */
+export interface NotificationRoutes {
+  /** The team channel / list for each ring; `oncall` notices about a cluster go to its ring's route. */
+  readonly rings: Partial<Readonly<Record<Ring, ChannelTargets>>>;
+  /** Approvers / on-call people by email: `oncall` reaches primary, `oncall-secondary` (escalation) secondary. */
+  readonly oncall: { readonly primary: readonly string[]; readonly secondary: readonly string[] };
+  /** The platform team (fleet-wide notices, notices without a cluster). */
+  readonly platform: ChannelTargets;
+  /** Who gets the fleet-wide daily digest. */
+  readonly digest: ChannelTargets;
+}
+
+export const NO_TARGETS: ChannelTargets = Object.freeze({ email: [], teams: [] });
+
+export const EMPTY_ROUTES: NotificationRoutes = Object.freeze({
+  rings: {},
+  oncall: { primary: [], secondary: [] },
+  platform: NO_TARGETS,
+  digest: NO_TARGETS,
+});
+
+/** Cluster tags app teams set to hear about their clusters (names compared without case, as ARM does). */
+export const OWNER_EMAIL_TAG = 'owner-email';
+export const TEAMS_CHANNEL_TAG = 'teams-channel';
+
+export interface RoutingOptions {
+  readonly routes: NotificationRoutes;
+  /** Names of the configured Teams workflows; a name not in this set is never routed to. */
+  readonly teamsWorkflows: ReadonlySet<string>;
+  /** Whether the outbound webhook is configured: it then gets every notice once. */
+  readonly webhook: boolean;
+}
+
+/** Every address a notice goes to, and the addresses left out with why (for logs and tests). */
+export interface RouteResult {
+  readonly deliveries: Delivery[];
+  readonly skipped: { readonly value: string; readonly reason: string }[];
+}
+
+const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
+
+export function isEmailAddress(text: string): boolean {
+  return text.length <= 254 && EMAIL.test(text);
+}
+
+function tag(tags: Readonly<Record<string, string>> | undefined, name: string): string | undefined {
+  return Object.entries(tags ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+}
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(/[,;\s]+/)
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
+/**
+ * Turns a notice into deliveries. A notice with a `recipient` is personal (approval links are bound to
+ * one approver) and goes only to that address by email; the webhook then gets it without its links.
+ * Otherwise each audience adds its targets: `oncall` the cluster's ring route (or the platform route
+ * for fleet-wide notices) and the primary on-call list, `oncall-secondary` the secondary list,
+ * `owners` the cluster's `owner-email` / `teams-channel` tags, `platform` the platform route (the
+ * digest route for the daily digest). The same address on one channel is announced once.
+ */
+export function routeNotice(notice: Notice, options: RoutingOptions): RouteResult {
+  const out = new Map<string, Delivery>();
+  const skipped: { value: string; reason: string }[] = [];
+  const addEmail = (address: string, from: string): void => {
+    const a = address.trim();
+    if (!isEmailAddress(a)) {
+      skipped.push({ value: a, reason: `${from}: not an email address` });
+      return;
+    }
+    out.set(`email\n${a.toLowerCase()}`, { channel: 'email', to: a });
+  };
+  const addTeams = (name: string, from: string): void => {
+    const n = name.trim();
+    if (!options.teamsWorkflows.has(n)) {
+      skipped.push({
+        value: n,
+        reason: /^[a-z]+:\/\//i.test(n)
+          ? `${from}: a URL is never taken from a tag or route, only a configured workflow name`
+          : `${from}: no Teams workflow named "${n}" in WARDEN_TEAMS_WORKFLOWS`,
+      });
+      return;
+    }
+    out.set(`teams\n${n.toLowerCase()}`, { channel: 'teams', to: n });
+  };
+  const addTargets = (targets: ChannelTargets | undefined, from: string): void => {
+    for (const e of targets?.email ?? []) addEmail(e, from);
+    for (const t of targets?.teams ?? []) addTeams(t, from);
+  };
+
+  if (notice.recipient !== undefined) {
+    addEmail(notice.recipient, 'recipient');
+  } else {
+    const { routes } = options;
+    const audiences = new Set<Audience>(notice.audience);
+    for (const audience of audiences) {
+      switch (audience) {
+        case 'oncall':
+          addTargets(
+            notice.cluster !== undefined ? routes.rings[notice.cluster.ring] : routes.platform,
+            notice.cluster !== undefined ? `ring ${notice.cluster.ring}` : 'platform',
+          );
+          for (const e of routes.oncall.primary) addEmail(e, 'on-call primary');
+          break;
+        case 'oncall-secondary':
+          for (const e of routes.oncall.secondary) addEmail(e, 'on-call secondary');
+          break;
+        case 'owners':
+          for (const e of splitList(tag(notice.cluster?.tags, OWNER_EMAIL_TAG)))
+            addEmail(e, `tag ${OWNER_EMAIL_TAG}`);
+          for (const t of splitList(tag(notice.cluster?.tags, TEAMS_CHANNEL_TAG)))
+            addTeams(t, `tag ${TEAMS_CHANNEL_TAG}`);
+          break;
+        case 'platform':
+          addTargets(
+            notice.kind === 'daily-digest' ? routes.digest : routes.platform,
+            notice.kind === 'daily-digest' ? 'digest' : 'platform',
+          );
+          break;
+        default: {
+          const never: never = audience;
+          skipped.push({ value: String(never), reason: 'unknown audience' });
+        }
+      }
+    }
+  }
+  if (options.webhook) out.set('webhook\nwebhook', { channel: 'webhook', to: 'webhook' });
+  return { deliveries: [...out.values()], skipped };
+}

@@ -1,0 +1,340 @@
+import { createHash } from 'node:crypto';
+
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+import { odata } from '@azure/data-tables';
+
+import type { Notice } from '../domain/notice';
+import type { Channel, Delivery, DeliveryStatus, IntentSource, Outbox, OutboxEntry } from '../notify/outbox';
+import { deliveryId, INTENT_ROW_PREFIX, operationIdFor } from '../notify/outbox';
+import type { Tables } from './tables';
+import { clip, getOrUndefined, isConflict, isNotFound, isPreconditionFailed, listAll } from './tables';
+
+/**
+ * The outbox table (`<prefix>outbox`). Delivery rows: PartitionKey = the first two hex digits of the
+ * delivery id (spreads load), RowKey = the delivery id (sha of notice key + channel + recipient).
+ * Partition `~sources` lists the caller tables that hold intent rows (see `Outbox.transactionActions`).
+ */
+export const OUTBOX_TABLE = 'outbox';
+const SOURCES_PARTITION = '~sources';
+const INTENT_END = `${INTENT_ROW_PREFIX}~`;
+
+/** A delivery row as stored, with the ETag of the read that produced it. */
+export interface OutboxRow extends OutboxEntry {
+  readonly notice: Notice;
+  readonly etag: string;
+}
+
+export interface OutboxQuery {
+  readonly status?: DeliveryStatus;
+  /** A cluster name or ARM id (case-insensitive). */
+  readonly cluster?: string;
+  readonly limit?: number;
+}
+
+/** Decides the deliveries of a notice (shared/notify/routing.ts, with the routes and configured channels). */
+export type Router = (notice: Notice) => Delivery[];
+
+interface RowEntity {
+  partitionKey: string;
+  rowKey: string;
+  channel: string;
+  to: string;
+  noticeKey: string;
+  kind: string;
+  title: string;
+  notice: string;
+  status: string;
+  attempts: number;
+  dueAt: string;
+  createdAt: string;
+  sentAt?: string;
+  lastError?: string;
+  clusterId?: string;
+  clusterIdLower?: string;
+  clusterName?: string;
+  clusterNameLower?: string;
+  planId?: string;
+  operationId: string;
+}
+
+interface IntentEntity {
+  partitionKey: string;
+  rowKey: string;
+  notice: string;
+  createdAt: string;
+}
+
+/** Table Storage strings hold 32K characters; a notice bigger than that loses facts until it fits. */
+export function fitNotice(notice: Notice, maxChars = 30_000): Notice {
+  let n = notice;
+  while (JSON.stringify(n).length > maxChars && n.facts.length > 0) {
+    n = { ...n, facts: n.facts.slice(0, Math.floor(n.facts.length / 2)) };
+  }
+  if (JSON.stringify(n).length > maxChars) {
+    n = { ...n, summary: clip(n.summary, 4000), actions: n.actions.slice(0, 6) };
+  }
+  return n;
+}
+
+function toEntry(e: RowEntity & { etag: string }): OutboxRow {
+  return {
+    id: e.rowKey,
+    channel: e.channel as Channel,
+    to: e.to,
+    noticeKey: e.noticeKey,
+    kind: e.kind as Notice['kind'],
+    title: e.title,
+    status: e.status as DeliveryStatus,
+    attempts: e.attempts,
+    dueAt: e.dueAt,
+    createdAt: e.createdAt,
+    operationId: e.operationId,
+    ...(e.sentAt !== undefined && { sentAt: e.sentAt }),
+    ...(e.lastError !== undefined && { lastError: e.lastError }),
+    ...(e.clusterId !== undefined && { clusterId: e.clusterId }),
+    ...(e.clusterName !== undefined && { clusterName: e.clusterName }),
+    ...(e.planId !== undefined && { planId: e.planId }),
+    notice: JSON.parse(e.notice) as Notice,
+    etag: e.etag,
+  };
+}
+
+/** Strips the store-only fields for the API. */
+export function publicEntry(row: OutboxRow): OutboxEntry {
+  const { notice: _n, etag: _e, ...entry } = row;
+  return entry;
+}
+
+function intentRowKey(notice: Notice): string {
+  return (
+    INTENT_ROW_PREFIX +
+    createHash('sha256')
+      .update(`${notice.key}\n${notice.recipient ?? ''}`)
+      .digest('hex')
+      .slice(0, 32)
+  );
+}
+
+/** The outbox over Table Storage: the `Outbox` port for producers, and the row operations the dispatcher needs. */
+export class TableOutbox implements Outbox {
+  private readonly knownSources = new Set<string>();
+
+  constructor(
+    private readonly tables: Tables,
+    private readonly route: Router,
+  ) {}
+
+  private table(): Promise<TableClient> {
+    return this.tables.table(OUTBOX_TABLE);
+  }
+
+  async enqueue(notices: readonly Notice[], now: Date): Promise<void> {
+    const client = await this.table();
+    const writes: Promise<void>[] = [];
+    for (const original of notices) {
+      const notice = fitNotice(original);
+      for (const delivery of this.route(notice)) {
+        writes.push(this.createRow(client, notice, delivery, now));
+      }
+    }
+    await Promise.all(writes);
+  }
+
+  private async createRow(client: TableClient, notice: Notice, delivery: Delivery, now: Date): Promise<void> {
+    const id = deliveryId(notice.key, delivery);
+    // Personal links (approval tokens) only ever go to their own recipient.
+    const stored =
+      notice.recipient !== undefined && delivery.channel !== 'email' ? { ...notice, actions: [] } : notice;
+    const entity: RowEntity = {
+      partitionKey: id.slice(0, 2),
+      rowKey: id,
+      channel: delivery.channel,
+      to: delivery.to,
+      noticeKey: clip(notice.key, 1000),
+      kind: notice.kind,
+      title: clip(notice.title, 1000),
+      notice: JSON.stringify(stored),
+      status: 'pending',
+      attempts: 0,
+      dueAt: now.toISOString(),
+      createdAt: now.toISOString(),
+      operationId: operationIdFor(id),
+      ...(notice.cluster !== undefined && {
+        clusterId: notice.cluster.id,
+        clusterIdLower: notice.cluster.id.toLowerCase(),
+        clusterName: notice.cluster.name,
+        clusterNameLower: notice.cluster.name.toLowerCase(),
+      }),
+      ...(notice.planId !== undefined && { planId: notice.planId }),
+    };
+    try {
+      await client.createEntity(entity);
+    } catch (e) {
+      // Idempotent: the same notice key to the same recipient was enqueued before.
+      if (!isConflict(e)) throw e;
+    }
+  }
+
+  async transactionActions(
+    source: IntentSource,
+    notices: readonly Notice[],
+    now: Date,
+  ): Promise<TransactionAction[]> {
+    await this.registerSource(source.table);
+    const byKey = new Map<string, TransactionAction>();
+    for (const original of notices) {
+      const notice = fitNotice(original);
+      const entity: IntentEntity & Record<string, unknown> = {
+        partitionKey: source.partitionKey,
+        rowKey: intentRowKey(notice),
+        notice: JSON.stringify(notice),
+        createdAt: now.toISOString(),
+      };
+      // Upsert, not create: a transaction retried after a lost answer must not fail on its own intent.
+      byKey.set(entity.rowKey, ['upsert', entity, 'Replace']);
+    }
+    return [...byKey.values()];
+  }
+
+  private async registerSource(table: string): Promise<void> {
+    if (this.knownSources.has(table)) return;
+    const client = await this.table();
+    await client.upsertEntity({ partitionKey: SOURCES_PARTITION, rowKey: table }, 'Replace');
+    this.knownSources.add(table);
+  }
+
+  async relay(source?: IntentSource): Promise<number> {
+    const outbox = await this.table();
+    const tablesToScan = source
+      ? [source.table]
+      : (await listAll<{ rowKey: string }>(outbox, odata`PartitionKey eq ${SOURCES_PARTITION}`)).map(
+          (r) => r.rowKey,
+        );
+    let moved = 0;
+    for (const table of tablesToScan) {
+      const client = await this.tables.table(table);
+      const filter =
+        source !== undefined
+          ? odata`PartitionKey eq ${source.partitionKey} and RowKey ge ${INTENT_ROW_PREFIX} and RowKey lt ${INTENT_END}`
+          : odata`RowKey ge ${INTENT_ROW_PREFIX} and RowKey lt ${INTENT_END}`;
+      for (const intent of await listAll<IntentEntity>(client, filter)) {
+        const notice = JSON.parse(intent.notice) as Notice;
+        await this.enqueue([notice], new Date(intent.createdAt));
+        try {
+          await client.deleteEntity(intent.partitionKey, intent.rowKey, { etag: intent.etag });
+        } catch (e) {
+          // Another relay moved it first (or the caller rewrote it, and the next relay takes the new one).
+          if (!isNotFound(e) && !isPreconditionFailed(e)) throw e;
+        }
+        moved++;
+      }
+    }
+    return moved;
+  }
+
+  /** Rows that are due at `now`: pending ones whose time has come, and leases that expired (a dispatcher died). */
+  async due(now: Date, limit: number): Promise<OutboxRow[]> {
+    const client = await this.table();
+    const at = now.toISOString();
+    const filter = odata`PartitionKey ne ${SOURCES_PARTITION} and (status eq 'pending' or status eq 'sending') and dueAt le ${at}`;
+    const out: OutboxRow[] = [];
+    for await (const page of client
+      .listEntities<RowEntity>({ queryOptions: { filter } })
+      .byPage({ maxPageSize: Math.min(limit, 1000) })) {
+      for (const e of page) {
+        out.push(toEntry(e));
+        if (out.length >= limit) break;
+      }
+      if (out.length >= limit) break;
+    }
+    return out.sort((a, b) => a.dueAt.localeCompare(b.dueAt));
+  }
+
+  /**
+   * Takes the lease on a row with an ETag-conditional update: `undefined` when another dispatcher
+   * changed it first. The attempt is counted here, so an attempt that dies mid-send still counts.
+   */
+  async claim(row: OutboxRow, now: Date, leaseMs: number): Promise<OutboxRow | undefined> {
+    const client = await this.table();
+    const patch = {
+      partitionKey: row.id.slice(0, 2),
+      rowKey: row.id,
+      status: 'sending',
+      attempts: row.attempts + 1,
+      dueAt: new Date(now.getTime() + leaseMs).toISOString(),
+    };
+    try {
+      const res = await client.updateEntity(patch, 'Merge', { etag: row.etag });
+      return {
+        ...row,
+        status: 'sending',
+        attempts: patch.attempts,
+        dueAt: patch.dueAt,
+        etag: res.etag ?? row.etag,
+      };
+    } catch (e) {
+      if (isPreconditionFailed(e) || isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Marks a claimed row sent; `false` when the lease was lost (someone else has the row now). */
+  async markSent(row: OutboxRow, now: Date): Promise<boolean> {
+    return this.update(row, { status: 'sent', sentAt: now.toISOString(), dueAt: now.toISOString() });
+  }
+
+  /** Puts a claimed row back for another attempt at `dueAt`, or marks it dead, keeping the error. */
+  async markFailed(row: OutboxRow, error: string, next: Date | 'dead'): Promise<boolean> {
+    return this.update(row, {
+      status: next === 'dead' ? 'dead' : 'pending',
+      lastError: clip(error, 4000),
+      ...(next !== 'dead' && { dueAt: next.toISOString() }),
+    });
+  }
+
+  private async update(row: OutboxRow, patch: Partial<RowEntity>): Promise<boolean> {
+    const client = await this.table();
+    try {
+      await client.updateEntity({ partitionKey: row.id.slice(0, 2), rowKey: row.id, ...patch }, 'Merge', {
+        etag: row.etag,
+      });
+      return true;
+    } catch (e) {
+      if (isPreconditionFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  async get(id: string): Promise<OutboxRow | undefined> {
+    if (!/^[0-9a-f]{32}$/.test(id)) return undefined;
+    const client = await this.table();
+    const e = await getOrUndefined<RowEntity>(client, id.slice(0, 2), id);
+    return e ? toEntry(e) : undefined;
+  }
+
+  /** The operator's retry: a dead (or pending) row becomes due now with a fresh attempt budget. */
+  async retry(id: string, now: Date): Promise<OutboxRow | 'not-found' | 'not-retryable'> {
+    const row = await this.get(id);
+    if (!row) return 'not-found';
+    if (row.status === 'sent' || row.status === 'sending') return 'not-retryable';
+    const ok = await this.update(row, { status: 'pending', attempts: 0, dueAt: now.toISOString() });
+    if (!ok) return 'not-retryable';
+    return { ...row, status: 'pending', attempts: 0, dueAt: now.toISOString() };
+  }
+
+  /** The outbox for the API, newest first. */
+  async list(query: OutboxQuery): Promise<OutboxRow[]> {
+    const client = await this.table();
+    const parts = [odata`PartitionKey ne ${SOURCES_PARTITION}`];
+    if (query.status !== undefined) parts.push(odata`status eq ${query.status}`);
+    if (query.cluster !== undefined) {
+      const c = query.cluster.toLowerCase();
+      parts.push(odata`(clusterNameLower eq ${c} or clusterIdLower eq ${c})`);
+    }
+    const rows = (await listAll<RowEntity>(client, parts.join(' and '))).map((e) =>
+      toEntry(e as RowEntity & { etag: string }),
+    );
+    rows.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+    return rows.slice(0, query.limit ?? 200);
+  }
+}
