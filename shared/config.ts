@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 
+import { isEmailAddress } from './notify/routing';
+
 /**
  * Warden's settings, read and validated once. Only this file reads the environment.
  * A missing or invalid setting fails at start with the setting's name.
@@ -20,6 +22,8 @@ export interface Config {
   readonly publicBaseUrl: string;
   /** Where the fleet is and how Warden reaches ARM (the AKS gateway and the fleet sweep). */
   readonly fleet: FleetConfig;
+  /** Notification channels (ACS Email, Teams workflows, the outbound webhook) and routes. */
+  readonly notify: NotifyConfig;
 }
 
 /** Which clusters Warden manages and which ARM it talks to. */
@@ -176,6 +180,95 @@ function fleetFrom(env: Env): FleetConfig {
   };
 }
 
+/** How Warden reaches people. Every channel is optional; a notice routed to an unset channel is not written. */
+export interface NotifyConfig {
+  /**
+   * ACS Email: `WARDEN_ACS_CONNECTION_STRING` (`endpoint=…;accesskey=…`, locally) or `WARDEN_ACS_ENDPOINT`
+   * (+ DefaultAzureCredential, in Azure), and `WARDEN_ACS_SENDER` (an address on a verified domain).
+   */
+  readonly email?:
+    | { readonly kind: 'connectionString'; readonly connectionString: string; readonly sender: string }
+    | { readonly kind: 'endpoint'; readonly endpoint: string; readonly sender: string };
+  /** `WARDEN_TEAMS_WORKFLOWS`: JSON `{ "name": "https://…workflow trigger URL" }`. Routes and tags name them. */
+  readonly teamsWorkflows: Readonly<Record<string, string>>;
+  /** `WARDEN_WEBHOOK_URL` + `WARDEN_WEBHOOK_SECRET`: every notice as a signed CloudEvent. */
+  readonly webhook?: { readonly url: string; readonly secret: string };
+}
+
+function jsonSetting(env: Env, name: string): unknown {
+  const text = optional(env, name);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ConfigError(name, 'is not valid JSON');
+  }
+}
+
+function notifyFrom(env: Env): NotifyConfig {
+  const sender = optional(env, 'WARDEN_ACS_SENDER');
+  if (sender !== undefined && !isEmailAddress(sender))
+    throw new ConfigError('WARDEN_ACS_SENDER', `"${sender}" is not an email address`);
+  const connectionString = optional(env, 'WARDEN_ACS_CONNECTION_STRING');
+  const endpointText = optional(env, 'WARDEN_ACS_ENDPOINT');
+  let email: NotifyConfig['email'];
+  if (connectionString !== undefined) {
+    const m = /endpoint=(.*);accesskey=(.*)/i.exec(connectionString);
+    if (!m || !/^https?:\/\/[^;]+$/i.test(m[1] ?? '') || !/^[A-Za-z0-9+/=]+$/.test(m[2] ?? ''))
+      throw new ConfigError(
+        'WARDEN_ACS_CONNECTION_STRING',
+        'must be "endpoint=https://…/;accesskey=<base64 key>"',
+      );
+    if (sender === undefined)
+      throw new ConfigError('WARDEN_ACS_SENDER', 'is required when ACS Email is configured');
+    email = { kind: 'connectionString', connectionString, sender };
+  } else if (endpointText !== undefined) {
+    const endpoint = url(env, 'WARDEN_ACS_ENDPOINT');
+    if (sender === undefined)
+      throw new ConfigError('WARDEN_ACS_SENDER', 'is required when ACS Email is configured');
+    email = { kind: 'endpoint', endpoint, sender };
+  }
+
+  const workflowsRaw = jsonSetting(env, 'WARDEN_TEAMS_WORKFLOWS') ?? {};
+  if (typeof workflowsRaw !== 'object' || workflowsRaw === null || Array.isArray(workflowsRaw))
+    throw new ConfigError('WARDEN_TEAMS_WORKFLOWS', 'must be a JSON object { "name": "https://…" }');
+  const teamsWorkflows: Record<string, string> = {};
+  for (const [name, target] of Object.entries(workflowsRaw as Record<string, unknown>)) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name))
+      throw new ConfigError(
+        'WARDEN_TEAMS_WORKFLOWS',
+        `"${name}" is not a workflow name (letters, digits, . _ -)`,
+      );
+    let parsed: URL | undefined;
+    try {
+      parsed = typeof target === 'string' ? new URL(target) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:'))
+      throw new ConfigError('WARDEN_TEAMS_WORKFLOWS', `the URL of "${name}" is not an http(s) URL`);
+    teamsWorkflows[name] = target as string;
+  }
+
+  const webhookUrl = optional(env, 'WARDEN_WEBHOOK_URL');
+  let webhook: NotifyConfig['webhook'];
+  if (webhookUrl !== undefined) {
+    const secret = optional(env, 'WARDEN_WEBHOOK_SECRET');
+    if (secret === undefined || secret.length < 16)
+      throw new ConfigError(
+        'WARDEN_WEBHOOK_SECRET',
+        'is required with WARDEN_WEBHOOK_URL, at least 16 characters',
+      );
+    webhook = { url: url(env, 'WARDEN_WEBHOOK_URL'), secret };
+  }
+
+  return {
+    ...(email !== undefined && { email }),
+    teamsWorkflows,
+    ...(webhook !== undefined && { webhook }),
+  };
+}
+
 /** Reads the settings from an environment (`process.env` in the app). */
 export function loadConfig(env: Env): Config {
   const tablePrefix = optional(env, 'WARDEN_TABLE_PREFIX') ?? 'warden';
@@ -191,5 +284,11 @@ export function loadConfig(env: Env): Config {
     'WARDEN_PUBLIC_BASE_URL',
     websiteHost !== undefined ? `https://${websiteHost}` : 'http://127.0.0.1:7071',
   );
-  return Object.freeze({ storage: storageFrom(env), tablePrefix, publicBaseUrl, fleet: fleetFrom(env) });
+  return Object.freeze({
+    storage: storageFrom(env),
+    tablePrefix,
+    publicBaseUrl,
+    fleet: fleetFrom(env),
+    notify: notifyFrom(env),
+  });
 }

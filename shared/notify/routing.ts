@@ -9,27 +9,22 @@ export interface ChannelTargets {
 }
 
 /**
- * Where notices go, from the policy's notification section. A workflow is always named here and
- * resolved to its URL from configuration at send time: a URL never comes from the policy or a tag.
+ * Where notices go: the part of the policy (shared/domain/policy.ts `Policy`, which satisfies this
+ * type) that routing reads. A ring's route is its on-call (primary) list and `secondary` its
+ * escalation list. A workflow is always named, and resolved to its URL from configuration at send
+ * time: a URL never comes from the policy or a tag.
  */
 export interface NotificationRoutes {
-  /** The team channel / list for each ring; `oncall` notices about a cluster go to its ring's route. */
-  readonly rings: Partial<Readonly<Record<Ring, ChannelTargets>>>;
-  /** Approvers / on-call people by email: `oncall` reaches primary, `oncall-secondary` (escalation) secondary. */
-  readonly oncall: { readonly primary: readonly string[]; readonly secondary: readonly string[] };
-  /** The platform team (fleet-wide notices, notices without a cluster). */
+  readonly routes: Partial<Readonly<Record<Ring, ChannelTargets & { readonly secondary: ChannelTargets }>>>;
+  /** The platform team: fleet-wide notices, notices without a cluster, the daily digest. */
   readonly platform: ChannelTargets;
-  /** Who gets the fleet-wide daily digest. */
-  readonly digest: ChannelTargets;
+  /** The tag naming a cluster's owners' emails (default `owner-email`). */
+  readonly ownerTag?: string;
 }
 
-export const NO_TARGETS: ChannelTargets = Object.freeze({ email: [], teams: [] });
-
 export const EMPTY_ROUTES: NotificationRoutes = Object.freeze({
-  rings: {},
-  oncall: { primary: [], secondary: [] },
-  platform: NO_TARGETS,
-  digest: NO_TARGETS,
+  routes: {},
+  platform: { email: [], teams: [] },
 });
 
 /** Cluster tags app teams set to hear about their clusters (names compared without case, as ARM does). */
@@ -70,10 +65,10 @@ function splitList(value: string | undefined): string[] {
 /**
  * Turns a notice into deliveries. A notice with a `recipient` is personal (approval links are bound to
  * one approver) and goes only to that address by email; the webhook then gets it without its links.
- * Otherwise each audience adds its targets: `oncall` the cluster's ring route (or the platform route
- * for fleet-wide notices) and the primary on-call list, `oncall-secondary` the secondary list,
- * `owners` the cluster's `owner-email` / `teams-channel` tags, `platform` the platform route (the
- * digest route for the daily digest). The same address on one channel is announced once.
+ * Otherwise each audience adds its targets: `oncall` the cluster's ring route (the platform route for
+ * fleet-wide notices), `oncall-secondary` the ring's secondary route, `owners` the cluster's owner tag
+ * (`owner-email`) and `teams-channel` tag (a configured workflow name), `platform` the platform route.
+ * The same address on one channel is announced once, whichever audiences lead to it.
  */
 export function routeNotice(notice: Notice, options: RoutingOptions): RouteResult {
   const out = new Map<string, Delivery>();
@@ -110,28 +105,26 @@ export function routeNotice(notice: Notice, options: RoutingOptions): RouteResul
     const { routes } = options;
     const audiences = new Set<Audience>(notice.audience);
     for (const audience of audiences) {
+      const ring = notice.cluster !== undefined ? routes.routes[notice.cluster.ring] : undefined;
       switch (audience) {
         case 'oncall':
-          addTargets(
-            notice.cluster !== undefined ? routes.rings[notice.cluster.ring] : routes.platform,
-            notice.cluster !== undefined ? `ring ${notice.cluster.ring}` : 'platform',
-          );
-          for (const e of routes.oncall.primary) addEmail(e, 'on-call primary');
+          if (notice.cluster !== undefined) addTargets(ring, `on-call route of ${notice.cluster.ring}`);
+          else addTargets(routes.platform, 'platform route');
           break;
         case 'oncall-secondary':
-          for (const e of routes.oncall.secondary) addEmail(e, 'on-call secondary');
+          if (notice.cluster !== undefined)
+            addTargets(ring?.secondary, `secondary route of ${notice.cluster.ring}`);
+          else addTargets(routes.platform, 'platform route');
           break;
-        case 'owners':
-          for (const e of splitList(tag(notice.cluster?.tags, OWNER_EMAIL_TAG)))
-            addEmail(e, `tag ${OWNER_EMAIL_TAG}`);
+        case 'owners': {
+          const ownerTag = routes.ownerTag ?? OWNER_EMAIL_TAG;
+          for (const e of splitList(tag(notice.cluster?.tags, ownerTag))) addEmail(e, `tag ${ownerTag}`);
           for (const t of splitList(tag(notice.cluster?.tags, TEAMS_CHANNEL_TAG)))
             addTeams(t, `tag ${TEAMS_CHANNEL_TAG}`);
           break;
+        }
         case 'platform':
-          addTargets(
-            notice.kind === 'daily-digest' ? routes.digest : routes.platform,
-            notice.kind === 'daily-digest' ? 'digest' : 'platform',
-          );
+          addTargets(routes.platform, 'platform route');
           break;
         default: {
           const never: never = audience;
