@@ -814,6 +814,21 @@ export function describeSchedule(schedule: Schedule): string {
   }
 }
 
+/**
+ * A stable key for "the same window": equal for schedules that open at the same instants. The compliance
+ * check "same window on every cluster in a subscription" (ARM throttling; planned-maintenance.md FAQ)
+ * groups clusters by it.
+ */
+export function scheduleKey(schedule: Schedule): string {
+  switch (schedule.form) {
+    case 'window':
+    case 'hourSlots':
+      return JSON.stringify(schedule);
+    case 'anyOf':
+      return JSON.stringify(schedule.parts.map((p) => JSON.stringify(p)).sort());
+  }
+}
+
 export interface WindowFinding {
   readonly code:
     'maintenance-window-missing' | 'maintenance-window-short' | 'maintenance-configuration-invalid';

@@ -6,6 +6,7 @@ import {
   parseMaintenanceWindow,
   policySchedule,
   type Schedule,
+  scheduleKey,
   selectSchedule,
   windowAt,
   windowFindings,
@@ -524,5 +525,39 @@ test('describeSchedule reads like the docs', () => {
   const example = fixture<Example>('arm/MaintenanceConfigurationsCreate_Update_MaintenanceWindow.json');
   expect(describeSchedule(parseMaintenanceConfiguration(example.parameters.parameters))).toBe(
     'every 3 months on the first Monday at 08:30 UTC+05:30 for 10 h, from 2023-01-01, except 2023-02-18..2023-02-25, 2023-12-23..2024-01-05',
+  );
+});
+
+test('scheduleKey: equal for the same window whatever the wire shape, different otherwise', () => {
+  const raw = {
+    name: 'aksManagedAutoUpgradeSchedule',
+    properties: {
+      maintenanceWindow: {
+        schedule: { weekly: { intervalWeeks: 1, dayOfWeek: 'Sunday' } },
+        durationHours: 4,
+        startTime: '01:00',
+        utcOffset: '+00:00',
+        startDate: '2026-01-04',
+      },
+    },
+  };
+  const sdk = {
+    name: 'aksManagedAutoUpgradeSchedule',
+    maintenanceWindow: {
+      schedule: { weekly: { intervalWeeks: 1, dayOfWeek: 'sunday' }, daily: null },
+      durationHours: 4,
+      startTime: '01:00',
+      startDate: new Date('2026-01-04'),
+    },
+  };
+  const later = {
+    ...raw,
+    properties: { maintenanceWindow: { ...raw.properties.maintenanceWindow, startTime: '05:00' } },
+  };
+  expect(scheduleKey(parseMaintenanceConfiguration(raw))).toBe(
+    scheduleKey(parseMaintenanceConfiguration(sdk)),
+  );
+  expect(scheduleKey(parseMaintenanceConfiguration(later))).not.toBe(
+    scheduleKey(parseMaintenanceConfiguration(raw)),
   );
 });
