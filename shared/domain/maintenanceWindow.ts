@@ -133,7 +133,10 @@ export interface DateRange {
 export interface WindowSchedule {
   readonly form: 'window';
   readonly recurrence: Recurrence;
-  /** Whole hours, 1..24 (AKS accepts 4..24 on write; shorter windows are read, and are a finding). */
+  /**
+   * Hours, 1..24 (AKS accepts whole hours 4..24 on write; shorter windows are read, and are a finding).
+   * A policy window may use fractions.
+   */
   readonly durationHours: number;
   /** `+05:30`, `-08:00`, `+00:00`. */
   readonly utcOffset: string;
@@ -192,7 +195,7 @@ export interface WindowState {
 
 function fail(field: string, problem: string, got: unknown): never {
   const shown = got instanceof Date ? got.toISOString() : JSON.stringify(got);
-  const message = `maintenance configuration: ${field} ${problem}, got ${shown ?? 'undefined'}`;
+  const message = `${field} ${problem}, got ${shown ?? 'undefined'}`;
   throw new ValidationError(message, message);
 }
 
@@ -465,14 +468,15 @@ export function selectSchedule(configs: readonly unknown[], kind: UpgradeKind): 
 }
 
 /**
- * The policy's window for a ring, used when the cluster has no applicable AKS configuration.
- * `days` are weekdays in `utcOffset`; omitted or empty means every day.
+ * The policy's window for a ring, used when the cluster has no applicable AKS configuration (the same
+ * shape as `PolicyWindow` in shared/domain/policy.ts). `days` are weekdays in `utcOffset`; omitted or
+ * empty means every day.
  */
 export interface PolicyWindow {
-  readonly days?: readonly WeekDay[];
+  readonly days?: readonly string[];
   /** `HH:mm` in `utcOffset`. */
-  readonly start: string;
-  /** Whole hours, 1..24. */
+  readonly startTime: string;
+  /** Hours, more than 0 and at most 24 (fractions allowed: the policy is Warden's own). */
   readonly durationHours: number;
   /** Default `+00:00`. */
   readonly utcOffset?: string;
@@ -483,17 +487,24 @@ export interface PolicyWindow {
 /** Turns a policy window into a {@link Schedule}; `field` names it in errors (e.g. `policy.windows.production`). */
 export function policySchedule(window: PolicyWindow, field = 'policy window'): Schedule {
   const days = [...new Set((window.days ?? []).map((d, i) => weekDay(d, `${field}.days[${i}]`)))];
+  const hours = window.durationHours;
+  if (typeof hours !== 'number' || !(hours > 0 && hours <= 24)) {
+    fail(`${field}.durationHours`, 'must be more than 0 and at most 24', hours);
+  }
   const base = {
-    durationHours: window.durationHours,
+    // Validated above; the ARM parser wants whole hours, so give it one and put the real length back.
+    durationHours: 24,
     utcOffset: window.utcOffset,
-    startTime: window.start,
+    startTime: window.startTime,
     notAllowedDates: window.notAllowedDates,
   };
-  if (days.length === 0 || days.length === 7) {
-    return parseMaintenanceWindow({ ...base, schedule: { daily: { intervalDays: 1 } } }, field);
-  }
+  const part = (schedule: ScheduleWire): WindowSchedule => ({
+    ...parseMaintenanceWindow({ ...base, schedule }, field),
+    durationHours: hours,
+  });
+  if (days.length === 0 || days.length === 7) return part({ daily: { intervalDays: 1 } });
   const parts = WEEK_DAYS.filter((d) => days.includes(d)).map((dayOfWeek) =>
-    parseMaintenanceWindow({ ...base, schedule: { weekly: { intervalWeeks: 1, dayOfWeek } } }, field),
+    part({ weekly: { intervalWeeks: 1, dayOfWeek } }),
   );
   return parts.length === 1 ? parts[0]! : { form: 'anyOf', parts };
 }

@@ -453,7 +453,7 @@ describe('the policy window (fallback when AKS has none for the plan)', () => {
   test('weekdays + start + duration + offset: open on any of the days', () => {
     const s = policySchedule({
       days: ['Tuesday', 'Thursday'],
-      start: '23:00',
+      startTime: '23:00',
       durationHours: 4,
       utcOffset: '+01:00',
     });
@@ -465,20 +465,26 @@ describe('the policy window (fallback when AKS has none for the plan)', () => {
   });
 
   test('no days means every day; one day is a weekly window', () => {
-    expect(policySchedule({ start: '02:00', durationHours: 4 })).toMatchObject({
+    expect(policySchedule({ startTime: '02:00', durationHours: 4 })).toMatchObject({
       recurrence: { kind: 'daily', intervalDays: 1 },
     });
-    expect(policySchedule({ days: ['Friday'], start: '02:00', durationHours: 4 })).toMatchObject({
+    expect(policySchedule({ days: ['Friday'], startTime: '02:00', durationHours: 4 })).toMatchObject({
       recurrence: { kind: 'weekly', intervalWeeks: 1, dayOfWeek: 'Friday' },
     });
   });
 
+  test('the policy may give a fractional duration (90 minutes)', () => {
+    const s = policySchedule({ days: [], startTime: '02:00', durationHours: 1.5, utcOffset: '+00:00' });
+    expect(windowAt(s, at('2026-11-25T02:00:00Z')).remainingMs).toBe(90 * 60_000);
+    expect(windowFindings([])).toHaveLength(1);
+    expect(() => policySchedule({ startTime: '02:00', durationHours: 0 }, 'policy.windows.dev')).toThrow(
+      'policy.windows.dev.durationHours must be more than 0 and at most 24',
+    );
+  });
+
   test('a bad policy window names the policy field', () => {
     expect(() =>
-      policySchedule(
-        { days: ['Funday' as never], start: '02:00', durationHours: 4 },
-        'policy.windows.production',
-      ),
+      policySchedule({ days: ['Funday'], startTime: '02:00', durationHours: 4 }, 'policy.windows.production'),
     ).toThrow('policy.windows.production.days[0] must be one of');
   });
 });
