@@ -1,0 +1,936 @@
+import { ConflictError, ForbiddenError, IllegalTransitionError } from '../errors';
+import type { Audience, Notice, NoticeFact, NoticeKind } from './notice';
+import type { PromotionEvidence } from './promotion';
+import type { Ring } from './rings';
+import type { PlanKind, StepTarget } from './targeting';
+
+/**
+ * An upgrade plan and its state machine (DESIGN §4):
+ *
+ * ```
+ * proposed → awaiting-approval → approved → scheduled → running → succeeded
+ *                     ↘ rejected | expired          ↘ failed (step, reason) | cancelled | superseded
+ * ```
+ *
+ * `transition(plan, event, now)` is the one pure function that moves a plan: it returns the next plan
+ * and the effects as data (audit entry, notices, approval requests, ARM calls for the runner). The
+ * adapter saves the plan with its ETag (the audit entry in the same transaction), then runs the rest.
+ */
+
+export type PlanStatus =
+  | 'proposed'
+  | 'awaiting-approval'
+  | 'approved'
+  | 'scheduled'
+  | 'running'
+  | 'succeeded'
+  | 'rejected'
+  | 'expired'
+  | 'failed'
+  | 'cancelled'
+  | 'superseded';
+
+/** Every status, and whether a plan in it is still open (exhaustive by type). */
+export const PLAN_STATUSES: Readonly<Record<PlanStatus, 'open' | 'closed'>> = {
+  proposed: 'open',
+  'awaiting-approval': 'open',
+  approved: 'open',
+  scheduled: 'open',
+  running: 'open',
+  succeeded: 'closed',
+  rejected: 'closed',
+  expired: 'closed',
+  failed: 'closed',
+  cancelled: 'closed',
+  superseded: 'closed',
+};
+
+export const isOpen = (status: PlanStatus): boolean => PLAN_STATUSES[status] === 'open';
+
+/** Open and not started: a newer target may still replace it. */
+export const NOT_STARTED: readonly PlanStatus[] = ['proposed', 'awaiting-approval', 'approved', 'scheduled'];
+
+export function isPlanStatus(value: string): value is PlanStatus {
+  return Object.hasOwn(PLAN_STATUSES, value);
+}
+
+/** `version` plans (patch, minor) and `node-image` plans: one open plan per cluster and class. */
+export type PlanClass = 'version' | 'node-image';
+export const classOf = (kind: PlanKind): PlanClass => (kind === 'node-image' ? 'node-image' : 'version');
+
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+
+export type PlanStep = StepTarget & {
+  readonly status: StepStatus;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly operationId?: string;
+  readonly error?: string;
+};
+
+/** The window a plan will run in: bound into every approval. */
+export interface PlanWindow {
+  readonly source: 'aks' | 'policy' | 'none';
+  /** Human description, e.g. "Saturday 02:00 +00:00 for 4 h" or "any time (no window configured)". */
+  readonly description: string;
+  /** Next occurrence, when known. */
+  readonly start?: string;
+  readonly end?: string;
+}
+
+export const windowKey = (w: PlanWindow | undefined): string =>
+  w === undefined ? 'none' : `${w.source}|${w.description}|${w.start ?? ''}|${w.end ?? ''}`;
+
+export interface Finding {
+  readonly severity: 'info' | 'warning' | 'critical';
+  readonly message: string;
+}
+
+/** What the policy decided for this plan when it was made. */
+export interface PlanGate {
+  readonly gated: boolean;
+  readonly required: number;
+  readonly autoExecute: boolean;
+  readonly expiryMs: number;
+  readonly reminderAt: number;
+  readonly escalateAt: number;
+  /** Who gets the approval links (primary), and who is added on escalation. */
+  readonly approvers: readonly string[];
+  readonly secondary: readonly string[];
+}
+
+export interface ApprovalDecision {
+  readonly approver: string;
+  readonly decision: 'approve' | 'reject';
+  readonly comment: string;
+  readonly at: string;
+  readonly round: number;
+}
+
+/** One round of asking for approval. A changed window voids it and starts the next round. */
+export interface ApprovalRound {
+  readonly round: number;
+  /** Random id of this round; every token of the round carries it. */
+  readonly requestId: string;
+  readonly requestedAt: string;
+  readonly expiresAt: string;
+  /** Everyone a link was sent to in this round (secondary added on escalation). */
+  readonly approvers: readonly string[];
+  readonly remindedAt?: string;
+  readonly escalatedAt?: string;
+  readonly decisions: readonly ApprovalDecision[];
+}
+
+export type Urgency = 'normal' | 'high' | 'critical';
+
+export interface PlanCluster {
+  readonly id: string;
+  readonly key: string;
+  readonly name: string;
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly location: string;
+  readonly ring: Ring;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface Plan {
+  readonly id: string;
+  readonly cluster: PlanCluster;
+  readonly kind: PlanKind;
+  readonly from: string;
+  readonly to: string;
+  readonly nodeImage?: string;
+  readonly steps: readonly PlanStep[];
+  readonly status: PlanStatus;
+  /** Bumped by every transition; the audit entry's sequence number. */
+  readonly seq: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Who started it: `warden` for plans Warden made itself, else a person's email. Cannot approve it. */
+  readonly initiator: string;
+  /** Why it exists, e.g. "NewKubernetesVersionAvailable (event 1234)". */
+  readonly reason: string;
+  readonly urgency: Urgency;
+  readonly deadline?: string;
+  readonly gate: PlanGate;
+  readonly window?: PlanWindow;
+  readonly findings: readonly Finding[];
+  readonly evidence?: PromotionEvidence;
+  readonly approval?: ApprovalRound;
+  readonly failure?: { readonly step: number; readonly reason: string };
+  readonly supersededBy?: string;
+  readonly closedAt?: string;
+}
+
+/** Where a transition came from, for the audit trail. */
+export type AuditSource =
+  | { readonly kind: 'event'; readonly eventId: string; readonly eventType: string }
+  | { readonly kind: 'http'; readonly ip?: string; readonly userAgent?: string }
+  | { readonly kind: 'timer'; readonly name: string }
+  | { readonly kind: 'sweep' }
+  | { readonly kind: 'runner' };
+
+export interface By {
+  /** `warden`, `policy`, an approver's email, `runner`… */
+  readonly actor: string;
+  readonly source: AuditSource;
+}
+
+export interface AuditEntry {
+  readonly planId: string;
+  readonly clusterKey: string;
+  readonly clusterName: string;
+  readonly seq: number;
+  readonly at: string;
+  readonly event: string;
+  readonly from: PlanStatus | 'none';
+  readonly to: PlanStatus;
+  readonly actor: string;
+  readonly source: AuditSource;
+  readonly reason: string;
+  readonly comment?: string;
+}
+
+/** Events a plan accepts. Past tense: they say what happened. */
+export type PlanEvent =
+  | { readonly type: 'PromotionPending'; readonly evidence: PromotionEvidence; readonly by: By }
+  | {
+      readonly type: 'PromotionSatisfied';
+      readonly evidence: PromotionEvidence;
+      /** Fresh random id for the approval round this may open. */
+      readonly requestId: string;
+      readonly by: By;
+    }
+  | {
+      readonly type: 'ApprovalGranted';
+      readonly approver: string;
+      readonly comment: string;
+      readonly round: number;
+      readonly by: By;
+    }
+  | {
+      readonly type: 'ApprovalRejected';
+      readonly approver: string;
+      readonly comment: string;
+      readonly round: number;
+      readonly by: By;
+    }
+  | { readonly type: 'ApprovalReminderDue'; readonly by: By }
+  | { readonly type: 'ApprovalEscalationDue'; readonly by: By }
+  | { readonly type: 'ApprovalExpired'; readonly by: By }
+  | {
+      readonly type: 'WindowChanged';
+      readonly window: PlanWindow;
+      readonly requestId: string;
+      readonly by: By;
+    }
+  | {
+      readonly type: 'Superseded';
+      readonly by: By;
+      readonly supersededBy: string;
+      readonly newTarget: string;
+    }
+  | { readonly type: 'Scheduled'; readonly window: PlanWindow; readonly by: By }
+  | { readonly type: 'StepStarted'; readonly step: number; readonly operationId?: string; readonly by: By }
+  | { readonly type: 'StepSucceeded'; readonly step: number; readonly by: By }
+  | { readonly type: 'StepFailed'; readonly step: number; readonly reason: string; readonly by: By }
+  | { readonly type: 'PlanSucceeded'; readonly by: By }
+  | { readonly type: 'Cancelled'; readonly reason: string; readonly by: By }
+  | {
+      readonly type: 'UrgencyRaised';
+      readonly urgency: Urgency;
+      readonly deadline?: string;
+      readonly reason: string;
+      readonly by: By;
+    };
+
+export type PlanEventType = PlanEvent['type'];
+
+/** Which statuses accept which event: a total table, so a new event or status fails to compile until placed. */
+export const ACCEPTS: Readonly<Record<PlanEventType, readonly PlanStatus[]>> = {
+  PromotionPending: ['proposed'],
+  PromotionSatisfied: ['proposed'],
+  ApprovalGranted: ['awaiting-approval'],
+  ApprovalRejected: ['awaiting-approval'],
+  ApprovalReminderDue: ['awaiting-approval'],
+  ApprovalEscalationDue: ['awaiting-approval'],
+  ApprovalExpired: ['awaiting-approval'],
+  WindowChanged: ['proposed', 'awaiting-approval', 'approved', 'scheduled'],
+  Superseded: NOT_STARTED,
+  Scheduled: ['approved'],
+  StepStarted: ['approved', 'scheduled', 'running'],
+  StepSucceeded: ['running'],
+  StepFailed: ['running'],
+  PlanSucceeded: ['running'],
+  Cancelled: ['proposed', 'awaiting-approval', 'approved', 'scheduled', 'running'],
+  UrgencyRaised: ['proposed', 'awaiting-approval', 'approved', 'scheduled', 'running'],
+};
+
+/** Data the adapter acts on after the plan is saved. */
+export type PlanEffect =
+  /** Written in the same storage transaction as the plan. */
+  | { readonly type: 'audit'; readonly entry: AuditEntry }
+  | { readonly type: 'notify'; readonly notice: Notice }
+  /** Sign one link per approver and send it (request, reminder or escalation). */
+  | {
+      readonly type: 'request-approval';
+      readonly mode: 'request' | 'reminder' | 'escalation';
+      readonly planId: string;
+      readonly round: number;
+      readonly requestId: string;
+      readonly approvers: readonly string[];
+      readonly expiresAt: string;
+      /** Idempotency key prefix for the notices. */
+      readonly key: string;
+    }
+  /** For the runner: start this step through ARM. */
+  | {
+      readonly type: 'arm';
+      readonly action: 'upgrade-control-plane' | 'upgrade-node-pool' | 'upgrade-node-image';
+      readonly planId: string;
+      readonly clusterId: string;
+      readonly step: number;
+      readonly pool?: string;
+      readonly version: string;
+    };
+
+export interface TransitionResult {
+  readonly plan: Plan;
+  readonly effects: readonly PlanEffect[];
+}
+
+export interface NewPlan {
+  readonly id: string;
+  readonly cluster: PlanCluster;
+  readonly kind: PlanKind;
+  readonly from: string;
+  readonly to: string;
+  readonly nodeImage?: string;
+  readonly steps: readonly StepTarget[];
+  readonly gate: PlanGate;
+  readonly window?: PlanWindow;
+  readonly findings: readonly Finding[];
+  readonly urgency: Urgency;
+  readonly deadline?: string;
+  readonly reason: string;
+  readonly initiator: string;
+  readonly by: By;
+}
+
+function audit(
+  plan: Plan,
+  from: PlanStatus | 'none',
+  event: string,
+  by: By,
+  reason: string,
+  comment?: string,
+): PlanEffect {
+  return {
+    type: 'audit',
+    entry: {
+      planId: plan.id,
+      clusterKey: plan.cluster.key,
+      clusterName: plan.cluster.name,
+      seq: plan.seq,
+      at: plan.updatedAt,
+      event,
+      from,
+      to: plan.status,
+      actor: by.actor,
+      source: by.source,
+      reason,
+      ...(comment !== undefined && comment !== '' && { comment }),
+    },
+  };
+}
+
+export function planTitle(plan: Pick<Plan, 'kind' | 'from' | 'to' | 'nodeImage' | 'cluster'>): string {
+  return plan.kind === 'node-image'
+    ? `${plan.cluster.name}: node image → ${plan.nodeImage ?? '?'}`
+    : `${plan.cluster.name}: ${plan.from} → ${plan.to}`;
+}
+
+function facts(plan: Plan): NoticeFact[] {
+  return [
+    { label: 'Cluster', value: plan.cluster.name },
+    { label: 'Ring', value: plan.cluster.ring },
+    { label: 'Kind', value: plan.kind },
+    {
+      label: 'Version',
+      value: plan.kind === 'node-image' ? (plan.nodeImage ?? '') : `${plan.from} → ${plan.to}`,
+    },
+    ...(plan.window !== undefined ? [{ label: 'Window', value: plan.window.description }] : []),
+    ...(plan.deadline !== undefined ? [{ label: 'Deadline', value: plan.deadline }] : []),
+  ];
+}
+
+function notice(
+  plan: Plan,
+  kind: NoticeKind,
+  severity: Notice['severity'],
+  title: string,
+  summary: string,
+  audience: readonly Audience[],
+): PlanEffect {
+  return {
+    type: 'notify',
+    notice: {
+      kind,
+      key: `plan:${plan.id}:${plan.seq}:${kind}`,
+      severity,
+      title,
+      summary,
+      facts: facts(plan),
+      actions: [],
+      audience,
+      cluster: {
+        id: plan.cluster.id,
+        name: plan.cluster.name,
+        ring: plan.cluster.ring,
+        tags: plan.cluster.tags,
+      },
+      planId: plan.id,
+      at: plan.updatedAt,
+    },
+  };
+}
+
+function approvalRound(plan: Plan, round: number, requestId: string, now: Date): ApprovalRound {
+  return {
+    round,
+    requestId,
+    requestedAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + plan.gate.expiryMs).toISOString(),
+    approvers: [...plan.gate.approvers],
+    decisions: [],
+  };
+}
+
+function requestEffect(
+  plan: Plan,
+  a: ApprovalRound,
+  mode: 'request' | 'reminder' | 'escalation',
+  approvers: readonly string[],
+): PlanEffect {
+  return {
+    type: 'request-approval',
+    mode,
+    planId: plan.id,
+    round: a.round,
+    requestId: a.requestId,
+    approvers,
+    expiresAt: a.expiresAt,
+    key: `plan:${plan.id}:${plan.seq}:approval-${mode}`,
+  };
+}
+
+/** Creates a plan in `proposed`. Promotion is checked next (`PromotionSatisfied` / `PromotionPending`). */
+export function proposePlan(input: NewPlan, now: Date): TransitionResult {
+  const at = now.toISOString();
+  const plan: Plan = {
+    id: input.id,
+    cluster: input.cluster,
+    kind: input.kind,
+    from: input.from,
+    to: input.to,
+    ...(input.nodeImage !== undefined && { nodeImage: input.nodeImage }),
+    steps: input.steps.map((s) => ({ ...s, status: 'pending' as const })),
+    status: 'proposed',
+    seq: 1,
+    createdAt: at,
+    updatedAt: at,
+    initiator: input.initiator,
+    reason: input.reason,
+    urgency: input.urgency,
+    ...(input.deadline !== undefined && { deadline: input.deadline }),
+    gate: input.gate,
+    ...(input.window !== undefined && { window: input.window }),
+    findings: input.findings,
+  };
+  return { plan, effects: [audit(plan, 'none', 'PlanProposed', input.by, input.reason)] };
+}
+
+const armAction = (step: PlanStep): 'upgrade-control-plane' | 'upgrade-node-pool' | 'upgrade-node-image' =>
+  step.kind === 'control-plane'
+    ? 'upgrade-control-plane'
+    : step.kind === 'node-pool'
+      ? 'upgrade-node-pool'
+      : 'upgrade-node-image';
+
+/**
+ * The state machine. Throws `IllegalTransitionError` for an event the plan's status does not accept,
+ * `ConflictError` / `ForbiddenError` for a decision the approval rules refuse (the plan is unchanged).
+ */
+export function transition(plan: Plan, event: PlanEvent, now: Date): TransitionResult {
+  if (!ACCEPTS[event.type].includes(plan.status)) throw new IllegalTransitionError(plan.status, event.type);
+  const at = now.toISOString();
+  const from = plan.status;
+  const next = (changes: Partial<Plan>): Plan => {
+    const status = changes.status ?? plan.status;
+    return {
+      ...plan,
+      ...changes,
+      seq: plan.seq + 1,
+      updatedAt: at,
+      ...(!isOpen(status) && { closedAt: at }),
+    };
+  };
+  const by = event.by;
+
+  switch (event.type) {
+    case 'PromotionPending': {
+      const p = next({ evidence: event.evidence });
+      return { plan: p, effects: [audit(p, from, event.type, by, event.evidence.reason)] };
+    }
+
+    case 'PromotionSatisfied': {
+      if (!plan.gate.autoExecute && !plan.gate.gated) {
+        const p = next({ evidence: event.evidence });
+        return {
+          plan: p,
+          effects: [
+            audit(
+              p,
+              from,
+              event.type,
+              by,
+              `${event.evidence.reason}; auto-execute is off for ${plan.cluster.ring}`,
+            ),
+          ],
+        };
+      }
+      if (plan.gate.gated) {
+        const round = approvalRound(plan, (plan.approval?.round ?? 0) + 1, event.requestId, now);
+        const p = next({ status: 'awaiting-approval', evidence: event.evidence, approval: round });
+        return {
+          plan: p,
+          effects: [
+            audit(
+              p,
+              from,
+              event.type,
+              by,
+              `${event.evidence.reason}; ${plan.gate.required} approval(s) needed`,
+            ),
+            requestEffect(p, round, 'request', round.approvers),
+          ],
+        };
+      }
+      const p = next({ status: 'approved', evidence: event.evidence });
+      return {
+        plan: p,
+        effects: [
+          audit(
+            p,
+            from,
+            event.type,
+            { ...by, actor: 'policy' },
+            `approved by policy: ${event.evidence.reason}`,
+          ),
+          notice(
+            p,
+            'plan-approved',
+            'info',
+            `${planTitle(p)} approved by policy`,
+            `Ring ${p.cluster.ring} is not gated; the upgrade runs in its window.`,
+            ['owners'],
+          ),
+        ],
+      };
+    }
+
+    case 'ApprovalGranted':
+    case 'ApprovalRejected': {
+      const a = plan.approval;
+      if (a === undefined) throw new IllegalTransitionError(plan.status, event.type);
+      const approver = event.approver.toLowerCase();
+      if (event.round !== a.round)
+        throw new ConflictError(
+          'this approval link belongs to a request that was replaced; use the newest link',
+        );
+      if (now.getTime() >= Date.parse(a.expiresAt))
+        throw new ConflictError('the approval request has expired');
+      if (approver === plan.initiator.toLowerCase())
+        throw new ForbiddenError('the initiator of a plan cannot approve it');
+      if (a.decisions.some((d) => d.approver === approver))
+        throw new ConflictError(`${approver} has already decided on this plan`);
+      const decision: ApprovalDecision = {
+        approver,
+        decision: event.type === 'ApprovalGranted' ? 'approve' : 'reject',
+        comment: event.comment,
+        at,
+        round: a.round,
+      };
+      const approval: ApprovalRound = { ...a, decisions: [...a.decisions, decision] };
+      if (event.type === 'ApprovalRejected') {
+        const p = next({ status: 'rejected', approval });
+        return {
+          plan: p,
+          effects: [
+            audit(p, from, event.type, by, `rejected by ${approver}`, event.comment),
+            notice(
+              p,
+              'plan-rejected',
+              'warning',
+              `${planTitle(p)} rejected by ${approver}`,
+              event.comment === '' ? 'No comment given.' : `Comment: ${event.comment}`,
+              ['oncall', 'owners'],
+            ),
+          ],
+        };
+      }
+      const approvals = approval.decisions.filter((d) => d.decision === 'approve').length;
+      if (approvals < plan.gate.required) {
+        const p = next({ approval });
+        return {
+          plan: p,
+          effects: [
+            audit(
+              p,
+              from,
+              event.type,
+              by,
+              `approved by ${approver} (${approvals} of ${plan.gate.required})`,
+              event.comment,
+            ),
+          ],
+        };
+      }
+      const p = next({ status: 'approved', approval });
+      return {
+        plan: p,
+        effects: [
+          audit(
+            p,
+            from,
+            event.type,
+            by,
+            `approved by ${approver} (${approvals} of ${plan.gate.required})`,
+            event.comment,
+          ),
+          notice(
+            p,
+            'plan-approved',
+            'info',
+            `${planTitle(p)} approved by ${approval.decisions
+              .filter((d) => d.decision === 'approve')
+              .map((d) => d.approver)
+              .join(', ')}`,
+            `The upgrade runs in its window: ${p.window?.description ?? 'any time'}.`,
+            ['oncall', 'owners'],
+          ),
+        ],
+      };
+    }
+
+    case 'ApprovalReminderDue': {
+      const a = plan.approval;
+      if (a === undefined || a.remindedAt !== undefined)
+        throw new IllegalTransitionError(plan.status, event.type);
+      const p = next({ approval: { ...a, remindedAt: at } });
+      const pending = a.approvers.filter((x) => !a.decisions.some((d) => d.approver === x));
+      return {
+        plan: p,
+        effects: [
+          audit(p, from, event.type, by, `reminder to ${pending.length} approver(s)`),
+          requestEffect(p, a, 'reminder', pending),
+        ],
+      };
+    }
+
+    case 'ApprovalEscalationDue': {
+      const a = plan.approval;
+      if (a === undefined || a.escalatedAt !== undefined)
+        throw new IllegalTransitionError(plan.status, event.type);
+      const added = plan.gate.secondary.filter((x) => !a.approvers.includes(x));
+      const p = next({ approval: { ...a, escalatedAt: at, approvers: [...a.approvers, ...added] } });
+      const pending = [...a.approvers, ...added].filter((x) => !a.decisions.some((d) => d.approver === x));
+      return {
+        plan: p,
+        effects: [
+          audit(
+            p,
+            from,
+            event.type,
+            by,
+            `escalated to ${added.length > 0 ? added.join(', ') : 'no secondary approvers'}`,
+          ),
+          requestEffect(p, p.approval ?? a, 'escalation', pending),
+        ],
+      };
+    }
+
+    case 'ApprovalExpired': {
+      const p = next({ status: 'expired' });
+      return {
+        plan: p,
+        effects: [
+          audit(p, from, event.type, by, 'no decision before the request expired'),
+          notice(
+            p,
+            'approval-expired',
+            'warning',
+            `${planTitle(p)}: approval expired`,
+            'Nobody decided in time; the plan is closed. Warden proposes it again on the next sweep or event.',
+            ['oncall', 'oncall-secondary', 'owners'],
+          ),
+        ],
+      };
+    }
+
+    case 'WindowChanged': {
+      if (plan.status === 'proposed' || !plan.gate.gated) {
+        const p = next({
+          window: event.window,
+          ...(plan.status === 'scheduled' && { status: 'approved' as const }),
+        });
+        return {
+          plan: p,
+          effects: [audit(p, from, event.type, by, `window is now ${event.window.description}`)],
+        };
+      }
+      // An approval is bound to the window: a new window voids it and asks again.
+      const round = approvalRound(plan, (plan.approval?.round ?? 0) + 1, event.requestId, now);
+      const p = next({ status: 'awaiting-approval', window: event.window, approval: round });
+      return {
+        plan: p,
+        effects: [
+          audit(
+            p,
+            from,
+            event.type,
+            by,
+            `window is now ${event.window.description}; earlier approvals are void`,
+          ),
+          requestEffect(p, round, 'request', round.approvers),
+        ],
+      };
+    }
+
+    case 'Superseded': {
+      const p = next({ status: 'superseded', supersededBy: event.supersededBy });
+      return {
+        plan: p,
+        effects: [
+          audit(p, from, event.type, by, `superseded by plan ${event.supersededBy} to ${event.newTarget}`),
+        ],
+      };
+    }
+
+    case 'Scheduled': {
+      if (!plan.gate.autoExecute)
+        throw new IllegalTransitionError(`${plan.status} (auto-execute off)`, event.type);
+      const p = next({ status: 'scheduled', window: event.window });
+      return {
+        plan: p,
+        effects: [
+          audit(p, from, event.type, by, `scheduled for ${event.window.description}`),
+          notice(
+            p,
+            'plan-scheduled',
+            'info',
+            `${planTitle(p)} scheduled`,
+            `Runs in ${event.window.description}.`,
+            ['owners'],
+          ),
+        ],
+      };
+    }
+
+    case 'StepStarted': {
+      const step = plan.steps[event.step];
+      if (step === undefined || step.status !== 'pending')
+        throw new IllegalTransitionError(
+          `${plan.status} (step ${event.step} ${step?.status ?? 'missing'})`,
+          event.type,
+        );
+      if (plan.steps.some((s, i) => i < event.step && s.status !== 'succeeded'))
+        throw new IllegalTransitionError(`${plan.status} (an earlier step has not succeeded)`, event.type);
+      const steps = plan.steps.map((s, i) =>
+        i === event.step
+          ? {
+              ...s,
+              status: 'running' as const,
+              startedAt: at,
+              ...(event.operationId !== undefined && { operationId: event.operationId }),
+            }
+          : s,
+      );
+      const p = next({ status: 'running', steps });
+      const effects: PlanEffect[] = [
+        audit(p, from, event.type, by, `step ${event.step + 1}/${plan.steps.length}: ${stepLabel(step)}`),
+        {
+          type: 'arm',
+          action: armAction(step),
+          planId: p.id,
+          clusterId: p.cluster.id,
+          step: event.step,
+          ...(step.kind !== 'control-plane' && { pool: step.pool }),
+          version: step.to,
+        },
+      ];
+      if (from !== 'running')
+        effects.push(
+          notice(
+            p,
+            'plan-started',
+            'info',
+            `${planTitle(p)} started`,
+            `${plan.steps.length} step(s), first: ${stepLabel(step)}.`,
+            ['owners'],
+          ),
+        );
+      return { plan: p, effects };
+    }
+
+    case 'StepSucceeded': {
+      const step = plan.steps[event.step];
+      if (step === undefined || step.status !== 'running')
+        throw new IllegalTransitionError(
+          `${plan.status} (step ${event.step} ${step?.status ?? 'missing'})`,
+          event.type,
+        );
+      const steps = plan.steps.map((s, i) =>
+        i === event.step ? { ...s, status: 'succeeded' as const, finishedAt: at } : s,
+      );
+      const p = next({ steps });
+      const effects: PlanEffect[] = [
+        audit(
+          p,
+          from,
+          event.type,
+          by,
+          `step ${event.step + 1}/${plan.steps.length} succeeded: ${stepLabel(step)}`,
+        ),
+      ];
+      if (step.kind !== 'control-plane')
+        effects.push(
+          notice(
+            p,
+            'pool-succeeded',
+            'info',
+            `${plan.cluster.name}: pool ${step.pool} upgraded`,
+            `${stepLabel(step)} succeeded.`,
+            ['owners'],
+          ),
+        );
+      return { plan: p, effects };
+    }
+
+    case 'StepFailed': {
+      const step = plan.steps[event.step];
+      if (step === undefined || step.status !== 'running')
+        throw new IllegalTransitionError(
+          `${plan.status} (step ${event.step} ${step?.status ?? 'missing'})`,
+          event.type,
+        );
+      const steps = plan.steps.map((s, i) =>
+        i === event.step ? { ...s, status: 'failed' as const, finishedAt: at, error: event.reason } : s,
+      );
+      const p = next({ status: 'failed', steps, failure: { step: event.step, reason: event.reason } });
+      return {
+        plan: p,
+        effects: [
+          audit(p, from, event.type, by, `step ${event.step + 1} failed: ${event.reason}`),
+          notice(
+            p,
+            step.kind === 'control-plane' ? 'plan-failed' : 'pool-failed',
+            'critical',
+            `${planTitle(p)} failed at ${stepLabel(step)}`,
+            event.reason,
+            ['oncall', 'owners', 'platform'],
+          ),
+        ],
+      };
+    }
+
+    case 'PlanSucceeded': {
+      const left = plan.steps.filter((s) => s.status !== 'succeeded');
+      if (left.length > 0)
+        throw new IllegalTransitionError(`${plan.status} (${left.length} step(s) not succeeded)`, event.type);
+      const p = next({ status: 'succeeded' });
+      return {
+        plan: p,
+        effects: [
+          audit(p, from, event.type, by, `all ${plan.steps.length} step(s) succeeded`),
+          notice(
+            p,
+            'plan-succeeded',
+            'info',
+            `${planTitle(p)} succeeded`,
+            `All ${plan.steps.length} step(s) succeeded.`,
+            ['owners', 'oncall'],
+          ),
+        ],
+      };
+    }
+
+    case 'Cancelled': {
+      const p = next({ status: 'cancelled' });
+      return {
+        plan: p,
+        effects: [
+          audit(p, from, event.type, by, event.reason),
+          notice(p, 'plan-cancelled', 'info', `${planTitle(p)} cancelled`, event.reason, [
+            'owners',
+            'oncall',
+          ]),
+        ],
+      };
+    }
+
+    case 'UrgencyRaised': {
+      const order: Record<Urgency, number> = { normal: 0, high: 1, critical: 2 };
+      const urgency = order[event.urgency] > order[plan.urgency] ? event.urgency : plan.urgency;
+      const deadline =
+        event.deadline !== undefined && (plan.deadline === undefined || event.deadline < plan.deadline)
+          ? event.deadline
+          : plan.deadline;
+      const p = next({ urgency, ...(deadline !== undefined && { deadline }) });
+      return { plan: p, effects: [audit(p, from, event.type, by, event.reason)] };
+    }
+
+    default: {
+      const unknown: never = event;
+      throw new IllegalTransitionError(plan.status, (unknown as { type: string }).type);
+    }
+  }
+}
+
+export function stepLabel(step: StepTarget): string {
+  switch (step.kind) {
+    case 'control-plane':
+      return `control plane ${step.from} → ${step.to}`;
+    case 'node-pool':
+      return `pool ${step.pool} ${step.from} → ${step.to}`;
+    case 'node-image':
+      return `pool ${step.pool} image ${step.from} → ${step.to}`;
+  }
+}
+
+/** Ids of approvers who may still decide in the current round. */
+export function pendingApprovers(plan: Plan): string[] {
+  const a = plan.approval;
+  if (a === undefined || plan.status !== 'awaiting-approval') return [];
+  return a.approvers.filter((x) => !a.decisions.some((d) => d.approver === x));
+}
+
+/** What the approval timer should send now, if anything (reminder, escalation, expiry). */
+export function approvalTimerEvent(plan: Plan, now: Date, by: By): PlanEvent | undefined {
+  const a = plan.approval;
+  if (plan.status !== 'awaiting-approval' || a === undefined) return undefined;
+  const start = Date.parse(a.requestedAt);
+  const end = Date.parse(a.expiresAt);
+  const t = now.getTime();
+  if (t >= end) return { type: 'ApprovalExpired', by };
+  if (a.escalatedAt === undefined && t >= start + (end - start) * plan.gate.escalateAt)
+    return { type: 'ApprovalEscalationDue', by };
+  if (
+    a.remindedAt === undefined &&
+    a.escalatedAt === undefined &&
+    t >= start + (end - start) * plan.gate.reminderAt
+  )
+    return { type: 'ApprovalReminderDue', by };
+  return undefined;
+}

@@ -1,0 +1,109 @@
+import type { Ring } from './rings';
+import { previousRing } from './rings';
+
+/**
+ * Promotion between rings (DESIGN §4): a version may be planned for a ring only after it soaked in the
+ * ring before it — every plan to that version there succeeded, the first success is at least the
+ * ring's soak old, and none failed. Plans that never ran (rejected, expired, cancelled, superseded)
+ * say nothing about the version and are left out. The evidence is kept on the plan and shown on the
+ * approval page.
+ */
+
+/** One plan to a version in a ring, as the promotion check sees it. */
+export interface RingPlanRecord {
+  readonly planId: string;
+  readonly clusterName: string;
+  readonly ring: Ring;
+  readonly to: string;
+  readonly status: string;
+  readonly succeededAt?: string;
+  readonly failedAt?: string;
+}
+
+export interface PromotionEvidence {
+  readonly ring: Ring;
+  /** The ring the version must have soaked in; undefined for the first ring. */
+  readonly lowerRing?: Ring;
+  readonly version: string;
+  readonly allowed: boolean;
+  /** Why, in one sentence a person reads on the approval page. */
+  readonly reason: string;
+  readonly soakMs: number;
+  readonly firstSuccessAt?: string;
+  readonly plans: readonly { planId: string; clusterName: string; status: string; at?: string }[];
+  readonly checkedAt: string;
+}
+
+const NEVER_RAN = new Set(['rejected', 'expired', 'cancelled', 'superseded']);
+
+function duration(ms: number): string {
+  const h = ms / 3_600_000;
+  if (h >= 24) return `${(h / 24).toFixed(h % 24 === 0 ? 0 : 1)} d`;
+  if (h >= 1) return `${h.toFixed(h % 1 === 0 ? 0 : 1)} h`;
+  const s = Math.ceil(ms / 1000);
+  return s >= 60 ? `${Math.ceil(s / 60)} min` : `${s} s`;
+}
+
+/** Decides whether `version` may be planned for `ring`, from the plans to it in the ring before. */
+export function promotionEvidence(
+  ring: Ring,
+  version: string,
+  lowerRingPlans: readonly RingPlanRecord[],
+  soakMs: number,
+  now: Date,
+): PromotionEvidence {
+  const lowerRing = previousRing(ring);
+  const base = { ring, version, soakMs, checkedAt: now.toISOString() };
+  if (lowerRing === undefined) {
+    return { ...base, allowed: true, reason: `${ring} is the first ring`, plans: [] };
+  }
+  const relevant = lowerRingPlans.filter(
+    (p) => p.ring === lowerRing && p.to === version && !NEVER_RAN.has(p.status),
+  );
+  const plans = relevant.map((p) => ({
+    planId: p.planId,
+    clusterName: p.clusterName,
+    status: p.status,
+    ...((p.succeededAt ?? p.failedAt) !== undefined && { at: p.succeededAt ?? p.failedAt }),
+  }));
+  const withPlans = { ...base, lowerRing, plans };
+  const succeeded = relevant.filter((p) => p.status === 'succeeded' && p.succeededAt !== undefined);
+  const failed = relevant.filter((p) => p.status === 'failed');
+  const open = relevant.filter((p) => p.status !== 'succeeded' && p.status !== 'failed');
+  if (failed.length > 0) {
+    return {
+      ...withPlans,
+      allowed: false,
+      reason: `${failed.length} plan(s) to ${version} failed in ${lowerRing} (${failed.map((f) => f.clusterName).join(', ')})`,
+    };
+  }
+  if (succeeded.length === 0) {
+    return {
+      ...withPlans,
+      allowed: false,
+      reason: `no plan to ${version} has succeeded in ${lowerRing} yet`,
+    };
+  }
+  const firstSuccessAt = succeeded.map((p) => p.succeededAt ?? '').sort()[0] ?? '';
+  const withFirst = { ...withPlans, firstSuccessAt };
+  if (open.length > 0) {
+    return {
+      ...withFirst,
+      allowed: false,
+      reason: `${open.length} plan(s) to ${version} in ${lowerRing} have not finished (${open.map((o) => o.clusterName).join(', ')})`,
+    };
+  }
+  const soaked = now.getTime() - Date.parse(firstSuccessAt);
+  if (soaked < soakMs) {
+    return {
+      ...withFirst,
+      allowed: false,
+      reason: `${version} has soaked ${duration(Math.max(0, soaked))} of ${duration(soakMs)} in ${lowerRing}`,
+    };
+  }
+  return {
+    ...withFirst,
+    allowed: true,
+    reason: `${succeeded.length} plan(s) to ${version} succeeded in ${lowerRing}, the first ${duration(soaked)} ago (soak ${duration(soakMs)}), none failed`,
+  };
+}

@@ -1,0 +1,85 @@
+import type { RingPlanRecord } from '../../shared/domain/promotion';
+import { promotionEvidence } from '../../shared/domain/promotion';
+
+const DAY = 86_400_000;
+const now = new Date('2026-11-25T12:00:00Z');
+const rec = (over: Partial<RingPlanRecord>): RingPlanRecord => ({
+  planId: 'p',
+  clusterName: 'aks-staging-1',
+  ring: 'staging',
+  to: '1.30.3',
+  status: 'succeeded',
+  succeededAt: '2026-11-10T00:00:00Z',
+  ...over,
+});
+
+describe('promotion: given the plans to a version in the ring below', () => {
+  test('canary needs nothing', () => {
+    expect(promotionEvidence('canary', '1.30.3', [], 0, now)).toMatchObject({ allowed: true });
+  });
+  test('no plan there yet: wait', () => {
+    const e = promotionEvidence('production', '1.30.3', [], 7 * DAY, now);
+    expect(e).toMatchObject({ allowed: false, lowerRing: 'staging' });
+    expect(e.reason).toMatch(/no plan to 1.30.3 has succeeded in staging/);
+  });
+  test('every plan succeeded and the first success is older than the soak: allowed, with evidence', () => {
+    const e = promotionEvidence(
+      'production',
+      '1.30.3',
+      [rec({ planId: 'a' }), rec({ planId: 'b', succeededAt: '2026-11-20T00:00:00Z' })],
+      7 * DAY,
+      now,
+    );
+    expect(e.allowed).toBe(true);
+    expect(e.firstSuccessAt).toBe('2026-11-10T00:00:00Z');
+    expect(e.plans.map((p) => p.planId)).toEqual(['a', 'b']);
+  });
+  test('still soaking', () => {
+    const e = promotionEvidence(
+      'production',
+      '1.30.3',
+      [rec({ succeededAt: '2026-11-24T12:00:00Z' })],
+      7 * DAY,
+      now,
+    );
+    expect(e.allowed).toBe(false);
+    expect(e.reason).toMatch(/soaked 1 d of 7 d in staging/);
+  });
+  test('a failure blocks, whenever it happened', () => {
+    const e = promotionEvidence(
+      'production',
+      '1.30.3',
+      [rec({}), rec({ planId: 'x', status: 'failed', failedAt: '2026-11-20T00:00:00Z' })],
+      7 * DAY,
+      now,
+    );
+    expect(e.allowed).toBe(false);
+    expect(e.reason).toMatch(/failed in staging/);
+  });
+  test('an unfinished plan blocks; plans that never ran do not count', () => {
+    expect(
+      promotionEvidence(
+        'production',
+        '1.30.3',
+        [rec({}), rec({ planId: 'y', status: 'approved', succeededAt: undefined })],
+        7 * DAY,
+        now,
+      ).allowed,
+    ).toBe(false);
+    expect(
+      promotionEvidence(
+        'production',
+        '1.30.3',
+        [rec({}), rec({ planId: 'y', status: 'rejected', succeededAt: undefined })],
+        7 * DAY,
+        now,
+      ).allowed,
+    ).toBe(true);
+  });
+  test('other versions and other rings say nothing', () => {
+    expect(
+      promotionEvidence('production', '1.30.3', [rec({ to: '1.30.1' }), rec({ ring: 'dev' })], 7 * DAY, now)
+        .allowed,
+    ).toBe(false);
+  });
+});
