@@ -1,0 +1,20 @@
+import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { DefaultAzureCredential } from '@azure/identity';
+
+import type { FleetConfig } from '../config';
+
+/**
+ * A fixed bearer token for a loopback simulator: the SDKs keep their normal https + bearer flow
+ * (notes/azure-arm.md §h) and nothing leaves the machine. Never used for a non-loopback endpoint.
+ */
+export class StaticTokenCredential implements TokenCredential {
+  constructor(private readonly token = 'warden-local-simulator') {}
+  getToken(): Promise<AccessToken> {
+    return Promise.resolve({ token: this.token, expiresOnTimestamp: Date.now() + 3_600_000 });
+  }
+}
+
+/** The identity Warden calls ARM with: `DefaultAzureCredential` in Azure, a static token against the simulator. */
+export function armCredential(fleet: Pick<FleetConfig, 'armIsLoopback'>): TokenCredential {
+  return fleet.armIsLoopback ? new StaticTokenCredential() : new DefaultAzureCredential();
+}

@@ -1,0 +1,444 @@
+import type { ClusterSnapshot, MaintenanceConfigurationSnapshot, NodePoolSnapshot } from './cluster';
+import type { Ring } from './rings';
+import type { RegionVersions, SupportAssessment } from './versions';
+import { assessSupport, compareVersions, minorDistance, minorOf, parseVersion } from './versions';
+
+/**
+ * Compliance findings for one cluster (DESIGN §4, the guidance of §9): each says what is off, how bad
+ * (`severity`), and the guidance it comes from. Pure: the sweep hands in the region's versions, the
+ * latest node image per image family, the fleet context (the channel production runs, whether every
+ * cluster of the subscription shares one window) and the time.
+ */
+export type Severity = 'info' | 'warning' | 'critical';
+
+export type FindingCode =
+  | 'version-support'
+  | 'version-skew'
+  | 'node-image-age'
+  | 'channel-ring'
+  | 'gated-auto-upgrade'
+  | 'node-os-channel'
+  | 'maintenance-window-missing'
+  | 'maintenance-window-short'
+  | 'maintenance-configuration-invalid'
+  | 'max-surge-low'
+  | 'shared-window';
+
+export interface Guidance {
+  /** The rule, as the guidance states it. */
+  readonly text: string;
+  /** Where it is written. */
+  readonly source: string;
+}
+
+export interface Finding {
+  readonly code: FindingCode;
+  readonly severity: Severity;
+  readonly message: string;
+  /** The node pool or maintenance configuration concerned, when the finding is about one. */
+  readonly subject?: string;
+  readonly guidance: Guidance;
+}
+
+export interface ComplianceContext {
+  readonly now: Date;
+  /** What the cluster's region offers; undefined when the sweep could not read it (no support finding). */
+  readonly region?: RegionVersions;
+  /** Latest node image (`family-version`) by {@link imageFamilyKey}. */
+  readonly latestNodeImages: ReadonlyMap<string, string>;
+  /** Rings whose upgrades need a human (policy; default production). */
+  readonly gatedRings: readonly Ring[];
+  /** The channel most production clusters run, when the fleet has production clusters. */
+  readonly productionChannel?: string;
+  /** False until the cluster's maintenance configurations have been read once. */
+  readonly windowsKnown: boolean;
+  /** True when this cluster's window is the one every cluster of its subscription uses (3 or more). */
+  readonly sharedWindow?: { readonly clusters: number };
+}
+
+/** AKS day-2 guidance: production node pools surge up to 33 % of their nodes. */
+export const RECOMMENDED_PROD_MAX_SURGE_PERCENT = 33;
+/** Node image age (days) past which an image that is not the latest is a warning (images ship weekly). */
+export const NODE_IMAGE_WARN_DAYS = 30;
+export const NODE_IMAGE_CRITICAL_DAYS = 90;
+/** The control plane may be this many minors ahead of its pools (Kubernetes >= 1.28). */
+export const MAX_POOL_SKEW_MINORS = 3;
+
+const G = {
+  support: {
+    text: 'AKS supports the newest three GA minors (N-2); N-3 gets limited platform support only; LTS adds a second year.',
+    source: 'learn.microsoft.com/azure/aks/supported-kubernetes-versions',
+  },
+  skew: {
+    text: 'Upgrade the control plane first, then every node pool; pools may trail the control plane by at most three minors and never run ahead of it.',
+    source: 'learn.microsoft.com/azure/aks/upgrade-aks-control-plane',
+  },
+  nodeImage: {
+    text: 'AKS ships new node images weekly; apply them (node-image upgrade or the NodeImage channel).',
+    source: 'learn.microsoft.com/azure/aks/node-image-upgrade',
+  },
+  channels: {
+    text: 'Release channels: production on stable, lower environments on the same channel as production, canary on rapid.',
+    source: 'learn.microsoft.com/azure/aks/auto-upgrade-cluster',
+  },
+  gated: {
+    text: 'A cluster whose upgrades need approval must not be upgraded by AKS itself: set its auto-upgrade channel to none.',
+    source: 'Warden policy (DESIGN §1, §4); learn.microsoft.com/azure/aks/auto-upgrade-cluster',
+  },
+  nodeOs: {
+    text: 'Nightly OS security patches need managed reboots: use the NodeImage or SecurityPatch node OS channel, or Kured.',
+    source:
+      'learn.microsoft.com/azure/aks/auto-upgrade-node-os-image; learn.microsoft.com/azure/aks/node-updates-kured',
+  },
+  window: {
+    text: 'Plan maintenance windows of four hours or more.',
+    source: 'learn.microsoft.com/azure/aks/planned-maintenance',
+  },
+  surge: {
+    text: 'In production, set node pool max surge up to 33 % so upgrades finish inside the window.',
+    source: 'learn.microsoft.com/azure/aks/upgrade-aks-node-pools-rolling',
+  },
+  shared: {
+    text: 'Do not give every cluster of a subscription the same window: their upgrades compete for the subscription’s ARM request budget.',
+    source:
+      'learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling; learn.microsoft.com/azure/aks/planned-maintenance',
+  },
+} as const satisfies Record<string, Guidance>;
+
+/** `AKSUbuntu-2204gen2containerd` for `AKSUbuntu-2204gen2containerd-202611.04.0`. */
+export function imageFamily(nodeImageVersion: string): string {
+  const i = nodeImageVersion.lastIndexOf('-');
+  return i > 0 ? nodeImageVersion.slice(0, i) : nodeImageVersion;
+}
+
+/** The key one representative pool answers for: OS type, OS SKU and image family. */
+export function imageFamilyKey(
+  pool: Pick<NodePoolSnapshot, 'osType' | 'osSku' | 'nodeImageVersion'>,
+): string | undefined {
+  if (pool.nodeImageVersion === undefined) return undefined;
+  return `${pool.osType}|${pool.osSku ?? ''}|${imageFamily(pool.nodeImageVersion)}`.toLowerCase();
+}
+
+/**
+ * The build date of a node image from its version: `202611.04.0` (YYYYMM.DD.n) or `2023.02.15`
+ * (YYYY.MM.DD), the two forms AKS has used. Undefined for anything else.
+ */
+export function nodeImageDate(nodeImageVersion: string): Date | undefined {
+  const v = nodeImageVersion.slice(nodeImageVersion.lastIndexOf('-') + 1);
+  const m = /^(\d{4})(\d{2})\.(\d{2})\.\d+$/.exec(v) ?? /^(\d{4})\.(\d{2})\.(\d{2})$/.exec(v);
+  if (!m) return undefined;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+const DAY_MS = 86_400_000;
+
+function supportFindings(cluster: ClusterSnapshot, assessment: SupportAssessment): Finding[] {
+  const minor = minorOf(cluster.kubernetesVersion);
+  const newest = assessment.newestMinor ?? '?';
+  switch (assessment.status) {
+    case 'lts':
+      return [];
+    case 'supported':
+      return assessment.minorsBehind === 2
+        ? [
+            {
+              code: 'version-support',
+              severity: 'info',
+              message: `${minor} is the oldest supported minor (N-2, newest ${newest}): support ends with the next minor release; upgrade to ${nextMinor(minor)}`,
+              guidance: G.support,
+            },
+          ]
+        : [];
+    case 'platform-support':
+      return [
+        {
+          code: 'version-support',
+          severity: 'warning',
+          message: `${minor} is N-3 (newest ${newest}): platform support only, no Kubernetes fixes; upgrade now`,
+          guidance: G.support,
+        },
+      ];
+    case 'unsupported':
+      return [
+        {
+          code: 'version-support',
+          severity: 'critical',
+          message: `${minor} is ${assessment.minorsBehind} minors behind ${newest}: out of support; upgrade one minor at a time`,
+          guidance: G.support,
+        },
+      ];
+  }
+}
+
+function nextMinor(minor: string): string {
+  const v = parseVersion(minor);
+  return v ? `${v.major}.${v.minor + 1}` : minor;
+}
+
+function skewFindings(cluster: ClusterSnapshot): Finding[] {
+  const out: Finding[] = [];
+  for (const pool of cluster.nodePools) {
+    if (!parseVersion(pool.orchestratorVersion) || !parseVersion(cluster.kubernetesVersion)) continue;
+    const behind = minorDistance(pool.orchestratorVersion, cluster.kubernetesVersion);
+    const cmp = compareVersions(pool.orchestratorVersion, cluster.kubernetesVersion);
+    if (cmp > 0) {
+      out.push({
+        code: 'version-skew',
+        severity: 'critical',
+        subject: pool.name,
+        message: `pool ${pool.name} runs ${pool.orchestratorVersion}, ahead of the control plane ${cluster.kubernetesVersion}`,
+        guidance: G.skew,
+      });
+    } else if (behind >= MAX_POOL_SKEW_MINORS) {
+      out.push({
+        code: 'version-skew',
+        severity: behind > MAX_POOL_SKEW_MINORS ? 'critical' : 'warning',
+        subject: pool.name,
+        message: `pool ${pool.name} runs ${pool.orchestratorVersion}, ${behind} minors behind the control plane ${cluster.kubernetesVersion}${behind === MAX_POOL_SKEW_MINORS ? ': the next control-plane minor upgrade is blocked until it catches up' : ': beyond the supported skew'}`,
+        guidance: G.skew,
+      });
+    } else if (behind >= 1) {
+      out.push({
+        code: 'version-skew',
+        severity: 'warning',
+        subject: pool.name,
+        message: `pool ${pool.name} runs ${pool.orchestratorVersion}, ${behind} minor${behind > 1 ? 's' : ''} behind the control plane ${cluster.kubernetesVersion}`,
+        guidance: G.skew,
+      });
+    } else if (cmp < 0) {
+      out.push({
+        code: 'version-skew',
+        severity: 'info',
+        subject: pool.name,
+        message: `pool ${pool.name} runs patch ${pool.orchestratorVersion}, the control plane ${cluster.kubernetesVersion}`,
+        guidance: G.skew,
+      });
+    }
+  }
+  return out;
+}
+
+function nodeImageFindings(cluster: ClusterSnapshot, ctx: ComplianceContext): Finding[] {
+  const out: Finding[] = [];
+  for (const pool of cluster.nodePools) {
+    if (pool.nodeImageVersion === undefined) continue;
+    const key = imageFamilyKey(pool);
+    const latest = key === undefined ? undefined : ctx.latestNodeImages.get(key);
+    const built = nodeImageDate(pool.nodeImageVersion);
+    const ageDays =
+      built === undefined ? undefined : Math.floor((ctx.now.getTime() - built.getTime()) / DAY_MS);
+    const isLatest = latest !== undefined && latest === pool.nodeImageVersion;
+    if (isLatest) continue;
+    if (latest === undefined && (ageDays === undefined || ageDays <= NODE_IMAGE_WARN_DAYS)) continue;
+    const severity: Severity =
+      ageDays !== undefined && ageDays > NODE_IMAGE_CRITICAL_DAYS
+        ? 'critical'
+        : ageDays !== undefined && ageDays > NODE_IMAGE_WARN_DAYS
+          ? 'warning'
+          : 'info';
+    out.push({
+      code: 'node-image-age',
+      severity,
+      subject: pool.name,
+      message: `pool ${pool.name} runs node image ${pool.nodeImageVersion}${ageDays !== undefined ? ` (${ageDays} days old)` : ''}${latest !== undefined ? `; latest is ${latest}` : ''}`,
+      guidance: G.nodeImage,
+    });
+  }
+  return out;
+}
+
+function channelFindings(cluster: ClusterSnapshot, ctx: ComplianceContext): Finding[] {
+  const channel = cluster.autoUpgradeChannel.toLowerCase();
+  const gated = ctx.gatedRings.includes(cluster.ring);
+  const out: Finding[] = [];
+  if (gated && channel !== 'none') {
+    out.push({
+      code: 'gated-auto-upgrade',
+      severity: 'critical',
+      message: `${cluster.ring} needs approval for upgrades, but AKS auto-upgrade is on (channel ${channel}): AKS can upgrade it without anyone approving`,
+      guidance: G.gated,
+    });
+  }
+  if (cluster.ring === 'canary' && channel !== 'rapid' && !gated) {
+    out.push({
+      code: 'channel-ring',
+      severity: 'info',
+      message: `canary cluster on channel ${channel}; canaries run rapid so new versions reach them first`,
+      guidance: G.channels,
+    });
+  }
+  if (
+    (cluster.ring === 'staging' || cluster.ring === 'dev') &&
+    ctx.productionChannel !== undefined &&
+    channel !== ctx.productionChannel.toLowerCase()
+  ) {
+    out.push({
+      code: 'channel-ring',
+      severity: cluster.ring === 'staging' ? 'warning' : 'info',
+      message: `${cluster.ring} cluster on channel ${channel}, production on ${ctx.productionChannel}: lower rings should prove what production will get`,
+      guidance: G.channels,
+    });
+  }
+  if (cluster.ring === 'production' && !gated && channel === 'rapid') {
+    out.push({
+      code: 'channel-ring',
+      severity: 'warning',
+      message: 'production cluster on the rapid channel; production runs stable',
+      guidance: G.channels,
+    });
+  }
+  return out;
+}
+
+function nodeOsFindings(cluster: ClusterSnapshot): Finding[] {
+  const c = cluster.nodeOsUpgradeChannel;
+  if (c === undefined || c.toLowerCase() === 'none')
+    return [
+      {
+        code: 'node-os-channel',
+        severity: 'warning',
+        message: `node OS upgrade channel ${c === undefined ? 'unset' : 'None'}: OS security patches are not applied, or their reboots are not managed (Kured)`,
+        guidance: G.nodeOs,
+      },
+    ];
+  if (c.toLowerCase() === 'unmanaged')
+    return [
+      {
+        code: 'node-os-channel',
+        severity: 'info',
+        message: 'node OS channel Unmanaged: nodes patch themselves nightly, reboots need Kured',
+        guidance: G.nodeOs,
+      },
+    ];
+  return [];
+}
+
+/**
+ * Window findings (none / under 4 h). Reads `durationHours` of the new form and the longest run of
+ * consecutive hour slots of the legacy `default` form; swap in maintenanceWindow.ts `windowFindings`.
+ */
+export function maintenanceFindings(configs: readonly MaintenanceConfigurationSnapshot[]): Finding[] {
+  const known = configs.filter((c) =>
+    ['aksmanagedautoupgradeschedule', 'aksmanagednodeosupgradeschedule', 'default'].includes(
+      c.name.toLowerCase(),
+    ),
+  );
+  if (known.length === 0)
+    return [
+      {
+        code: 'maintenance-window-missing',
+        severity: 'warning',
+        message: 'no planned-maintenance window: AKS may start upgrades and node image updates at any time',
+        guidance: G.window,
+      },
+    ];
+  const out: Finding[] = [];
+  for (const c of known) {
+    const hours = windowHours(c.properties);
+    if (hours !== undefined && hours < 4)
+      out.push({
+        code: 'maintenance-window-short',
+        severity: 'warning',
+        subject: c.name,
+        message: `${c.name} opens for only ${hours} h; four hours or more are recommended`,
+        guidance: G.window,
+      });
+  }
+  return out;
+}
+
+function windowHours(properties: unknown): number | undefined {
+  const p = (properties ?? {}) as {
+    maintenanceWindow?: { durationHours?: unknown };
+    timeInWeek?: { hourSlots?: unknown }[];
+  };
+  if (typeof p.maintenanceWindow?.durationHours === 'number') return p.maintenanceWindow.durationHours;
+  if (!Array.isArray(p.timeInWeek)) return undefined;
+  let shortest: number | undefined;
+  for (const day of p.timeInWeek) {
+    const hours = Array.isArray(day.hourSlots)
+      ? [...new Set(day.hourSlots.filter((h): h is number => typeof h === 'number'))].sort((a, b) => a - b)
+      : [];
+    let run = 0;
+    let best = 0;
+    hours.forEach((h, i) => {
+      run = i > 0 && h === (hours[i - 1] ?? -2) + 1 ? run + 1 : 1;
+      best = Math.max(best, run);
+    });
+    if (best > 0) shortest = Math.min(shortest ?? best, best);
+  }
+  return shortest;
+}
+
+/** Effective surge as a percentage of the pool's nodes ("33%" or an integer node count). */
+export function surgePercent(pool: NodePoolSnapshot): number | undefined {
+  const s = pool.maxSurge?.trim();
+  if (s === undefined || s === '') return 10; // the service default (spec 2026: 10 %)
+  if (/^\d+(\.\d+)?%$/.test(s)) return Number(s.slice(0, -1));
+  if (/^\d+$/.test(s)) return pool.count > 0 ? (Number(s) / pool.count) * 100 : undefined;
+  return undefined;
+}
+
+function surgeFindings(cluster: ClusterSnapshot): Finding[] {
+  if (cluster.ring !== 'production') return [];
+  return cluster.nodePools.flatMap((pool): Finding[] => {
+    const pct = surgePercent(pool);
+    if (pct === undefined || pct >= RECOMMENDED_PROD_MAX_SURGE_PERCENT || pool.count <= 1) return [];
+    return [
+      {
+        code: 'max-surge-low',
+        severity: 'info',
+        subject: pool.name,
+        message: `pool ${pool.name} surges ${pool.maxSurge ?? 'the default 10%'} (${Math.round(pct)} % of ${pool.count} nodes): upgrades are slow and may outlast the window; up to ${RECOMMENDED_PROD_MAX_SURGE_PERCENT}% is recommended`,
+        guidance: G.surge,
+      },
+    ];
+  });
+}
+
+/** Every finding for one cluster, most severe first. */
+export function assessCompliance(cluster: ClusterSnapshot, ctx: ComplianceContext): Finding[] {
+  const findings = [
+    ...(ctx.region !== undefined
+      ? supportFindings(cluster, assessSupport(cluster.kubernetesVersion, ctx.region, cluster.supportPlan))
+      : []),
+    ...skewFindings(cluster),
+    ...nodeImageFindings(cluster, ctx),
+    ...channelFindings(cluster, ctx),
+    ...nodeOsFindings(cluster),
+    ...(ctx.windowsKnown ? maintenanceFindings(cluster.maintenanceConfigurations) : []),
+    ...surgeFindings(cluster),
+    ...(ctx.sharedWindow !== undefined
+      ? [
+          {
+            code: 'shared-window' as const,
+            severity: 'warning' as const,
+            message: `all ${ctx.sharedWindow.clusters} clusters of subscription ${cluster.subscriptionId} share this maintenance window`,
+            guidance: G.shared,
+          },
+        ]
+      : []),
+  ];
+  const rank: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+  return findings.sort((a, b) => rank[a.severity] - rank[b.severity]);
+}
+
+/**
+ * A signature of the cluster's windows, equal for clusters whose configurations open at the same times,
+ * so the sweep can tell "every cluster of the subscription shares one window". Undefined without windows.
+ */
+export function windowSignature(configs: readonly MaintenanceConfigurationSnapshot[]): string | undefined {
+  const parts = configs.map((c) => `${c.name.toLowerCase()}=${stableJson(c.properties)}`).sort();
+  return parts.length === 0 ? undefined : parts.join(';');
+}
+
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (typeof v === 'object' && v !== null)
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
