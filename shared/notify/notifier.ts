@@ -1,0 +1,72 @@
+import { EmailClient } from '@azure/communication-email';
+import type { TokenCredential } from '@azure/core-auth';
+
+import type { Config } from '../config';
+import { TableOutbox } from '../store/outboxStore';
+import type { Tables } from '../store/tables';
+import type { Channels, Fetch } from './channels';
+import { AcsEmailSender, TeamsWorkflowSender, WebhookSender } from './channels';
+import type { NotificationRoutes } from './routing';
+import { routeNotice } from './routing';
+
+/** The outbox (for producers and the dispatcher) and the channels it delivers on. */
+export interface Notifier {
+  readonly outbox: TableOutbox;
+  readonly channels: Channels;
+}
+
+const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/i;
+
+/** An ACS Email client from the settings: a connection string (local), or the endpoint with an identity. */
+export function emailClient(
+  email: NonNullable<Config['notify']['email']>,
+  credential: () => TokenCredential,
+): EmailClient {
+  // The outbox owns retries (with backoff persisted in the row), so the SDK must not retry on its own.
+  const retryOptions = { maxRetries: 0 };
+  if (email.kind === 'connectionString') {
+    const endpoint = /endpoint=([^;]*)/i.exec(email.connectionString)?.[1] ?? '';
+    return new EmailClient(email.connectionString, {
+      retryOptions,
+      allowInsecureConnection: LOOPBACK.test(endpoint),
+    });
+  }
+  return new EmailClient(email.endpoint, credential(), { retryOptions });
+}
+
+/**
+ * Wires the notification side from the settings. `routes` is read on every enqueue, so a policy
+ * reload takes effect without a restart.
+ */
+export function buildNotifier(
+  config: Config,
+  tables: Tables,
+  routes: () => NotificationRoutes,
+  credential: () => TokenCredential,
+  fetchFn: Fetch = fetch,
+): Notifier {
+  const { notify } = config;
+  const channels: Channels = {
+    ...(notify.email !== undefined && {
+      email: new AcsEmailSender(emailClient(notify.email, credential), notify.email.sender),
+    }),
+    ...(Object.keys(notify.teamsWorkflows).length > 0 && {
+      teams: new TeamsWorkflowSender(notify.teamsWorkflows, fetchFn),
+    }),
+    ...(notify.webhook !== undefined && {
+      webhook: new WebhookSender(
+        notify.webhook.url,
+        notify.webhook.secret,
+        `${config.publicBaseUrl}/api/notifications`,
+        fetchFn,
+      ),
+    }),
+  };
+  const teamsWorkflows = new Set(Object.keys(notify.teamsWorkflows));
+  const outbox = new TableOutbox(tables, (notice) =>
+    routeNotice(notice, { routes: routes(), teamsWorkflows, webhook: notify.webhook !== undefined })
+      // A channel that is not configured gets no rows: nothing would ever deliver them.
+      .deliveries.filter((d) => channels[d.channel] !== undefined),
+  );
+  return { outbox, channels };
+}

@@ -1,0 +1,305 @@
+import { randomBytes } from 'node:crypto';
+
+import { EmailClient } from '@azure/communication-email';
+import type { TokenCredential } from '@azure/core-auth';
+
+import { AcsEmailSim } from '../../local/sim/acsEmail';
+import { TeamsWorkflowSim } from '../../local/sim/teamsWorkflow';
+import { loadConfig } from '../../shared/config';
+import type { Notifier } from '../../shared/notify/notifier';
+import { buildNotifier } from '../../shared/notify/notifier';
+import type { NotificationRoutes } from '../../shared/notify/routing';
+import type { OutboxRow, TableOutbox } from '../../shared/store/outboxStore';
+import type { Tables } from '../../shared/store/tables';
+import type { DispatchOptions, DispatchOutbox } from '../../shared/usecases/dispatchNotifications';
+import { DEFAULT_DISPATCH, dispatchNotifications } from '../../shared/usecases/dispatchNotifications';
+import { sampleNotice } from '../helpers/notices';
+import { testTables } from '../helpers/storage';
+
+const T0 = new Date('2026-11-25T09:00:00.000Z');
+let clock = T0;
+const at = (minutes: number): Date => new Date(T0.getTime() + minutes * 60_000);
+
+const acs = new AcsEmailSim({ clock: () => clock, quota: { perMinute: 1000, perHour: 10_000 } });
+const teams = new TeamsWorkflowSim(() => clock);
+
+const routes: NotificationRoutes = {
+  routes: {
+    production: {
+      email: ['oncall-prod@contoso.example'],
+      teams: ['prod-oncall'],
+      secondary: { email: ['lead@contoso.example'], teams: [] },
+    },
+  },
+  platform: { email: ['platform@contoso.example'], teams: [] },
+};
+
+const noCredential = (): TokenCredential => {
+  throw new Error('no identity in tests');
+};
+
+function notifierFor(tables: Tables, accessKey = acs.accessKey): Notifier {
+  const config = loadConfig({
+    AzureWebJobsStorage: process.env.WARDEN_TEST_STORAGE,
+    WARDEN_ACS_CONNECTION_STRING: `endpoint=${acs.url}/;accesskey=${accessKey}`,
+    WARDEN_ACS_SENDER: 'warden@contoso.example',
+    WARDEN_TEAMS_WORKFLOWS: JSON.stringify({
+      'prod-oncall': teams.workflowUrl('prod-oncall'),
+      payments: teams.workflowUrl('payments'),
+    }),
+  });
+  return buildNotifier(config, tables, () => routes, noCredential);
+}
+
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+const fixedJitter = (): number => 0.5;
+
+async function dispatch(
+  n: Notifier,
+  now: Date,
+  options: DispatchOptions = DEFAULT_DISPATCH,
+  outbox?: DispatchOutbox,
+) {
+  clock = now;
+  return dispatchNotifications(
+    { outbox: outbox ?? n.outbox, channels: n.channels, log: quiet, random: fixedJitter },
+    now,
+    options,
+  );
+}
+
+async function rows(outbox: TableOutbox): Promise<OutboxRow[]> {
+  return outbox.list({ limit: 1000 });
+}
+
+beforeAll(async () => {
+  await acs.start();
+  await teams.start();
+});
+afterAll(async () => {
+  await acs.close();
+  await teams.close();
+});
+beforeEach(() => {
+  clock = T0;
+  acs.clear();
+  acs.faults.fail5xx = 0;
+  acs.faults.throttle429 = 0;
+  acs.faults.outageUntil = undefined;
+  teams.posts.length = 0;
+  teams.faults.fail5xx = 0;
+  teams.faults.throttle429 = 0;
+});
+
+describe('ACS Email simulator and the real SDK', () => {
+  it('accepts a send signed with the access key and refuses a wrong key with 401', async () => {
+    const good = new EmailClient(acs.connectionString, {
+      allowInsecureConnection: true,
+      retryOptions: { maxRetries: 0 },
+    });
+    const poller = await good.beginSend(
+      {
+        senderAddress: 'warden@contoso.example',
+        content: { subject: '[Warden] hello', plainText: 'hello' },
+        recipients: { to: [{ address: 'someone@contoso.example' }] },
+      },
+      { operationId: '6f1c1d1e-0000-4000-8000-000000000001' },
+    );
+    const result = await poller.pollUntilDone();
+    expect(result.status).toBe('Succeeded');
+    expect(acs.sent.map((m) => m.to)).toEqual([['someone@contoso.example']]);
+
+    const wrongKey = randomBytes(32).toString('base64');
+    const bad = new EmailClient(`endpoint=${acs.url}/;accesskey=${wrongKey}`, {
+      allowInsecureConnection: true,
+      retryOptions: { maxRetries: 0 },
+    });
+    await expect(
+      bad.beginSend({
+        senderAddress: 'warden@contoso.example',
+        content: { subject: 'x', plainText: 'x' },
+        recipients: { to: [{ address: 'someone@contoso.example' }] },
+      }),
+    ).rejects.toMatchObject({ statusCode: 401 });
+    expect(acs.sent).toHaveLength(1);
+  });
+
+  it('delivers a repeated Operation-Id once, like the service', async () => {
+    const client = new EmailClient(acs.connectionString, {
+      allowInsecureConnection: true,
+      retryOptions: { maxRetries: 0 },
+    });
+    const message = {
+      senderAddress: 'warden@contoso.example',
+      content: { subject: 'once', plainText: 'once' },
+      recipients: { to: [{ address: 'someone@contoso.example' }] },
+    };
+    const id = '6f1c1d1e-0000-4000-8000-000000000002';
+    await client.beginSend(message, { operationId: id });
+    const again = await client.beginSend(message, { operationId: id });
+    expect((await again.pollUntilDone()).id).toBe(id);
+    expect(acs.sent.filter((m) => m.operationId === id)).toHaveLength(1);
+  });
+});
+
+describe('the outbox and its dispatcher', () => {
+  it('writes each notice once per channel and recipient, however often it is enqueued', async () => {
+    const n = notifierFor(testTables());
+    const notice = sampleNotice('plan-started');
+    await n.outbox.enqueue([notice], T0);
+    await n.outbox.enqueue([notice, notice], at(1));
+    const all = await rows(n.outbox);
+    expect(all.map((r) => `${r.channel}:${r.to}`).sort()).toEqual([
+      'email:oncall-prod@contoso.example',
+      'email:payments@contoso.example',
+      'teams:payments',
+      'teams:prod-oncall',
+    ]);
+    expect(all.every((r) => r.status === 'pending')).toBe(true);
+  });
+
+  it('sends the approval email and Teams card, then marks them sent', async () => {
+    const n = notifierFor(testTables());
+    await n.outbox.enqueue(
+      [
+        sampleNotice('approval-requested', {
+          recipient: 'approver@contoso.example',
+          key: 'plan:p-1:approval',
+        }),
+        sampleNotice('approval-requested', { key: 'plan:p-1:approval-channel' }),
+      ],
+      T0,
+    );
+    const report = await dispatch(n, T0);
+    expect(report).toMatchObject({ sent: 3, dead: 0, retrying: 0 });
+    const mail = acs.sent.find((m) => m.to.includes('approver@contoso.example'));
+    expect(mail?.subject).toBe('[Warden] prod-weu-1: approve 1.29.7 → 1.30.3');
+    expect(mail?.html).toContain('href="http://127.0.0.1:7071/api/approvals/p-123?token=abc"');
+    expect(mail?.plainText).toContain('http://127.0.0.1:7071/api/approvals/p-123?token=abc');
+    expect(teams.posts.map((p) => p.workflow)).toEqual(['prod-oncall']);
+    expect((await rows(n.outbox)).every((r) => r.status === 'sent')).toBe(true);
+    expect((await dispatch(n, at(5))).due).toBe(0);
+  });
+
+  it('retries a 429 after its Retry-After and a 5xx with backoff, then delivers once', async () => {
+    const n = notifierFor(testTables());
+    await n.outbox.enqueue([sampleNotice('plan-succeeded', { audience: ['platform'] })], T0);
+    acs.faults.throttle429 = 1;
+    acs.faults.retryAfterS = 300;
+    expect(await dispatch(n, T0)).toMatchObject({ sent: 0, retrying: 1 });
+    let [row] = await rows(n.outbox);
+    expect(row?.lastError).toMatch(/429/);
+    expect(new Date(row?.dueAt ?? 0).getTime()).toBeGreaterThanOrEqual(at(5).getTime());
+
+    expect((await dispatch(n, at(2))).due).toBe(0);
+    acs.faults.fail5xx = 1;
+    expect(await dispatch(n, at(5))).toMatchObject({ sent: 0, retrying: 1 });
+    [row] = await rows(n.outbox);
+    expect(row?.lastError).toMatch(/500/);
+    expect(row?.attempts).toBe(2);
+
+    expect(await dispatch(n, at(10))).toMatchObject({ sent: 1 });
+    expect(acs.sent).toHaveLength(1);
+    expect(acs.requests.map((r) => r.status)).toEqual([429, 500, 202]);
+  });
+
+  it('delivers every notice exactly once after an ACS outage of 45 minutes', async () => {
+    const n = notifierFor(testTables());
+    const notices = Array.from({ length: 8 }, (_, i) =>
+      sampleNotice('support-ending', { key: `support-ending:c${i}:1.29`, audience: ['platform'] }),
+    );
+    acs.outage(45 * 60);
+    await n.outbox.enqueue(notices, T0);
+    for (let minute = 0; minute <= 180; minute++) await dispatch(n, at(minute));
+    const all = await rows(n.outbox);
+    expect(all).toHaveLength(8);
+    expect(all.every((r) => r.status === 'sent')).toBe(true);
+    expect(acs.sent).toHaveLength(8);
+    expect(new Set(acs.sent.map((m) => m.operationId)).size).toBe(8);
+    expect(acs.sent.every((m) => new Date(m.at) >= at(45))).toBe(true);
+    expect(acs.requests.filter((r) => r.status === 202)).toHaveLength(8);
+  });
+
+  it('does not send twice when the dispatcher dies between send and mark', async () => {
+    const n = notifierFor(testTables());
+    await n.outbox.enqueue([sampleNotice('plan-failed', { audience: ['platform'] })], T0);
+    let died = false;
+    const dying: DispatchOutbox = {
+      relay: (s) => n.outbox.relay(s),
+      due: (now, limit) => n.outbox.due(now, limit),
+      claim: (row, now, lease) => n.outbox.claim(row, now, lease),
+      markFailed: (row, error, next) => n.outbox.markFailed(row, error, next),
+      markSent: (row, now) => {
+        if (!died) {
+          died = true;
+          return Promise.reject(new Error('process killed'));
+        }
+        return n.outbox.markSent(row, now);
+      },
+    };
+    const first = await dispatch(n, T0, DEFAULT_DISPATCH, dying);
+    expect(first.errors).toEqual([expect.stringMatching(/process killed/)]);
+    expect(acs.sent).toHaveLength(1);
+    expect((await rows(n.outbox))[0]?.status).toBe('sending');
+
+    expect((await dispatch(n, at(1), DEFAULT_DISPATCH, dying)).due).toBe(0);
+    expect(await dispatch(n, at(3), DEFAULT_DISPATCH, dying)).toMatchObject({ sent: 1 });
+    expect(acs.sent).toHaveLength(1);
+    const accepted = acs.requests.filter((r) => r.status === 202);
+    expect(accepted).toHaveLength(2);
+    expect(accepted[0]?.operationId).toBe(accepted[1]?.operationId);
+    expect((await rows(n.outbox))[0]?.status).toBe('sent');
+  });
+
+  it('marks a row dead after the last attempt, with its error, and sends it after an operator retry', async () => {
+    const n = notifierFor(testTables());
+    const options = { ...DEFAULT_DISPATCH, maxAttempts: 3 };
+    await n.outbox.enqueue([sampleNotice('pool-failed', { audience: ['platform'] })], T0);
+    acs.outage(24 * 3600);
+    for (let minute = 0; minute <= 30; minute++) await dispatch(n, at(minute), options);
+    const dead = await n.outbox.list({ status: 'dead' });
+    expect(dead).toHaveLength(1);
+    expect(dead[0]?.lastError).toMatch(/gave up after 3 attempts: ACS Email: HTTP 503/);
+
+    acs.faults.outageUntil = undefined;
+    const retried = await n.outbox.retry(dead[0]?.id ?? '', at(40));
+    expect(retried).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await dispatch(n, at(40), options)).toMatchObject({ sent: 1 });
+    expect(acs.sent).toHaveLength(1);
+  });
+
+  it('keeps an oversized notice within the Table Storage and Teams limits', async () => {
+    const n = notifierFor(testTables());
+    const huge = sampleNotice('daily-digest', {
+      audience: ['owners'],
+      summary: 'x'.repeat(40_000),
+      facts: [],
+    });
+    await n.outbox.enqueue([huge], T0);
+    const report = await dispatch(n, T0);
+    expect(report).toMatchObject({ sent: 2, dead: 0 });
+    expect(teams.posts).toHaveLength(1);
+    expect(JSON.stringify(teams.posts[0]).length).toBeLessThan(28 * 1024);
+  });
+
+  it('relays notices written inside the caller’s own transaction', async () => {
+    const tables = testTables();
+    const n = notifierFor(tables);
+    const plans = await tables.table('plans');
+    const source = { table: 'plans', partitionKey: 'cluster-a' };
+    const notice = sampleNotice('plan-approved', { audience: ['platform'] });
+    const actions = await n.outbox.transactionActions(source, [notice, notice], T0);
+    expect(actions).toHaveLength(1);
+    await plans.submitTransaction([
+      ['create', { partitionKey: 'cluster-a', rowKey: 'plan-1', status: 'approved' }],
+      ...actions,
+    ]);
+    expect(await n.outbox.relay()).toBe(1);
+    expect(await n.outbox.relay()).toBe(0);
+    expect(await dispatch(n, T0)).toMatchObject({ sent: 1 });
+    expect(acs.sent.map((m) => m.subject)).toEqual(['[Warden] prod-weu-1: plan approved 1.29.7 → 1.30.3']);
+    const left = [];
+    for await (const e of plans.listEntities()) left.push(e.rowKey);
+    expect(left).toEqual(['plan-1']);
+  });
+});
