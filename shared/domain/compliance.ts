@@ -1,4 +1,5 @@
 import type { ClusterSnapshot, MaintenanceConfigurationSnapshot, NodePoolSnapshot } from './cluster';
+import { windowFindings } from './maintenanceWindow';
 import type { Ring } from './rings';
 import type { RegionVersions, SupportAssessment } from './versions';
 import { assessSupport, compareVersions, minorDistance, minorOf, parseVersion } from './versions';
@@ -314,61 +315,15 @@ function nodeOsFindings(cluster: ClusterSnapshot): Finding[] {
   return [];
 }
 
-/**
- * Window findings (none / under 4 h). Reads `durationHours` of the new form and the longest run of
- * consecutive hour slots of the legacy `default` form; swap in maintenanceWindow.ts `windowFindings`.
- */
+/** Window findings (none, under 4 h, unreadable), from maintenanceWindow.ts. */
 export function maintenanceFindings(configs: readonly MaintenanceConfigurationSnapshot[]): Finding[] {
-  const known = configs.filter((c) =>
-    ['aksmanagedautoupgradeschedule', 'aksmanagednodeosupgradeschedule', 'default'].includes(
-      c.name.toLowerCase(),
-    ),
-  );
-  if (known.length === 0)
-    return [
-      {
-        code: 'maintenance-window-missing',
-        severity: 'warning',
-        message: 'no planned-maintenance window: AKS may start upgrades and node image updates at any time',
-        guidance: G.window,
-      },
-    ];
-  const out: Finding[] = [];
-  for (const c of known) {
-    const hours = windowHours(c.properties);
-    if (hours !== undefined && hours < 4)
-      out.push({
-        code: 'maintenance-window-short',
-        severity: 'warning',
-        subject: c.name,
-        message: `${c.name} opens for only ${hours} h; four hours or more are recommended`,
-        guidance: G.window,
-      });
-  }
-  return out;
-}
-
-function windowHours(properties: unknown): number | undefined {
-  const p = (properties ?? {}) as {
-    maintenanceWindow?: { durationHours?: unknown };
-    timeInWeek?: { hourSlots?: unknown }[];
-  };
-  if (typeof p.maintenanceWindow?.durationHours === 'number') return p.maintenanceWindow.durationHours;
-  if (!Array.isArray(p.timeInWeek)) return undefined;
-  let shortest: number | undefined;
-  for (const day of p.timeInWeek) {
-    const hours = Array.isArray(day.hourSlots)
-      ? [...new Set(day.hourSlots.filter((h): h is number => typeof h === 'number'))].sort((a, b) => a - b)
-      : [];
-    let run = 0;
-    let best = 0;
-    hours.forEach((h, i) => {
-      run = i > 0 && h === (hours[i - 1] ?? -2) + 1 ? run + 1 : 1;
-      best = Math.max(best, run);
-    });
-    if (best > 0) shortest = Math.min(shortest ?? best, best);
-  }
-  return shortest;
+  return windowFindings(configs).map((f) => ({
+    code: f.code,
+    severity: f.severity,
+    ...(f.configName !== undefined && { subject: f.configName }),
+    message: f.message,
+    guidance: { text: f.guidance, source: G.window.source },
+  }));
 }
 
 /** Effective surge as a percentage of the pool's nodes ("33%" or an integer node count). */

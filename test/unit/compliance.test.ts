@@ -21,6 +21,16 @@ const region: RegionVersions = {
   })),
 };
 
+const weekly = (durationHours: number): Record<string, unknown> => ({
+  maintenanceWindow: {
+    schedule: { weekly: { intervalWeeks: 1, dayOfWeek: 'Sunday' } },
+    durationHours,
+    utcOffset: '+00:00',
+    startDate: '2026-01-01',
+    startTime: '01:00',
+  },
+});
+
 const LATEST = 'AKSUbuntu-2204gen2containerd-202611.18.0';
 
 function pool(over: Partial<NodePoolSnapshot> = {}): NodePoolSnapshot {
@@ -52,9 +62,7 @@ function cluster(over: Partial<ClusterSnapshot> = {}): ClusterSnapshot {
     autoUpgradeChannel: 'stable',
     nodeOsUpgradeChannel: 'NodeImage',
     nodePools: [pool()],
-    maintenanceConfigurations: [
-      { name: 'aksManagedAutoUpgradeSchedule', properties: { maintenanceWindow: { durationHours: 4 } } },
-    ],
+    maintenanceConfigurations: [{ name: 'aksManagedAutoUpgradeSchedule', properties: weekly(4) }],
     lastSeen: now.toISOString(),
     ...over,
   };
@@ -214,9 +222,7 @@ describe('compliance findings', () => {
   describe('maintenance windows', () => {
     it('given no configuration, warns; given one under four hours, warns with its name', () => {
       expect(codes(maintenanceFindings([]))).toEqual(['maintenance-window-missing:warning']);
-      const short = maintenanceFindings([
-        { name: 'aksManagedNodeOSUpgradeSchedule', properties: { maintenanceWindow: { durationHours: 2 } } },
-      ]);
+      const short = maintenanceFindings([{ name: 'aksManagedNodeOSUpgradeSchedule', properties: weekly(2) }]);
       expect(short.map((f) => [f.code, f.subject])).toEqual([
         ['maintenance-window-short', 'aksManagedNodeOSUpgradeSchedule'],
       ]);
