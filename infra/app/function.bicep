@@ -1,0 +1,148 @@
+// The Function App: Flex Consumption (Linux), Node 22, running as a user-assigned identity.
+// Every setting Warden reads (shared/config.ts) is set here or listed, with its reason, as local-only
+// in test/unit/infraContract.test.ts. Secrets are Key Vault references resolved with the same identity.
+param location string
+param tags object
+param name string
+param planName string
+
+param identityId string
+param identityClientId string
+
+param storageAccountName string
+param blobEndpoint string
+param queueEndpoint string
+param tableEndpoint string
+param deploymentContainerName string
+
+param applicationInsightsConnectionString string
+param keyVaultName string
+
+param acsEndpoint string
+param acsSenderAddress string
+
+@description('Fleet subscription ids (WARDEN_SCOPE_SUBSCRIPTIONS).')
+param fleetSubscriptionIds array
+
+@description('Fleet management group id (WARDEN_SCOPE_MANAGEMENT_GROUP); empty: the subscriptions. The app takes one scope, so a management group replaces the subscription list.')
+param fleetManagementGroup string
+
+@description('Only clusters with this tag, as name=value (WARDEN_CLUSTER_SELECTOR_TAG); empty: every cluster in scope.')
+param clusterSelectorTag string
+
+@description('The policy document (WARDEN_POLICY): inline JSON/YAML, or a path in the package; empty: the built-in defaults.')
+param policy string
+
+@description('Base URL of links in notices (WARDEN_PUBLIC_BASE_URL); empty: https://<app>.azurewebsites.net.')
+param publicBaseUrl string
+
+@description('Outbound webhook URL for CloudEvents notices (WARDEN_WEBHOOK_URL); empty: none.')
+param webhookUrl string
+
+@description('True when Key Vault holds warden-teams-workflows.')
+param teamsWorkflowsInVault bool
+
+@description('True when Key Vault holds warden-webhook-secret.')
+param webhookSecretInVault bool
+
+param maximumInstanceCount int = 40
+@allowed([2048, 4096])
+param instanceMemoryMB int = 2048
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource app 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': 'warden' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identityId}': {} }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    // Key Vault references resolve with the user-assigned identity (app-service-key-vault-references.md,
+    // "Access vaults with a user-assigned identity").
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${blobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+  }
+}
+
+var keyVaultRef = '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName='
+
+var settings = {
+  // Host storage and Warden's tables/queues, by identity (functions-reference.md, "Connecting to host
+  // storage with an identity"). No AzureWebJobsStorage connection string: shared keys are off.
+  AzureWebJobsStorage__accountName: storageAccountName
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  AzureWebJobsStorage__blobServiceUri: blobEndpoint
+  AzureWebJobsStorage__queueServiceUri: queueEndpoint
+  AzureWebJobsStorage__tableServiceUri: tableEndpoint
+  // DefaultAzureCredential picks the user-assigned identity by this client id (ARM, Resource Graph, ACS).
+  AZURE_CLIENT_ID: identityClientId
+  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  WARDEN_TABLE_PREFIX: 'warden'
+  WARDEN_PUBLIC_BASE_URL: empty(publicBaseUrl) ? 'https://${app.properties.defaultHostName}' : publicBaseUrl
+  WARDEN_SCOPE_SUBSCRIPTIONS: empty(fleetManagementGroup) ? join(fleetSubscriptionIds, ',') : ''
+  WARDEN_SCOPE_MANAGEMENT_GROUP: fleetManagementGroup
+  WARDEN_CLUSTER_SELECTOR_TAG: clusterSelectorTag
+  WARDEN_ARM_ENDPOINT: environment().resourceManager
+  WARDEN_POLICY: policy
+  WARDEN_APPROVAL_KEYS: '${keyVaultRef}warden-approval-keys)'
+  WARDEN_ACS_ENDPOINT: acsEndpoint
+  WARDEN_ACS_SENDER: acsSenderAddress
+  WARDEN_WEBHOOK_URL: webhookUrl
+}
+
+var teamsSetting = teamsWorkflowsInVault ? { WARDEN_TEAMS_WORKFLOWS: '${keyVaultRef}warden-teams-workflows)' } : {}
+var webhookSecretSetting = webhookSecretInVault ? { WARDEN_WEBHOOK_SECRET: '${keyVaultRef}warden-webhook-secret)' } : {}
+
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: app
+  name: 'appsettings'
+  properties: union(settings, teamsSetting, webhookSecretSetting)
+}
+
+output name string = app.name
+output id string = app.id
+output defaultHostName string = app.properties.defaultHostName
+output eventGridFunctionId string = '${app.id}/functions/aksEventGrid'

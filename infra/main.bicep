@@ -1,0 +1,245 @@
+// AKS Upgrade Warden on Azure, for `azd up` (docs/deploy.md). Identity only: no keys, connection
+// strings with keys or passwords anywhere; secrets live in Key Vault and reach the app as references.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; also the seed of every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Region of Warden\'s own resources (Flex Consumption must be offered there).')
+param location string
+
+@description('Object id of whoever runs azd (AZURE_PRINCIPAL_ID); gets Key Vault Secrets Officer for the approval keys.')
+param principalId string = ''
+
+@allowed(['User', 'ServicePrincipal', 'Group'])
+param principalType string = 'User'
+
+param resourceGroupName string = ''
+
+@description('Fleet subscriptions, comma or space separated (WARDEN_SCOPE_SUBSCRIPTIONS); empty: this subscription.')
+param fleetSubscriptionIds string = ''
+
+@description('Fleet management group id (WARDEN_SCOPE_MANAGEMENT_GROUP); roles there come from infra/onboard.sh.')
+param fleetManagementGroup string = ''
+
+@description('Manage only clusters carrying this tag, as name=value (WARDEN_CLUSTER_SELECTOR_TAG), e.g. warden=enabled; empty: every cluster in scope.')
+param clusterSelectorTag string = ''
+
+@description('Resource ids of the AKS clusters to onboard to Event Grid, comma or space separated.')
+param aksClusterIds string = ''
+
+@description('"true" creates the Event Grid subscriptions. "false" on the first provision (the function does not exist before the first deploy); the postdeploy hook turns it on. A string: azd substitutes environment values as strings.')
+@allowed(['true', 'false'])
+param eventSubscriptions string = 'false'
+
+@description('Policy document for WARDEN_POLICY (inline JSON/YAML or a path); empty: the built-in defaults.')
+param policy string = ''
+
+@description('Base URL for approval links (WARDEN_PUBLIC_BASE_URL), e.g. a front door; empty: the app\'s own host name.')
+param publicBaseUrl string = ''
+
+@description('Outbound webhook URL (WARDEN_WEBHOOK_URL); empty: none.')
+param webhookUrl string = ''
+
+@secure()
+@description('Teams Workflows URLs (WARDEN_TEAMS_WORKFLOWS); stored in Key Vault only.')
+param teamsWorkflows string = ''
+
+@secure()
+@description('Outbound webhook signing secret (WARDEN_WEBHOOK_SECRET); stored in Key Vault only.')
+param webhookSecret string = ''
+
+@description('Where Communication Services keeps data at rest.')
+param acsDataLocation string = 'United States'
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var rgName = empty(resourceGroupName) ? 'rg-${environmentName}' : resourceGroupName
+var appName = 'func-warden-${resourceToken}'
+var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
+var deadLetterContainerName = 'eventgrid-deadletter'
+
+var requestedFleet = filter(split(replace(replace(fleetSubscriptionIds, ',', ' '), ';', ' '), ' '), s => !empty(s))
+var fleet = empty(requestedFleet) ? [subscription().subscriptionId] : requestedFleet
+var clusters = filter(split(replace(replace(aksClusterIds, ',', ' '), ';', ' '), ' '), s => !empty(s))
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: rgName
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    appIdentityName: 'id-warden-${resourceToken}'
+    eventGridIdentityName: 'id-warden-eventgrid-${resourceToken}'
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: 'appi-${resourceToken}'
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'st${resourceToken}'
+    deploymentContainerName: deploymentContainerName
+    deadLetterContainerName: deadLetterContainerName
+  }
+}
+
+module vault 'app/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'kv-${resourceToken}'
+    teamsWorkflows: teamsWorkflows
+    webhookSecret: webhookSecret
+  }
+}
+
+module communication 'app/communication.bicep' = {
+  name: 'communication'
+  scope: rg
+  params: {
+    tags: tags
+    communicationServiceName: 'acs-${resourceToken}'
+    emailServiceName: 'ecs-${resourceToken}'
+    dataLocation: acsDataLocation
+  }
+}
+
+module app 'app/function.bicep' = {
+  name: 'function'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: appName
+    planName: 'plan-${resourceToken}'
+    identityId: identity.outputs.appIdentityId
+    identityClientId: identity.outputs.appClientId
+    storageAccountName: storage.outputs.name
+    blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
+    tableEndpoint: storage.outputs.tableEndpoint
+    deploymentContainerName: storage.outputs.deploymentContainerName
+    applicationInsightsConnectionString: monitoring.outputs.connectionString
+    keyVaultName: vault.outputs.name
+    acsEndpoint: communication.outputs.endpoint
+    acsSenderAddress: communication.outputs.senderAddress
+    fleetSubscriptionIds: fleet
+    fleetManagementGroup: fleetManagementGroup
+    clusterSelectorTag: clusterSelectorTag
+    policy: policy
+    publicBaseUrl: publicBaseUrl
+    webhookUrl: webhookUrl
+    teamsWorkflowsInVault: !empty(teamsWorkflows)
+    webhookSecretInVault: !empty(webhookSecret)
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    deadLetterContainerName: storage.outputs.deadLetterContainerName
+    keyVaultName: vault.outputs.name
+    communicationServiceName: communication.outputs.communicationServiceName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    appPrincipalId: identity.outputs.appPrincipalId
+    eventGridPrincipalId: identity.outputs.eventGridPrincipalId
+    deployerPrincipalId: principalId
+    deployerPrincipalType: principalType
+  }
+}
+
+// The custom AKS role, defined in the first fleet subscription and assignable in all of them.
+module upgraderRole 'app/aks-upgrader-role.bicep' = {
+  name: take('warden-aks-upgrader-role-${environmentName}', 64)
+  scope: subscription(fleet[0])
+  params: {
+    environmentName: environmentName
+    assignableSubscriptionIds: fleet
+  }
+}
+
+module fleetRbac 'app/fleet-rbac.bicep' = [
+  for (sub, i) in fleet: {
+    name: '${take('warden-fleet-rbac-${environmentName}', 50)}-${i}'
+    scope: subscription(sub)
+    params: {
+      principalId: identity.outputs.appPrincipalId
+      upgraderRoleGuid: upgraderRole.outputs.roleDefinitionGuid
+    }
+  }
+]
+
+module fleetEvents 'app/fleet-events.bicep' = [
+  for (sub, i) in fleet: {
+    name: '${take('warden-fleet-events-${environmentName}', 50)}-${i}'
+    scope: subscription(sub)
+    params: {
+      location: location
+      tags: tags
+      resourceGroupName: 'rg-${environmentName}-aks-events'
+      functionResourceId: app.outputs.eventGridFunctionId
+      eventGridIdentityId: identity.outputs.eventGridIdentityId
+      deadLetterStorageAccountId: storage.outputs.id
+      deadLetterContainerName: storage.outputs.deadLetterContainerName
+      subscriptionEnabled: eventSubscriptions == 'true'
+    }
+    dependsOn: [rbac]
+  }
+]
+
+// /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}
+module clusterEvents 'app/cluster-events.bicep' = [
+  for (id, i) in clusters: {
+    name: 'warden-aks-events-${take(uniqueString(id), 8)}-${i}'
+    scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+    params: {
+      clusterName: last(split(id, '/'))
+      tags: tags
+      functionResourceId: app.outputs.eventGridFunctionId
+      eventGridIdentityId: identity.outputs.eventGridIdentityId
+      deadLetterStorageAccountId: storage.outputs.id
+      deadLetterContainerName: storage.outputs.deadLetterContainerName
+      subscriptionEnabled: eventSubscriptions == 'true'
+    }
+    dependsOn: [rbac]
+  }
+]
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = app.outputs.name
+output AZURE_KEY_VAULT_NAME string = vault.outputs.name
+output SERVICE_WARDEN_BASE_URL string = 'https://${app.outputs.defaultHostName}'
+output WARDEN_IDENTITY_PRINCIPAL_ID string = identity.outputs.appPrincipalId
+output WARDEN_IDENTITY_CLIENT_ID string = identity.outputs.appClientId
+output WARDEN_UPGRADER_ROLE_NAME string = upgraderRole.outputs.roleName
+output WARDEN_ACS_SENDER string = communication.outputs.senderAddress
+output WARDEN_FLEET_SUBSCRIPTIONS string = join(fleet, ',')

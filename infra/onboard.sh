@@ -1,0 +1,148 @@
+#!/bin/sh
+# Onboarding for AKS Upgrade Warden (docs/deploy.md, "Onboard clusters"). Run from the repository
+# root, signed in with `az login` and inside the azd environment (`azd env select <name>`).
+#
+#   infra/onboard.sh cluster <cluster-resource-id>...   Event Grid topic + subscription for each cluster
+#   infra/onboard.sh subscription <subscription-id>...  add fleet subscriptions (Reader, Warden AKS Upgrader,
+#                                                       the AKS advance-notice topic)
+#   infra/onboard.sh management-group <mg-id>           the fleet is a management group: roles there
+#   infra/onboard.sh gate <cluster-resource-id>...      hand upgrades to Warden: AKS auto-upgrade off
+#   infra/onboard.sh rotate-approval-key                new signing key first, the previous one kept
+#
+# `cluster` and `subscription` append to the azd environment (WARDEN_AKS_CLUSTER_IDS,
+# WARDEN_FLEET_SUBSCRIPTION_IDS) and run `azd provision`: the Bicep stays the one source of truth.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+
+env_value() {
+  azd env get-values | sed -n "s/^$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p"
+}
+
+append_list() { # name values...
+  name=$1
+  shift
+  current=$(env_value "$name")
+  for v in "$@"; do
+    case " $(echo "$current" | tr ',' ' ') " in
+    *" $v "*) echo "already onboarded: $v" ;;
+    *) current=${current:+$current,}$v ;;
+    esac
+  done
+  azd env set "$name" "$current"
+}
+
+check_cluster_id() {
+  echo "$1" | grep -Eiq '^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.containerservice/managedclusters/[^/]+$' ||
+    {
+      echo "not an AKS cluster resource id: $1" >&2
+      exit 2
+    }
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+cluster)
+  [ $# -gt 0 ] || {
+    echo "usage: $0 cluster <cluster-resource-id>..." >&2
+    exit 2
+  }
+  for id in "$@"; do
+    check_cluster_id "$id"
+    tags=$(az resource show --ids "$id" --query tags -o json)
+    for t in environment owner-email; do
+      echo "$tags" | grep -q "\"$t\"" || echo "warning: $id has no '$t' tag (docs/deploy.md, Tags)"
+    done
+  done
+  append_list WARDEN_AKS_CLUSTER_IDS "$@"
+  azd provision --no-prompt
+  ;;
+subscription)
+  [ $# -gt 0 ] || {
+    echo "usage: $0 subscription <subscription-id>..." >&2
+    exit 2
+  }
+  if [ -z "$(env_value WARDEN_FLEET_SUBSCRIPTION_IDS)" ]; then
+    # The default fleet is Warden's own subscription: keep it when the list is first written.
+    append_list WARDEN_FLEET_SUBSCRIPTION_IDS "$(az account show --query id -o tsv)"
+  fi
+  append_list WARDEN_FLEET_SUBSCRIPTION_IDS "$@"
+  azd provision --no-prompt
+  ;;
+management-group)
+  mg=${1:?usage: $0 management-group <management-group-id>}
+  scope="/providers/Microsoft.Management/managementGroups/$mg"
+  principal=$(env_value WARDEN_IDENTITY_PRINCIPAL_ID)
+  envname=$(env_value AZURE_ENV_NAME)
+  [ -n "$principal" ] || {
+    echo "run azd provision first (WARDEN_IDENTITY_PRINCIPAL_ID is unset)" >&2
+    exit 1
+  }
+  # The same actions as infra/app/aks-upgrader-role.bicep, read from it so the two cannot drift.
+  actions=$(grep -o "'Microsoft\.ContainerService/[^']*'" "$here/app/aks-upgrader-role.bicep" | tr "'" '"' | paste -sd, -)
+  role="Warden AKS Upgrader MG (${envname})"
+  definition=$(mktemp)
+  trap 'rm -f "$definition"' EXIT
+  cat >"$definition" <<JSON
+{
+  "Name": "$role",
+  "IsCustom": true,
+  "Description": "AKS Upgrade Warden over management group $mg (infra/app/aks-upgrader-role.bicep).",
+  "Actions": [$actions],
+  "NotActions": [],
+  "AssignableScopes": ["$scope"]
+}
+JSON
+  if [ -z "$(az role definition list --name "$role" --scope "$scope" --query '[0].name' -o tsv)" ]; then
+    az role definition create --role-definition "@$definition" --output none
+  else
+    az role definition update --role-definition "@$definition" --output none
+  fi
+  # Reader: Resource Graph inventory over the management group and every read.
+  az role assignment create --assignee-object-id "$principal" --assignee-principal-type ServicePrincipal \
+    --role Reader --scope "$scope" --output none
+  # The custom role: the upgrade calls (see the role file for the call behind each action).
+  az role assignment create --assignee-object-id "$principal" --assignee-principal-type ServicePrincipal \
+    --role "$role" --scope "$scope" --output none
+  azd env set WARDEN_FLEET_MANAGEMENT_GROUP "$mg"
+  echo "Event Grid: the AKS advance-notice topic is per subscription; onboard each with '$0 subscription'."
+  azd provision --no-prompt
+  ;;
+gate)
+  [ $# -gt 0 ] || {
+    echo "usage: $0 gate <cluster-resource-id>..." >&2
+    exit 2
+  }
+  for id in "$@"; do
+    check_cluster_id "$id"
+    # With AKS auto-upgrade on, AKS upgrades the cluster itself and no approval can stop it.
+    az aks update --ids "$id" --auto-upgrade-channel none --output none
+    echo "auto-upgrade off: $id"
+  done
+  ;;
+rotate-approval-key)
+  vault=$(env_value AZURE_KEY_VAULT_NAME)
+  old=$(mktemp)
+  new=$(mktemp)
+  trap 'rm -f "$old" "$new"' EXIT
+  chmod 600 "$old" "$new"
+  az keyvault secret show --vault-name "$vault" --name warden-approval-keys --query value -o tsv >"$old"
+  # Keep the newest previous key only: links signed before the rotation stay valid until they expire.
+  node -e "
+    const fs = require('node:fs');
+    const prev = fs.readFileSync(process.argv[1], 'utf8').trim().split(',')[0];
+    const key = require('node:crypto').randomBytes(32).toString('base64url');
+    fs.writeFileSync(process.argv[2], prev ? key + ',' + prev : key);
+  " "$old" "$new"
+  az keyvault secret set --vault-name "$vault" --name warden-approval-keys --file "$new" --encoding utf-8 \
+    --content-type text/plain --output none
+  az functionapp restart --name "$(env_value AZURE_FUNCTION_APP_NAME)" \
+    --resource-group "$(env_value AZURE_RESOURCE_GROUP)" --output none
+  echo "rotated warden-approval-keys in $vault"
+  ;;
+*)
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  [ -z "$cmd" ] || exit 2
+  ;;
+esac

@@ -1,0 +1,455 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+import { HANDLED_EVENT_TYPES } from '../../shared/domain/aksEvents';
+import { infraDir, listBicepFiles, params, readBicep, repoRoot, stringArrays } from '../helpers/bicep';
+
+/**
+ * The deployment and the code agree: every setting the code reads is set in Azure, every event type it
+ * handles is delivered, every ARM call it makes is allowed, and no secret sits in a template. Each side
+ * is read from the files, so a setting, an event type or an SDK call added elsewhere is caught here.
+ */
+
+const read = (path: string) => readFileSync(join(repoRoot, path), 'utf8');
+const functionBicep = readBicep(join(infraDir, 'app/function.bicep'));
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+// ---------------------------------------------------------------------------------------------
+
+/** Settings shared/config.ts reads: helper calls on the environment, direct reads, and setting-name literals. */
+function settingsReadBy(source: string): string[] {
+  const names = new Set<string>();
+  for (const m of source.matchAll(/\(\s*env\s*,\s*['"`]([A-Za-z_]\w*)['"`]/g)) names.add(m[1]!);
+  for (const m of source.matchAll(/\benv\s*(?:\?\.|\.)\s*([A-Za-z_]\w*)/g)) names.add(m[1]!);
+  for (const m of source.matchAll(/\benv\s*(?:\?\.)?\[\s*['"`]([A-Za-z_]\w*)['"`]\s*\]/g)) names.add(m[1]!);
+  for (const m of source.matchAll(/['"`]((?:AzureWebJobs\w+)|(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+))['"`]/g))
+    names.add(m[1]!);
+  return [...names].sort();
+}
+
+const SETTING_NAME = /^(AzureWebJobs\w+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)$/;
+
+/** App settings infra/app/function.bicep gives the Function App (the keys of its settings objects). */
+function bicepAppSettings(): Map<string, string> {
+  const settings = new Map<string, string>();
+  const lines = functionBicep.code.split('\n');
+  const text = functionBicep.text.split('\n');
+  lines.forEach((l, n) => {
+    for (const m of l.matchAll(/(?:^|[{,])\s*([A-Za-z_]\w*)\s*:\s*/g)) {
+      if (!SETTING_NAME.test(m[1]!)) continue;
+      const value = (text[n] ?? '').slice((m.index ?? 0) + m[0].length).trim();
+      settings.set(m[1]!, value);
+    }
+  });
+  return settings;
+}
+
+/** Read by the code but deliberately not app settings in Azure, each with the reason. */
+const LOCAL_ONLY: Record<string, string> = {
+  AzureWebJobsStorage:
+    'a connection string (Azurite locally); in Azure shared keys are off and the identity form AzureWebJobsStorage__* is set',
+  WEBSITE_HOSTNAME: 'set by App Service on every app, not an app setting',
+  WARDEN_ACS_CONNECTION_STRING:
+    'an ACS access key (the local simulator); in Azure WARDEN_ACS_ENDPOINT with the app identity is set instead',
+  WARDEN_ARM_CA_CERT: "the local ARM simulator's self-signed certificate; Azure's ARM has a public one",
+  WARDEN_FLEET: 'the simulator fleet file of `npm start`',
+  WARDEN_TIMERS: 'the local host runs timers; in Azure the Functions host does',
+  WARDEN_LOG: 'console verbosity of the local runtime and tests',
+  PORT: 'the local host port',
+};
+
+/**
+ * Set by the Bicep for settings another issue is adding to shared/config.ts. Not an error while they
+ * land; the test prints them so the list is trimmed once config.ts reads them.
+ */
+const EXPECTED_FROM_OTHER_ISSUES: Record<string, string> = {
+  WARDEN_POLICY: 'issue 4 (policy document)',
+  WARDEN_APPROVAL_KEYS: 'issue 4 (approval link signing keys)',
+};
+
+describe('settings', () => {
+  const config = read('shared/config.ts');
+  const readByCode = settingsReadBy(config);
+  const inBicep = bicepAppSettings();
+
+  it('the reader of shared/config.ts finds the settings it reads', () => {
+    expect(readByCode).toEqual(expect.arrayContaining(['AzureWebJobsStorage', 'WARDEN_PUBLIC_BASE_URL']));
+    expect(
+      settingsReadBy("optional(env, 'WARDEN_X'); env.WARDEN_Y; env['Z_Z']; const n = 'WARDEN_W';"),
+    ).toEqual(['WARDEN_W', 'WARDEN_X', 'WARDEN_Y', 'Z_Z']);
+  });
+
+  it('every setting shared/config.ts reads is set by infra/app/function.bicep, or is local-only with a reason', () => {
+    const unset = readByCode.filter((s) => !inBicep.has(s) && LOCAL_ONLY[s] === undefined);
+    // A new setting? Set it in infra/app/function.bicep (a Key Vault reference if it is a secret), or add
+    // it to LOCAL_ONLY above with the reason it has no value in Azure.
+    expect(unset).toEqual([]);
+  });
+
+  it('no setting is both set in Azure and declared local-only', () => {
+    expect(Object.keys(LOCAL_ONLY).filter((s) => inBicep.has(s))).toEqual([]);
+  });
+
+  it('every WARDEN_* setting the Bicep sets is read by shared/config.ts, or is expected from another issue', () => {
+    const orphans = [...inBicep.keys()].filter(
+      (s) =>
+        s.startsWith('WARDEN_') && !readByCode.includes(s) && EXPECTED_FROM_OTHER_ISSUES[s] === undefined,
+    );
+    expect(orphans).toEqual([]);
+    const pending = Object.keys(EXPECTED_FROM_OTHER_ISSUES).filter((s) => !readByCode.includes(s));
+    if (pending.length > 0)
+      console.info(`set in Azure, not read by shared/config.ts yet: ${pending.join(', ')}`);
+  });
+
+  it('host storage is the identity form for the user-assigned identity', () => {
+    expect(inBicep.has('AzureWebJobsStorage')).toBe(false);
+    expect(inBicep.get('AzureWebJobsStorage__credential')).toBe("'managedidentity'");
+    for (const s of ['accountName', 'clientId', 'tableServiceUri', 'queueServiceUri', 'blobServiceUri'])
+      expect(inBicep.has(`AzureWebJobsStorage__${s}`)).toBe(true);
+  });
+
+  it('secrets reach the app only as Key Vault references', () => {
+    const secretish = [...inBicep.keys()].filter((s) => /KEY|SECRET|PASSWORD|TOKEN|WORKFLOWS/.test(s));
+    expect(secretish).toEqual(
+      expect.arrayContaining(['WARDEN_APPROVAL_KEYS', 'WARDEN_TEAMS_WORKFLOWS', 'WARDEN_WEBHOOK_SECRET']),
+    );
+    expect(functionBicep.text).toMatch(
+      /var keyVaultRef = '@Microsoft\.KeyVault\(VaultName=\$\{keyVaultName\};SecretName='/,
+    );
+    for (const s of secretish)
+      expect({ [s]: inBicep.get(s)?.startsWith("'${keyVaultRef}") }).toEqual({ [s]: true });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Event Grid
+// ---------------------------------------------------------------------------------------------
+
+describe('Event Grid subscriptions', () => {
+  const files = listBicepFiles().map(readBicep);
+  const filters = files.flatMap((f) =>
+    stringArrays(f, 'includedEventTypes').map((types) => ({ file: f.name, types })),
+  );
+
+  it('filter to exactly the event types the code handles (HANDLED_EVENT_TYPES)', () => {
+    const delivered = [...new Set(filters.flatMap((f) => f.types))].sort();
+    expect(delivered).toEqual([...HANDLED_EVENT_TYPES].sort());
+  });
+
+  it('every subscription has a non-empty filter and dead-letters to blob storage', () => {
+    for (const f of files) {
+      const subs = (f.text.match(/'Microsoft\.EventGrid\/systemTopics\/eventSubscriptions@/g) ?? []).length;
+      if (subs === 0) continue;
+      expect({
+        file: f.name,
+        filters: stringArrays(f, 'includedEventTypes').filter((t) => t.length > 0).length,
+      }).toEqual({
+        file: f.name,
+        filters: subs,
+      });
+      expect(f.text).toMatch(/deadLetterWithResourceIdentity/);
+      expect(f.text).toMatch(/endpointType: 'StorageBlob'/);
+      expect(f.text).toMatch(/endpointType: 'AzureFunction'/);
+    }
+  });
+
+  it('deliver to the Event Grid trigger the code registers', () => {
+    const name = /app\.eventGrid\(\s*'([^']+)'/.exec(read('functions/aksEventGrid.ts'))?.[1];
+    expect(name).toBeDefined();
+    expect(functionBicep.text).toContain(`/functions/${name!}'`);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// ARM actions
+// ---------------------------------------------------------------------------------------------
+
+const CS = 'Microsoft.ContainerService';
+/** Polling a long-running operation reads its Azure-AsyncOperation / Location URL. */
+const LRO = [`${CS}/locations/operations/read`, `${CS}/locations/operationresults/read`];
+const withAliases = (method: string, actions: string[]) => ({
+  [method]: actions,
+  [`begin${method[0]!.toUpperCase()}${method.slice(1)}`]: actions,
+  [`begin${method[0]!.toUpperCase()}${method.slice(1)}AndWait`]: actions,
+});
+
+/**
+ * SDK method → the ARM actions it needs (operation names from the Azure resource provider operations
+ * list; paths from @azure/arm-containerservice 25.5.0, see ../shared/notes/azure-arm.md). A method not
+ * here fails the test: add it with its actions, and the actions to a role if they are not covered.
+ * Absent on purpose: delete, runCommand, start/stop, list*Credentials — Warden never calls them.
+ */
+const SDK_ACTIONS: Record<string, Record<string, string[]>> = {
+  managedClusters: {
+    get: [`${CS}/managedClusters/read`],
+    list: [`${CS}/managedClusters/read`],
+    listByResourceGroup: [`${CS}/managedClusters/read`],
+    getUpgradeProfile: [`${CS}/managedClusters/upgradeProfiles/read`],
+    listKubernetesVersions: [`${CS}/locations/kubernetesVersions/read`],
+    ...withAliases('createOrUpdate', [`${CS}/managedClusters/write`, ...LRO]),
+    ...withAliases('updateTags', [`${CS}/managedClusters/write`, ...LRO]),
+    ...withAliases('abortLatestOperation', [`${CS}/managedClusters/abort/action`, ...LRO]),
+  },
+  agentPools: {
+    get: [`${CS}/managedClusters/agentPools/read`],
+    list: [`${CS}/managedClusters/agentPools/read`],
+    getUpgradeProfile: [`${CS}/managedClusters/agentPools/upgradeProfiles/read`],
+    getAvailableAgentPoolVersions: [`${CS}/managedClusters/availableAgentPoolVersions/read`],
+    ...withAliases('createOrUpdate', [`${CS}/managedClusters/agentPools/write`, ...LRO]),
+    ...withAliases('upgradeNodeImageVersion', [
+      `${CS}/managedClusters/agentPools/upgradeNodeImageVersion/action`,
+      ...LRO,
+    ]),
+    ...withAliases('abortLatestOperation', [`${CS}/managedClusters/agentPools/abort/action`, ...LRO]),
+  },
+  maintenanceConfigurations: {
+    get: [`${CS}/managedClusters/maintenanceConfigurations/read`],
+    listByManagedCluster: [`${CS}/managedClusters/maintenanceConfigurations/read`],
+    createOrUpdate: [`${CS}/managedClusters/maintenanceConfigurations/write`],
+    delete: [`${CS}/managedClusters/maintenanceConfigurations/delete`],
+  },
+  // ResourceGraphClient.resources(query): results cover only what the caller may read.
+  resourceGraph: { resources: ['Microsoft.ResourceGraph/resources/read'] },
+};
+
+/** Operation groups of ContainerServiceClient whose method calls the scan checks. */
+const SDK_GROUPS = [
+  'managedClusters',
+  'agentPools',
+  'maintenanceConfigurations',
+  'machines',
+  'managedNamespaces',
+  'snapshots',
+  'trustedAccessRoleBindings',
+  'privateEndpointConnections',
+  'identityBindings',
+];
+/** Array/iterator members, for code that names a plain array after a group (`snapshot.agentPools.map(…)`). */
+const NOT_SDK = new Set([
+  'map',
+  'filter',
+  'find',
+  'some',
+  'every',
+  'forEach',
+  'reduce',
+  'flatMap',
+  'sort',
+  'slice',
+  'concat',
+  'join',
+  'includes',
+  'push',
+  'entries',
+  'keys',
+  'values',
+  'at',
+  'byPage',
+  'findIndex',
+  'indexOf',
+]);
+
+/** REST path fragments called without the SDK (raw pipeline requests) → actions. */
+const REST_ACTIONS: Record<string, string[]> = {
+  nodeImageVersions: [`${CS}/locations/nodeImageVersions/read`],
+};
+
+interface Call {
+  readonly file: string;
+  readonly group: string;
+  readonly method: string;
+}
+
+function sourceFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((e) => {
+    const p = join(dir, e);
+    return statSync(p).isDirectory() ? sourceFiles(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+function sdkCalls(source: string, file = 'source'): Call[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+  const calls: Call[] = [];
+  const groups = SDK_GROUPS.join('|');
+  for (const m of code.matchAll(
+    new RegExp(`\\b(${groups})\\s*(?:\\?\\.|\\.)\\s*(\\w+)\\s*(?:<[^>()]*>)?\\s*\\(`, 'g'),
+  )) {
+    if (!NOT_SDK.has(m[2]!)) calls.push({ file, group: m[1]!, method: m[2]! });
+  }
+  for (const _ of code.matchAll(/\.\s*resources\s*\(/g))
+    calls.push({ file, group: 'resourceGraph', method: 'resources' });
+  for (const fragment of Object.keys(REST_ACTIONS))
+    if (code.includes(`/${fragment}`)) calls.push({ file, group: 'rest', method: fragment });
+  return calls;
+}
+
+function actionsFor(call: Call): string[] | undefined {
+  return call.group === 'rest' ? REST_ACTIONS[call.method] : SDK_ACTIONS[call.group]?.[call.method];
+}
+
+function covers(pattern: string, action: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
+  return re.test(action);
+}
+
+describe('ARM actions', () => {
+  const calls = sourceFiles(join(repoRoot, 'shared/azure')).flatMap((p) =>
+    sdkCalls(readFileSync(p, 'utf8'), relative(repoRoot, p)),
+  );
+  const upgrader = readBicep(join(infraDir, 'app/aks-upgrader-role.bicep'));
+  const customActions = stringArrays(upgrader, 'actions').flat();
+  const fleetRbac = read('infra/app/fleet-rbac.bicep');
+  const READER = 'acdd72a7-3385-48ef-bd42-f606fba81ae7';
+  const fleetRoles = [...(fleetRbac.includes(READER) ? ['*/read'] : []), ...customActions];
+
+  it('the scan recognises SDK calls, aliases, Resource Graph and raw REST paths', () => {
+    const src = `
+      await this.client.managedClusters.createOrUpdate(rg, name, mc);
+      const p = client.agentPools?.beginUpgradeNodeImageVersionAndWait(rg, name, pool);
+      snapshot.agentPools.map((p) => p.name); // an array, not the SDK
+      await graph.resources({ query });
+      await pipeline.sendRequest(req(\`/locations/\${l}/nodeImageVersions\`));`;
+    expect(sdkCalls(src).map((c) => `${c.group}.${c.method}`)).toEqual([
+      'managedClusters.createOrUpdate',
+      'agentPools.beginUpgradeNodeImageVersionAndWait',
+      'resourceGraph.resources',
+      'rest.nodeImageVersions',
+    ]);
+  });
+
+  it('every SDK call in shared/azure/ is in the action table', () => {
+    const unknown = calls
+      .filter((c) => actionsFor(c) === undefined)
+      .map((c) => `${c.file}: ${c.group}.${c.method}`);
+    expect(unknown).toEqual([]);
+  });
+
+  it('every ARM action the code calls is granted over the fleet scope', () => {
+    const missing = calls.flatMap((c) =>
+      (actionsFor(c) ?? [])
+        .filter((a) => !fleetRoles.some((p) => covers(p, a)))
+        .map((a) => `${c.file}: ${c.group}.${c.method} needs ${a}`),
+    );
+    expect([...new Set(missing)]).toEqual([]);
+  });
+
+  it('writes and actions come from the custom role, which grants nothing Warden does not call', () => {
+    expect(customActions.every((a) => !a.includes('*'))).toBe(true);
+    const tableActions = new Set(
+      Object.values(SDK_ACTIONS)
+        .flatMap((g) => Object.values(g).flat())
+        .map((a) => a.toLowerCase()),
+    );
+    expect(customActions.filter((a) => !tableActions.has(a.toLowerCase()))).toEqual([]);
+    for (const c of calls)
+      for (const a of actionsFor(c) ?? [])
+        if (!/\/read$/i.test(a))
+          expect({
+            call: `${c.group}.${c.method}`,
+            granted: customActions.some((p) => covers(p, a)),
+          }).toEqual({ call: `${c.group}.${c.method}`, granted: true });
+  });
+
+  it('the custom role holds what upgrades, node images, aborts and Defer need', () => {
+    const needed = [
+      ...SDK_ACTIONS.managedClusters!.createOrUpdate!,
+      ...SDK_ACTIONS.managedClusters!.abortLatestOperation!,
+      ...SDK_ACTIONS.managedClusters!.getUpgradeProfile!,
+      ...SDK_ACTIONS.managedClusters!.listKubernetesVersions!,
+      ...SDK_ACTIONS.agentPools!.createOrUpdate!,
+      ...SDK_ACTIONS.agentPools!.upgradeNodeImageVersion!,
+      ...SDK_ACTIONS.agentPools!.abortLatestOperation!,
+      ...SDK_ACTIONS.maintenanceConfigurations!.createOrUpdate!,
+      ...SDK_ACTIONS.maintenanceConfigurations!.get!,
+    ];
+    expect(needed.filter((a) => !customActions.some((p) => covers(p, a)))).toEqual([]);
+  });
+
+  it('fleet-rbac.bicep assigns Reader and the custom role to the app identity, in every fleet subscription', () => {
+    expect(fleetRbac).toContain(READER);
+    expect(fleetRbac).toMatch(/roleDefinitions', upgraderRoleGuid\)/);
+    const main = read('infra/main.bicep');
+    expect(main).toMatch(/module fleetRbac 'app\/fleet-rbac\.bicep' = \[\s*for \(sub, i\) in fleet:/);
+  });
+
+  it('every role assignment says which calls need it', () => {
+    for (const f of listBicepFiles().map(readBicep)) {
+      const lines = f.text.split('\n');
+      lines.forEach((l, n) => {
+        if (!/^resource \w+ 'Microsoft\.Authorization\/roleAssignments@/.test(l)) return;
+        expect({ file: f.name, line: n + 1, commented: /^\/\//.test(lines[n - 1] ?? '') }).toEqual({
+          file: f.name,
+          line: n + 1,
+          commented: true,
+        });
+      });
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+// ---------------------------------------------------------------------------------------------
+
+function infraFiles(dir = infraDir): string[] {
+  return readdirSync(dir).flatMap((e) => {
+    const p = join(dir, e);
+    return statSync(p).isDirectory() ? infraFiles(p) : [p];
+  });
+}
+
+describe('no secret values in templates', () => {
+  const files = [...infraFiles(), join(repoRoot, 'azure.yaml')].map((p) => ({
+    name: relative(repoRoot, p),
+    text: readFileSync(p, 'utf8'),
+  }));
+  const FORBIDDEN: [string, RegExp][] = [
+    ['a storage account key', /AccountKey\s*=/i],
+    ['an access key', /accesskey\s*=|SharedAccessKey\s*=/i],
+    ['a SAS signature', /[?&]sig=[A-Za-z0-9%]/],
+    ['a private key', /-----BEGIN/],
+    ['a key listed from a resource', /\blist(Keys|ConnectionStrings|Secrets|AccountSas|ServiceSas)\s*\(/],
+    ['a password value', /password\s*[:=]\s*['"][^'"$]+['"]/i],
+    ['a long key-like literal', /'[A-Za-z0-9+/]{40,}={0,2}'/],
+  ];
+
+  it.each(FORBIDDEN)('none holds %s', (_what, pattern) => {
+    expect(files.filter((f) => pattern.test(f.text)).map((f) => f.name)).toEqual([]);
+  });
+
+  it('secure params have no default value but empty, and are never output', () => {
+    for (const f of listBicepFiles().map(readBicep)) {
+      for (const p of params(f).filter((x) => x.secure)) {
+        expect({ file: f.name, param: p.name, default: p.defaultText ?? "''" }).toEqual({
+          file: f.name,
+          param: p.name,
+          default: "''",
+        });
+        expect(f.text).not.toMatch(new RegExp(`^output .*\\b${p.name}\\b`, 'm'));
+      }
+    }
+  });
+
+  it('main.parameters.json takes secure values from the azd environment only', () => {
+    const parameters = JSON.parse(read('infra/main.parameters.json')) as {
+      parameters: Record<string, { value: unknown }>;
+    };
+    const main = readBicep(join(infraDir, 'main.bicep'));
+    for (const p of params(main).filter((x) => x.secure))
+      expect(String(parameters.parameters[p.name]?.value)).toMatch(/^\$\{[A-Z_]+=?\}$/);
+  });
+
+  it('local (key) authentication is off where it can be', () => {
+    expect(read('infra/app/storage.bicep')).toMatch(/allowSharedKeyAccess: false/);
+    expect(read('infra/app/monitoring.bicep')).toMatch(/DisableLocalAuth: true/);
+    expect(read('infra/app/keyvault.bicep')).toMatch(/enableRbacAuthorization: true/);
+  });
+});
