@@ -6,3 +6,5 @@ import './aksEventGrid';
 import './aksEvents';
 import './events';
 import './health';
+import './notificationDispatcher';
+import './notifications';

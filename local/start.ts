@@ -6,6 +6,7 @@ import { startAzurite } from './azurite';
 import { loadRegistrations } from './functionsCore';
 import type { Mount, RunningHost } from './host';
 import { startHost } from './host';
+import { startLocalNotifications } from './outbox';
 
 /**
  * `npm start`: Warden on this machine with no Azure account. Azurite in-process (data under
@@ -66,6 +67,8 @@ async function main(): Promise<void> {
   process.env.WARDEN_PUBLIC_BASE_URL ??= `http://127.0.0.1:${options.port === 0 ? 7071 : options.port}`;
 
   const mounts: Mount[] = [];
+  const notifications = await startLocalNotifications(process.env);
+  mounts.push(...notifications.mounts);
   const registrations = loadRegistrations(resolve(__dirname, 'functions.js'));
 
   let host: RunningHost;
@@ -102,6 +105,7 @@ async function main(): Promise<void> {
         return `  eventGrid ${host.url}/runtime/webhooks/eventgrid?functionName=${r.name}`;
       return `  ${t.type.padEnd(9)} ${r.name}`;
     }),
+    ...notifications.lines,
     ...mounts.map((m) => `  local     ${host.url}${m.prefix}`),
     'Press Ctrl-C to stop.',
   ];
@@ -112,7 +116,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\nwarden: ${signal}, stopping`);
-    void Promise.allSettled([host.close()])
+    void Promise.allSettled([host.close(), notifications.close()])
       .then(() => azurite.close())
       .then(() => process.exit(0));
   };

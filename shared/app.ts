@@ -2,6 +2,10 @@ import { DefaultAzureCredential } from '@azure/identity';
 
 import type { Config } from './config';
 import { loadConfig } from './config';
+import type { Notifier } from './notify/notifier';
+import { buildNotifier } from './notify/notifier';
+import type { NotificationRoutes } from './notify/routing';
+import { EMPTY_ROUTES } from './notify/routing';
 import type { EventStore } from './store/eventStore';
 import { TableEventStore } from './store/eventStore';
 import { Tables } from './store/tables';
@@ -14,6 +18,8 @@ export interface Services {
   readonly events: EventStore;
   readonly reactions: readonly EventReaction[];
   readonly now: () => Date;
+  /** The outbox (producers enqueue notices here) and the channels the dispatcher delivers on. */
+  readonly notifier: Notifier;
 }
 
 export function buildServices(config: Config): Services {
@@ -29,9 +35,18 @@ export function buildServices(config: Config): Services {
         },
     config.tablePrefix,
   );
+  // Until the policy is part of the services, notices route by owner tags and per-approver recipients only.
+  const notificationRoutes = (): NotificationRoutes => EMPTY_ROUTES;
+  const identity = (): DefaultAzureCredential =>
+    new DefaultAzureCredential(
+      config.storage.kind === 'identity' && config.storage.clientId !== undefined
+        ? { managedIdentityClientId: config.storage.clientId }
+        : {},
+    );
   return {
     config,
     tables,
+    notifier: buildNotifier(config, tables, notificationRoutes, identity),
     events: new TableEventStore(tables),
     reactions: [],
     now: () => new Date(),
