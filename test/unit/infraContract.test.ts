@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
+import { loadConfig } from '../../shared/config';
 import { HANDLED_EVENT_TYPES } from '../../shared/domain/aksEvents';
 import { infraDir, listBicepFiles, params, readBicep, repoRoot, stringArrays } from '../helpers/bicep';
 
@@ -119,6 +120,79 @@ describe('settings', () => {
     );
     for (const s of secretish)
       expect({ [s]: inBicep.get(s)?.startsWith("'${keyVaultRef}") }).toEqual({ [s]: true });
+  });
+});
+
+/**
+ * What each app setting holds once deployed, for the settings whose Bicep value is an expression
+ * (ids, endpoints, Key Vault references as App Service resolves them). Plain literals are read from
+ * the Bicep itself. A new expression-valued setting needs an example here.
+ */
+const DEPLOYED_EXAMPLES: Record<string, string> = {
+  AzureWebJobsStorage__accountName: 'stwardenexample01',
+  AzureWebJobsStorage__clientId: '11111111-2222-3333-4444-555555555555',
+  AzureWebJobsStorage__blobServiceUri: 'https://stwardenexample01.blob.core.windows.net/',
+  AzureWebJobsStorage__queueServiceUri: 'https://stwardenexample01.queue.core.windows.net/',
+  AzureWebJobsStorage__tableServiceUri: 'https://stwardenexample01.table.core.windows.net/',
+  AZURE_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
+  APPLICATIONINSIGHTS_CONNECTION_STRING:
+    'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/',
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING:
+    'ClientId=11111111-2222-3333-4444-555555555555;Authorization=AAD',
+  WARDEN_PUBLIC_BASE_URL: 'https://func-warden-abcdefghijklm.azurewebsites.net',
+  WARDEN_SCOPE_SUBSCRIPTIONS: '00000000-0000-0000-0000-000000000001,00000000-0000-0000-0000-000000000002',
+  WARDEN_SCOPE_MANAGEMENT_GROUP: '',
+  WARDEN_CLUSTER_SELECTOR_TAG: '',
+  WARDEN_ARM_ENDPOINT: 'https://management.azure.com/',
+  WARDEN_POLICY: '',
+  WARDEN_APPROVAL_KEYS: 'q1Jd9pWl0m2Gf6w3Yx8Zr5Tb7Nc4Vh1Ke0Lu2So9Ia',
+  WARDEN_ACS_ENDPOINT: 'https://acs-abcdefghijklm.unitedstates.communication.azure.com',
+  WARDEN_ACS_SENDER: 'DoNotReply@0a1b2c3d-4e5f-6789-abcd-ef0123456789.azurecomm.net',
+  WARDEN_WEBHOOK_URL: '',
+  WARDEN_TEAMS_WORKFLOWS:
+    '{"platform":"https://example.environment.api.powerplatform.com/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke"}',
+  WARDEN_WEBHOOK_SECRET: 'an-example-webhook-signing-secret',
+};
+
+function deployedEnvironment(overrides: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = { WEBSITE_HOSTNAME: 'func-warden-abcdefghijklm.azurewebsites.net' };
+  for (const [name, bicepValue] of bicepAppSettings()) {
+    const literal = /^'([^'$]*)'$/.exec(bicepValue);
+    const value = literal ? literal[1] : DEPLOYED_EXAMPLES[name];
+    if (value === undefined) throw new Error(`${name}: add what it holds in Azure to DEPLOYED_EXAMPLES`);
+    env[name] = value;
+  }
+  return { ...env, ...overrides };
+}
+
+describe('the deployed settings', () => {
+  it('start the app: loadConfig accepts them as Azure resolves them', () => {
+    const config = loadConfig(deployedEnvironment());
+    expect(config.storage).toEqual({
+      kind: 'identity',
+      tableServiceUrl: 'https://stwardenexample01.table.core.windows.net/',
+      queueServiceUrl: 'https://stwardenexample01.queue.core.windows.net/',
+      clientId: '11111111-2222-3333-4444-555555555555',
+    });
+    expect(config.publicBaseUrl).toBe('https://func-warden-abcdefghijklm.azurewebsites.net');
+  });
+
+  it('name the fleet scope once: a management group replaces the subscription list', () => {
+    // function.bicep: WARDEN_SCOPE_SUBSCRIPTIONS is empty whenever a management group is given.
+    expect(functionBicep.text).toMatch(
+      /WARDEN_SCOPE_SUBSCRIPTIONS: empty\(fleetManagementGroup\) \? join\(fleetSubscriptionIds, ','\) : ''/,
+    );
+    expect(() =>
+      loadConfig(
+        deployedEnvironment({ WARDEN_SCOPE_SUBSCRIPTIONS: '', WARDEN_SCOPE_MANAGEMENT_GROUP: 'mg-platform' }),
+      ),
+    ).not.toThrow();
+  });
+
+  it('take the outbound webhook with its secret from Key Vault', () => {
+    expect(() =>
+      loadConfig(deployedEnvironment({ WARDEN_WEBHOOK_URL: 'https://hooks.example.com/warden' })),
+    ).not.toThrow();
   });
 });
 
