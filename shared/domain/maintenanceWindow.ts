@@ -825,6 +825,83 @@ export function describeSchedule(schedule: Schedule): string {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Writing back: the Defer action adds a blackout day to a configuration.
+
+/** The calendar date (`YYYY-MM-DD`) an instant falls on, on the wall clock of `utcOffset`. */
+export function localDate(at: Date, utcOffset = '+00:00'): string {
+  const { minutes } = parseUtcOffset(utcOffset);
+  return new Date(at.getTime() + minutes * MINUTE).toISOString().slice(0, 10);
+}
+
+/** A parsed schedule back in ARM's JSON shape (`properties` of a maintenance configuration). */
+export function scheduleToWire(schedule: WindowSchedule | HourSlotSchedule): Record<string, unknown> {
+  if (schedule.form === 'hourSlots') {
+    return {
+      timeInWeek: schedule.slots.map((s) => ({ day: s.day, hourSlots: [...s.hours] })),
+      notAllowedTime: schedule.notAllowedTime.map((t) => ({ start: t.start, end: t.end })),
+    };
+  }
+  const { kind, ...fields } = schedule.recurrence;
+  return {
+    maintenanceWindow: {
+      schedule: { [kind]: fields },
+      durationHours: schedule.durationHours,
+      utcOffset: schedule.utcOffset,
+      ...(schedule.startDate === undefined ? {} : { startDate: schedule.startDate }),
+      startTime: schedule.startTime,
+      notAllowedDates: schedule.notAllowedDates.map((d) => ({ start: d.start, end: d.end })),
+    },
+  };
+}
+
+export interface BlackoutChange {
+  readonly configName: string;
+  /** The configuration's `properties` to PUT (ARM JSON; unchanged when `changed` is false). */
+  readonly properties: Record<string, unknown>;
+  /** False when the day was already blacked out: a second Defer click changes nothing. */
+  readonly changed: boolean;
+}
+
+/**
+ * Adds `date` (a whole day, `YYYY-MM-DD`, on the configuration's own clock: `utcOffset` for a
+ * `maintenanceWindow`, UTC for the legacy form) to a configuration's blackouts: `notAllowedDates` or, in the
+ * legacy form, `notAllowedTime`. Everything else is written back as read, `startDate` included: AKS has been
+ * reported to refuse updates whose `startDate` lies in the past (hashicorp/terraform-provider-azurerm#22762,
+ * MicrosoftDocs/azure-docs#114302), and dropping it would move an `intervalWeeks` cadence, so a 400 from
+ * the PUT must be shown to the operator, not worked around. Throws `ValidationError` when the
+ * configuration does not parse.
+ */
+export function withBlackoutDate(config: unknown, date: string): BlackoutChange {
+  const day = calendarDate(date, 'date');
+  const configName = configurationName(config) ?? DEFAULT_CONFIG;
+  const schedule = parseMaintenanceConfiguration(config);
+  if (schedule.form === 'anyOf')
+    throw new ValidationError('a policy window has no AKS configuration to change');
+  if (schedule.form === 'window') {
+    const covered = schedule.notAllowedDates.some((r) => r.start <= day && day <= r.end);
+    const next = covered
+      ? schedule
+      : { ...schedule, notAllowedDates: [...schedule.notAllowedDates, { start: day, end: day }] };
+    return { configName, properties: scheduleToWire(next), changed: !covered };
+  }
+  const start = Date.parse(`${day}T00:00:00Z`);
+  const end = start + DAY;
+  const covered = schedule.notAllowedTime.some(
+    (t) => Date.parse(t.start) <= start && end <= Date.parse(t.end),
+  );
+  const next = covered
+    ? schedule
+    : {
+        ...schedule,
+        notAllowedTime: [
+          ...schedule.notAllowedTime,
+          { start: new Date(start).toISOString(), end: new Date(end).toISOString() },
+        ],
+      };
+  return { configName, properties: scheduleToWire(next), changed: !covered };
+}
+
 /**
  * A stable key for "the same window": equal for schedules that open at the same instants. The compliance
  * check "same window on every cluster in a subscription" (ARM throttling; planned-maintenance.md FAQ)

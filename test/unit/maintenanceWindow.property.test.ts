@@ -2,13 +2,16 @@ import fc from 'fast-check';
 
 import {
   canStartStep,
+  localDate,
   parseMaintenanceConfiguration,
   parseMaintenanceWindow,
   type Schedule,
+  scheduleToWire,
   WEEK_DAYS,
   WEEK_INDEXES,
   windowAt,
   type WindowSchedule,
+  withBlackoutDate,
 } from '../../shared/domain/maintenanceWindow';
 
 const MINUTE = 60_000;
@@ -227,6 +230,40 @@ describe('windowAt properties', () => {
           expect(hours).toContain(n.getUTCDay() * 24 + n.getUTCHours());
           expect(hours).not.toContain((n.getUTCDay() * 24 + n.getUTCHours() + 167) % 168);
         }
+      }),
+    );
+  });
+
+  test('written back (scheduleToWire) a schedule parses to itself', () => {
+    fc.assert(
+      fc.property(windowWire, (wire) => {
+        const s = parse(wire);
+        expect(parseMaintenanceConfiguration({ name: 'x', properties: scheduleToWire(s) })).toEqual(s);
+      }),
+    );
+  });
+
+  test('Defer: after blacking out the day of an instant, no opening touches that day', () => {
+    fc.assert(
+      fc.property(windowWire, instant, (wire, t) => {
+        const config = { name: 'aksManagedAutoUpgradeSchedule', properties: { maintenanceWindow: wire } };
+        const before = parse(wire);
+        const day = localDate(t, before.utcOffset);
+        const after = parseMaintenanceConfiguration({
+          name: 'aksManagedAutoUpgradeSchedule',
+          properties: withBlackoutDate(config, day).properties,
+        }) as WindowSchedule;
+        const dayStart = Date.parse(`${day}T00:00:00${before.utcOffset}`);
+        // walk every opening from the day before to the day after
+        let state = windowAt(after, new Date(dayStart - DAY));
+        let opening = state.current ?? state.nextOpen;
+        while (opening && opening.start.getTime() < dayStart + 2 * DAY) {
+          const touches = opening.start.getTime() < dayStart + DAY && dayStart < opening.end.getTime();
+          expect(touches).toBe(false);
+          state = windowAt(after, opening.start);
+          opening = state.nextOpen;
+        }
+        expect(windowAt(after, t).open).toBe(false);
       }),
     );
   });

@@ -1,6 +1,7 @@
 import {
   canStartStep,
   describeSchedule,
+  localDate,
   nextStartableWindow,
   parseMaintenanceConfiguration,
   parseMaintenanceWindow,
@@ -10,6 +11,7 @@ import {
   selectSchedule,
   windowAt,
   windowFindings,
+  withBlackoutDate,
 } from '../../shared/domain/maintenanceWindow';
 import { ValidationError } from '../../shared/errors';
 import { fixture } from '../helpers/fixtures';
@@ -566,4 +568,83 @@ test('scheduleKey: equal for the same window whatever the wire shape, different 
   expect(scheduleKey(parseMaintenanceConfiguration(later))).not.toBe(
     scheduleKey(parseMaintenanceConfiguration(raw)),
   );
+});
+
+describe('Defer: adding a blackout day to a configuration', () => {
+  const auto = {
+    name: 'aksManagedAutoUpgradeSchedule',
+    properties: {
+      maintenanceWindow: {
+        schedule: { weekly: { intervalWeeks: 1, dayOfWeek: 'Saturday' } },
+        durationHours: 6,
+        startTime: '22:00',
+        utcOffset: '+01:00',
+        startDate: '2026-01-03',
+        notAllowedDates: [{ start: '2026-12-24', end: '2026-12-26' }],
+      },
+    },
+  };
+
+  test('the scheduled instant becomes a blackout day on the window’s own clock, and that window no longer opens', () => {
+    // given AKS announced an upgrade for Saturday 28 Nov 2026 21:30 UTC = 22:30 +01:00
+    const day = localDate(at('2026-11-28T21:30:00Z'), '+01:00');
+    expect(day).toBe('2026-11-28');
+    // when Defer adds it
+    const change = withBlackoutDate(auto, day);
+    // then the PUT body keeps everything else and lists the new day
+    expect(change).toMatchObject({ configName: 'aksManagedAutoUpgradeSchedule', changed: true });
+    expect(change.properties).toEqual({
+      maintenanceWindow: {
+        ...auto.properties.maintenanceWindow,
+        notAllowedDates: [
+          { start: '2026-12-24', end: '2026-12-26' },
+          { start: '2026-11-28', end: '2026-11-28' },
+        ],
+      },
+    });
+    const after = parseMaintenanceConfiguration({ name: change.configName, properties: change.properties });
+    expect(windowAt(after, at('2026-11-28T21:30:00Z')).open).toBe(false);
+    expect(opensAt(after, '2026-11-28T00:00:00Z')).toBe('2026-12-05T21:00:00.000Z');
+  });
+
+  test('a day already blacked out changes nothing (a second click is harmless)', () => {
+    expect(withBlackoutDate(auto, '2026-12-25')).toMatchObject({ changed: false });
+  });
+
+  test('the legacy form gets a notAllowedTime for the whole UTC day', () => {
+    const body = fixture<Example>('arm/MaintenanceConfigurationsGet.json').responses['200']!.body;
+    const change = withBlackoutDate(body, '2026-11-30');
+    expect(change.changed).toBe(true);
+    expect(change.properties.notAllowedTime).toEqual([
+      { start: '2020-11-26T03:00:00.000Z', end: '2020-11-30T12:00:00.000Z' },
+      { start: '2026-11-30T00:00:00.000Z', end: '2026-12-01T00:00:00.000Z' },
+    ]);
+    expect(change.properties.timeInWeek).toEqual([{ day: 'Monday', hourSlots: [1, 2] }]);
+  });
+
+  test('the SDK form (dates as Date) comes back as ARM JSON strings', () => {
+    const sdk = {
+      name: 'aksManagedNodeOSUpgradeSchedule',
+      maintenanceWindow: {
+        schedule: { daily: { intervalDays: 1 } },
+        durationHours: 4,
+        startTime: '02:00',
+        startDate: new Date('2026-01-01'),
+      },
+    };
+    expect(withBlackoutDate(sdk, '2026-12-24').properties).toEqual({
+      maintenanceWindow: {
+        schedule: { daily: { intervalDays: 1 } },
+        durationHours: 4,
+        utcOffset: '+00:00',
+        startDate: '2026-01-01',
+        startTime: '02:00',
+        notAllowedDates: [{ start: '2026-12-24', end: '2026-12-24' }],
+      },
+    });
+  });
+
+  test('a bad date is refused naming it', () => {
+    expect(() => withBlackoutDate(auto, '28/11/2026')).toThrow('date must be a date YYYY-MM-DD');
+  });
 });
