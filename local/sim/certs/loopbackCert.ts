@@ -1,0 +1,62 @@
+/**
+ * The simulator's loopback TLS certificate and key: a self-signed test certificate for 127.0.0.1 and
+ * localhost only, made once with openssl (100 years). It protects nothing and is NOT a secret; it exists
+ * so the Azure SDKs keep their normal https + bearer-token flow against the local simulator.
+ *
+ *   openssl req -x509 -newkey rsa:2048 -nodes -days 36500 -subj "/CN=Warden loopback Azure simulator" \
+ *     -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -addext "basicConstraints=critical,CA:TRUE" \
+ *     -addext "keyUsage=digitalSignature,keyEncipherment,keyCertSign" -addext "extendedKeyUsage=serverAuth"
+ */
+export const LOOPBACK_CERT_PEM = `-----BEGIN CERTIFICATE-----
+MIIDdzCCAl+gAwIBAgIUfVJNWJ1oJ9PZ/MH/U/BxBdLsInMwDQYJKoZIhvcNAQEL
+BQAwKjEoMCYGA1UEAwwfV2FyZGVuIGxvb3BiYWNrIEF6dXJlIHNpbXVsYXRvcjAg
+Fw0yNjExMjUxNDM2MDhaGA8yMTI2MTEwMTE0MzYwOFowKjEoMCYGA1UEAwwfV2Fy
+ZGVuIGxvb3BiYWNrIEF6dXJlIHNpbXVsYXRvcjCCASIwDQYJKoZIhvcNAQEBBQAD
+ggEPADCCAQoCggEBAK3neUedlzMu5VGvBmkg5vr+PflWNUHLRC+z9SDpa3ayZlix
+yYeIpOlIvQgZpxmVKNaBum24MOAAuaEZMWiVllncYYYn2FxjahmPfxYR//JmjD3B
+dgMy0/kBU3jOgV0ycWT8IUiBcjLU8XDq9Ijb0DTjV0RJTVlQ4Pp3iRhN02vnVAgf
+SUL9ISS8olOdaDYFpZ0qCie63JvDZel/qiMd/nwisxHBevW03GzqXUzKu8/xbFtN
+SC4bENVKJiVbGSQZ6k4y1lPnOxIezAfI1KBXQvAq3CIgZpxiW8Q/ZuUrHtMGqdph
+T4WXM+O2Znph8pWaBzFmv1vKkhIJo4BgvS0GyI8CAwEAAaOBkjCBjzAdBgNVHQ4E
+FgQUULOjZXGfTUMtYzYlS1uyZIlV8A0wHwYDVR0jBBgwFoAUULOjZXGfTUMtYzYl
+S1uyZIlV8A0wGgYDVR0RBBMwEYcEfwAAAYIJbG9jYWxob3N0MA8GA1UdEwEB/wQF
+MAMBAf8wCwYDVR0PBAQDAgKkMBMGA1UdJQQMMAoGCCsGAQUFBwMBMA0GCSqGSIb3
+DQEBCwUAA4IBAQB/IAESbtrwBwaYxKNlIUjQnJr7+5YVqcosjXiQemXdNPGCdXrQ
+QB+ZQCghkE1eYVtvinQthLTUmV2percCNSaIJWL7B3VI4+ZcY0LebAhWOVDQuIwk
+5b0Lvluv5rDM9iziM626SWqa44U5CogrZUt6tNdzhIGmaiuUS6R9MR2A02v5q8ki
+ddSB5AyM5oGidwfM8Y+W9J4GSou/b9IxaAeagX4fYrB2bR9jkfTZRl34EUsMSEa6
+GERlWUtJD0uz7RiulSxjLxtJqN6pOJl6nv6vtuVQtiS30l+3ISBoHXmBAzIt270d
+gVRtPOXrAadzCrz0t4/Lw6PBqLaHGrhO7IIX
+-----END CERTIFICATE-----
+`;
+
+/** The key of {@link LOOPBACK_CERT_PEM}: loopback test material, not a secret. */
+export const LOOPBACK_KEY_PEM = `-----BEGIN PRIVATE KEY-----
+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCt53lHnZczLuVR
+rwZpIOb6/j35VjVBy0Qvs/Ug6Wt2smZYscmHiKTpSL0IGacZlSjWgbptuDDgALmh
+GTFolZZZ3GGGJ9hcY2oZj38WEf/yZow9wXYDMtP5AVN4zoFdMnFk/CFIgXIy1PFw
+6vSI29A041dESU1ZUOD6d4kYTdNr51QIH0lC/SEkvKJTnWg2BaWdKgonutybw2Xp
+f6ojHf58IrMRwXr1tNxs6l1MyrvP8WxbTUguGxDVSiYlWxkkGepOMtZT5zsSHswH
+yNSgV0LwKtwiIGacYlvEP2blKx7TBqnaYU+FlzPjtmZ6YfKVmgcxZr9bypISCaOA
+YL0tBsiPAgMBAAECggEAN7VI8poXD3xcVZhd01uI4qqDK9Zj5Rm6VBWv1sUveayY
+gJ0jU9mACoMUmv2su9M+a8jO8crpTTiuPl8Vps0UhuDEFPe6pY3rNRj0uxs1BG+5
+SScqKMglg0Tben2cj0BTdugVuWZOMN5qIaQChbz0q5yQHf3lW1E/YLzeG/0CVzQR
+K9wCvOmX22nopYG9X/TB8ihEJ9ZPdr3UAMXFsbUJqjZsHfPr7JiT+/mbM+tGQEsE
+7+YyodAppllLcCOv8rO05Ggh3KlPcvWyB+meCkGJu0DXaZuVMo/2GgIeYqKK4bNm
+EX8KX2V7HmC0u1hgt7a/Dc1G4mWEikxVB/b0XbWEsQKBgQDwmH82uB9BhIAu7M4G
+VOv5/RNAnd82vKP9pSwyLPOibCoqva875lywWlmPtr3qeZjCjTWOVDBjPBIXAkjH
+E/WotNkDnO85e+7ZSzXxfnwu53bLUL9P0o1D8fFwLMde+mSv1oE+NXOEHJsd7Gzc
+aA7o30MsfGUOFHPlxuGbi3TV2wKBgQC5Cd1Nn4Tr4XoHkLpsID0uL+bo8upcxKVi
+rLvFIZ2mIzx5J5AW6T6Oyb+Qksa5ijp0wAgJvvVXmbg4YkV2AY/WGH87HBdX5Gjo
+Ar37NGVPJALIIuuaQwz1KqjHkbk157m1eWMbA5yk+cMuQ4MMRnlzxPpGz4ocRV9Q
+wXi82ibIXQKBgGM0jify7bhnOS+gJyeHNrIivyCCuDpquDfrNnkN/fu4G/75rdrG
+FuwEpS9UC6U2NF3sOewRHM6eQ1tHbtjfiwjgYSdTO3T5fDgPAhQssmnouRwGlIwG
+ZodgqMw3OpIYLxIuIaaUBaiw3ukMxqpvIc612I3sUQLoPg293uLzMt7HAoGAJHeh
+Oc8abzJ8zkjjtLOV2yhtpbNaJPZMceoBB5TccQW4wVfeueU2AwYXzvJeX+qyIphF
+/UW5LI6LE/GqJtuf8V3alVev8g597lu7/WoSHUrHkZHwRPK59wd1Q/+gNNN6ch1+
+PrCzin/+y3tatGyfOwWzHYmBepjhdBTtKqsDwbECgYEAwxab9OLQ+nWjcFYNuZ2X
+1NwQKpy6LP7K7RC/1626bQ8Raq5il/8OPC6D9CsyJvJg28jbXIbx+189mpwJ5tBN
+v5MxyxSd2LlSAKnOfPbIAZCtHH8HS1m2iyhmmzVR3zZGQu5e+C0vV5yxAiEiEKcy
+Eo08gYX0IYBAJ5RpdXvDHwU=
+-----END PRIVATE KEY-----
+`;

@@ -1,0 +1,83 @@
+import type { EventEmitter } from './events';
+import type { Faults } from './faults';
+import type { SimCluster, SimFleet } from './fleet';
+import { clusterKey } from './fleet';
+import type { OperationEngine } from './lro';
+import type { SimResponse } from './router';
+import { armError } from './router';
+import type { ThrottleLimits } from './throttle';
+
+/** How long simulated operations take (ms). */
+export interface Durations {
+  /** Control-plane upgrade (and cluster create). */
+  readonly controlPlaneMs: number;
+  /** Rolling one node pool to a new Kubernetes version. */
+  readonly poolMs: number;
+  /** Rolling one node pool to a new node image. */
+  readonly nodeImageMs: number;
+}
+
+/** Live-service quirks, each on by default because the real service does it. */
+export interface Quirks {
+  /** `agentPoolProfiles: null` in the cluster upgrade profile (SDK 25.5.0 crashes on it). */
+  readonly nullAgentPoolProfiles: boolean;
+  /** 204 at the node-image operation's final `Location` (SDK rejects it). */
+  readonly nodeImage204: boolean;
+}
+
+export interface CallRecord {
+  readonly time: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly subscription: string | undefined;
+  readonly api: 'arm' | 'resourcegraph' | 'other';
+}
+
+/** Everything the simulator's handlers share. */
+export interface SimContext {
+  readonly fleet: SimFleet;
+  readonly durations: Durations;
+  readonly quirks: Quirks;
+  readonly faults: Faults;
+  readonly lro: OperationEngine;
+  readonly events: EventEmitter;
+  readonly throttle: ThrottleLimits | false;
+  readonly tenantId: string;
+  /** Rows per page of ARM lists (`nextLink` beyond). */
+  readonly pageSize: number;
+  readonly now: () => Date;
+}
+
+/** Looks up a cluster the way ARM does: subscription, then resource group, then the cluster. */
+export function findCluster(
+  ctx: SimContext,
+  subscriptionId: string,
+  resourceGroup: string,
+  name: string,
+): { cluster: SimCluster } | { error: SimResponse } {
+  const sub = checkSubscription(ctx, subscriptionId);
+  if (sub) return { error: sub };
+  const cluster = ctx.fleet.clusters.get(clusterKey(subscriptionId, resourceGroup, name));
+  if (cluster) return { cluster };
+  if (!resourceGroupExists(ctx, subscriptionId, resourceGroup))
+    return {
+      error: armError(404, 'ResourceGroupNotFound', `Resource group '${resourceGroup}' could not be found.`),
+    };
+  return {
+    error: armError(
+      404,
+      'ResourceNotFound',
+      `The Resource 'Microsoft.ContainerService/managedClusters/${name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+    ),
+  };
+}
+
+export function checkSubscription(ctx: SimContext, subscriptionId: string): SimResponse | undefined {
+  if (ctx.fleet.subscriptions.has(subscriptionId.toLowerCase())) return undefined;
+  return armError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
+}
+
+export function resourceGroupExists(ctx: SimContext, subscriptionId: string, resourceGroup: string): boolean {
+  return ctx.fleet.resourceGroups.has(`${subscriptionId}/${resourceGroup}`.toLowerCase());
+}

@@ -1,0 +1,239 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import type { Mount } from '../host';
+import { clusterArmId } from './armModel';
+import type { SimContext } from './context';
+import type { AksEventType } from './events';
+import { AKS_EVENT_TYPES } from './events';
+import { FaultError } from './faults';
+import type { SimCluster } from './fleet';
+import { regionKey } from './fleet';
+import type { SimServer } from './server';
+import { addRelease, parseVersion, versionAnnouncement } from './versions';
+
+/**
+ * The simulator's control API, mounted on the app's own base URL at `/_sim` (DESIGN §6):
+ * release a version, read the simulated state and the calls received, add faults, emit events.
+ * Bad input is a 400 `{ error, detail }`.
+ */
+type Json = Record<string, unknown>;
+
+class BadRequest extends Error {}
+
+function send(res: ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+function parseJson(body: Buffer): Json {
+  let v: unknown;
+  try {
+    v = JSON.parse(body.toString('utf8') || '{}');
+  } catch {
+    throw new BadRequest('body is not JSON');
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new BadRequest('body must be a JSON object');
+  return v as Json;
+}
+
+/** Finds a cluster by ARM id (any case) or by name (must be unique in the fleet). */
+export function lookupCluster(ctx: SimContext, ref: string): SimCluster {
+  const lower = ref.toLowerCase();
+  const matches = [...ctx.fleet.clusters.values()].filter((c) =>
+    lower.startsWith('/subscriptions/')
+      ? clusterArmId(c).toLowerCase() === lower.replace('/resourcegroups/', '/resourcegroups/')
+      : c.name.toLowerCase() === lower,
+  );
+  if (matches.length === 0) throw new BadRequest(`no cluster "${ref}" in the simulated fleet`);
+  if (matches.length > 1) throw new BadRequest(`cluster name "${ref}" is ambiguous; pass its ARM id`);
+  return matches[0] as SimCluster;
+}
+
+function clusterState(ctx: SimContext, c: SimCluster): Json {
+  const op = c.operationId === undefined ? undefined : ctx.lro.get(c.operationId);
+  return {
+    id: clusterArmId(c),
+    name: c.name,
+    subscriptionId: c.subscriptionId,
+    resourceGroup: c.resourceGroup,
+    location: c.location,
+    tags: c.tags,
+    kubernetesVersion: c.kubernetesVersion,
+    currentKubernetesVersion: c.currentKubernetesVersion,
+    supportPlan: c.supportPlan,
+    sku: c.sku,
+    autoUpgradeProfile: { upgradeChannel: c.upgradeChannel, nodeOSUpgradeChannel: c.nodeOSUpgradeChannel },
+    provisioningState: c.provisioningState,
+    operation: op ? { id: op.id, kind: op.kind, status: op.status, startTime: op.startTime } : null,
+    pools: c.pools.map((p) => ({
+      name: p.name,
+      mode: p.mode,
+      osType: p.osType,
+      orchestratorVersion: p.orchestratorVersion,
+      currentOrchestratorVersion: p.currentOrchestratorVersion,
+      nodeImageVersion: p.nodeImageVersion,
+      maxSurge: p.maxSurge,
+      count: p.count,
+      provisioningState: p.provisioningState,
+    })),
+    maintenanceConfigurations: Object.fromEntries(c.maintenance),
+    deprecatedApiUsage: c.deprecatedApiUsage,
+  };
+}
+
+/** Adds a version to a region and announces it to every cluster there with NewKubernetesVersionAvailable. */
+export function release(
+  ctx: SimContext,
+  location: string,
+  version: string,
+  preview: boolean,
+): { added: boolean; notified: number } {
+  const region = ctx.fleet.regions.get(regionKey(location));
+  if (!region) throw new BadRequest(`no region "${location}" in the simulated fleet`);
+  const v = parseVersion(version);
+  if (!v || v.patch === undefined)
+    throw new BadRequest(`version must be major.minor.patch, got "${version}"`);
+  const added = addRelease(region.versions, version, preview);
+  if (!added) return { added, notified: 0 };
+  const data = versionAnnouncement(region.versions);
+  let notified = 0;
+  for (const c of ctx.fleet.clusters.values()) {
+    if (c.location !== region.name) continue;
+    ctx.events.emit(c, 'Microsoft.ContainerService.NewKubernetesVersionAvailable', { ...data });
+    notified += 1;
+  }
+  return { added, notified };
+}
+
+function eventTypeOf(text: string): AksEventType {
+  const full = text.startsWith('Microsoft.ContainerService.') ? text : `Microsoft.ContainerService.${text}`;
+  const t = AKS_EVENT_TYPES.find((e) => e.toLowerCase() === full.toLowerCase());
+  if (!t) throw new BadRequest(`eventType must be one of ${AKS_EVENT_TYPES.join(', ')}`);
+  return t;
+}
+
+/** Emits an AKS event for a cluster; missing data fields are filled from the cluster. */
+export function emitEvent(
+  ctx: SimContext,
+  clusterRef: string,
+  type: string,
+  data: Json | undefined,
+): { id: string; eventType: string } {
+  const c = lookupCluster(ctx, clusterRef);
+  const eventType = eventTypeOf(type);
+  const given = Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, String(v)]));
+  let filled: Record<string, string>;
+  switch (eventType) {
+    case 'Microsoft.ContainerService.NewKubernetesVersionAvailable':
+      filled = { ...versionAnnouncement(ctx.fleet.regions.get(c.location)?.versions ?? []), ...given };
+      break;
+    case 'Microsoft.ContainerService.ClusterSupportEnding':
+    case 'Microsoft.ContainerService.ClusterSupportEnded':
+      filled = { kubernetesVersion: c.currentKubernetesVersion, ...given };
+      break;
+    case 'Microsoft.ContainerService.NodePoolRollingStarted':
+    case 'Microsoft.ContainerService.NodePoolRollingSucceeded':
+    case 'Microsoft.ContainerService.NodePoolRollingFailed':
+      filled = { nodePoolName: c.pools[0]?.name ?? 'nodepool1', ...given };
+      break;
+  }
+  const d = ctx.events.emit(c, eventType, filled);
+  return { id: d.id, eventType };
+}
+
+export function controlMount(ctx: SimContext, server: SimServer): Mount {
+  const prefix = '/_sim';
+  return {
+    prefix,
+    async handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+      await Promise.resolve();
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const sub = url.pathname.slice(prefix.length).replace(/\/+$/, '') || '/';
+      const method = (req.method ?? 'GET').toUpperCase();
+      try {
+        const route = `${method} ${sub}`;
+        switch (route) {
+          case 'GET /':
+            return send(res, 200, {
+              armUrl: server.url,
+              routes: [
+                'POST /_sim/release {location, version, preview?}',
+                'GET /_sim/clusters',
+                'GET /_sim/calls',
+                'DELETE /_sim/calls',
+                'GET /_sim/faults',
+                'POST /_sim/faults {path, method?, count?, status?, code?, retryAfter?, latencyMs?, drop?, failOperation?}',
+                'DELETE /_sim/faults',
+                'POST /_sim/events {cluster, eventType, data?}',
+                'GET /_sim/deliveries',
+              ],
+            });
+          case 'POST /release': {
+            const b = parseJson(body);
+            if (typeof b.location !== 'string' || b.location === '')
+              throw new BadRequest('location is required');
+            if (typeof b.version !== 'string' || b.version === '')
+              throw new BadRequest('version is required');
+            if (b.preview !== undefined && typeof b.preview !== 'boolean')
+              throw new BadRequest('preview must be true or false');
+            const out = release(ctx, b.location, b.version, b.preview === true);
+            return send(res, 200, { location: regionKey(b.location), version: b.version, ...out });
+          }
+          case 'GET /clusters':
+            return send(
+              res,
+              200,
+              [...ctx.fleet.clusters.values()].map((c) => clusterState(ctx, c)),
+            );
+          case 'GET /calls':
+            return send(res, 200, { count: server.calls.length, stats: server.stats, calls: server.calls });
+          case 'DELETE /calls':
+            server.calls.length = 0;
+            server.stats.calls = 0;
+            server.stats.throttled = 0;
+            for (const k of Object.keys(server.stats.byStatus)) delete server.stats.byStatus[k];
+            return send(res, 204);
+          case 'GET /faults':
+            return send(
+              res,
+              200,
+              ctx.faults.list().map(({ pattern: _p, ...f }) => f),
+            );
+          case 'POST /faults': {
+            const f = ctx.faults.add(parseJson(body) as unknown as Parameters<typeof ctx.faults.add>[0]);
+            const { pattern: _p, ...shown } = f;
+            return send(res, 201, shown);
+          }
+          case 'DELETE /faults':
+            ctx.faults.clear();
+            return send(res, 204);
+          case 'POST /events': {
+            const b = parseJson(body);
+            if (typeof b.cluster !== 'string' || b.cluster === '')
+              throw new BadRequest('cluster (name or ARM id) is required');
+            if (typeof b.eventType !== 'string') throw new BadRequest('eventType is required');
+            if (b.data !== undefined && (b.data === null || typeof b.data !== 'object'))
+              throw new BadRequest('data must be an object');
+            return send(res, 202, emitEvent(ctx, b.cluster, b.eventType, b.data as Json | undefined));
+          }
+          case 'GET /deliveries':
+            return send(res, 200, ctx.events.deliveries());
+          default:
+            return send(res, 404, {
+              error: 'not found',
+              detail: `no simulator route ${method} ${prefix}${sub === '/' ? '' : sub}`,
+            });
+        }
+      } catch (e) {
+        if (e instanceof BadRequest || e instanceof FaultError)
+          return send(res, 400, { error: 'bad request', detail: e.message });
+        throw e;
+      }
+    },
+  };
+}

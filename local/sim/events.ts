@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+
+import type { SimCluster } from './fleet';
+
+/**
+ * Event Grid deliveries of AKS system events to one webhook, the way an Event Grid subscription
+ * makes them (azure-events.md §3, §5): a POST per event, the Event Grid schema as a JSON array (or
+ * one CloudEvent with `application/cloudevents+json` when configured), `aeg-*` headers, success on
+ * 200–204 only, no retry on 400/401/403/413, other failures retried on a (shortened) schedule.
+ */
+export const AKS_EVENT_TYPES = [
+  'Microsoft.ContainerService.NewKubernetesVersionAvailable',
+  'Microsoft.ContainerService.ClusterSupportEnding',
+  'Microsoft.ContainerService.ClusterSupportEnded',
+  'Microsoft.ContainerService.NodePoolRollingStarted',
+  'Microsoft.ContainerService.NodePoolRollingSucceeded',
+  'Microsoft.ContainerService.NodePoolRollingFailed',
+] as const;
+export type AksEventType = (typeof AKS_EVENT_TYPES)[number];
+
+export interface EventOptions {
+  /** Where deliveries go; `undefined` records them without delivering. */
+  readonly webhookUrl: () => string | undefined;
+  readonly schema: 'eventgrid' | 'cloudevents';
+  /** Wait before each retry (Event Grid: 10 s, 30 s, 1 min, 5 min, …; shortened here). */
+  readonly retryDelaysMs: readonly number[];
+  /** Attempts in all (Event Grid default 30). */
+  readonly maxAttempts: number;
+}
+
+export const DEFAULT_RETRY_DELAYS_MS = [100, 300, 600, 3_000, 6_000, 18_000, 36_000];
+
+export interface Delivery {
+  readonly id: string;
+  readonly eventType: string;
+  readonly subject: string;
+  readonly topic: string;
+  readonly data: Record<string, string>;
+  readonly time: string;
+  attempts: number;
+  status: 'pending' | 'delivered' | 'failed' | 'dropped' | 'not-sent';
+  lastStatus: number | undefined;
+  lastError: string | undefined;
+}
+
+/** ARM id of a cluster as Event Grid stamps it in `topic` / `source`. */
+export function eventTopic(c: SimCluster): string {
+  return `/subscriptions/${c.subscriptionId}/resourceGroups/${c.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${c.name}`;
+}
+
+/** `2026-11-25T14:00:00.1230000Z`: Event Grid's seven fractional digits. */
+function eventTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
+}
+
+const MAX_KEPT = 10_000;
+
+export class EventEmitter {
+  private readonly log: Delivery[] = [];
+  private pending = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly idleWaiters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly options: EventOptions,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Emits one AKS event about a cluster and starts delivering it. */
+  emit(cluster: SimCluster, eventType: AksEventType, data: Record<string, string>): Delivery {
+    const delivery: Delivery = {
+      id: randomUUID(),
+      eventType,
+      subject: cluster.name,
+      topic: eventTopic(cluster),
+      data,
+      time: eventTime(this.now()),
+      attempts: 0,
+      status: 'pending',
+      lastStatus: undefined,
+      lastError: undefined,
+    };
+    this.log.push(delivery);
+    if (this.log.length > MAX_KEPT) this.log.splice(0, this.log.length - MAX_KEPT);
+    const url = this.options.webhookUrl();
+    if (url === undefined || this.closed) {
+      delivery.status = 'not-sent';
+      return delivery;
+    }
+    this.pending += 1;
+    void this.attempt(delivery, url);
+    return delivery;
+  }
+
+  deliveries(): readonly Delivery[] {
+    return this.log;
+  }
+
+  clear(): void {
+    this.log.length = 0;
+  }
+
+  /** Resolves when every delivery has succeeded or given up. */
+  idle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.pending = 0;
+    this.idleWaiters.splice(0).forEach((r) => r());
+  }
+
+  private body(d: Delivery): { contentType: string; text: string } {
+    if (this.options.schema === 'cloudevents') {
+      return {
+        contentType: 'application/cloudevents+json; charset=utf-8',
+        text: JSON.stringify({
+          id: d.id,
+          source: d.topic,
+          specversion: '1.0',
+          type: d.eventType,
+          subject: d.subject,
+          time: d.time,
+          data: d.data,
+        }),
+      };
+    }
+    return {
+      contentType: 'application/json; charset=utf-8',
+      text: JSON.stringify([
+        {
+          topic: d.topic,
+          subject: d.subject,
+          eventType: d.eventType,
+          id: d.id,
+          data: d.data,
+          dataVersion: '1',
+          metadataVersion: '1',
+          eventTime: d.time,
+        },
+      ]),
+    };
+  }
+
+  private async attempt(d: Delivery, url: string): Promise<void> {
+    if (this.closed) return;
+    const { contentType, text } = this.body(d);
+    let status: number | undefined;
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': contentType,
+          'aeg-event-type': 'Notification',
+          'aeg-subscription-name': 'WARDEN-SIMULATOR',
+          'aeg-delivery-count': String(d.attempts),
+          'aeg-metadata-version': this.options.schema === 'cloudevents' ? '1.0' : '1',
+          ...(this.options.schema === 'eventgrid' && { 'aeg-data-version': '1' }),
+          'aeg-output-event-id': d.id,
+        },
+        body: text,
+        signal: AbortSignal.timeout(30_000),
+      });
+      status = res.status;
+      await res.arrayBuffer();
+      d.lastError = undefined;
+    } catch (e) {
+      d.lastError = e instanceof Error ? e.message : String(e);
+    }
+    d.attempts += 1;
+    d.lastStatus = status;
+    if (status !== undefined && status >= 200 && status <= 204) return this.settle(d, 'delivered');
+    if (status !== undefined && [400, 401, 403, 413].includes(status)) return this.settle(d, 'dropped');
+    if (d.attempts >= this.options.maxAttempts || this.closed) return this.settle(d, 'failed');
+    const delays = this.options.retryDelaysMs;
+    const delay = delays[Math.min(d.attempts - 1, delays.length - 1)] ?? 1000;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.attempt(d, url);
+    }, delay);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private settle(d: Delivery, status: Delivery['status']): void {
+    d.status = status;
+    this.pending = Math.max(0, this.pending - 1);
+    if (this.pending === 0) this.idleWaiters.splice(0).forEach((r) => r());
+  }
+}

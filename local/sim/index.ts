@@ -1,0 +1,194 @@
+import type { Mount } from '../host';
+import { clusterRoutes } from './armClusters';
+import { poolRoutes } from './armPools';
+import { LOOPBACK_CERT_PEM, LOOPBACK_KEY_PEM } from './certs/loopbackCert';
+import type { CallRecord, Durations, Quirks, SimContext } from './context';
+import { controlMount, emitEvent, release } from './control';
+import type { Delivery } from './events';
+import { DEFAULT_RETRY_DELAYS_MS, EventEmitter } from './events';
+import type { FaultSpec } from './faults';
+import { Faults } from './faults';
+import type { FleetFile, SimFleet } from './fleet';
+import { buildFleet, loadFleetFile } from './fleet';
+import { OperationEngine, operationRoutes } from './lro';
+import { maintenanceRoutes } from './maintenance';
+import { resourceGraphRoutes } from './resourceGraph';
+import { startServer } from './server';
+import type { ThrottleLimits } from './throttle';
+import { ARM_LIMITS } from './throttle';
+
+export type { CallRecord, Durations, Quirks } from './context';
+export type { Delivery } from './events';
+export type { FaultSpec } from './faults';
+export type { ClusterSpec, FleetFile, PoolSpec, SimFleet } from './fleet';
+export type { GenerateOptions } from './generateFleet';
+export { generateFleet } from './generateFleet';
+export type { MinorSpec } from './versions';
+
+/**
+ * Options of {@link startSimulator}. Everything but `fleet` has a default fit for `npm start`;
+ * tests shorten the durations and usually turn throttling off or down.
+ */
+export interface SimulatorOptions {
+  /** A fleet file path, a parsed fleet file, or an already built fleet. */
+  readonly fleet: string | FleetFile | SimFleet;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  /** Serve https with the loopback test certificate (default) or plain http. */
+  readonly https?: boolean;
+  /** Added to every call (ms). Default 0. */
+  readonly latencyMs?: number;
+  /** Operation durations (default: control plane 20 s, pool 15 s, node image 15 s). */
+  readonly durations?: Partial<Durations>;
+  readonly quirks?: Partial<Quirks>;
+  /** ARM token buckets: `true`/undefined = ARM's numbers, `false` = off, or other numbers. */
+  readonly throttle?: boolean | Partial<ThrottleLimits>;
+  /** The ARM region the simulator plays (the throttling bucket's region). Default `westeurope`. */
+  readonly armRegion?: string;
+  /** Resource Graph per-user quota: queries per window. Default 15 per 5 s. */
+  readonly graphQuota?: { readonly perWindow: number; readonly windowMs: number };
+  /** Where Event Grid deliveries go (`{appUrl}/api/aks-events`); a function is read at each emit. */
+  readonly webhookUrl?: string | (() => string | undefined);
+  /** Event Grid schema (default) or CloudEvents 1.0. */
+  readonly eventSchema?: 'eventgrid' | 'cloudevents';
+  readonly eventRetryDelaysMs?: readonly number[];
+  /** Attempts per event in all (default 10). */
+  readonly eventMaxAttempts?: number;
+  /** Items per ARM list page before `nextLink` (default 100). */
+  readonly pageSize?: number;
+  readonly tenantId?: string;
+  /** Calls kept for `GET /_sim/calls` (default 100,000). */
+  readonly maxCallLog?: number;
+}
+
+export interface RunningSimulator {
+  /** The ARM (and Resource Graph) base URL: set `WARDEN_ARM_ENDPOINT` to it. */
+  readonly armUrl: string;
+  /** The certificate to trust (`tlsOptions.ca`) when serving https. */
+  readonly caCertPem: string | undefined;
+  /** The `/_sim` control API, to mount on the app's host. */
+  readonly mount: Mount;
+  /** The live simulated state. */
+  readonly fleet: SimFleet;
+  /** Every call received (newest last). */
+  calls(): readonly CallRecord[];
+  clearCalls(): void;
+  /** Counters since start (or the last clearCalls): calls, 429s, by status. */
+  stats(): { calls: number; throttled: number; byStatus: Readonly<Record<string, number>> };
+  /** Adds a fault (as `POST /_sim/faults`). */
+  addFault(spec: FaultSpec): void;
+  clearFaults(): void;
+  /** As `POST /_sim/release`. */
+  release(location: string, version: string, preview?: boolean): { added: boolean; notified: number };
+  /** As `POST /_sim/events`. */
+  emitEvent(
+    cluster: string,
+    eventType: string,
+    data?: Record<string, string>,
+  ): { id: string; eventType: string };
+  deliveries(): readonly Delivery[];
+  setWebhookUrl(url: string | undefined): void;
+  setLatency(ms: number): void;
+  /** Forgets throttling state (full buckets). */
+  resetThrottle(): void;
+  /** Resolves when no operation runs and no delivery is pending. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_DURATIONS: Durations = { controlPlaneMs: 20_000, poolMs: 15_000, nodeImageMs: 15_000 };
+
+function resolveFleet(fleet: SimulatorOptions['fleet']): SimFleet {
+  if (typeof fleet === 'string') return loadFleetFile(fleet);
+  if ('clusters' in fleet && fleet.clusters instanceof Map) return fleet as SimFleet;
+  return buildFleet(fleet as FleetFile);
+}
+
+function throttleLimits(t: SimulatorOptions['throttle']): ThrottleLimits | false {
+  if (t === false) return false;
+  if (t === undefined || t === true) return ARM_LIMITS;
+  return { ...ARM_LIMITS, ...t };
+}
+
+/**
+ * Starts the loopback Azure simulator: ARM for Microsoft.ContainerService, Resource Graph, long-running
+ * operations, throttling, faults, and Event Grid deliveries to the app's webhook.
+ */
+export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
+  const fleet = resolveFleet(options.fleet);
+  let webhook = options.webhookUrl;
+  const now = (): Date => new Date();
+  const events = new EventEmitter(
+    {
+      webhookUrl: () => (typeof webhook === 'function' ? webhook() : webhook),
+      schema: options.eventSchema ?? 'eventgrid',
+      retryDelaysMs: options.eventRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+      maxAttempts: options.eventMaxAttempts ?? 10,
+    },
+    now,
+  );
+  const lro = new OperationEngine(now);
+  const ctx: SimContext = {
+    fleet,
+    durations: { ...DEFAULT_DURATIONS, ...options.durations },
+    quirks: { nullAgentPoolProfiles: true, nodeImage204: true, ...options.quirks },
+    faults: new Faults(),
+    lro,
+    events,
+    throttle: throttleLimits(options.throttle),
+    tenantId: options.tenantId ?? '72f988bf-0000-4000-8000-00000000aaaa',
+    pageSize: options.pageSize ?? 100,
+    now,
+  };
+  const routes = [
+    ...resourceGraphRoutes(ctx, {
+      quotaPerWindow: options.graphQuota?.perWindow ?? 15,
+      quotaWindowMs: options.graphQuota?.windowMs ?? 5_000,
+    }),
+    ...operationRoutes(ctx),
+    ...clusterRoutes(ctx),
+    ...poolRoutes(ctx),
+    ...maintenanceRoutes(ctx),
+  ];
+  const useHttps = options.https ?? true;
+  const server = await startServer(ctx, routes, {
+    port: options.port ?? 0,
+    tls: useHttps ? { cert: LOOPBACK_CERT_PEM, key: LOOPBACK_KEY_PEM } : undefined,
+    latencyMs: options.latencyMs ?? 0,
+    armRegion: options.armRegion ?? 'westeurope',
+    maxCallLog: options.maxCallLog ?? 100_000,
+  });
+  return {
+    armUrl: server.url,
+    caCertPem: useHttps ? LOOPBACK_CERT_PEM : undefined,
+    mount: controlMount(ctx, server),
+    fleet,
+    calls: () => server.calls,
+    clearCalls() {
+      server.calls.length = 0;
+      server.stats.calls = 0;
+      server.stats.throttled = 0;
+      for (const k of Object.keys(server.stats.byStatus)) delete server.stats.byStatus[k];
+    },
+    stats: () => ({ ...server.stats, byStatus: { ...server.stats.byStatus } }),
+    addFault: (spec) => void ctx.faults.add(spec),
+    clearFaults: () => ctx.faults.clear(),
+    release: (location, version, preview = false) => release(ctx, location, version, preview),
+    emitEvent: (cluster, eventType, data) => emitEvent(ctx, cluster, eventType, data),
+    deliveries: () => events.deliveries(),
+    setWebhookUrl(url) {
+      webhook = url;
+    },
+    setLatency: (ms) => server.setLatency(ms),
+    resetThrottle: () => server.buckets?.reset(),
+    async idle() {
+      await lro.idle();
+      await events.idle();
+    },
+    async close() {
+      lro.close();
+      events.close();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+
+import { graphRow } from './armModel';
+import type { SimContext } from './context';
+import { KqlError, runQuery } from './kql';
+import type { Route, SimRequest, SimResponse } from './router';
+import { hms, QueryQuota } from './throttle';
+
+/**
+ * Resource Graph `POST /providers/Microsoft.ResourceGraph/resources` (2024-04-01): the fleet's
+ * clusters as `resources` rows, KQL (kql.ts), `$top` (1–1000, default 100) / `$skip` /
+ * `$skipToken` paging, `objectArray` or `table` results, subscription scoping, and the per-user
+ * quota headers with 429 when the quota is spent.
+ */
+const DEFAULT_TOP = 100;
+const MAX_TOP = 1000;
+
+type Json = Record<string, unknown>;
+
+function graphError(
+  status: number,
+  code: string,
+  message: string,
+  headers?: Record<string, string>,
+): SimResponse {
+  return {
+    status,
+    body: { error: { code, message, details: [{ code, message }] } },
+    ...(headers && { headers }),
+  };
+}
+
+interface SkipToken {
+  readonly q: string;
+  readonly o: number;
+}
+
+function queryHash(query: string, subs: readonly string[]): string {
+  return createHash('sha256')
+    .update(JSON.stringify([query, [...subs].sort()]))
+    .digest('base64url')
+    .slice(0, 16);
+}
+
+export interface GraphOptions {
+  /** Queries per window per user (Resource Graph's example quota: 15 per 5 s). */
+  readonly quotaPerWindow: number;
+  readonly quotaWindowMs: number;
+}
+
+export function resourceGraphRoutes(ctx: SimContext, options: GraphOptions): Route[] {
+  const quota = new QueryQuota(options.quotaPerWindow, options.quotaWindowMs);
+  const handle = (req: SimRequest): SimResponse => {
+    const q = quota.take();
+    const quotaHeaders = {
+      'x-ms-user-quota-remaining': String(q.remaining),
+      'x-ms-user-quota-resets-after': hms(q.resetsAfterMs),
+    };
+    if (!q.ok) {
+      return graphError(
+        429,
+        'RateLimiting',
+        `Please provide below info when asking for support: timestamp = ${ctx.now().toISOString()}. Client application has been throttled and should not attempt to repeat the request until an amount of time has elapsed.`,
+        { ...quotaHeaders, 'retry-after': String(Math.max(1, Math.ceil(q.resetsAfterMs / 1000))) },
+      );
+    }
+    const withQuota = (r: SimResponse): SimResponse => ({ ...r, headers: { ...r.headers, ...quotaHeaders } });
+    const body = req.body as Json | undefined;
+    if (!body || typeof body.query !== 'string')
+      return withQuota(
+        graphError(400, 'BadRequest', 'Please provide a query (the "query" property is required).'),
+      );
+    const subs = Array.isArray(body.subscriptions)
+      ? (body.subscriptions as unknown[]).filter((s): s is string => typeof s === 'string')
+      : [];
+    const options = (body.options ?? {}) as Json;
+    const top = options.$top ?? options.top;
+    if (top !== undefined && (typeof top !== 'number' || !Number.isInteger(top) || top < 1 || top > MAX_TOP))
+      return withQuota(graphError(400, 'BadRequest', `$top must be an integer from 1 to ${MAX_TOP}.`));
+    const skipOpt = options.$skip ?? options.skip;
+    if (skipOpt !== undefined && (typeof skipOpt !== 'number' || !Number.isInteger(skipOpt) || skipOpt < 0))
+      return withQuota(graphError(400, 'BadRequest', '$skip must be a non-negative integer.'));
+    const hash = queryHash(body.query, subs);
+    let offset = typeof skipOpt === 'number' ? skipOpt : 0;
+    const tokenText = options.$skipToken ?? options.skipToken;
+    if (typeof tokenText === 'string' && tokenText !== '') {
+      let token: SkipToken | undefined;
+      try {
+        token = JSON.parse(Buffer.from(tokenText, 'base64').toString('utf8')) as SkipToken;
+      } catch {
+        token = undefined;
+      }
+      if (!token || token.q !== hash || typeof token.o !== 'number')
+        return withQuota(
+          graphError(400, 'InvalidSkipToken', 'The $skipToken is not valid for this query and scope.'),
+        );
+      offset = token.o;
+    }
+    const scope = new Set(subs.map((s) => s.toLowerCase()));
+    const rows = [...ctx.fleet.clusters.values()]
+      .filter((c) => scope.size === 0 || scope.has(c.subscriptionId.toLowerCase()))
+      .map((c) => graphRow(c, ctx.tenantId));
+    let result;
+    try {
+      result = runQuery(body.query, { resources: rows });
+    } catch (e) {
+      if (e instanceof KqlError)
+        return withQuota(
+          graphError(
+            400,
+            'InvalidQuery',
+            `Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying. ${e.message}`,
+          ),
+        );
+      throw e;
+    }
+    const size = typeof top === 'number' ? top : DEFAULT_TOP;
+    const page = result.rows.slice(offset, offset + size);
+    const more = offset + size < result.rows.length;
+    // Paging needs `id` in the results; without it the answer is truncated instead.
+    const pageable = result.columns.some((c) => c.toLowerCase() === 'id');
+    const skipToken =
+      more && pageable
+        ? Buffer.from(JSON.stringify({ q: hash, o: offset + size })).toString('base64')
+        : undefined;
+    const format = options.resultFormat === 'table' ? 'table' : 'objectArray';
+    const data =
+      format === 'table'
+        ? {
+            columns: result.columns.map((name) => ({ name, type: columnType(page, name) })),
+            rows: page.map((r) => result.columns.map((c) => r[c] ?? null)),
+          }
+        : page;
+    return withQuota({
+      status: 200,
+      body: {
+        totalRecords: result.rows.length,
+        count: page.length,
+        resultTruncated: more && !pageable ? 'true' : 'false',
+        ...(skipToken !== undefined && { $skipToken: skipToken }),
+        data,
+        facets: [],
+      },
+    });
+  };
+  return [{ method: 'POST', pattern: /^\/providers\/microsoft\.resourcegraph\/resources\/?$/i, handle }];
+}
+
+function columnType(rows: readonly Json[], name: string): string {
+  const v = rows.find((r) => r[name] !== undefined && r[name] !== null)?.[name];
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  if (typeof v === 'boolean') return 'boolean';
+  return 'object';
+}
