@@ -813,8 +813,21 @@ export function describeSchedule(schedule: Schedule): string {
   switch (schedule.form) {
     case 'window':
       return describeWindow(schedule);
-    case 'anyOf':
-      return schedule.parts.map(describeWindow).join('; ');
+    case 'anyOf': {
+      // A policy window on several weekdays: "every week on Tuesday, Thursday at 23:00 ...".
+      const weekly = schedule.parts.map((p) => p.recurrence).filter((r) => r.kind === 'weekly');
+      const [first] = schedule.parts;
+      const sameButDay =
+        first !== undefined &&
+        weekly.length === schedule.parts.length &&
+        weekly.every((r) => r.intervalWeeks === 1) &&
+        schedule.parts.every(
+          (p) => describeWindow({ ...p, recurrence: first.recurrence }) === describeWindow(first),
+        );
+      if (!sameButDay) return schedule.parts.map(describeWindow).join('; ');
+      const days = weekly.map((r) => r.dayOfWeek).join(', ');
+      return describeWindow(first).replace(/^every week on \w+/, `every week on ${days}`);
+    }
     case 'hourSlots': {
       const runs = hourRuns(schedule).map((r) => {
         const day = WEEK_DAYS[Math.floor(r.start / 24)] ?? 'Sunday';

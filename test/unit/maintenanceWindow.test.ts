@@ -460,6 +460,7 @@ describe('the policy window (fallback when AKS has none for the plan)', () => {
       utcOffset: '+01:00',
     });
     expect(s.form).toBe('anyOf');
+    expect(describeSchedule(s)).toBe('every week on Tuesday, Thursday at 23:00 UTC+01:00 for 4 h');
     // Tuesday 24 Nov 2026 23:00 +01:00 = 22:00 UTC
     expect(opensAt(s, '2026-11-24T00:00:00Z')).toBe('2026-11-24T22:00:00.000Z');
     expect(opensAt(s, '2026-11-25T00:00:00Z')).toBe('2026-11-26T22:00:00.000Z');
