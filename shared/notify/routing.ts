@@ -79,7 +79,8 @@ export function routeNotice(notice: Notice, options: RoutingOptions): RouteResul
       skipped.push({ value: a, reason: `${from}: not an email address` });
       return;
     }
-    out.set(`email\n${a.toLowerCase()}`, { channel: 'email', to: a });
+    const key = `email\n${a.toLowerCase()}`;
+    if (!out.has(key)) out.set(key, { channel: 'email', to: a });
   };
   const addTeams = (name: string, from: string): void => {
     const n = name.trim();
@@ -92,7 +93,8 @@ export function routeNotice(notice: Notice, options: RoutingOptions): RouteResul
       });
       return;
     }
-    out.set(`teams\n${n.toLowerCase()}`, { channel: 'teams', to: n });
+    const key = `teams\n${n.toLowerCase()}`;
+    if (!out.has(key)) out.set(key, { channel: 'teams', to: n });
   };
   const addTargets = (targets: ChannelTargets | undefined, from: string): void => {
     for (const e of targets?.email ?? []) addEmail(e, from);
