@@ -1,4 +1,5 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import type { RunningAzurite } from './azurite';
@@ -7,6 +8,8 @@ import { loadRegistrations } from './functionsCore';
 import type { Mount, RunningHost } from './host';
 import { startHost } from './host';
 import { startLocalNotifications } from './outbox';
+import type { RunningSimulator } from './sim';
+import { startSimulator } from './sim';
 
 /**
  * `npm start`: Warden on this machine with no Azure account. Azurite in-process (data under
@@ -19,6 +22,8 @@ interface Options {
   readonly memory: boolean;
   readonly timers: boolean;
   readonly quiet: boolean;
+  /** The simulator's fleet file (`--fleet FILE` or `WARDEN_FLEET`; default the demo fleet). */
+  readonly fleet: string;
 }
 
 function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
@@ -32,7 +37,53 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options 
     memory: argv.includes('--memory'),
     timers: env.WARDEN_TIMERS !== 'off',
     quiet: argv.includes('--quiet') || env.WARDEN_LOG === 'quiet',
+    fleet: fleetPath(
+      fleetArg(argv) ?? env.WARDEN_FLEET ?? resolve(__dirname, '../../local/fleets/demo.json'),
+    ),
   };
+}
+
+/** A fleet file path, or `generate:N,S,R,P` for a generated fleet (kept as is). */
+function fleetPath(text: string): string {
+  return text.startsWith('generate:') ? text : resolve(text);
+}
+
+function fleetArg(argv: readonly string[]): string | undefined {
+  const i = argv.indexOf('--fleet');
+  if (i < 0) return argv.find((a) => a.startsWith('--fleet='))?.slice('--fleet='.length);
+  const value = argv[i + 1];
+  if (value === undefined || value.startsWith('--')) fail('--fleet needs a file path');
+  return value;
+}
+
+/**
+ * The Azure simulator (ARM, Resource Graph, Event Grid deliveries) unless real Azure is configured
+ * (`WARDEN_ARM_ENDPOINT` set to something else). Sets the settings the AKS gateway reads.
+ */
+async function startAzureSimulator(
+  options: Options,
+  env: NodeJS.ProcessEnv,
+): Promise<RunningSimulator | undefined> {
+  if (env.WARDEN_ARM_ENDPOINT !== undefined && env.WARDEN_ARM_ENDPOINT.trim() !== '') return undefined;
+  let sim: RunningSimulator;
+  try {
+    sim = await startSimulator({ fleet: options.fleet });
+  } catch (e) {
+    fail(`could not start the Azure simulator with fleet ${options.fleet}: ${(e as Error).message}`);
+  }
+  env.WARDEN_ARM_ENDPOINT = sim.armUrl;
+  if (sim.caCertPem !== undefined) {
+    const dir = options.memory ? mkdtempSync(join(tmpdir(), 'warden-sim-')) : options.dataDir;
+    const caPath = join(dir, 'simulator-ca.pem');
+    writeFileSync(caPath, sim.caCertPem);
+    env.WARDEN_ARM_CA_CERT = caPath;
+  }
+  if (
+    (env.WARDEN_SCOPE_SUBSCRIPTIONS ?? '').trim() === '' &&
+    (env.WARDEN_SCOPE_MANAGEMENT_GROUP ?? '').trim() === ''
+  )
+    env.WARDEN_SCOPE_SUBSCRIPTIONS = [...sim.fleet.subscriptions.values()].map((s) => s.id).join(',');
+  return sim;
 }
 
 function fail(message: string): never {
@@ -67,6 +118,8 @@ async function main(): Promise<void> {
   process.env.WARDEN_PUBLIC_BASE_URL ??= `http://127.0.0.1:${options.port === 0 ? 7071 : options.port}`;
 
   const mounts: Mount[] = [];
+  const sim = await startAzureSimulator(options, process.env);
+  if (sim) mounts.push(sim.mount);
   const notifications = await startLocalNotifications(process.env);
   mounts.push(...notifications.mounts);
   const registrations = loadRegistrations(resolve(__dirname, 'functions.js'));
@@ -91,6 +144,7 @@ async function main(): Promise<void> {
     fail(`could not start the host: ${(e as Error).message}`);
   }
   if (options.port === 0) process.env.WARDEN_PUBLIC_BASE_URL = host.url;
+  sim?.setWebhookUrl(`${host.url}/api/aks-events`);
 
   const lines = [
     `Warden is running at ${host.url}`,
@@ -105,6 +159,11 @@ async function main(): Promise<void> {
         return `  eventGrid ${host.url}/runtime/webhooks/eventgrid?functionName=${r.name}`;
       return `  ${t.type.padEnd(9)} ${r.name}`;
     }),
+    ...(sim
+      ? [
+          `  azure     simulator ARM + Resource Graph ${sim.armUrl} (fleet ${options.fleet}: ${sim.fleet.clusters.size} clusters, ${sim.fleet.subscriptions.size} subscriptions, ${sim.fleet.regions.size} regions); events to ${host.url}/api/aks-events; control ${host.url}/_sim`,
+        ]
+      : [`  azure     ${process.env.WARDEN_ARM_ENDPOINT ?? ''}`]),
     ...notifications.lines,
     ...mounts.map((m) => `  local     ${host.url}${m.prefix}`),
     'Press Ctrl-C to stop.',
@@ -116,7 +175,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\nwarden: ${signal}, stopping`);
-    void Promise.allSettled([host.close(), notifications.close()])
+    void Promise.allSettled([host.close(), notifications.close(), sim?.close()])
       .then(() => azurite.close())
       .then(() => process.exit(0));
   };

@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-
 import type { ClusterSpec, FleetFile, PoolSpec } from './fleet';
 import type { MinorSpec } from './versions';
 
@@ -7,7 +5,7 @@ import type { MinorSpec } from './versions';
  * Large synthetic fleets for the bench and scale tests: `clusters` clusters spread evenly over
  * `subscriptions` subscriptions and `regions` regions, `pools` pools each, rings canary -> dev ->
  * staging -> production by tag, versions spread over the offered minors. Deterministic for the
- * same options. CLI: `node dist/… generateFleet N S R P > fleet.json` (see docs/fleet-file.md).
+ * same options. `npm start -- --fleet generate:CLUSTERS,SUBSCRIPTIONS,REGIONS,POOLS` runs one (docs/fleet-file.md).
  */
 export interface GenerateOptions {
   readonly clusters: number;
@@ -160,16 +158,9 @@ export function generateFleet(options: GenerateOptions): FleetFile {
   };
 }
 
-/** CLI: `node generateFleet.js CLUSTERS SUBSCRIPTIONS REGIONS POOLS [OUT]`. */
-if (require.main === module) {
-  const [c = '100', s = '4', r = '3', p = '3', file] = process.argv.slice(2);
-  const fleet = generateFleet({
-    clusters: Number(c),
-    subscriptions: Number(s),
-    regions: Number(r),
-    pools: Number(p),
-  });
-  const text = JSON.stringify(fleet, null, 2);
-  if (file) writeFileSync(file, text);
-  else process.stdout.write(text);
+/** Parses `generate:N,S,R,P` (clusters, subscriptions, regions, pools); undefined for other text. */
+export function parseGenerateSpec(text: string): GenerateOptions | undefined {
+  const m = /^generate:(\d+),(\d+),(\d+),(\d+)$/.exec(text.trim());
+  if (!m) return undefined;
+  return { clusters: Number(m[1]), subscriptions: Number(m[2]), regions: Number(m[3]), pools: Number(m[4]) };
 }

@@ -10,6 +10,7 @@ import type { FaultSpec } from './faults';
 import { Faults } from './faults';
 import type { FleetFile, SimFleet } from './fleet';
 import { buildFleet, loadFleetFile } from './fleet';
+import { generateFleet, parseGenerateSpec } from './generateFleet';
 import { OperationEngine, operationRoutes } from './lro';
 import { maintenanceRoutes } from './maintenance';
 import { resourceGraphRoutes } from './resourceGraph';
@@ -30,7 +31,7 @@ export type { MinorSpec } from './versions';
  * tests shorten the durations and usually turn throttling off or down.
  */
 export interface SimulatorOptions {
-  /** A fleet file path, a parsed fleet file, or an already built fleet. */
+  /** A fleet file path, `generate:N,S,R,P`, a parsed fleet file, or an already built fleet. */
   readonly fleet: string | FleetFile | SimFleet;
   /** 0 (default) picks a free port. */
   readonly port?: number;
@@ -99,7 +100,10 @@ export interface RunningSimulator {
 const DEFAULT_DURATIONS: Durations = { controlPlaneMs: 20_000, poolMs: 15_000, nodeImageMs: 15_000 };
 
 function resolveFleet(fleet: SimulatorOptions['fleet']): SimFleet {
-  if (typeof fleet === 'string') return loadFleetFile(fleet);
+  if (typeof fleet === 'string') {
+    const spec = parseGenerateSpec(fleet);
+    return spec ? buildFleet(generateFleet(spec)) : loadFleetFile(fleet);
+  }
   if ('clusters' in fleet && fleet.clusters instanceof Map) return fleet as SimFleet;
   return buildFleet(fleet as FleetFile);
 }
