@@ -11,7 +11,8 @@ param environmentName string
 @description('Subscription ids the role may be assigned in.')
 param assignableSubscriptionIds array
 
-var roleName = 'Warden AKS Upgrader (${environmentName})'
+// Custom role names are unique in a tenant.
+var roleName = 'Warden AKS Upgrader (${environmentName}, ${subscription().subscriptionId})'
 
 resource upgrader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, 'warden-aks-upgrader', environmentName)

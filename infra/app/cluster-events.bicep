@@ -21,12 +21,14 @@ param existingTopicName string = ''
 @description('Create the event subscription (false on the very first provision, before the function exists).')
 param subscriptionEnabled bool = true
 
+var topicName = empty(existingTopicName) ? 'evgt-aks-${clusterName}' : existingTopicName
+
 resource cluster 'Microsoft.ContainerService/managedClusters@2024-05-01' existing = {
   name: clusterName
 }
 
 resource newTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = if (empty(existingTopicName)) {
-  name: 'evgt-aks-${clusterName}'
+  name: topicName
   location: cluster.location
   tags: tags
   identity: {
@@ -39,13 +41,10 @@ resource newTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = if (empty(exis
   }
 }
 
-resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = {
-  name: empty(existingTopicName) ? 'evgt-aks-${clusterName}' : existingTopicName
-}
-
+// Named by path rather than `parent`: the topic is either created above or already there.
+#disable-next-line use-parent-property
 resource toWarden 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = if (subscriptionEnabled) {
-  parent: topic
-  name: 'warden'
+  name: '${topicName}/warden'
   dependsOn: [newTopic]
   properties: {
     eventDeliverySchema: 'EventGridSchema'
@@ -90,4 +89,4 @@ resource toWarden 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-1
   }
 }
 
-output topicName string = topic.name
+output topicName string = topicName

@@ -112,7 +112,7 @@ resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 resource emailSenderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(resourceGroup().id, 'warden-acs-email-sender')
   properties: {
-    roleName: 'Warden ACS Email Sender (${resourceGroup().name})'
+    roleName: 'Warden ACS Email Sender (${resourceGroup().name}, ${subscription().subscriptionId})'
     description: 'AKS Upgrade Warden: send email through this resource group\'s Azure Communication Services, nothing else.'
     type: 'CustomRole'
     assignableScopes: [resourceGroup().id]
