@@ -90,8 +90,12 @@ describe('reads', () => {
     expect(pages).toBe(3);
     const inGroup: string[] = [];
     for await (const c of client.managedClusters.listByResourceGroup(first.resourceGroup))
-      inGroup.push(c.resourceGroup ?? c.id ?? '');
-    expect(inGroup.length).toBeGreaterThan(0);
+      inGroup.push(c.name ?? '');
+    expect(inGroup).toEqual(
+      fleet.clusters
+        .filter((c) => c.subscriptionId === SUB && c.resourceGroup === first.resourceGroup)
+        .map((c) => c.name),
+    );
 
     const versions = await client.managedClusters.listKubernetesVersions(first.location);
     expect(versions.values?.map((v) => v.version)).toEqual(['1.33', '1.34', '1.35', '1.36', '1.37']);
