@@ -4,7 +4,10 @@
  */
 import './aksEventGrid';
 import './aksEvents';
+import './clusters';
 import './events';
+import './fleetSweep';
 import './health';
 import './notificationDispatcher';
 import './notifications';
+import './sweepShard';

@@ -1,15 +1,23 @@
 import { DefaultAzureCredential } from '@azure/identity';
 
+import type { AksGateway } from './azure/aksGateway';
+import { ArmAksGateway, ArmClients } from './azure/armAksGateway';
+import { armCredential } from './azure/credentials';
 import type { Config } from './config';
 import { loadConfig } from './config';
 import type { Notifier } from './notify/notifier';
 import { buildNotifier } from './notify/notifier';
 import type { NotificationRoutes } from './notify/routing';
 import { EMPTY_ROUTES } from './notify/routing';
+import { DEFAULT_POLICY } from './domain/policy';
+import type { ClusterStore } from './store/clusterStore';
+import { TableClusterStore } from './store/clusterStore';
 import type { EventStore } from './store/eventStore';
 import { TableEventStore } from './store/eventStore';
+import { StorageShardQueue } from './store/sweepQueue';
 import { Tables } from './store/tables';
 import type { EventReaction } from './usecases/ingestEvents';
+import type { ShardQueue, SweepPolicy } from './usecases/sweepFleet';
 
 /** Everything the functions need, built once from the settings. The one place real dependencies are wired. */
 export interface Services {
@@ -20,6 +28,16 @@ export interface Services {
   readonly now: () => Date;
   /** The outbox (producers enqueue notices here) and the channels the dispatcher delivers on. */
   readonly notifier: Notifier;
+  /** Cluster snapshots and findings (the fleet sweep writes them, `/api/clusters` reads them). */
+  readonly clusters: ClusterStore;
+  /** ARM / Resource Graph through the production SDKs (Azure, or the local simulator). */
+  readonly aks: AksGateway;
+  /** The SDK clients behind `aks`, with their call counters. */
+  readonly armClients: ArmClients;
+  /** The Storage Queue the sweep fans out on. */
+  readonly sweepQueue: ShardQueue;
+  /** Ring tag, ring values and gated rings the sweep applies (the policy's, once it is wired). */
+  readonly sweepPolicy: SweepPolicy;
 }
 
 export function buildServices(config: Config): Services {
@@ -43,9 +61,24 @@ export function buildServices(config: Config): Services {
         ? { managedIdentityClientId: config.storage.clientId }
         : {},
     );
+  const armClients = new ArmClients({
+    endpoint: config.fleet.armEndpoint,
+    credential: armCredential(config.fleet),
+    ...(config.fleet.armCaCertPem !== undefined && { caCertPem: config.fleet.armCaCertPem }),
+  });
+  const sweepQueue = new StorageShardQueue(
+    config.storage.kind === 'connectionString'
+      ? { kind: 'connectionString', connectionString: config.storage.connectionString }
+      : { kind: 'identity', queueServiceUrl: config.storage.queueServiceUrl, credential: identity() },
+  );
   return {
     config,
     tables,
+    clusters: new TableClusterStore(tables),
+    armClients,
+    aks: new ArmAksGateway(armClients),
+    sweepQueue,
+    sweepPolicy: DEFAULT_POLICY,
     notifier: buildNotifier(config, tables, notificationRoutes, identity),
     events: new TableEventStore(tables),
     reactions: [],

@@ -22,8 +22,10 @@ export interface AksGateway {
   listKubernetesVersions(subscriptionId: string, location: string): Promise<RegionVersions>;
   /** The latest node image of a pool's image family: that pool's upgrade profile `latestNodeImageVersion`. */
   latestNodeImage(cluster: ClusterRef, poolName: string): Promise<string | undefined>;
-  /** The cluster as ARM has it now (not Resource Graph), with its ETag. */
-  getCluster(cluster: ClusterRef): Promise<InventoryCluster & { readonly eTag?: string }>;
+  /** The cluster as ARM has it now (not Resource Graph), with its ETag and desired versions. */
+  getCluster(cluster: ClusterRef): Promise<ArmCluster>;
+  /** One pool as ARM has it now, with its ETag and desired `orchestratorVersion`. */
+  getPool(cluster: ClusterRef, poolName: string): Promise<ArmPool>;
   listPools(cluster: ClusterRef): Promise<NodePoolSnapshot[]>;
   /** Control plane upgrades offered; pools are absent when ARM answers `agentPoolProfiles: null`. */
   getUpgradeProfile(cluster: ClusterRef): Promise<ClusterUpgradeProfile>;
@@ -86,6 +88,20 @@ export interface InventoryCluster {
   readonly nodePools: readonly NodePoolSnapshot[];
 }
 
+/** A direct ARM read of a cluster: running versions (as in the inventory) plus what was last requested. */
+export interface ArmCluster extends InventoryCluster {
+  readonly eTag?: string;
+  /** `properties.kubernetesVersion`: changes when a PUT is accepted (`kubernetesVersion` above is the running one). */
+  readonly desiredKubernetesVersion: string;
+  /** Each pool's `orchestratorVersion` (desired) by pool name. */
+  readonly desiredPoolVersions: Readonly<Record<string, string>>;
+}
+
+export interface ArmPool extends NodePoolSnapshot {
+  readonly eTag?: string;
+  readonly desiredOrchestratorVersion: string;
+}
+
 export interface InventoryPage {
   readonly clusters: readonly InventoryCluster[];
   /** Pass back for the next page; absent on the last. */
@@ -99,7 +115,10 @@ export interface ClusterUpgradeProfile {
   readonly pools?: readonly { readonly name: string; readonly kubernetesVersion: string }[];
 }
 
-/** An operation ARM accepted. `pollUrl` is absent when ARM finished it synchronously (200 / 204). */
+/**
+ * An operation ARM accepted. `pollUrl` is absent when ARM finished it synchronously (200 / 204), and
+ * `httpStatus` 304 means nothing started (upgradeNodeImageVersion on a pool already on the latest image).
+ */
 export interface StartedOperation {
   readonly pollUrl?: string;
   /** `Azure-AsyncOperation` (status bodies) or `Location` (202 until done). */

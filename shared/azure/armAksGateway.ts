@@ -10,6 +10,8 @@ import type { MaintenanceConfigurationSnapshot, NodePoolSnapshot } from '../doma
 import type { RegionVersions } from '../domain/versions';
 import type {
   AksGateway,
+  ArmCluster,
+  ArmPool,
   ClusterUpgradeProfile,
   InventoryCluster,
   InventoryPage,
@@ -20,7 +22,13 @@ import type {
 import type { RawFailure } from './armErrors';
 import { retryAfterMs, toWardenError } from './armErrors';
 import { CallGate, CallStats, gatePolicy } from './callGate';
-import { clusterFromWire, maintenanceFromWire, poolFromWire, regionVersionsFromWire } from './wire';
+import {
+  clusterFromWire,
+  desiredFromWire,
+  maintenanceFromWire,
+  poolFromWire,
+  regionVersionsFromWire,
+} from './wire';
 
 /** The api-version the SDK sends (notes/azure-arm.md); appended to poll URLs that lack one, as the SDK does. */
 const AKS_API_VERSION = '2026-06-01';
@@ -277,15 +285,34 @@ export class ArmAksGateway implements AksGateway {
     return profile.latestNodeImageVersion;
   }
 
-  async getCluster(cluster: ClusterRef): Promise<InventoryCluster & { eTag?: string }> {
+  async getCluster(cluster: ClusterRef): Promise<ArmCluster> {
     return this.call(`get cluster ${cluster.name}`, async (w) => {
       await this.clients
         .containerService(cluster.subscriptionId)
         .managedClusters.get(cluster.resourceGroup, cluster.name, { onResponse: w.onResponse });
-      const body = parseJson(w.last?.bodyAsText) as { eTag?: unknown } | undefined;
+      const body = parseJson(w.last?.bodyAsText);
       const parsed = clusterFromWire(body);
       if (!parsed) throw new Error(`ARM returned an unreadable cluster for ${cluster.id}`);
-      return { ...parsed, ...(typeof body?.eTag === 'string' && { eTag: body.eTag }) };
+      return { ...parsed, ...desiredFromWire(body) };
+    });
+  }
+
+  async getPool(cluster: ClusterRef, poolName: string): Promise<ArmPool> {
+    return this.call(`get pool ${cluster.name}/${poolName}`, async (w) => {
+      await this.clients
+        .containerService(cluster.subscriptionId)
+        .agentPools.get(cluster.resourceGroup, cluster.name, poolName, { onResponse: w.onResponse });
+      const body = parseJson(w.last?.bodyAsText) as
+        { eTag?: unknown; properties?: { orchestratorVersion?: unknown } } | undefined;
+      const pool = poolFromWire(body);
+      if (!pool) throw new Error(`ARM returned an unreadable pool ${poolName} of ${cluster.id}`);
+      const desired = body?.properties?.orchestratorVersion;
+      return {
+        ...pool,
+        desiredOrchestratorVersion:
+          typeof desired === 'string' && desired !== '' ? desired : pool.orchestratorVersion,
+        ...(typeof body?.eTag === 'string' && { eTag: body.eTag }),
+      };
     });
   }
 
@@ -378,13 +405,11 @@ export class ArmAksGateway implements AksGateway {
     const body: ManagedCluster = {
       ...current,
       kubernetesVersion,
-      // Pools stay on what they run (control plane only); `nodeImageVersion` is writable since the 2026
-      // models and would request a rollback if sent back (notes/azure-arm.md §h, surprise 7).
-      agentPoolProfiles: current.agentPoolProfiles?.map((p) => ({
-        ...p,
-        orchestratorVersion: p.currentOrchestratorVersion ?? p.orchestratorVersion,
-        nodeImageVersion: undefined,
-      })),
+      // As `az aks upgrade --control-plane-only` sends it (docs/runner.md §3): pools as read, so they keep
+      // their versions; `nodeImageVersion` cleared (writable since the 2026 models, sending it back asks
+      // for a rollback, notes §h); `servicePrincipalProfile` dropped (a GET never returns the secret).
+      agentPoolProfiles: current.agentPoolProfiles?.map((p) => ({ ...p, nodeImageVersion: undefined })),
+      servicePrincipalProfile: undefined,
       ...(options.forceUpgradeUntil !== undefined && {
         upgradeSettings: {
           ...current.upgradeSettings,
@@ -529,6 +554,8 @@ export class ArmAksGateway implements AksGateway {
       const poller = begin(watch.onResponse);
       await poller.submitted();
     } catch (e) {
+      // 304: the pool is already on the latest node image (azure-cli-extensions #5989); nothing started.
+      if (watch.last?.status === 304) return { httpStatus: 304 };
       throw toWardenError(e, what, watch.failure);
     }
     return startedFrom(watch.last);

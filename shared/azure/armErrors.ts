@@ -136,6 +136,7 @@ export function toWardenError(thrown: unknown, what: string, raw?: RawFailure): 
   if (statusCode === 401) return new UnauthorizedError(`${text}: ${message}`, { cause: arm });
   if (statusCode === 403) return new ForbiddenError(`${text}: ${message}`, { cause: arm });
   if (statusCode === 404) return new NotFoundError(`${text}: ${message}`, { cause: arm });
-  if (statusCode === 409 || statusCode === 412) return new ConflictError(`${text}: ${message}`, { cause: arm });
+  if (statusCode === 409 || statusCode === 412)
+    return new ConflictError(`${text}: ${message}`, { cause: arm });
   return new ValidationError(text, message, { cause: arm });
 }

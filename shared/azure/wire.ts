@@ -98,3 +98,27 @@ export function maintenanceFromWire(raw: unknown): MaintenanceConfigurationSnaps
   const name = str(o.name);
   return name === undefined ? undefined : { name, properties: obj(o.properties) };
 }
+
+/** What a direct ARM read adds to the inventory view: the ETag and the *desired* versions (set at PUT time). */
+export function desiredFromWire(raw: unknown): {
+  eTag?: string;
+  desiredKubernetesVersion: string;
+  desiredPoolVersions: Record<string, string>;
+} {
+  const row = obj(raw);
+  const p = obj(row.properties);
+  const pools = Array.isArray(p.agentPoolProfiles) ? p.agentPoolProfiles : [];
+  const desiredPoolVersions: Record<string, string> = {};
+  for (const pool of pools) {
+    const o = obj(pool);
+    const name = str(o.name);
+    const v = str(o.orchestratorVersion) ?? str(o.currentOrchestratorVersion);
+    if (name !== undefined && v !== undefined) desiredPoolVersions[name] = v;
+  }
+  const eTag = str(row.eTag);
+  return {
+    ...(eTag !== undefined && { eTag }),
+    desiredKubernetesVersion: str(p.kubernetesVersion) ?? str(p.currentKubernetesVersion) ?? '',
+    desiredPoolVersions,
+  };
+}

@@ -380,12 +380,24 @@ export function assessCompliance(cluster: ClusterSnapshot, ctx: ComplianceContex
 }
 
 /**
- * A signature of the cluster's windows, equal for clusters whose configurations open at the same times,
+ * A signature (digest) of the cluster's windows, equal for clusters whose configurations are equal,
  * so the sweep can tell "every cluster of the subscription shares one window". Undefined without windows.
  */
 export function windowSignature(configs: readonly MaintenanceConfigurationSnapshot[]): string | undefined {
   const parts = configs.map((c) => `${c.name.toLowerCase()}=${stableJson(c.properties)}`).sort();
-  return parts.length === 0 ? undefined : parts.join(';');
+  return parts.length === 0 ? undefined : digest(parts.join(';'));
+}
+
+/** A short, stable digest (two 32-bit FNV-style hashes and the length): pure, no crypto needed. */
+function digest(text: string): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 16777619) >>> 0;
+    h2 = Math.imul(h2 + c, 2246822519) >>> 0;
+  }
+  return `${text.length.toString(36)}-${h1.toString(36)}-${h2.toString(36)}`;
 }
 
 function stableJson(v: unknown): string {
