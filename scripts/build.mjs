@@ -2,9 +2,13 @@
 //   node scripts/build.mjs          the deployment bundle: dist/app/index.js (all dependencies inlined),
 //                                   packaged with host.json in dist/deploy/ (what `azd deploy` ships)
 //   node scripts/build.mjs --local  the local runtime: dist/local/*.js (dependencies from node_modules)
+//   --out DIR                       write the deployment bundle under DIR instead of dist (tests use a
+//                                   private folder, so parallel runs in one tree do not race)
 import { build } from 'esbuild';
 
 const local = process.argv.includes('--local');
+const outFlag = process.argv.indexOf('--out');
+const outRoot = outFlag > 0 && process.argv[outFlag + 1] ? process.argv[outFlag + 1] : 'dist';
 const common = {
   bundle: true,
   platform: 'node',
@@ -30,7 +34,7 @@ if (local) {
   await build({
     ...common,
     entryPoints: { index: 'functions/index.ts' },
-    outdir: 'dist/app',
+    outdir: `${outRoot}/app`,
     external: ['@azure/functions-core'],
     minify: true,
   });
@@ -38,16 +42,16 @@ if (local) {
 }
 
 /**
- * dist/deploy/: the folder `azd deploy` zips and ships (azure.yaml `project`). The bundle, host.json
+ * dist/deploy/: the folder `azd deploy` zips and ships (azure.yaml `dist`). The bundle, host.json
  * and a package.json whose main is the bundle, with no dependencies: a cold start reads one file.
  */
 async function writeDeployPackage() {
   const { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
-  const out = 'dist/deploy';
+  const out = `${outRoot}/deploy`;
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  copyFileSync('dist/app/index.js', `${out}/index.js`);
-  copyFileSync('dist/app/index.js.map', `${out}/index.js.map`);
+  copyFileSync(`${outRoot}/app/index.js`, `${out}/index.js`);
+  copyFileSync(`${outRoot}/app/index.js.map`, `${out}/index.js.map`);
   copyFileSync('host.json', `${out}/host.json`);
   const root = JSON.parse(readFileSync('package.json', 'utf8'));
   const pkg = {

@@ -9,11 +9,13 @@ import { createFakeCore } from '../../local/functionsCore';
 
 /**
  * The deployment package is what Azure loads: `node scripts/build.mjs` writes dist/deploy/ (the
- * folder azure.yaml ships). Loading its bundle with a stand-in for the worker's core module must
+ * folder azure.yaml ships; this test builds it under a private --out folder). Loading its bundle with a stand-in for the worker's core module must
  * register every function that functions/index.ts brings in, and read nothing from node_modules.
  */
 const root = resolve(__dirname, '../..');
-const deploy = join(root, 'dist/deploy');
+// A private output folder: `npm test` runs elsewhere in this tree must not see a half-written dist/deploy.
+const out = mkdtempSync(join(tmpdir(), 'warden-build-'));
+const deploy = join(out, 'deploy');
 
 /**
  * What the files functions/index.ts imports register, read from the sources: the literal names, and
@@ -34,8 +36,13 @@ function registeredInSources(): { names: string[]; count: number } {
 }
 
 beforeAll(() => {
-  execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'pipe' });
+  execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), '--out', out], {
+    cwd: root,
+    stdio: 'pipe',
+  });
 });
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('the deployment bundle', () => {
   it('is a package whose main is the bundle, with the app host.json and no dependencies', () => {
