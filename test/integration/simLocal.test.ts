@@ -1,0 +1,106 @@
+import type { LocalWarden } from '../helpers/localWarden';
+import { startLocalWarden } from '../helpers/localWarden';
+
+/**
+ * `npm start` runs the simulator with the demo fleet: `/_sim` on the app's base URL, and a release
+ * announced to every cluster of the region lands in Warden's event intake (`GET /api/events`).
+ */
+let warden: LocalWarden;
+
+beforeAll(async () => {
+  warden = await startLocalWarden();
+});
+
+afterAll(async () => {
+  await warden.stop();
+});
+
+async function getJson<T>(path: string): Promise<T> {
+  const res = await fetch(`${warden.url}${path}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as T;
+}
+
+test('the demo fleet is served and described at /_sim', async () => {
+  expect(warden.output()).toMatch(
+    /azure {5}simulator ARM \+ Resource Graph https:\/\/127\.0\.0\.1:\d+ \(fleet .*demo\.json: 12 clusters, 3 subscriptions, 3 regions\)/,
+  );
+  const clusters =
+    await getJson<{ name: string; tags: Record<string, string>; location: string }[]>('/_sim/clusters');
+  expect(clusters).toHaveLength(12);
+  expect(new Set(clusters.map((c) => c.tags.environment))).toEqual(
+    new Set(['canary', 'dev', 'staging', 'production', 'prod', undefined]),
+  );
+});
+
+test('POST /_sim/release delivers NewKubernetesVersionAvailable that intake records', async () => {
+  const clusters = await getJson<{ name: string; location: string }[]>('/_sim/clusters');
+  const inRegion = clusters
+    .filter((c) => c.location === 'northeurope')
+    .map((c) => c.name)
+    .sort();
+  const res = await fetch(`${warden.url}/_sim/release`, {
+    method: 'POST',
+    body: JSON.stringify({ location: 'northeurope', version: '1.36.4' }),
+  });
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual({
+    location: 'northeurope',
+    version: '1.36.4',
+    added: true,
+    notified: inRegion.length,
+  });
+
+  let recorded: string[] = [];
+  for (let i = 0; i < 100 && recorded.length < inRegion.length; i += 1) {
+    const { events } = await getJson<{ events: { eventType: string; subject: string; status: string }[] }>(
+      '/api/events',
+    );
+    recorded = events
+      .filter(
+        (e) =>
+          e.eventType === 'Microsoft.ContainerService.NewKubernetesVersionAvailable' &&
+          e.status === 'recorded',
+      )
+      .map((e) => e.subject)
+      .sort();
+    if (recorded.length < inRegion.length) await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(recorded).toEqual(inRegion);
+  const deliveries = await getJson<{ status: string }[]>('/_sim/deliveries');
+  expect(deliveries.map((d) => d.status)).toEqual(inRegion.map(() => 'delivered'));
+});
+
+test('control API: calls, faults and bad input', async () => {
+  const calls = await getJson<{ count: number; calls: unknown[] }>('/_sim/calls');
+  expect(calls.count).toBe(calls.calls.length);
+  expect((await fetch(`${warden.url}/_sim/calls`, { method: 'DELETE' })).status).toBe(204);
+  expect((await getJson<{ count: number }>('/_sim/calls')).count).toBe(0);
+
+  const fault = await fetch(`${warden.url}/_sim/faults`, {
+    method: 'POST',
+    body: JSON.stringify({ path: '/managedClusters/aks-dev-weu-1$', status: 500, count: 2 }),
+  });
+  expect(fault.status).toBe(201);
+  expect(await getJson<unknown[]>('/_sim/faults')).toEqual([
+    expect.objectContaining({ status: 500, remaining: 2 }),
+  ]);
+  expect((await fetch(`${warden.url}/_sim/faults`, { method: 'DELETE' })).status).toBe(204);
+
+  for (const [path, body] of [
+    ['/_sim/release', '{"location":"westeurope"}'],
+    ['/_sim/release', '{"location":"marsnorth","version":"1.36.4"}'],
+    ['/_sim/release', 'not json'],
+    ['/_sim/faults', '{"path":"x"}'],
+    ['/_sim/events', '{"cluster":"aks-dev-weu-1","eventType":"Nope"}'],
+  ] as const) {
+    const bad = await fetch(`${warden.url}${path}`, { method: 'POST', body });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: 'bad request', detail: expect.any(String) });
+  }
+  const emitted = await fetch(`${warden.url}/_sim/events`, {
+    method: 'POST',
+    body: JSON.stringify({ cluster: 'aks-legacy-eus', eventType: 'ClusterSupportEnded' }),
+  });
+  expect(emitted.status).toBe(202);
+});
