@@ -9,8 +9,9 @@ import { createFakeCore } from '../../local/functionsCore';
 
 /**
  * The deployment package is what Azure loads: `node scripts/build.mjs` writes dist/deploy/ (the
- * folder azure.yaml ships; this test builds it under a private --out folder). Loading its bundle with a stand-in for the worker's core module must
- * register every function that functions/index.ts brings in, and read nothing from node_modules.
+ * folder azure.yaml ships; this test builds it under a private --out folder). Loading its bundle
+ * with a stand-in for the worker's core module must register every function that functions/index.ts
+ * brings in, and read nothing from node_modules.
  */
 const root = resolve(__dirname, '../..');
 // A private output folder: `npm test` runs elsewhere in this tree must not see a half-written dist/deploy.
