@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 
 import { startAzurite } from '../local/azurite';
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
   process.env.WARDEN_LOG = 'quiet';
   const azurite = await startAzurite();
   process.env.AzureWebJobsStorage = azurite.connectionString;
+  process.env.WARDEN_APPROVAL_KEYS ??= randomBytes(32).toString('base64');
   const registrations = loadRegistrations(resolve(__dirname, '../local/functions.js'));
   const startApp = () => startHost({ registrations, port: 0, logHandler: () => {}, log: () => {} });
   const figures: Figure[] = [];

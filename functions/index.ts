@@ -5,9 +5,15 @@
 import './aksEventGrid';
 import './aksEvents';
 import './clusters';
+import './dashboard';
+import './approvals';
+import './approvalTimer';
 import './events';
+import './dailyDigest';
 import './fleetSweep';
 import './health';
 import './notificationDispatcher';
 import './notifications';
+import './planApprovalLinks';
+import './plans';
 import './sweepShard';

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { ensureLocalApprovalSettings } from './approvalKeys';
 import type { RunningAzurite } from './azurite';
 import { startAzurite } from './azurite';
 import { loadRegistrations } from './functionsCore';
@@ -116,12 +117,21 @@ async function main(): Promise<void> {
 
   process.env.AzureWebJobsStorage ??= azurite.connectionString;
   process.env.WARDEN_PUBLIC_BASE_URL ??= `http://127.0.0.1:${options.port === 0 ? 7071 : options.port}`;
+  ensureLocalApprovalSettings(process.env, options.dataDir, options.memory);
 
   const mounts: Mount[] = [];
   const sim = await startAzureSimulator(options, process.env);
   if (sim) mounts.push(sim.mount);
   const notifications = await startLocalNotifications(process.env);
   mounts.push(...notifications.mounts);
+  // Locally the dashboard is also the front page.
+  mounts.push({
+    prefix: '/',
+    handle: (_req, res) => {
+      res.writeHead(302, { location: '/api/dashboard' }).end();
+      return Promise.resolve();
+    },
+  });
   const registrations = loadRegistrations(resolve(__dirname, 'functions.js'));
 
   let host: RunningHost;

@@ -1,22 +1,32 @@
+import { randomBytes } from 'node:crypto';
+
 import { DefaultAzureCredential } from '@azure/identity';
 
+import { ApprovalLinks } from './approvals/links';
+import type { ApprovalKeys } from './approvals/tokens';
 import type { AksGateway } from './azure/aksGateway';
 import { ArmAksGateway, ArmClients } from './azure/armAksGateway';
 import { armCredential } from './azure/credentials';
 import type { Config } from './config';
-import { loadConfig } from './config';
+import { loadConfig, requireApprovalKeys } from './config';
+import type { Policy } from './domain/policy';
+import { consoleLogger } from './logging';
+import type { DigestSources } from './notify/digest';
 import type { Notifier } from './notify/notifier';
 import { buildNotifier } from './notify/notifier';
 import type { NotificationRoutes } from './notify/routing';
-import { EMPTY_ROUTES } from './notify/routing';
-import { DEFAULT_POLICY } from './domain/policy';
 import type { ClusterStore } from './store/clusterStore';
 import { TableClusterStore } from './store/clusterStore';
 import type { EventStore } from './store/eventStore';
 import { TableEventStore } from './store/eventStore';
+import type { PlanStore } from './store/planStore';
+import { TablePlanStore } from './store/planStore';
 import { StorageShardQueue } from './store/sweepQueue';
 import { Tables } from './store/tables';
+import { storeFleetReader } from './usecases/fleetReader';
 import type { EventReaction } from './usecases/ingestEvents';
+import type { FleetReader } from './usecases/proposePlans';
+import { planningReaction } from './usecases/proposePlans';
 import type { ShardQueue, SweepPolicy } from './usecases/sweepFleet';
 
 /** Everything the functions need, built once from the settings. The one place real dependencies are wired. */
@@ -28,6 +38,8 @@ export interface Services {
   readonly now: () => Date;
   /** The outbox (producers enqueue notices here) and the channels the dispatcher delivers on. */
   readonly notifier: Notifier;
+  /** What the daily digest reads (the cluster and plan stores). */
+  readonly digestSources: DigestSources;
   /** Cluster snapshots and findings (the fleet sweep writes them, `/api/clusters` reads them). */
   readonly clusters: ClusterStore;
   /** ARM / Resource Graph through the production SDKs (Azure, or the local simulator). */
@@ -38,6 +50,17 @@ export interface Services {
   readonly sweepQueue: ShardQueue;
   /** Ring tag, ring values and gated rings the sweep applies (the policy's, once it is wired). */
   readonly sweepPolicy: SweepPolicy;
+  /** The policy document (`WARDEN_POLICY`). */
+  readonly policy: Policy;
+  /** Upgrade plans, their audit trail and the promotion index. */
+  readonly plans: PlanStore;
+  /** Approval link signing keys and the links built from them. */
+  readonly approvalKeys: ApprovalKeys;
+  readonly links: ApprovalLinks;
+  /** What plan creation reads of the fleet (the sweep's cluster store, versions from ARM). */
+  readonly fleetReader: FleetReader;
+  /** New plan / approval-round ids. */
+  readonly newId: () => string;
 }
 
 export function buildServices(config: Config): Services {
@@ -53,8 +76,9 @@ export function buildServices(config: Config): Services {
         },
     config.tablePrefix,
   );
-  // Until the policy is part of the services, notices route by owner tags and per-approver recipients only.
-  const notificationRoutes = (): NotificationRoutes => EMPTY_ROUTES;
+  // The policy's ring routes, secondary lists and owner tag (Policy satisfies NotificationRoutes).
+  const notificationRoutes = (): NotificationRoutes => config.policy;
+  const approvalKeys = requireApprovalKeys(config);
   const identity = (): DefaultAzureCredential =>
     new DefaultAzureCredential(
       config.storage.kind === 'identity' && config.storage.clientId !== undefined
@@ -71,18 +95,48 @@ export function buildServices(config: Config): Services {
       ? { kind: 'connectionString', connectionString: config.storage.connectionString }
       : { kind: 'identity', queueServiceUrl: config.storage.queueServiceUrl, credential: identity() },
   );
+  const clusters = new TableClusterStore(tables);
+  const aks = new ArmAksGateway(armClients);
+  // Notices are dispatched right after they are enqueued; the every-minute timer is the backstop.
+  const notifier = buildNotifier(config, tables, notificationRoutes, identity, fetch, {
+    now: () => new Date(),
+    log: consoleLogger,
+  });
+  const now = (): Date => new Date();
+  const plans = new TablePlanStore(tables, notifier.outbox);
+  const links = new ApprovalLinks(approvalKeys, config.publicBaseUrl);
+  const fleetReader = storeFleetReader(clusters, aks, now);
+  const newId = (): string => `${Date.now().toString(36)}${randomBytes(9).toString('base64url')}`;
+  const planning = planningReaction(() => ({
+    plans,
+    links,
+    policy: config.policy,
+    newId,
+    fleet: fleetReader,
+    outbox: notifier.outbox,
+    now,
+    log: console,
+  }));
   return {
     config,
     tables,
-    clusters: new TableClusterStore(tables),
+    clusters,
     armClients,
-    aks: new ArmAksGateway(armClients),
+    aks,
     sweepQueue,
-    sweepPolicy: DEFAULT_POLICY,
-    notifier: buildNotifier(config, tables, notificationRoutes, identity),
+    sweepPolicy: config.policy,
+    policy: config.policy,
+    plans,
+    approvalKeys,
+    links,
+    fleetReader,
+    newId,
+    notifier,
+    // Until the cluster and plan stores are part of the services, the digest has nothing to read.
+    digestSources: { clusters: () => Promise.resolve([]), openPlans: () => Promise.resolve([]) },
     events: new TableEventStore(tables),
-    reactions: [],
-    now: () => new Date(),
+    reactions: [planning],
+    now,
   };
 }
 

@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
 
+import type { ApprovalKeys } from './approvals/tokens';
+import { parseApprovalKeys } from './approvals/tokens';
+import type { Policy } from './domain/policy';
+import { parsePolicy, PolicyError } from './domain/policy';
 import { isEmailAddress } from './notify/routing';
 
 /**
@@ -24,6 +28,14 @@ export interface Config {
   readonly fleet: FleetConfig;
   /** Notification channels (ACS Email, Teams workflows, the outbound webhook) and routes. */
   readonly notify: NotifyConfig;
+  /** The policy (`WARDEN_POLICY`: a JSON/YAML file path or the document inline; unset: the defaults). */
+  readonly policy: Policy;
+  /**
+   * Approval link signing keys (`WARDEN_APPROVAL_KEYS`: `current[,previous]`, base64, >= 32 bytes each).
+   * Required to run (shared/app.ts fails at start without it); optional here so tools that read other
+   * settings need no key.
+   */
+  readonly approvalKeys?: ApprovalKeys;
 }
 
 /** Which clusters Warden manages and which ARM it talks to. */
@@ -290,5 +302,49 @@ export function loadConfig(env: Env): Config {
     publicBaseUrl,
     fleet: fleetFrom(env),
     notify: notifyFrom(env),
+    policy: policyFrom(env),
+    ...approvalKeysFrom(env),
   });
+}
+
+/** `WARDEN_POLICY`: inline JSON/YAML when it looks like a document, else a file path. */
+function policyFrom(env: Env): Policy {
+  const value = optional(env, 'WARDEN_POLICY');
+  if (value === undefined) return parsePolicy('');
+  const inline = /^[{[]/.test(value) || value.includes('\n') || /^[A-Za-z][\w-]+\s*:(\s|$)/.test(value);
+  let text = value;
+  if (!inline) {
+    try {
+      text = readFileSync(value, 'utf8');
+    } catch (e) {
+      throw new ConfigError(
+        'WARDEN_POLICY',
+        `cannot read the policy file "${value}" (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  }
+  try {
+    return parsePolicy(text);
+  } catch (e) {
+    if (e instanceof PolicyError) throw new ConfigError('WARDEN_POLICY', e.problems.join('; '));
+    throw e;
+  }
+}
+
+function approvalKeysFrom(env: Env): { approvalKeys?: ApprovalKeys } {
+  const value = optional(env, 'WARDEN_APPROVAL_KEYS');
+  if (value === undefined) return {};
+  const keys = parseApprovalKeys(value);
+  if (typeof keys === 'string') throw new ConfigError('WARDEN_APPROVAL_KEYS', keys);
+  return { approvalKeys: keys };
+}
+
+/** The approval keys, or the start-up failure naming the setting. */
+export function requireApprovalKeys(config: Pick<Config, 'approvalKeys'>): ApprovalKeys {
+  if (config.approvalKeys === undefined)
+    throw new ConfigError(
+      'WARDEN_APPROVAL_KEYS',
+      'is required (current[,previous]: base64 keys of at least 32 bytes; npm start generates one locally)',
+    );
+  return config.approvalKeys;
 }

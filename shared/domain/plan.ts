@@ -78,8 +78,12 @@ export interface PlanWindow {
   readonly end?: string;
 }
 
+/**
+ * What an approval is bound to: the schedule, not its next occurrence (which moves on as time passes).
+ * A different schedule (AKS configuration or policy window changed) voids the approval.
+ */
 export const windowKey = (w: PlanWindow | undefined): string =>
-  w === undefined ? 'none' : `${w.source}|${w.description}|${w.start ?? ''}|${w.end ?? ''}`;
+  w === undefined ? 'none' : `${w.source}|${w.description}`;
 
 export interface Finding {
   readonly severity: 'info' | 'warning' | 'critical';

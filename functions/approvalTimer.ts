@@ -1,0 +1,31 @@
+import type { InvocationContext, Timer } from '@azure/functions';
+import { app } from '@azure/functions';
+
+import type { Services } from '../shared/app';
+import { services } from '../shared/app';
+import { tickPlans } from '../shared/usecases/planTimers';
+
+/**
+ * Every 15 seconds (cheap: one filtered query of open plans): proposed plans whose lower-ring evidence now holds are approved by policy or sent for
+ * approval; requests awaiting approval get their reminder at half-time, their escalation to the
+ * secondary list, and expire at the end.
+ */
+export function approvalTimerHandler(
+  getServices: () => Pick<Services, 'plans' | 'links' | 'policy' | 'newId' | 'now'>,
+) {
+  return async (_timer: Timer, context: InvocationContext): Promise<void> => {
+    const s = getServices();
+    const outcome = await tickPlans(
+      { plans: s.plans, links: s.links, policy: s.policy, newId: s.newId, log: context },
+      s.now,
+    );
+    for (const c of outcome.changed) context.info(`plan ${c.planId} (${c.cluster}): ${c.from} -> ${c.to}`);
+    if (outcome.failed > 0)
+      context.warn(`approval timer: ${outcome.failed} of ${outcome.checked} plans failed`);
+  };
+}
+
+app.timer('approvalTimer', {
+  schedule: '*/15 * * * * *',
+  handler: approvalTimerHandler(services),
+});

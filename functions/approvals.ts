@@ -1,0 +1,161 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { app } from '@azure/functions';
+
+import type { Services } from '../shared/app';
+import { services } from '../shared/app';
+import {
+  ConflictError,
+  ensureError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+  ValidationError,
+} from '../shared/errors';
+import type { ApprovalDeps, Principal } from '../shared/usecases/decideApproval';
+import { checkApprovalLink, decideApproval } from '../shared/usecases/decideApproval';
+import { approvalPage, decisionPage, problemPage } from '../shared/web/approvalPage';
+import { PAGE_HEADERS } from '../shared/web/html';
+import { errorResponse, json, remoteAddress } from '../shared/web/http';
+
+type Deps = Pick<Services, 'plans' | 'links' | 'approvalKeys' | 'policy' | 'now'>;
+
+const MAX_FORM_BYTES = 16 * 1024;
+
+/** The principal App Service authentication put on the request (`x-ms-client-principal`), if any. */
+export function principalOf(request: HttpRequest): Principal | undefined {
+  const user = request.user;
+  if (!user || user.username === '') return undefined;
+  const claims =
+    (user.claimsPrincipalData as { claims?: { typ?: string; val?: string }[] } | undefined)?.claims ?? [];
+  const groups = claims
+    .filter((c) => c.typ === 'groups' && typeof c.val === 'string')
+    .map((c) => c.val as string);
+  return { name: user.username, id: user.id, groups };
+}
+
+function deps(s: Deps, context: InvocationContext): ApprovalDeps {
+  return { plans: s.plans, links: s.links, keys: s.approvalKeys, policy: s.policy, log: context };
+}
+
+function wantsJson(request: HttpRequest): boolean {
+  return (request.headers.get('accept') ?? '').includes('application/json');
+}
+
+function htmlResponse(status: number, body: string): HttpResponseInit {
+  return { status, body, headers: { ...PAGE_HEADERS } };
+}
+
+function statusOfError(e: Error): 400 | 401 | 403 | 404 | 409 | undefined {
+  if (e instanceof ValidationError) return 400;
+  if (e instanceof UnauthorizedError) return 401;
+  if (e instanceof ForbiddenError) return 403;
+  if (e instanceof NotFoundError) return 404;
+  if (e instanceof ConflictError) return 409;
+  return undefined;
+}
+
+async function formFields(request: HttpRequest): Promise<Record<string, string | undefined>> {
+  const bytes = Buffer.from(await request.arrayBuffer());
+  if (bytes.length > MAX_FORM_BYTES)
+    throw new ValidationError('form too large', `the form is over ${MAX_FORM_BYTES} bytes`);
+  const text = bytes.toString('utf8');
+  const type = request.headers.get('content-type') ?? '';
+  if (type.includes('application/json')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ValidationError('bad body', 'the body is not JSON');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new ValidationError('bad body', 'the body must be a JSON object');
+    const o = parsed as Record<string, unknown>;
+    const str = (k: string): string | undefined => (typeof o[k] === 'string' ? o[k] : undefined);
+    return { token: str('token'), decision: str('decision'), comment: str('comment') };
+  }
+  const form = new URLSearchParams(text);
+  return {
+    token: form.get('token') ?? undefined,
+    decision: form.get('decision') ?? undefined,
+    comment: form.get('comment') ?? undefined,
+  };
+}
+
+/**
+ * `GET /api/approvals/{planId}?token=…`: the confirmation page. It only reads: mail scanners (Defender
+ * Safe Links) open every link and run its scripts, so nothing here changes state.
+ * `POST /api/approvals/{planId}` (`token`, `decision`, `comment`; form or JSON): records the decision;
+ * an HTML page, or JSON with `Accept: application/json`. 400 bad input, 401 bad or expired token,
+ * 403 foreign token or approver, 404 no plan, 409 closed plan or token already used.
+ */
+export function approvalsHandler(getServices: () => Deps) {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const s = getServices();
+    const planId = request.params.planId ?? '';
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      try {
+        const token = request.query.get('token') ?? request.query.get('t') ?? undefined;
+        const check = await checkApprovalLink(deps(s, context), planId, token, principalOf(request), s.now());
+        if (!check.ok)
+          return htmlResponse(check.status, problemPage(check.status, check.title, check.detail, check.plan));
+        return htmlResponse(200, approvalPage(check.plan, check.claims.approver, token ?? ''));
+      } catch (e) {
+        const r = errorResponse(e, context);
+        return htmlResponse(
+          r.status ?? 500,
+          problemPage(
+            r.status ?? 500,
+            'Something went wrong',
+            'The failure was logged; try again in a minute.',
+          ),
+        );
+      }
+    }
+    const asJson = wantsJson(request);
+    try {
+      const fields = await formFields(request);
+      const ua = request.headers.get('user-agent') ?? undefined;
+      const ip = remoteAddress(request);
+      const principal = principalOf(request);
+      const outcome = await decideApproval(
+        deps(s, context),
+        {
+          planId,
+          token: fields.token,
+          decision: fields.decision,
+          comment: fields.comment,
+          ...(principal !== undefined && { principal }),
+          source: { ...(ip !== undefined && { ip }), ...(ua !== undefined && { userAgent: ua }) },
+        },
+        s.now,
+      );
+      context.info(
+        `plan ${planId}: ${outcome.approver} ${outcome.decision}d; plan is ${outcome.plan.status}`,
+      );
+      if (asJson)
+        return json(200, {
+          planId,
+          decision: outcome.decision,
+          approver: outcome.approver,
+          status: outcome.plan.status,
+          approvals: outcome.plan.approval?.decisions ?? [],
+        });
+      return htmlResponse(200, decisionPage(outcome.plan, outcome.approver, outcome.decision));
+    } catch (thrown) {
+      const e = ensureError(thrown);
+      const status = statusOfError(e);
+      if (asJson || status === undefined) return errorResponse(e, context);
+      const title = e instanceof ValidationError ? e.message : (e.message.split(': ')[0] ?? e.message);
+      const detail =
+        e instanceof ValidationError ? e.detail : e.message.split(': ').slice(1).join(': ') || e.message;
+      return htmlResponse(status, problemPage(status, title, detail));
+    }
+  };
+}
+
+app.http('approvals', {
+  route: 'approvals/{planId}',
+  methods: ['GET', 'POST'],
+  authLevel: 'anonymous',
+  handler: approvalsHandler(services),
+});

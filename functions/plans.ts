@@ -1,0 +1,64 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { app } from '@azure/functions';
+
+import type { Services } from '../shared/app';
+import { services } from '../shared/app';
+import { isPlanStatus } from '../shared/domain/plan';
+import { isRing } from '../shared/domain/rings';
+import { NotFoundError, ValidationError } from '../shared/errors';
+import { errorResponse, intParam, json } from '../shared/web/http';
+
+/**
+ * `GET /api/plans` (filters `?status=`, `?ring=`, `?cluster=` name or ARM id, `?limit=`), newest first;
+ * `GET /api/plans/{planId}`: one plan with its audit trail. Approval links are not here: operators get
+ * them from `GET /api/plans/{planId}/approval-links` (function key).
+ */
+export function plansHandler(getServices: () => Pick<Services, 'plans'>) {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    try {
+      const { plans } = getServices();
+      const planId = request.params.planId;
+      if (planId !== undefined && planId !== '') {
+        const stored = await plans.get(planId);
+        if (!stored) throw new NotFoundError(`no plan ${planId}`);
+        const audit = await plans.audit(planId);
+        return json(200, {
+          ...stored.plan,
+          approvalLinks:
+            stored.plan.status === 'awaiting-approval' ? `/api/plans/${planId}/approval-links` : undefined,
+          audit,
+        });
+      }
+      const status = request.query.get('status') ?? undefined;
+      if (status !== undefined && !isPlanStatus(status))
+        throw new ValidationError(
+          'bad status',
+          `status must be a plan status such as awaiting-approval, got "${status.slice(0, 40)}"`,
+        );
+      const ring = request.query.get('ring') ?? undefined;
+      if (ring !== undefined && !isRing(ring))
+        throw new ValidationError(
+          'bad ring',
+          `ring must be canary, dev, staging or production, got "${ring.slice(0, 40)}"`,
+        );
+      const cluster = request.query.get('cluster') ?? undefined;
+      const limit = intParam(request, 'limit', 200, 1000);
+      const list = await plans.list({
+        limit,
+        ...(status !== undefined && { status }),
+        ...(ring !== undefined && { ring }),
+        ...(cluster !== undefined && { cluster }),
+      });
+      return json(200, { plans: list });
+    } catch (e) {
+      return errorResponse(e, context);
+    }
+  };
+}
+
+app.http('plans', {
+  route: 'plans/{planId?}',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: plansHandler(services),
+});

@@ -1,0 +1,398 @@
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+import { odata } from '@azure/data-tables';
+
+import type { Notice } from '../domain/notice';
+import type { AuditEntry, AuditSource, Plan, PlanClass, PlanStatus } from '../domain/plan';
+import { classOf, isOpen } from '../domain/plan';
+import type { RingPlanRecord } from '../domain/promotion';
+import type { Ring } from '../domain/rings';
+import { ConflictError } from '../errors';
+import type { Outbox } from '../notify/outbox';
+import type { Tables } from './tables';
+import { clip, getOrUndefined, isConflict, isNotFound, isPreconditionFailed, listAll } from './tables';
+
+/**
+ * Plans in Table Storage.
+ *
+ * Table `plans`, one partition per cluster (its lower-case key), holding:
+ * - `p:{planId}` the plan (its JSON plus a few columns to filter on);
+ * - `a:{planId}:{seq}` the audit trail, one row per transition (per plan: prefix `a:{planId}:`, per
+ *   cluster: prefix `a:`);
+ * - `o:{class}` the open-plan pointer: at most one open plan per cluster and class (`version`,
+ *   `node-image`), enforced by creating it in the same transaction as the plan;
+ * - outbox intent rows (`~outbox~…`): notices committed with the state change that caused them.
+ * Every change is ONE entity-group transaction: the plan (ETag-conditional), its audit rows, the pointer
+ * and the notices, so a transition is recorded, audited and announced exactly once or not at all.
+ *
+ * Table `planindex` maps a plan id to its partition; table `ringplans` (partition `{ring}|{version}`)
+ * lists plans per ring and target version for the promotion check.
+ */
+export interface StoredPlan {
+  readonly plan: Plan;
+  readonly etag: string;
+}
+
+/** What one transition writes: the plan, its audit entries, the notices it causes. */
+export interface PlanCommit {
+  readonly plan: Plan;
+  readonly audit: readonly AuditEntry[];
+  readonly notices: readonly Notice[];
+}
+
+export interface PlanQuery {
+  readonly status?: PlanStatus;
+  readonly ring?: Ring;
+  /** Cluster name or ARM id, case-insensitive. */
+  readonly cluster?: string;
+  readonly limit?: number;
+}
+
+/** The plan changed since it was read (412): reload and decide again. */
+export class StalePlanError extends ConflictError {}
+
+/** Another plan of this class is already open for the cluster. */
+export class OpenPlanExistsError extends ConflictError {}
+
+export interface PlanStore {
+  get(planId: string): Promise<StoredPlan | undefined>;
+  /** Open plans of one cluster (one partition query). */
+  openFor(clusterKey: string): Promise<StoredPlan[]>;
+  /** Every open plan in the given statuses (the timers' work list). */
+  openPlans(statuses: readonly PlanStatus[]): Promise<StoredPlan[]>;
+  /**
+   * Creates a plan (and its pointer). With `supersede`, closes the previous open plan of the class in
+   * the same transaction. Throws `OpenPlanExistsError` when another open plan holds the pointer,
+   * `StalePlanError` when the superseded plan changed since it was read.
+   */
+  create(commit: PlanCommit, supersede?: { previous: StoredPlan; commit: PlanCommit }): Promise<StoredPlan>;
+  /** Saves a transition, conditional on the ETag read. Throws `StalePlanError` on a lost race. */
+  save(previous: StoredPlan, commit: PlanCommit): Promise<StoredPlan>;
+  list(query: PlanQuery): Promise<Plan[]>;
+  audit(planId: string): Promise<AuditEntry[]>;
+  clusterAudit(clusterKey: string, limit?: number): Promise<AuditEntry[]>;
+  /** Plans to `version` in `ring` (promotion evidence). */
+  ringPlans(ring: Ring, version: string): Promise<RingPlanRecord[]>;
+  /** Moves this cluster's committed notices into the outbox now (the dispatcher would within a minute). */
+  relay(clusterKey: string): Promise<void>;
+}
+
+export const PLANS_TABLE = 'plans';
+const INDEX_TABLE = 'planindex';
+const RING_TABLE = 'ringplans';
+
+type PlanEntity = {
+  partitionKey: string;
+  rowKey: string;
+  planId: string;
+  status: string;
+  open: boolean;
+  planClass: string;
+  kind: string;
+  ring: string;
+  to: string;
+  clusterName: string;
+  clusterNameLower: string;
+  clusterIdLower: string;
+  createdAt: string;
+  updatedAt: string;
+  body: string;
+};
+
+type AuditEntity = {
+  partitionKey: string;
+  rowKey: string;
+  planId: string;
+  seq: number;
+  at: string;
+  event: string;
+  fromStatus: string;
+  toStatus: string;
+  actor: string;
+  source: string;
+  reason: string;
+  comment?: string;
+  clusterName: string;
+};
+
+const planRow = (planId: string): string => `p:${planId}`;
+const auditRow = (planId: string, seq: number): string => `a:${planId}:${String(seq).padStart(6, '0')}`;
+const pointerRow = (c: PlanClass): string => `o:${c}`;
+
+/** Keeps a plan's JSON inside one Table Storage property: long evidence lists are cut first. */
+function planBody(plan: Plan): string {
+  let body = JSON.stringify(plan);
+  if (body.length > 30_000 && plan.evidence !== undefined) {
+    body = JSON.stringify({
+      ...plan,
+      evidence: { ...plan.evidence, plans: plan.evidence.plans.slice(0, 20) },
+    });
+  }
+  return clip(body, 31_000);
+}
+
+function toPlanEntity(plan: Plan): PlanEntity {
+  return {
+    partitionKey: plan.cluster.key,
+    rowKey: planRow(plan.id),
+    planId: plan.id,
+    status: plan.status,
+    open: isOpen(plan.status),
+    planClass: classOf(plan.kind),
+    kind: plan.kind,
+    ring: plan.cluster.ring,
+    to: plan.kind === 'node-image' ? (plan.nodeImage ?? plan.to) : plan.to,
+    clusterName: plan.cluster.name,
+    clusterNameLower: plan.cluster.name.toLowerCase(),
+    clusterIdLower: plan.cluster.id.toLowerCase(),
+    createdAt: plan.createdAt,
+    updatedAt: plan.updatedAt,
+    body: planBody(plan),
+  };
+}
+
+function toAuditEntity(e: AuditEntry): AuditEntity {
+  return {
+    partitionKey: e.clusterKey,
+    rowKey: auditRow(e.planId, e.seq),
+    planId: e.planId,
+    seq: e.seq,
+    at: e.at,
+    event: e.event,
+    fromStatus: e.from,
+    toStatus: e.to,
+    actor: clip(e.actor, 512),
+    source: JSON.stringify(e.source),
+    reason: clip(e.reason, 4000),
+    ...(e.comment !== undefined && { comment: clip(e.comment, 4000) }),
+    clusterName: e.clusterName,
+  };
+}
+
+function fromAuditEntity(a: AuditEntity): AuditEntry {
+  return {
+    planId: a.planId,
+    clusterKey: a.partitionKey,
+    clusterName: a.clusterName,
+    seq: a.seq,
+    at: a.at,
+    event: a.event,
+    from: a.fromStatus as AuditEntry['from'],
+    to: a.toStatus as AuditEntry['to'],
+    actor: a.actor,
+    source: JSON.parse(a.source) as AuditSource,
+    reason: a.reason,
+    ...(a.comment !== undefined && { comment: a.comment }),
+  };
+}
+
+const parsePlan = (e: { body: string }): Plan => JSON.parse(e.body) as Plan;
+
+export class TablePlanStore implements PlanStore {
+  constructor(
+    private readonly tables: Tables,
+    private readonly outbox: Pick<Outbox, 'transactionActions' | 'relay'> | undefined,
+  ) {}
+
+  private plans(): Promise<TableClient> {
+    return this.tables.table(PLANS_TABLE);
+  }
+
+  async get(planId: string): Promise<StoredPlan | undefined> {
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(planId)) return undefined;
+    const index = await getOrUndefined<{ clusterKey: string }>(
+      await this.tables.table(INDEX_TABLE),
+      planId,
+      '',
+    );
+    if (!index) return undefined;
+    const row = await getOrUndefined<PlanEntity>(await this.plans(), index.clusterKey, planRow(planId));
+    return row ? { plan: parsePlan(row), etag: row.etag } : undefined;
+  }
+
+  async openFor(clusterKey: string): Promise<StoredPlan[]> {
+    const rows = await listAll<PlanEntity>(
+      await this.plans(),
+      odata`PartitionKey eq ${clusterKey} and RowKey ge 'p:' and RowKey lt 'p;' and open eq true`,
+    );
+    return rows.map((r) => ({ plan: parsePlan(r), etag: r.etag }));
+  }
+
+  async openPlans(statuses: readonly PlanStatus[]): Promise<StoredPlan[]> {
+    const rows = await listAll<PlanEntity>(
+      await this.plans(),
+      odata`RowKey ge 'p:' and RowKey lt 'p;' and open eq true`,
+    );
+    return rows
+      .filter((r) => statuses.includes(r.status as PlanStatus))
+      .map((r) => ({ plan: parsePlan(r), etag: r.etag }));
+  }
+
+  private async actions(commit: PlanCommit, now: Date): Promise<TransactionAction[]> {
+    const actions: TransactionAction[] = commit.audit.map((a) => ['create', toAuditEntity(a)]);
+    if (commit.notices.length > 0) {
+      if (this.outbox === undefined) throw new Error('plan notices need an outbox');
+      actions.push(
+        ...(await this.outbox.transactionActions(
+          { table: PLANS_TABLE, partitionKey: commit.plan.cluster.key },
+          commit.notices,
+          now,
+        )),
+      );
+    }
+    return actions;
+  }
+
+  private async submit(actions: TransactionAction[], planId: string): Promise<string> {
+    const client = await this.plans();
+    try {
+      const response = await client.submitTransaction(actions);
+      const sub = response.subResponses.find((s) => s.rowKey === planRow(planId));
+      if (sub?.etag !== undefined) return sub.etag;
+    } catch (e) {
+      if (isPreconditionFailed(e) || (e as { code?: string }).code === 'UpdateConditionNotSatisfied')
+        throw new StalePlanError(`plan ${planId} changed since it was read`, { cause: e });
+      if (isConflict(e) || (e as { code?: string }).code === 'EntityAlreadyExists')
+        throw new OpenPlanExistsError(`another plan of this kind is already open for the cluster`, {
+          cause: e,
+        });
+      // A transaction that touches a row deleted meanwhile answers 404.
+      if (isNotFound(e)) throw new StalePlanError(`plan ${planId} changed since it was read`, { cause: e });
+      throw e;
+    }
+    const row = await client.getEntity<PlanEntity>(actions[0]?.[1].partitionKey ?? '', planRow(planId));
+    return row.etag;
+  }
+
+  async create(
+    commit: PlanCommit,
+    supersede?: { previous: StoredPlan; commit: PlanCommit },
+  ): Promise<StoredPlan> {
+    const plan = commit.plan;
+    const now = new Date(plan.updatedAt);
+    await (
+      await this.tables.table(INDEX_TABLE)
+    ).upsertEntity({ partitionKey: plan.id, rowKey: '', clusterKey: plan.cluster.key }, 'Replace');
+    const actions: TransactionAction[] = [['create', toPlanEntity(plan)]];
+    const pointer = {
+      partitionKey: plan.cluster.key,
+      rowKey: pointerRow(classOf(plan.kind)),
+      planId: plan.id,
+    };
+    if (supersede) {
+      const old = supersede.commit.plan;
+      actions.push(['update', toPlanEntity(old), 'Replace', { etag: supersede.previous.etag }]);
+      actions.push(...(await this.actions(supersede.commit, now)));
+      actions.push(['upsert', pointer, 'Replace']);
+    } else if (isOpen(plan.status)) {
+      actions.push(['create', pointer]);
+    }
+    actions.push(...(await this.actions(commit, now)));
+    const etag = await this.submit(dedupe(actions), plan.id);
+    await this.afterCommit(plan, undefined);
+    if (supersede) await this.afterCommit(supersede.commit.plan, supersede.previous.plan.status);
+    return { plan, etag };
+  }
+
+  async save(previous: StoredPlan, commit: PlanCommit): Promise<StoredPlan> {
+    const plan = commit.plan;
+    if (plan.id !== previous.plan.id || plan.cluster.key !== previous.plan.cluster.key)
+      throw new Error('save: the commit is for another plan');
+    const actions: TransactionAction[] = [['update', toPlanEntity(plan), 'Replace', { etag: previous.etag }]];
+    if (isOpen(previous.plan.status) && !isOpen(plan.status)) {
+      actions.push(['delete', { partitionKey: plan.cluster.key, rowKey: pointerRow(classOf(plan.kind)) }]);
+    }
+    actions.push(...(await this.actions(commit, new Date(plan.updatedAt))));
+    const etag = await this.submit(actions, plan.id);
+    await this.afterCommit(plan, previous.plan.status);
+    return { plan, etag };
+  }
+
+  /** After the commit: the promotion index (idempotent upsert) and prompt delivery of the notices. */
+  private async afterCommit(plan: Plan, before: PlanStatus | undefined): Promise<void> {
+    if (plan.kind !== 'node-image' && before !== plan.status) {
+      const client = await this.tables.table(RING_TABLE);
+      await client.upsertEntity(
+        {
+          partitionKey: `${plan.cluster.ring}|${plan.to}`,
+          rowKey: plan.id,
+          clusterName: plan.cluster.name,
+          status: plan.status,
+          ...(plan.status === 'succeeded' && { succeededAt: plan.updatedAt }),
+          ...(plan.status === 'failed' && { failedAt: plan.updatedAt }),
+        },
+        'Merge',
+      );
+    }
+  }
+
+  async relay(clusterKey: string): Promise<void> {
+    await this.outbox?.relay({ table: PLANS_TABLE, partitionKey: clusterKey });
+  }
+
+  async list(query: PlanQuery): Promise<Plan[]> {
+    const filters = [odata`RowKey ge 'p:' and RowKey lt 'p;'`];
+    if (query.status !== undefined) filters.push(odata`status eq ${query.status}`);
+    if (query.ring !== undefined) filters.push(odata`ring eq ${query.ring}`);
+    const wanted = query.cluster?.trim().toLowerCase();
+    if (wanted !== undefined && wanted !== '') {
+      filters.push(
+        wanted.startsWith('/subscriptions/')
+          ? odata`clusterIdLower eq ${wanted.replace(/\/$/, '')}`
+          : odata`clusterNameLower eq ${wanted}`,
+      );
+    }
+    const rows = await listAll<PlanEntity>(await this.plans(), filters.join(' and '));
+    rows.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+    return rows.slice(0, query.limit ?? 200).map(parsePlan);
+  }
+
+  async audit(planId: string): Promise<AuditEntry[]> {
+    const stored = await this.get(planId);
+    if (!stored) return [];
+    const from = `a:${planId}:`;
+    const to = `a:${planId};`;
+    const rows = await listAll<AuditEntity>(
+      await this.plans(),
+      odata`PartitionKey eq ${stored.plan.cluster.key} and RowKey ge ${from} and RowKey lt ${to}`,
+    );
+    return rows.map(fromAuditEntity).sort((a, b) => a.seq - b.seq);
+  }
+
+  async clusterAudit(clusterKey: string, limit = 500): Promise<AuditEntry[]> {
+    const rows = await listAll<AuditEntity>(
+      await this.plans(),
+      odata`PartitionKey eq ${clusterKey} and RowKey ge 'a:' and RowKey lt 'a;'`,
+    );
+    return rows
+      .map(fromAuditEntity)
+      .sort((a, b) => b.at.localeCompare(a.at) || b.seq - a.seq)
+      .slice(0, limit);
+  }
+
+  async ringPlans(ring: Ring, version: string): Promise<RingPlanRecord[]> {
+    const pk = `${ring}|${version}`;
+    const rows = await listAll<{
+      rowKey: string;
+      clusterName: string;
+      status: string;
+      succeededAt?: string;
+      failedAt?: string;
+    }>(await this.tables.table(RING_TABLE), odata`PartitionKey eq ${pk}`);
+    return rows.map((r) => ({
+      planId: r.rowKey,
+      clusterName: r.clusterName,
+      ring,
+      to: version,
+      status: r.status,
+      ...(r.succeededAt !== undefined && { succeededAt: r.succeededAt }),
+      ...(r.failedAt !== undefined && { failedAt: r.failedAt }),
+    }));
+  }
+}
+
+/** A transaction touches each entity at most once; the last action for a row wins. */
+function dedupe(actions: TransactionAction[]): TransactionAction[] {
+  const byRow = new Map<string, TransactionAction>();
+  for (const a of actions) byRow.set(a[1].rowKey, a);
+  return [...byRow.values()];
+}

@@ -1,0 +1,252 @@
+import type { ApprovalClaims, ApprovalKeys } from '../approvals/tokens';
+import { verifyToken, windowDigest } from '../approvals/tokens';
+import type { Plan } from '../domain/plan';
+import { windowKey } from '../domain/plan';
+import type { Policy } from '../domain/policy';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors';
+import type { PlanCommandDeps } from './planCommands';
+import { applyPlanEvent } from './planCommands';
+
+export interface ApprovalDeps extends PlanCommandDeps {
+  readonly keys: ApprovalKeys;
+  readonly policy: Policy;
+}
+
+/** The person App Service authentication signed in (`x-ms-client-principal`), when it is on. */
+export interface Principal {
+  /** UPN or email. */
+  readonly name: string;
+  readonly id?: string;
+  /** Entra group object ids from the `groups` claim. */
+  readonly groups: readonly string[];
+}
+
+/** Where a click came from, for the audit trail. */
+export interface ClickSource {
+  readonly ip?: string;
+  readonly userAgent?: string;
+}
+
+/** Why a link cannot be used, as a page or a JSON error shows it. */
+export interface LinkProblem {
+  readonly status: 400 | 401 | 403 | 404 | 409;
+  readonly title: string;
+  readonly detail: string;
+  readonly plan?: Plan;
+}
+
+export type LinkCheck =
+  | { readonly ok: true; readonly plan: Plan; readonly claims: ApprovalClaims }
+  | ({ readonly ok: false } & LinkProblem);
+
+const fail = (status: LinkProblem['status'], title: string, detail: string, plan?: Plan): LinkCheck => ({
+  ok: false,
+  status,
+  title,
+  detail,
+  ...(plan !== undefined && { plan }),
+});
+
+/** Whether the approver may decide on this plan: allow-list, Entra group, or the plan's own request list. */
+function mayApprove(policy: Policy, plan: Plan, approver: string, principal: Principal | undefined): boolean {
+  const groups = new Set(policy.approvals.groups);
+  if (principal?.groups.some((g) => groups.has(g.toLowerCase()))) return true;
+  if (policy.approvals.allow.length > 0) return policy.approvals.allow.includes(approver);
+  return (plan.approval?.approvers ?? []).includes(approver);
+}
+
+/** Checks the parts of a link that depend on the plan's current state; shared by the page and the decision. */
+function checkAgainstPlan(
+  policy: Policy,
+  plan: Plan,
+  claims: ApprovalClaims,
+  principal: Principal | undefined,
+): LinkCheck {
+  if (plan.status !== 'awaiting-approval' || plan.approval === undefined) {
+    const decided = plan.approval?.decisions.map((d) => `${d.approver} ${d.decision}d at ${d.at}`).join('; ');
+    return fail(
+      409,
+      `This plan is ${plan.status}`,
+      `There is nothing left to decide.${decided ? ` Decisions: ${decided}.` : ''}`,
+      plan,
+    );
+  }
+  const a = plan.approval;
+  if (claims.round !== a.round || claims.requestId !== a.requestId) {
+    return fail(
+      409,
+      'This link belongs to an earlier request',
+      'The plan changed (its window or target) after this link was sent, which voids earlier approvals. A new request went out; use the newest link.',
+      plan,
+    );
+  }
+  if (
+    claims.target !== plan.to ||
+    claims.nodeImage !== (plan.nodeImage ?? '') ||
+    claims.window !== windowDigest(windowKey(plan.window))
+  ) {
+    return fail(
+      409,
+      'The plan changed since this link was sent',
+      'Target version, node image or window differ from what this link approves. A new request goes out for the new plan.',
+      plan,
+    );
+  }
+  if (!mayApprove(policy, plan, claims.approver, principal)) {
+    return fail(
+      403,
+      'Not an approver',
+      `${claims.approver} is not allowed to approve plans in ${plan.cluster.ring}.`,
+      plan,
+    );
+  }
+  if (principal !== undefined && principal.name.toLowerCase() !== claims.approver) {
+    return fail(
+      403,
+      'This link is for someone else',
+      `You are signed in as ${principal.name}, but this link was sent to ${claims.approver}.`,
+      plan,
+    );
+  }
+  if (plan.initiator.toLowerCase() === claims.approver) {
+    return fail(403, 'You started this plan', 'The initiator of a plan cannot approve it.', plan);
+  }
+  const earlier = a.decisions.find((d) => d.approver === claims.approver);
+  if (earlier) {
+    return fail(
+      409,
+      'This link was already used',
+      `${earlier.approver} ${earlier.decision}d at ${earlier.at}.`,
+      plan,
+    );
+  }
+  return { ok: true, plan, claims };
+}
+
+/**
+ * Checks an approval link without changing anything (the GET page; mail scanners open it too).
+ *
+ * 1. A token is present and well-formed, and its signature matches the current or previous key (401).
+ * 2. It names this plan (403), which exists (404).
+ * 3. It has not expired (401), and the plan still awaits this round's decision (409).
+ * 4. It is bound to the plan's current target, node image and window (409).
+ * 5. The approver may approve (allow-list / group / request list), is the signed-in principal when
+ *    there is one, did not initiate the plan (403), and has not decided yet (409).
+ */
+export async function checkApprovalLink(
+  deps: ApprovalDeps,
+  planId: string,
+  token: string | undefined,
+  principal: Principal | undefined,
+  now: Date,
+): Promise<LinkCheck> {
+  if (token === undefined || token.trim() === '')
+    return fail(400, 'No token', 'The link has no token; open it exactly as it was sent.');
+  const verified = verifyToken(token.trim(), deps.keys, now);
+  if (!verified.ok && verified.problem !== 'expired') {
+    return fail(
+      401,
+      'This link is not valid',
+      verified.problem === 'malformed'
+        ? 'The token in the link is damaged or incomplete; open it exactly as it was sent.'
+        : 'The token was altered or not issued by Warden.',
+    );
+  }
+  const claims = verified.ok ? verified.claims : verified.claims;
+  if (claims.planId !== planId)
+    return fail(403, 'This link is for another plan', `It was issued for plan ${claims.planId}.`);
+  const stored = await deps.plans.get(planId);
+  if (!stored) return fail(404, 'No such plan', `There is no plan ${planId}.`);
+  if (!verified.ok) {
+    return fail(
+      401,
+      'This link has expired',
+      `It could be used until ${new Date(claims.exp * 1000).toISOString()}. The plan is ${stored.plan.status}; Warden sends a new request when the plan is proposed again.`,
+      stored.plan,
+    );
+  }
+  return checkAgainstPlan(deps.policy, stored.plan, claims, principal);
+}
+
+export interface DecisionCommand {
+  readonly planId: string;
+  readonly token: string | undefined;
+  readonly decision: string | undefined;
+  readonly comment: string | undefined;
+  readonly principal?: Principal;
+  readonly source: ClickSource;
+}
+
+export interface DecisionOutcome {
+  readonly plan: Plan;
+  readonly approver: string;
+  readonly decision: 'approve' | 'reject';
+}
+
+const MAX_COMMENT = 2000;
+
+function problemError(p: LinkProblem): Error {
+  const message = `${p.title}: ${p.detail}`;
+  switch (p.status) {
+    case 400:
+      return new ValidationError(p.title, p.detail);
+    case 401:
+      return new UnauthorizedError(message);
+    case 403:
+      return new ForbiddenError(message);
+    case 404:
+      return new NotFoundError(message);
+    case 409:
+      return new ConflictError(message);
+  }
+}
+
+/**
+ * Records an approver's decision from a link (the POST).
+ *
+ * 1. Validate the command: decision `approve` or `reject` (400), comment at most 2,000 characters.
+ * 2. Check the link as `checkApprovalLink` does (401/403/404/409).
+ * 3. Apply ApprovalGranted / ApprovalRejected with an ETag-conditional write: the decision is recorded
+ *    for (round, approver), which consumes the token; a concurrent use of the same token loses the
+ *    race, reloads, and finds it used (409).
+ */
+export async function decideApproval(
+  deps: ApprovalDeps,
+  cmd: DecisionCommand,
+  now: () => Date,
+): Promise<DecisionOutcome> {
+  const decision = cmd.decision?.trim().toLowerCase();
+  if (decision !== 'approve' && decision !== 'reject')
+    throw new ValidationError('bad decision', 'decision must be "approve" or "reject"');
+  const comment = (cmd.comment ?? '').trim();
+  if (comment.length > MAX_COMMENT)
+    throw new ValidationError('comment too long', `comment must be at most ${MAX_COMMENT} characters`);
+
+  const first = await checkApprovalLink(deps, cmd.planId, cmd.token, cmd.principal, now());
+  if (!first.ok) throw problemError(first);
+  const claims = first.claims;
+
+  const applied = await applyPlanEvent(
+    deps,
+    cmd.planId,
+    (plan) => {
+      // The plan may have changed since the first check (another click, the timer): check again.
+      const again = checkAgainstPlan(deps.policy, plan, claims, cmd.principal);
+      if (!again.ok) throw problemError(again);
+      const by = {
+        actor: claims.approver,
+        source: {
+          kind: 'http' as const,
+          ...(cmd.source.ip !== undefined && { ip: cmd.source.ip }),
+          ...(cmd.source.userAgent !== undefined && { userAgent: cmd.source.userAgent.slice(0, 300) }),
+        },
+      };
+      return decision === 'approve'
+        ? { type: 'ApprovalGranted', approver: claims.approver, comment, round: claims.round, by }
+        : { type: 'ApprovalRejected', approver: claims.approver, comment, round: claims.round, by };
+    },
+    now,
+  );
+  if (!applied) throw new ConflictError('nothing to decide');
+  return { plan: applied.plan, approver: claims.approver, decision };
+}

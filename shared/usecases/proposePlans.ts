@@ -1,0 +1,419 @@
+import type { AksEvent } from '../domain/aksEvents';
+import type { ClusterRef } from '../domain/armId';
+import type { ClusterSnapshot, NodePoolSnapshot } from '../domain/cluster';
+import type { UpgradeKind } from '../domain/maintenanceWindow';
+import {
+  describeSchedule,
+  nextStartableWindow,
+  policySchedule,
+  selectSchedule,
+} from '../domain/maintenanceWindow';
+import type { Notice } from '../domain/notice';
+import type {
+  By,
+  Finding,
+  Plan,
+  PlanClass,
+  PlanEvent,
+  PlanGate,
+  PlanWindow,
+  TransitionResult,
+  Urgency,
+} from '../domain/plan';
+import { classOf, NOT_STARTED, proposePlan, transition } from '../domain/plan';
+import type { Policy } from '../domain/policy';
+import { allowedApprovers, isGated } from '../domain/policy';
+import type { PromotionEvidence } from '../domain/promotion';
+import { promotionEvidence } from '../domain/promotion';
+import { previousRing } from '../domain/rings';
+import type { UpgradeTarget } from '../domain/targeting';
+import { compareNodeImages, nodeImageTarget, versionTarget } from '../domain/targeting';
+import type { RegionVersions } from '../domain/versions';
+import { compareVersions } from '../domain/versions';
+import { TransientError } from '../errors';
+import type { Logger } from '../logging';
+import type { Outbox } from '../notify/outbox';
+import type { StoredPlan } from '../store/planStore';
+import { OpenPlanExistsError, StalePlanError } from '../store/planStore';
+import type { EventReaction } from './ingestEvents';
+import type { PlanCommandDeps } from './planCommands';
+import { applyPlanEvent, relayQuietly, toCommit } from './planCommands';
+
+/** Everything plan creation needs. */
+export interface PlanningDeps extends PlanCommandDeps {
+  readonly policy: Policy;
+  readonly newId: () => string;
+}
+
+/** Reads what Warden knows of a cluster and a region (the sweep's cluster store, or ARM). */
+export interface FleetReader {
+  cluster(ref: ClusterRef): Promise<ClusterSnapshot | undefined>;
+  regionVersions(subscriptionId: string, location: string): Promise<RegionVersions | undefined>;
+}
+
+export interface ProposeOptions {
+  readonly by: By;
+  readonly reason: string;
+  readonly urgency?: Urgency;
+  readonly deadline?: string;
+  /** The newest node image for a pool; node-image plans are proposed only when given. */
+  readonly latestNodeImage?: (pool: NodePoolSnapshot) => string | undefined;
+  readonly findings?: readonly Finding[];
+}
+
+export interface ProposeOutcome {
+  readonly planClass: PlanClass;
+  readonly outcome: 'created' | 'superseded' | 'unchanged' | 'busy' | 'up-to-date';
+  readonly planId?: string;
+  readonly status?: Plan['status'];
+}
+
+/** The window a plan will run in: the cluster's AKS configuration, else the policy's window for the ring. */
+export function planWindow(
+  snapshot: ClusterSnapshot,
+  kind: UpgradeKind,
+  policy: Policy,
+  now: Date,
+): PlanWindow {
+  let source: PlanWindow['source'] = 'none';
+  let schedule;
+  try {
+    const selected = selectSchedule(snapshot.maintenanceConfigurations, kind);
+    if (selected) {
+      schedule = selected.schedule;
+      source = 'aks';
+    }
+  } catch {
+    // An unparseable AKS configuration is a compliance finding; the policy window applies meanwhile.
+  }
+  const fallback = policy.windows[snapshot.ring];
+  if (schedule === undefined && fallback !== undefined) {
+    schedule = policySchedule(fallback, `policy.windows.${snapshot.ring}`);
+    source = 'policy';
+  }
+  if (schedule === undefined)
+    return { source: 'none', description: 'any time (no maintenance window configured)' };
+  const next = nextStartableWindow(schedule, now, policy.minimumWindowRemainingMs);
+  return {
+    source,
+    description: describeSchedule(schedule),
+    ...(next !== undefined && { start: next.start.toISOString(), end: next.end.toISOString() }),
+  };
+}
+
+/** Who gets the links: the ring's on-call list, kept to those allowed to approve. */
+export function planGate(policy: Policy, snapshot: ClusterSnapshot): PlanGate {
+  const ring = snapshot.ring;
+  const allowed = new Set(allowedApprovers(policy, ring));
+  const route = policy.routes[ring];
+  let primary = route.email.filter((e) => allowed.has(e));
+  if (primary.length === 0) primary = [...allowed].filter((e) => !route.secondary.email.includes(e));
+  const secondary = route.secondary.email.filter((e) => allowed.has(e) && !primary.includes(e));
+  return {
+    gated: isGated(policy, ring),
+    required: policy.approvals.required[ring],
+    autoExecute: policy.autoExecute[ring],
+    expiryMs: policy.approvals.expiryMs,
+    reminderAt: policy.approvals.reminderAt,
+    escalateAt: policy.approvals.escalateAt,
+    approvers: primary,
+    secondary,
+  };
+}
+
+function sameTarget(plan: Plan, target: UpgradeTarget): boolean {
+  return (
+    plan.to === target.to && (plan.nodeImage ?? '') === (target.nodeImage ?? '') && plan.kind === target.kind
+  );
+}
+
+function newer(target: UpgradeTarget, plan: Plan): boolean {
+  if (target.kind === 'node-image')
+    return compareNodeImages(target.nodeImage ?? '', plan.nodeImage ?? '') > 0;
+  return compareVersions(target.to, plan.to) > 0;
+}
+
+/** Promotion evidence for a plan's target in its ring (node images are not promoted between rings). */
+export async function evidenceFor(deps: PlanningDeps, plan: Plan, now: Date): Promise<PromotionEvidence> {
+  const ring = plan.cluster.ring;
+  if (plan.kind === 'node-image') {
+    return {
+      ring,
+      version: plan.nodeImage ?? '',
+      allowed: true,
+      reason: 'node images are not promoted between rings',
+      soakMs: 0,
+      plans: [],
+      checkedAt: now.toISOString(),
+    };
+  }
+  const lower = previousRing(ring);
+  const records = lower === undefined ? [] : await deps.plans.ringPlans(lower, plan.to);
+  return promotionEvidence(ring, plan.to, records, deps.policy.soakMs[ring], now);
+}
+
+/** The promotion event for a proposed plan, or undefined when nothing changed since the last check. */
+export function promotionEvent(
+  plan: Plan,
+  evidence: PromotionEvidence,
+  requestId: string,
+  by: By,
+): PlanEvent | undefined {
+  if (plan.status !== 'proposed') return undefined;
+  if (evidence.allowed) {
+    // Auto-execute off keeps a satisfied plan proposed; no need to say so again.
+    if (plan.evidence?.allowed === true) return undefined;
+    return { type: 'PromotionSatisfied', evidence, requestId, by };
+  }
+  const same =
+    plan.evidence !== undefined &&
+    !plan.evidence.allowed &&
+    JSON.stringify(plan.evidence.plans) === JSON.stringify(evidence.plans) &&
+    (evidence.firstSuccessAt === undefined) === (plan.evidence.firstSuccessAt === undefined);
+  return same ? undefined : { type: 'PromotionPending', evidence, by };
+}
+
+/**
+ * Proposes the plans a cluster needs now (the sweep and the event reactions call this).
+ *
+ * 1. Target: the control-plane/pool version plan and, when node images are known, the node-image plan.
+ * 2. Read the cluster's open plans (one partition query).
+ * 3. Per class: same target open → raise its urgency if needed; a started plan → leave it; an older
+ *    target not started → supersede it; nothing open → create.
+ * 4. A new plan is checked for promotion at once: approved by policy, sent for approval, or left
+ *    proposed until the lower ring's evidence exists (the approval timer checks again).
+ * 5. Plan, audit, pointer and notices commit in one transaction per cluster; a concurrent creator
+ *    loses on the pointer and this call answers `unchanged`.
+ */
+export async function proposePlansForCluster(
+  deps: PlanningDeps,
+  snapshot: ClusterSnapshot,
+  region: RegionVersions | undefined,
+  now: Date,
+  options: ProposeOptions,
+): Promise<ProposeOutcome[]> {
+  const targets: UpgradeTarget[] = [];
+  const version = region
+    ? versionTarget(snapshot, region, { allowPreview: deps.policy.allowPreview })
+    : undefined;
+  if (version) targets.push(version);
+  const image = options.latestNodeImage ? nodeImageTarget(snapshot, options.latestNodeImage) : undefined;
+  if (image) targets.push(image);
+  const open = await deps.plans.openFor(snapshot.key);
+  const outcomes: ProposeOutcome[] = [];
+  for (const planClass of ['version', 'node-image'] as const) {
+    const target = targets.find((t) => classOf(t.kind) === planClass);
+    const existing = open.find((o) => classOf(o.plan.kind) === planClass);
+    if (!target) {
+      if (region !== undefined || planClass === 'node-image')
+        outcomes.push({ planClass, outcome: existing ? 'unchanged' : 'up-to-date' });
+      continue;
+    }
+    outcomes.push(await proposeOne(deps, snapshot, target, existing, now, options));
+  }
+  await relayQuietly(deps, snapshot.key);
+  return outcomes;
+}
+
+async function proposeOne(
+  deps: PlanningDeps,
+  snapshot: ClusterSnapshot,
+  target: UpgradeTarget,
+  existing: StoredPlan | undefined,
+  now: Date,
+  options: ProposeOptions,
+): Promise<ProposeOutcome> {
+  const planClass = classOf(target.kind);
+  if (existing && (sameTarget(existing.plan, target) || !newer(target, existing.plan))) {
+    await raiseUrgency(deps, existing.plan, options);
+    return { planClass, outcome: 'unchanged', planId: existing.plan.id, status: existing.plan.status };
+  }
+  if (existing && !NOT_STARTED.includes(existing.plan.status)) {
+    return { planClass, outcome: 'busy', planId: existing.plan.id, status: existing.plan.status };
+  }
+
+  const id = deps.newId();
+  const created = proposePlan(
+    {
+      id,
+      cluster: {
+        id: snapshot.id,
+        key: snapshot.key,
+        name: snapshot.name,
+        subscriptionId: snapshot.subscriptionId,
+        resourceGroup: snapshot.resourceGroup,
+        location: snapshot.location,
+        ring: snapshot.ring,
+        tags: snapshot.tags,
+      },
+      kind: target.kind,
+      from: target.from,
+      to: target.to,
+      ...(target.nodeImage !== undefined && { nodeImage: target.nodeImage }),
+      steps: target.steps,
+      gate: planGate(deps.policy, snapshot),
+      window: planWindow(snapshot, target.kind, deps.policy, now),
+      findings: options.findings ?? [],
+      urgency: options.urgency ?? 'normal',
+      ...(options.deadline !== undefined && { deadline: options.deadline }),
+      reason: options.reason,
+      initiator: 'warden',
+      by: options.by,
+    },
+    now,
+  );
+  const results: TransitionResult[] = [created];
+  const evidence = await evidenceFor(deps, created.plan, now);
+  const promotion = promotionEvent(created.plan, evidence, deps.newId(), {
+    actor: 'warden',
+    source: options.by.source,
+  });
+  if (promotion) results.push(transition(created.plan, promotion, now));
+  const { commit } = toCommit(deps.links, results);
+
+  let supersede;
+  if (existing) {
+    const closed = transition(
+      existing.plan,
+      { type: 'Superseded', supersededBy: id, newTarget: target.nodeImage ?? target.to, by: options.by },
+      now,
+    );
+    supersede = { previous: existing, commit: toCommit(deps.links, [closed]).commit };
+  }
+  try {
+    await deps.plans.create(commit, supersede);
+  } catch (e) {
+    // Someone else created or changed this cluster's plan meanwhile: theirs stands; the next event or sweep looks again.
+    if (e instanceof OpenPlanExistsError || e instanceof StalePlanError) {
+      deps.log.info(
+        `plan for ${snapshot.name} (${planClass}) was created concurrently; keeping the other one`,
+      );
+      return { planClass, outcome: 'unchanged' };
+    }
+    throw e;
+  }
+  deps.log.info(
+    `plan ${id} for ${snapshot.name}: ${target.from} -> ${target.nodeImage ?? target.to} (${commit.plan.status})`,
+  );
+  return { planClass, outcome: existing ? 'superseded' : 'created', planId: id, status: commit.plan.status };
+}
+
+async function raiseUrgency(deps: PlanningDeps, plan: Plan, options: ProposeOptions): Promise<void> {
+  const order: Record<Urgency, number> = { normal: 0, high: 1, critical: 2 };
+  const urgency = options.urgency ?? 'normal';
+  const earlier =
+    options.deadline !== undefined && (plan.deadline === undefined || options.deadline < plan.deadline);
+  if (order[urgency] <= order[plan.urgency] && !earlier) return;
+  await applyPlanEvent(
+    deps,
+    plan.id,
+    (p) =>
+      NOT_STARTED.includes(p.status) || p.status === 'running'
+        ? {
+            type: 'UrgencyRaised',
+            urgency,
+            ...(options.deadline !== undefined && { deadline: options.deadline }),
+            reason: options.reason,
+            by: options.by,
+          }
+        : undefined,
+    () => new Date(),
+  );
+}
+
+/** Days of notice AKS gives before a version's support ends; the deadline Warden plans against. */
+const SUPPORT_ENDING_NOTICE_DAYS = 30;
+
+/**
+ * The intake reaction: NewKubernetesVersionAvailable proposes plans; ClusterSupportEnding / Ended
+ * propose them urgently with a deadline, and tell on-call and the owners. Idempotent: a redelivery
+ * finds the open plan with the same target and the notice key already in the outbox.
+ *
+ * Storage per event, steady state (plan already open): cluster read + region read (the fleet reader's)
+ * + one partition query of open plans.
+ */
+export function planningReaction(
+  getDeps: () => PlanningDeps & {
+    readonly fleet: FleetReader;
+    readonly outbox?: Pick<Outbox, 'enqueue'>;
+    readonly now: () => Date;
+  },
+): EventReaction {
+  return async (event: AksEvent, log: Logger): Promise<void> => {
+    const kind = event.data.kind;
+    if (
+      kind !== 'NewKubernetesVersionAvailable' &&
+      kind !== 'ClusterSupportEnding' &&
+      kind !== 'ClusterSupportEnded'
+    )
+      return;
+    const deps = { ...getDeps(), log };
+    const now = deps.now();
+    for (const ref of event.clusters) {
+      let snapshot: ClusterSnapshot | undefined;
+      let region: RegionVersions | undefined;
+      try {
+        snapshot = await deps.fleet.cluster(ref);
+        region = snapshot
+          ? await deps.fleet.regionVersions(snapshot.subscriptionId, snapshot.location)
+          : undefined;
+      } catch (e) {
+        throw new TransientError(`could not read cluster ${ref.name} for planning`, { cause: e });
+      }
+      if (!snapshot) {
+        log.info(`planning: cluster ${ref.name} is not known yet; the sweep will plan it`);
+        continue;
+      }
+      const by: By = { actor: 'warden', source: { kind: 'event', eventId: event.id, eventType: kind } };
+      const urgent =
+        kind === 'ClusterSupportEnded'
+          ? { urgency: 'critical' as const, deadline: now.toISOString() }
+          : kind === 'ClusterSupportEnding'
+            ? {
+                urgency: 'high' as const,
+                deadline: new Date(
+                  Date.parse(event.time) + SUPPORT_ENDING_NOTICE_DAYS * 86_400_000,
+                ).toISOString(),
+              }
+            : {};
+      const reason = `${kind} (event ${event.id})`;
+      try {
+        await proposePlansForCluster(deps, snapshot, region, now, { by, reason, ...urgent });
+      } catch (e) {
+        throw new TransientError(`could not plan ${ref.name}`, { cause: e });
+      }
+      if (kind !== 'NewKubernetesVersionAvailable' && deps.outbox) {
+        await deps.outbox.enqueue([supportNotice(snapshot, kind, event, urgent.deadline ?? '')], now);
+      }
+    }
+  };
+}
+
+function supportNotice(
+  snapshot: ClusterSnapshot,
+  kind: 'ClusterSupportEnding' | 'ClusterSupportEnded',
+  event: AksEvent,
+  deadline: string,
+): Notice {
+  const version = event.data.kind === kind ? event.data.kubernetesVersion : snapshot.kubernetesVersion;
+  const ended = kind === 'ClusterSupportEnded';
+  return {
+    kind: ended ? 'support-ended' : 'support-ending',
+    key: `${ended ? 'support-ended' : 'support-ending'}:${snapshot.key}:${version}`,
+    severity: ended ? 'critical' : 'warning',
+    title: `${snapshot.name}: Kubernetes ${version} support ${ended ? 'has ended' : 'is ending'}`,
+    summary: ended
+      ? `AKS no longer supports ${version} on ${snapshot.name}. Warden planned an urgent upgrade; approve it now.`
+      : `AKS support for ${version} on ${snapshot.name} ends soon. Warden planned an upgrade with a deadline of ${deadline}.`,
+    facts: [
+      { label: 'Cluster', value: snapshot.name },
+      { label: 'Ring', value: snapshot.ring },
+      { label: 'Version', value: version },
+      { label: 'Deadline', value: deadline },
+    ],
+    actions: [],
+    audience: ended ? ['oncall', 'oncall-secondary', 'owners'] : ['oncall', 'owners'],
+    cluster: { id: snapshot.id, name: snapshot.name, ring: snapshot.ring, tags: snapshot.tags },
+    at: event.time,
+  };
+}

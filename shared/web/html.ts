@@ -1,0 +1,96 @@
+/**
+ * HTML for Warden's pages: one escaping rule, applied by the `html` tagged template to every
+ * interpolated value. Only values built by `html` itself (or `raw`, for constant markup) pass through
+ * unescaped, so a cluster name, tag or comment can never become markup.
+ */
+export class Html {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+}
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '`': '&#96;',
+};
+
+/** Escapes text for element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"'`]/g, (c) => ESCAPES[c] ?? c);
+}
+
+type Value = Html | string | number | boolean | undefined | null | readonly Value[];
+
+function render(v: Value): string {
+  if (v === undefined || v === null || v === false) return '';
+  if (v instanceof Html) return v.value;
+  if (Array.isArray(v)) return (v as readonly Value[]).map(render).join('');
+  return escapeHtml(String(v));
+}
+
+/** `html\`<p>${name}</p>\`` escapes `name`; nested `html` fragments and arrays of them are kept. */
+export function html(strings: TemplateStringsArray, ...values: Value[]): Html {
+  let out = strings[0] ?? '';
+  values.forEach((v, i) => {
+    out += render(v) + (strings[i + 1] ?? '');
+  });
+  return new Html(out);
+}
+
+/** Constant markup written in code (never data). */
+export function raw(markup: string): Html {
+  return new Html(markup);
+}
+
+/** A link only to http(s) URLs; anything else renders as text. */
+export function safeUrl(url: string): string {
+  return /^https?:\/\//i.test(url) ? url : '#';
+}
+
+const STYLE = `
+body{font:15px/1.5 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;background:#f6f7f9;color:#1b1f24}
+main{max-width:760px;margin:2rem auto;background:#fff;border:1px solid #d8dde3;border-radius:8px;padding:1.5rem 2rem}
+h1{font-size:1.35rem;margin:.2rem 0 1rem}h2{font-size:1.05rem;margin:1.4rem 0 .4rem}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #eceff3;vertical-align:top}
+th{width:11rem;color:#555;font-weight:600}
+.badge{display:inline-block;padding:.05rem .5rem;border-radius:1rem;background:#eef;font-size:.85rem}
+.ok{background:#e3f6e8}.bad{background:#fde8e8}.warn{background:#fff4d6}
+textarea{width:100%;min-height:4rem;box-sizing:border-box;font:inherit}
+button{font:inherit;padding:.5rem 1.2rem;border-radius:6px;border:1px solid #888;cursor:pointer;margin-right:.6rem}
+button.approve{background:#1a7f37;color:#fff;border-color:#1a7f37}button.reject{background:#fff;color:#b42318;border-color:#b42318}
+.muted{color:#666;font-size:.9rem}ul{margin:.2rem 0;padding-left:1.2rem}`;
+
+/** The shared page layout; `title` and `body` go through the same escaping. */
+export function page(title: string, body: Html): string {
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width,initial-scale=1" />
+        <meta name="robots" content="noindex,nofollow" />
+        <title>${title} · AKS Upgrade Warden</title>
+        <style>
+          ${raw(STYLE)}
+        </style>
+      </head>
+      <body>
+        <main>${body}</main>
+      </body>
+    </html>`.value;
+}
+
+/** Headers every page answers with: no caching of tokens, no referrer leaking them, no framing, no scripts. */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+};
