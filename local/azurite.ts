@@ -52,7 +52,7 @@ export async function startAzurite(
       undefined,
       undefined,
       true,
-      false,
+      true, // skipApiVersionCheck: the SDKs send newer x-ms-version values than Azurite 3.35 knows
       '',
       '',
       '',
@@ -80,7 +80,7 @@ export async function startAzurite(
       false,
       undefined,
       true,
-      false,
+      true, // skipApiVersionCheck: the SDKs send newer x-ms-version values than Azurite 3.35 knows
       '',
       '',
       '',

@@ -8,6 +8,7 @@ import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 
 import type { Registration } from './functionsCore';
 import { parseNcrontab } from './ncrontab';
+import { startQueuePollers } from './queuePoller';
 
 /** Extra HTTP surface mounted beside the functions: the simulator, the outbox viewer. */
 export interface Mount {
@@ -22,6 +23,8 @@ export interface HostOptions {
   readonly mounts?: readonly Mount[];
   /** Run timers on their schedules (off in most tests, which run them on demand). */
   readonly runTimers?: boolean;
+  /** Poll the Storage Queues of `app.storageQueue` functions (default on; see queuePoller.ts). */
+  readonly runQueues?: boolean;
   readonly log?: (line: string) => void;
   /** Where handler logs go; defaults to the console. */
   readonly logHandler?: (level: string, ...args: unknown[]) => void;
@@ -89,7 +92,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 /**
  * Hosts the registered functions over HTTP the way the Functions host does: HTTP triggers under
  * `/api`, Event Grid triggers at `/runtime/webhooks/eventgrid?functionName=…`, any non-HTTP function
- * on demand at `POST /admin/functions/{name}`, and timers on their NCRONTAB schedules.
+ * on demand at `POST /admin/functions/{name}`, timers on their NCRONTAB schedules, and storage-queue
+ * triggers from their queues.
  */
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const prefix = (options.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
@@ -214,11 +218,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         const body = await readBody(req);
         const path = url.pathname;
         for (const mount of options.mounts ?? []) {
-          if (
-            path === mount.prefix ||
-            path.startsWith(mount.prefix.endsWith('/') ? mount.prefix : `${mount.prefix}/`) ||
-            (mount.prefix === '/' && path === '/')
-          ) {
+          // A mount owns its prefix and everything below it; a mount at `/` owns only the front page.
+          const owns =
+            mount.prefix === '/'
+              ? path === '/'
+              : path === mount.prefix || path.startsWith(`${mount.prefix.replace(/\/+$/, '')}/`);
+          if (owns) {
             await mount.handle(req, res, body);
             return;
           }
@@ -310,6 +315,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     }
   }
 
+  const queues =
+    options.runQueues === false
+      ? undefined
+      : startQueuePollers({ registrations: options.registrations, run, log });
+
   return {
     url,
     port,
@@ -317,6 +327,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     async close() {
       closed = true;
       for (const t of timers) clearTimeout(t);
+      await queues?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -1,0 +1,178 @@
+import type { Plan } from '../domain/plan';
+import type { EventRecord } from '../store/eventStore';
+import type { ClusterView } from '../usecases/fleetStatus';
+import type { Html } from './html';
+import { html, page, raw } from './html';
+
+/** What the dashboard shows: the fleet, the plans, the latest events. */
+export interface DashboardData {
+  readonly clusters: readonly ClusterView[];
+  readonly plans: readonly Plan[];
+  readonly events: readonly EventRecord[];
+  readonly now: Date;
+}
+
+const SUPPORT_CLASS: Record<string, string> = {
+  supported: 'ok',
+  lts: 'ok',
+  'platform-support': 'warn',
+  unsupported: 'bad',
+};
+const PLAN_CLASS: Record<string, string> = {
+  succeeded: 'ok',
+  approved: 'ok',
+  'awaiting-approval': 'warn',
+  scheduled: 'warn',
+  running: 'warn',
+  failed: 'bad',
+  rejected: 'bad',
+  expired: 'bad',
+};
+const RING_ORDER = ['canary', 'dev', 'staging', 'production'];
+
+function worstSeverity(c: ClusterView): string {
+  if (c.findings.some((f) => f.severity === 'critical')) return 'bad';
+  if (c.findings.some((f) => f.severity === 'warning')) return 'warn';
+  return 'ok';
+}
+
+function clusterRows(clusters: readonly ClusterView[]): Html {
+  const sorted = [...clusters].sort(
+    (a, b) => RING_ORDER.indexOf(a.ring) - RING_ORDER.indexOf(b.ring) || a.name.localeCompare(b.name),
+  );
+  return html`${sorted.map(
+    (c) =>
+      html`<tr>
+        <td>
+          <a href="clusters/${encodeURIComponent(c.id)}">${c.name}</a>
+          <div class="muted">${c.location} · ${c.subscriptionId.slice(0, 8)}</div>
+        </td>
+        <td><span class="badge">${c.ring}</span></td>
+        <td>
+          ${c.controlPlaneVersion}
+          <div class="muted">pools ${[...new Set(c.nodePools.map((p) => p.version))].join(', ')}</div>
+        </td>
+        <td><span class="badge ${SUPPORT_CLASS[c.support.status] ?? ''}">${c.support.status}</span></td>
+        <td>${c.autoUpgradeChannel}</td>
+        <td>
+          <span class="badge ${worstSeverity(c)}">${c.findings.length}</span>
+          <ul class="muted">
+            ${c.findings.slice(0, 3).map((f) => html`<li>${f.message}</li>`)}
+          </ul>
+        </td>
+      </tr>`,
+  )}`;
+}
+
+function planRows(plans: readonly Plan[]): Html {
+  return html`${plans.map(
+    (p) =>
+      html`<tr>
+        <td>
+          <a href="plans/${encodeURIComponent(p.id)}">${p.cluster.name}</a>
+          <div class="muted">${p.cluster.ring}</div>
+        </td>
+        <td>${p.kind}</td>
+        <td>${p.from} → ${p.to}</td>
+        <td><span class="badge ${PLAN_CLASS[p.status] ?? ''}">${p.status}</span></td>
+        <td class="muted">${p.updatedAt.slice(0, 16).replace('T', ' ')}</td>
+      </tr>`,
+  )}`;
+}
+
+function eventRows(events: readonly EventRecord[]): Html {
+  return html`${events.map(
+    (e) =>
+      html`<tr>
+        <td class="muted">${e.receivedAt.slice(0, 19).replace('T', ' ')}</td>
+        <td>${e.eventType.split('.').pop() ?? e.eventType}</td>
+        <td>${e.clusterName ?? '—'}</td>
+      </tr>`,
+  )}`;
+}
+
+/** The fleet dashboard: everyone may look; it links to the JSON behind it. */
+export function renderDashboard(data: DashboardData): string {
+  const open = data.plans.filter(
+    (p) => !['succeeded', 'rejected', 'expired', 'failed', 'cancelled', 'superseded'].includes(p.status),
+  );
+  const waiting = open.filter((p) => p.status === 'awaiting-approval').length;
+  const unsupported = data.clusters.filter(
+    (c) => c.support.status === 'unsupported' || c.support.status === 'platform-support',
+  ).length;
+  const findings = data.clusters.reduce((n, c) => n + c.findings.length, 0);
+  const body = html`
+    <h1>AKS Upgrade Warden</h1>
+    <p class="muted">
+      As of ${data.now.toISOString().slice(0, 16).replace('T', ' ')} UTC · JSON:
+      <a href="clusters">clusters</a> · <a href="plans">plans</a> · <a href="events">events</a> ·
+      <a href="notifications">notifications</a>
+    </p>
+    <p>
+      <span class="badge">${data.clusters.length} clusters</span>
+      <span class="badge ${unsupported > 0 ? 'bad' : 'ok'}">${unsupported} out of (or leaving) support</span>
+      <span class="badge ${findings > 0 ? 'warn' : 'ok'}">${findings} findings</span>
+      <span class="badge">${open.length} open plans</span>
+      <span class="badge ${waiting > 0 ? 'warn' : 'ok'}">${waiting} awaiting approval</span>
+    </p>
+    <h2>Fleet</h2>
+    ${
+      data.clusters.length === 0
+        ? html`<p class="muted">
+            No clusters yet: the fleet sweep runs hourly (POST /api/sweep runs it now).
+          </p>`
+        : html`<table>
+            <thead>
+              <tr>
+                <th>cluster</th>
+                <th>ring</th>
+                <th>version</th>
+                <th>support</th>
+                <th>channel</th>
+                <th>findings</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${clusterRows(data.clusters)}
+            </tbody>
+          </table>`
+    }
+    <h2>Plans</h2>
+    ${
+      data.plans.length === 0
+        ? html`<p class="muted">No upgrade plans.</p>`
+        : html`<table>
+            <thead>
+              <tr>
+                <th>cluster</th>
+                <th>kind</th>
+                <th>upgrade</th>
+                <th>status</th>
+                <th>updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${planRows(data.plans)}
+            </tbody>
+          </table>`
+    }
+    <h2>Latest events</h2>
+    ${
+      data.events.length === 0
+        ? html`<p class="muted">No AKS events recorded yet.</p>`
+        : html`<table>
+            <thead>
+              <tr>
+                <th>received</th>
+                <th>event</th>
+                <th>cluster</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${eventRows(data.events)}
+            </tbody>
+          </table>`
+    }
+  `;
+  return page('Fleet', html`${raw('<style>main{max-width:1100px}th{width:auto}</style>')}${body}`);
+}
