@@ -1,0 +1,63 @@
+import type { LocalWarden } from '../helpers/localWarden';
+import { startLocalWarden } from '../helpers/localWarden';
+
+/**
+ * `npm start` end to end: the sweep runs on demand, its shards travel through the Azurite queue to the
+ * `sweepShard` queue trigger (the local host's poller), and `/api/clusters` shows the demo fleet.
+ */
+let warden: LocalWarden;
+
+beforeAll(async () => {
+  warden = await startLocalWarden();
+});
+
+afterAll(async () => {
+  await warden.stop();
+});
+
+interface ClusterList {
+  count: number;
+  clusters: { name: string; ring: string; findings: { code: string; severity: string }[] }[];
+}
+
+async function clustersWhen(ready: (list: ClusterList) => boolean): Promise<ClusterList> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const list = (await (await fetch(`${warden.url}/api/clusters`)).json()) as ClusterList;
+    if (ready(list) || Date.now() > deadline) return list;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('npm start: the demo fleet at /api/clusters', () => {
+  it('is empty before a sweep, and shows every demo cluster with findings after POST /api/sweep', async () => {
+    expect((await clustersWhen(() => true)).count).toBe(0);
+
+    const sweep = await fetch(`${warden.url}/api/sweep`, { method: 'POST' });
+    expect(sweep.status).toBe(202);
+    const summary = (await sweep.json()) as { clusters: number; shards: number };
+    expect(summary).toMatchObject({ clusters: 12, shards: 3 });
+
+    const list = await clustersWhen((l) => l.count === 12);
+    expect(list.count).toBe(12);
+    expect(new Set(list.clusters.map((c) => c.ring))).toEqual(
+      new Set(['canary', 'dev', 'staging', 'production']),
+    );
+    expect(list.clusters.some((c) => c.findings.length > 0)).toBe(true);
+  });
+
+  it('answers one cluster by name and by ARM id, and 404 with {error, detail} for an unknown one', async () => {
+    const byName = (await (await fetch(`${warden.url}/api/clusters/aks-prod-weu-1`)).json()) as {
+      id: string;
+    };
+    expect(byName.id).toMatch(/managedClusters\/aks-prod-weu-1$/i);
+    const byId = await fetch(`${warden.url}/api/clusters/${encodeURIComponent(byName.id)}`);
+    expect(byId.status).toBe(200);
+    const missing = await fetch(`${warden.url}/api/clusters/no-such-cluster`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({
+      error: 'not found',
+      detail: expect.stringContaining('no-such-cluster'),
+    });
+  });
+});
