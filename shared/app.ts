@@ -23,6 +23,7 @@ import type { PlanStore } from './store/planStore';
 import { TablePlanStore } from './store/planStore';
 import { StorageShardQueue } from './store/sweepQueue';
 import { Tables } from './store/tables';
+import { storeDigestSources } from './usecases/digestSources';
 import { storeFleetReader } from './usecases/fleetReader';
 import type { EventReaction } from './usecases/ingestEvents';
 import type { FleetReader } from './usecases/proposePlans';
@@ -132,8 +133,7 @@ export function buildServices(config: Config): Services {
     fleetReader,
     newId,
     notifier,
-    // Until the cluster and plan stores are part of the services, the digest has nothing to read.
-    digestSources: { clusters: () => Promise.resolve([]), openPlans: () => Promise.resolve([]) },
+    digestSources: storeDigestSources(clusters, plans),
     events: new TableEventStore(tables),
     reactions: [planning],
     now,

@@ -2,8 +2,11 @@ import { EmailClient } from '@azure/communication-email';
 import type { TokenCredential } from '@azure/core-auth';
 
 import type { Config } from '../config';
+import { ensureError } from '../errors';
+import type { Logger } from '../logging';
 import { TableOutbox } from '../store/outboxStore';
 import type { Tables } from '../store/tables';
+import { dispatchNotifications } from '../usecases/dispatchNotifications';
 import type { Channels, Fetch } from './channels';
 import { AcsEmailSender, TeamsWorkflowSender, WebhookSender } from './channels';
 import type { NotificationRoutes } from './routing';
@@ -44,6 +47,8 @@ export function buildNotifier(
   routes: () => NotificationRoutes,
   credential: () => TokenCredential,
   fetchFn: Fetch = fetch,
+  /** Dispatch soon after each enqueue (in this process, debounced) instead of waiting for the timer. */
+  dispatchSoon?: { readonly now: () => Date; readonly log: Logger },
 ): Notifier {
   const { notify } = config;
   const channels: Channels = {
@@ -63,10 +68,27 @@ export function buildNotifier(
     }),
   };
   const teamsWorkflows = new Set(Object.keys(notify.teamsWorkflows));
-  const outbox = new TableOutbox(tables, (notice) =>
-    routeNotice(notice, { routes: routes(), teamsWorkflows, webhook: notify.webhook !== undefined })
-      // A channel that is not configured gets no rows: nothing would ever deliver them.
-      .deliveries.filter((d) => channels[d.channel] !== undefined),
+  let pending: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  // Safe to race with the timer and other instances: every row is claimed with an ETag lease, and a
+  // dispatch cut short by the platform leaves a leased row the next run retries with the same id.
+  const kick = (): void => {
+    if (dispatchSoon === undefined || pending !== undefined) return;
+    pending = setTimeout(() => {
+      pending = undefined;
+      running = running
+        .then(() => dispatchNotifications({ outbox, channels, log: dispatchSoon.log }, dispatchSoon.now()))
+        .catch((e: unknown) => dispatchSoon.log.warn(`notifications: ${ensureError(e).message}`));
+    }, 50);
+    pending.unref();
+  };
+  const outbox: TableOutbox = new TableOutbox(
+    tables,
+    (notice) =>
+      routeNotice(notice, { routes: routes(), teamsWorkflows, webhook: notify.webhook !== undefined })
+        // A channel that is not configured gets no rows: nothing would ever deliver them.
+        .deliveries.filter((d) => channels[d.channel] !== undefined),
+    kick,
   );
   return { outbox, channels };
 }

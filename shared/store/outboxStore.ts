@@ -119,9 +119,14 @@ function intentRowKey(notice: Notice): string {
 export class TableOutbox implements Outbox {
   private readonly knownSources = new Set<string>();
 
+  /**
+   * @param afterEnqueue called (not awaited) after rows were written, so the app can dispatch them
+   *   without waiting for the next timer run. Optional: the timer delivers them anyway.
+   */
   constructor(
     private readonly tables: Tables,
     private readonly route: Router,
+    private readonly afterEnqueue?: () => void,
   ) {}
 
   private table(): Promise<TableClient> {
@@ -138,6 +143,7 @@ export class TableOutbox implements Outbox {
       }
     }
     await Promise.all(writes);
+    if (writes.length > 0) this.afterEnqueue?.();
   }
 
   private async createRow(client: TableClient, notice: Notice, delivery: Delivery, now: Date): Promise<void> {

@@ -3,7 +3,7 @@ import '../helpers/quietFunctions';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import type { HttpHandler } from '@azure/functions';
+import type { HttpResponseInit } from '@azure/functions';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 
 import { notificationDispatcherHandler } from '../../functions/notificationDispatcher';
@@ -72,7 +72,12 @@ function setup(): { notifier: Notifier; services: () => { notifier: Notifier; no
 const context = (): InvocationContext =>
   new InvocationContext({ functionName: 'test', logHandler: () => {} });
 
-async function call(handler: HttpHandler, url: string, method = 'GET', params: Record<string, string> = {}) {
+async function call(
+  handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>,
+  url: string,
+  method = 'GET',
+  params: Record<string, string> = {},
+) {
   const u = new URL(url);
   const response = await handler(
     new HttpRequest({ method, url, params, query: Object.fromEntries(u.searchParams) }),

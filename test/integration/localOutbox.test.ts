@@ -1,0 +1,88 @@
+import { connectionStringFor } from '../../local/azurite';
+import type { OutboxMessage } from '../../local/outbox';
+import { routeNotice } from '../../shared/notify/routing';
+import { TableOutbox } from '../../shared/store/outboxStore';
+import { Tables } from '../../shared/store/tables';
+import type { LocalWarden } from '../helpers/localWarden';
+import { startLocalWarden } from '../helpers/localWarden';
+import { sampleNotice } from '../helpers/notices';
+
+let warden: LocalWarden;
+
+beforeAll(async () => {
+  warden = await startLocalWarden();
+});
+afterAll(async () => {
+  await warden.stop();
+});
+
+describe('npm start: what was sent, at /_local/outbox', () => {
+  it('shows the approval email and the Teams card with clickable links after the dispatcher runs', async () => {
+    expect(await (await fetch(`${warden.url}/_local/outbox.json`)).json()).toEqual([]);
+
+    // A producer in the app writes to the same outbox table (default prefix) in the runtime's Azurite.
+    const tables = new Tables(
+      { kind: 'connectionString', connectionString: connectionStringFor(warden.storageUrl) },
+      'warden',
+    );
+    const outbox = new TableOutbox(
+      tables,
+      (notice) =>
+        routeNotice(notice, {
+          routes: {
+            routes: { production: { email: [], teams: ['production'], secondary: { email: [], teams: [] } } },
+            platform: { email: [], teams: [] },
+          },
+          teamsWorkflows: new Set(['production']),
+          webhook: false,
+        }).deliveries,
+    );
+    const link = `${warden.url}/api/approvals/p-123?token=abc`;
+    const now = new Date();
+    await outbox.enqueue(
+      [
+        sampleNotice('approval-requested', {
+          key: 'plan:p-123:1:approval-requested',
+          recipient: 'approver@contoso.example',
+          actions: [{ label: 'Review and approve', url: link, style: 'positive' }],
+          at: now.toISOString(),
+        }),
+        sampleNotice('approval-requested', {
+          key: 'plan:p-123:1:approval-requested:channel',
+          audience: ['oncall'],
+          actions: [{ label: 'Review', url: link }],
+          at: now.toISOString(),
+        }),
+      ],
+      now,
+    );
+
+    const run = await fetch(`${warden.url}/admin/functions/notificationDispatcher`, { method: 'POST' });
+    expect(run.status).toBe(202);
+
+    const sent = (await (await fetch(`${warden.url}/_local/outbox.json`)).json()) as OutboxMessage[];
+    const email = sent.find((m) => m.channel === 'email');
+    const card = sent.find((m) => m.channel === 'teams');
+    expect(email).toMatchObject({
+      to: 'approver@contoso.example',
+      subject: '[Warden] prod-weu-1: approve 1.29.7 → 1.30.3',
+      links: [link],
+    });
+    expect(email?.html).toContain('<a href=');
+    expect(email?.text).toContain(link);
+    expect(card).toMatchObject({
+      to: 'production',
+      subject: 'prod-weu-1: approve 1.29.7 → 1.30.3',
+      links: [link],
+    });
+    expect(card?.card).toMatchObject({ type: 'AdaptiveCard', version: '1.5' });
+
+    const page = await (await fetch(`${warden.url}/_local/outbox`)).text();
+    expect(page).toContain(`<a href="${link.replace(/&/g, '&#38;')}">`);
+
+    const rows = (await (await fetch(`${warden.url}/api/notifications?status=sent`)).json()) as {
+      notifications: unknown[];
+    };
+    expect(rows.notifications).toHaveLength(2);
+  });
+});
