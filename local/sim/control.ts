@@ -197,6 +197,7 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
             server.stats.calls = 0;
             server.stats.throttled = 0;
             for (const k of Object.keys(server.stats.byStatus)) delete server.stats.byStatus[k];
+            server.stats.byApi = { arm: 0, resourcegraph: 0, other: 0 };
             return send(res, 204);
           case 'GET /faults':
             return send(

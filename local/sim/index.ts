@@ -14,6 +14,7 @@ import { generateFleet, parseGenerateSpec } from './generateFleet';
 import { OperationEngine, operationRoutes } from './lro';
 import { maintenanceRoutes } from './maintenance';
 import { resourceGraphRoutes } from './resourceGraph';
+import type { SimStats } from './server';
 import { startServer } from './server';
 import type { ThrottleLimits } from './throttle';
 import { ARM_LIMITS } from './throttle';
@@ -24,6 +25,7 @@ export type { FaultSpec } from './faults';
 export type { ClusterSpec, FleetFile, PoolSpec, SimFleet } from './fleet';
 export type { GenerateOptions } from './generateFleet';
 export { generateFleet } from './generateFleet';
+export type { SimStats } from './server';
 export type { MinorSpec } from './versions';
 
 /**
@@ -75,7 +77,7 @@ export interface RunningSimulator {
   calls(): readonly CallRecord[];
   clearCalls(): void;
   /** Counters since start (or the last clearCalls): calls, 429s, by status. */
-  stats(): { calls: number; throttled: number; byStatus: Readonly<Record<string, number>> };
+  stats(): SimStats;
   /** Adds a fault (as `POST /_sim/faults`). */
   addFault(spec: FaultSpec): void;
   clearFaults(): void;
@@ -173,8 +175,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       server.stats.calls = 0;
       server.stats.throttled = 0;
       for (const k of Object.keys(server.stats.byStatus)) delete server.stats.byStatus[k];
+      server.stats.byApi = { arm: 0, resourcegraph: 0, other: 0 };
     },
-    stats: () => ({ ...server.stats, byStatus: { ...server.stats.byStatus } }),
+    stats: () => ({
+      ...server.stats,
+      byStatus: { ...server.stats.byStatus },
+      byApi: { ...server.stats.byApi },
+    }),
     addFault: (spec) => void ctx.faults.add(spec),
     clearFaults: () => ctx.faults.clear(),
     release: (location, version, preview = false) => release(ctx, location, version, preview),

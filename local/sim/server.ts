@@ -26,10 +26,18 @@ export interface ServerOptions {
 export interface SimServer {
   readonly url: string;
   readonly calls: CallRecord[];
-  readonly stats: { calls: number; throttled: number; byStatus: Record<string, number> };
+  readonly stats: SimStats;
   readonly buckets: TokenBuckets | undefined;
   setLatency(ms: number): void;
   close(): Promise<void>;
+}
+
+/** Counters since start or the last reset: calls, 429s, by status and by API. */
+export interface SimStats {
+  calls: number;
+  throttled: number;
+  byStatus: Record<string, number>;
+  byApi: Record<CallRecord['api'], number>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -51,7 +59,12 @@ export async function startServer(
   options: ServerOptions,
 ): Promise<SimServer> {
   const calls: CallRecord[] = [];
-  const stats = { calls: 0, throttled: 0, byStatus: {} as Record<string, number> };
+  const stats: SimStats = {
+    calls: 0,
+    throttled: 0,
+    byStatus: {},
+    byApi: { arm: 0, resourcegraph: 0, other: 0 },
+  };
   const buckets = ctx.throttle === false ? undefined : new TokenBuckets(ctx.throttle);
   let latencyMs = options.latencyMs;
   let baseUrl = '';
@@ -61,17 +74,19 @@ export async function startServer(
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
     if (status === 429) stats.throttled += 1;
     const sub = /^\/subscriptions\/([^/]+)/i.exec(path)?.[1];
+    const api = /^\/providers\/microsoft\.resourcegraph\//i.test(path)
+      ? 'resourcegraph'
+      : /^\/(subscriptions|providers)\//i.test(path)
+        ? 'arm'
+        : 'other';
+    stats.byApi[api] += 1;
     calls.push({
       time: new Date().toISOString(),
       method: req.method ?? 'GET',
       path,
       status,
       subscription: sub,
-      api: /^\/providers\/microsoft\.resourcegraph\//i.test(path)
-        ? 'resourcegraph'
-        : /^\/(subscriptions|providers)\//i.test(path)
-          ? 'arm'
-          : 'other',
+      api,
     });
     if (calls.length > options.maxCallLog) calls.splice(0, calls.length - options.maxCallLog);
   };
