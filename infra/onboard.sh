@@ -16,7 +16,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 
 env_value() {
-  azd env get-values | sed -n "s/^$1=\"\{0,1\}\([^\"]*\)\"\{0,1\}$/\1/p"
+  azd env get-value "$1" 2>/dev/null || true
 }
 
 append_list() { # name values...

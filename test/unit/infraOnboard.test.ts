@@ -1,0 +1,209 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { infraDir, readBicep, stringArrays } from '../helpers/bicep';
+
+/**
+ * infra/onboard.sh and the azd hooks, run with stand-ins for `azd` and `az` on PATH that record
+ * their arguments and keep the azd environment in a file: what the scripts would do to Azure.
+ */
+
+const CLUSTER =
+  '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-prod/providers/Microsoft.ContainerService/managedClusters/prod-weu-1';
+const OTHER =
+  '/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-stg/providers/Microsoft.ContainerService/managedClusters/stg-weu-1';
+
+const FAKE_AZD = `#!/bin/sh
+echo "azd $*" >>"$FAKE_LOG"
+if [ "$1 $2" = "env get-value" ]; then
+  line=$(grep "^$3=" "$FAKE_ENV") || exit 1
+  printf '%s\\n' "\${line#*=}"
+elif [ "$1 $2" = "env set" ]; then
+  grep -v "^$3=" "$FAKE_ENV" >"$FAKE_ENV.tmp" || true
+  printf '%s=%s\\n' "$3" "$4" >>"$FAKE_ENV.tmp"
+  mv "$FAKE_ENV.tmp" "$FAKE_ENV"
+fi
+`;
+
+const FAKE_AZ = `#!/bin/sh
+echo "az $*" >>"$FAKE_LOG"
+case "$1 $2" in
+"resource show") echo '{"environment":"production"}' ;;
+"account show") echo 00000000-0000-0000-0000-00000000000a ;;
+"role definition")
+  for a in "$@"; do case "$a" in @*) cat "\${a#@}" >"$FAKE_ROLE" ;; esac; done ;;
+"keyvault secret")
+  if [ "$3" = "list" ]; then cat "$FAKE_SECRETS" 2>/dev/null; fi
+  if [ "$3" = "set" ]; then
+    while [ $# -gt 0 ]; do [ "$1" = "--file" ] && cp "$2" "$FAKE_KEY"; shift; done
+    echo warden-approval-keys >"$FAKE_SECRETS"
+  fi ;;
+esac
+`;
+
+interface Sandbox {
+  readonly dir: string;
+  run(script: string, args: string[], env?: Record<string, string>): { out: string; status: number };
+  log(): string[];
+  env(): Record<string, string>;
+  file(name: string): string;
+}
+
+function sandbox(initialEnv: Record<string, string>): Sandbox {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-onboard-'));
+  const bin = join(dir, 'bin');
+  execFileSync('mkdir', ['-p', bin]);
+  for (const [name, text] of [
+    ['azd', FAKE_AZD],
+    ['az', FAKE_AZ],
+  ] as const) {
+    writeFileSync(join(bin, name), text);
+    chmodSync(join(bin, name), 0o755);
+  }
+  writeFileSync(
+    join(dir, 'env'),
+    Object.entries(initialEnv)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+  );
+  writeFileSync(join(dir, 'log'), '');
+  const vars = {
+    FAKE_LOG: join(dir, 'log'),
+    FAKE_ENV: join(dir, 'env'),
+    FAKE_ROLE: join(dir, 'role.json'),
+    FAKE_KEY: join(dir, 'key'),
+    FAKE_SECRETS: join(dir, 'secrets'),
+  };
+  return {
+    dir,
+    run(script, args, env = {}) {
+      try {
+        const out = execFileSync('sh', [join(infraDir, script), ...args], {
+          encoding: 'utf8',
+          stdio: 'pipe',
+          env: { ...process.env, ...vars, ...env, PATH: `${bin}:${process.env.PATH ?? ''}` },
+        });
+        return { out, status: 0 };
+      } catch (e) {
+        const err = e as { stdout?: string; stderr?: string; status?: number };
+        return { out: `${err.stdout ?? ''}${err.stderr ?? ''}`, status: err.status ?? 1 };
+      }
+    },
+    log: () => readFileSync(vars.FAKE_LOG, 'utf8').split('\n').filter(Boolean),
+    env: () =>
+      Object.fromEntries(
+        readFileSync(vars.FAKE_ENV, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      ),
+    file: (name) => readFileSync(join(dir, name), 'utf8'),
+  };
+}
+
+const boxes: Sandbox[] = [];
+const box = (env: Record<string, string> = {}) => {
+  const b = sandbox(env);
+  boxes.push(b);
+  return b;
+};
+afterAll(() => boxes.forEach((b) => rmSync(b.dir, { recursive: true, force: true })));
+
+describe('infra/onboard.sh', () => {
+  it('cluster: appends the ids once to WARDEN_AKS_CLUSTER_IDS and provisions', () => {
+    const b = box({ WARDEN_AKS_CLUSTER_IDS: CLUSTER });
+    const r = b.run('onboard.sh', ['cluster', CLUSTER, OTHER]);
+    expect(r.status).toBe(0);
+    expect(r.out).toContain(`already onboarded: ${CLUSTER}`);
+    expect(r.out).toContain("has no 'owner-email' tag");
+    expect(b.env().WARDEN_AKS_CLUSTER_IDS).toBe(`${CLUSTER},${OTHER}`);
+    expect(b.log()).toContain('azd provision --no-prompt');
+  });
+
+  it('cluster: refuses what is not an AKS cluster id, before touching anything', () => {
+    const b = box();
+    const r = b.run('onboard.sh', [
+      'cluster',
+      '/subscriptions/x/resourceGroups/y/providers/Microsoft.Web/sites/z',
+    ]);
+    expect(r.status).toBe(2);
+    expect(r.out).toContain('not an AKS cluster resource id');
+    expect(b.log().filter((l) => l.startsWith('azd provision'))).toEqual([]);
+  });
+
+  it("subscription: keeps Warden's own subscription when the list is first written", () => {
+    const b = box();
+    expect(b.run('onboard.sh', ['subscription', '00000000-0000-0000-0000-00000000000b']).status).toBe(0);
+    expect(b.env().WARDEN_FLEET_SUBSCRIPTION_IDS).toBe(
+      '00000000-0000-0000-0000-00000000000a,00000000-0000-0000-0000-00000000000b',
+    );
+  });
+
+  it('gate: turns AKS auto-upgrade off on each cluster', () => {
+    const b = box();
+    expect(b.run('onboard.sh', ['gate', CLUSTER]).status).toBe(0);
+    expect(b.log()).toContain(`az aks update --ids ${CLUSTER} --auto-upgrade-channel none --output none`);
+  });
+
+  it('management-group: the custom role there has exactly the actions of aks-upgrader-role.bicep', () => {
+    const b = box({ WARDEN_IDENTITY_PRINCIPAL_ID: 'p-1', AZURE_ENV_NAME: 'warden-prod' });
+    const r = b.run('onboard.sh', ['management-group', 'mg-platform']);
+    expect(r.status).toBe(0);
+    const role = JSON.parse(b.file('role.json')) as { Actions: string[]; AssignableScopes: string[] };
+    const bicep = stringArrays(readBicep(join(infraDir, 'app/aks-upgrader-role.bicep')), 'actions').flat();
+    expect(role.Actions).toEqual(bicep);
+    expect(role.AssignableScopes).toEqual(['/providers/Microsoft.Management/managementGroups/mg-platform']);
+    const log = b.log();
+    expect(
+      log.some((l) =>
+        /az role assignment create .*--role Reader --scope \/providers\/Microsoft\.Management\/managementGroups\/mg-platform/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
+    expect(b.env().WARDEN_FLEET_MANAGEMENT_GROUP).toBe('mg-platform');
+  });
+});
+
+describe('infra/hooks/postprovision.sh', () => {
+  const hookEnv = {
+    AZURE_KEY_VAULT_NAME: 'kv-test',
+    AZURE_FUNCTION_APP_NAME: 'func-x',
+    AZURE_RESOURCE_GROUP: 'rg-x',
+  };
+
+  it('creates one 32-byte base64url approval key from a file, never on the command line, and restarts the app', () => {
+    const b = box();
+    const r = b.run('hooks/postprovision.sh', [], hookEnv);
+    expect(r.status).toBe(0);
+    const key = b.file('key');
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(key, 'base64url')).toHaveLength(32);
+    const log = b.log().join('\n');
+    expect(log).not.toContain(key);
+    expect(r.out).not.toContain(key);
+    expect(log).toContain('az functionapp restart --name func-x --resource-group rg-x');
+  });
+
+  it('leaves an existing key alone', () => {
+    const b = box();
+    writeFileSync(join(b.dir, 'secrets'), 'warden-approval-keys\n');
+    const r = b.run('hooks/postprovision.sh', [], hookEnv);
+    expect(r.status).toBe(0);
+    expect(r.out).toContain('exists');
+    expect(b.log().some((l) => l.includes('secret set'))).toBe(false);
+  });
+});
+
+describe('infra/hooks/postdeploy.sh', () => {
+  it('turns the Event Grid subscriptions on once, then does nothing', () => {
+    const b = box();
+    expect(b.run('hooks/postdeploy.sh', [], { WARDEN_EVENT_SUBSCRIPTIONS: '' }).status).toBe(0);
+    expect(b.log()).toEqual(['azd env set WARDEN_EVENT_SUBSCRIPTIONS true', 'azd provision --no-prompt']);
+    const again = box();
+    expect(again.run('hooks/postdeploy.sh', [], { WARDEN_EVENT_SUBSCRIPTIONS: 'true' }).status).toBe(0);
+    expect(again.log()).toEqual([]);
+  });
+});
