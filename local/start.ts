@@ -68,7 +68,11 @@ async function startAzureSimulator(
   if (env.WARDEN_ARM_ENDPOINT !== undefined && env.WARDEN_ARM_ENDPOINT.trim() !== '') return undefined;
   let sim: RunningSimulator;
   try {
-    sim = await startSimulator({ fleet: options.fleet });
+    // `--cloudevents`: deliver AKS events as CloudEvents 1.0 instead of the Event Grid schema.
+    sim = await startSimulator({
+      fleet: options.fleet,
+      ...(process.argv.includes('--cloudevents') && { eventSchema: 'cloudevents' as const }),
+    });
   } catch (e) {
     fail(`could not start the Azure simulator with fleet ${options.fleet}: ${(e as Error).message}`);
   }

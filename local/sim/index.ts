@@ -24,7 +24,7 @@ export type { Delivery } from './events';
 export type { FaultSpec } from './faults';
 export type { ClusterSpec, FleetFile, PoolSpec, SimFleet } from './fleet';
 export type { GenerateOptions } from './generateFleet';
-export { generateFleet } from './generateFleet';
+export { BENCH_FLEET, CURRENT_NODE_IMAGES, CURRENT_VERSIONS, generateFleet } from './generateFleet';
 export type { SimStats } from './server';
 export type { MinorSpec } from './versions';
 
