@@ -193,6 +193,12 @@ function putCluster(ctx: SimContext, req: SimRequest): SimResponse {
     if (!pool || typeof v !== 'string' || v === '') continue;
     const resolved = resolveVersion(region, v);
     if ('error' in resolved) return resolved.error;
+    if (compareVersions(resolved.version, pool.currentOrchestratorVersion) < 0)
+      return armError(
+        400,
+        'OperationNotAllowed',
+        `Upgrading agent pool ${pool.name} from ${pool.currentOrchestratorVersion} to ${resolved.version} is not allowed: downgrading is not supported.`,
+      );
     if (compareVersions(resolved.version, pool.currentOrchestratorVersion) !== 0)
       poolTargets.set(pool.name, resolved.version);
   }
