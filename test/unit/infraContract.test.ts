@@ -226,6 +226,25 @@ describe('Event Grid subscriptions', () => {
     expect(delivered).toEqual([...HANDLED_EVENT_TYPES].sort());
   });
 
+  it('ask each topic type only for the event types it publishes', () => {
+    const publishes: Record<string, string> = {
+      'Microsoft.ContainerService.ManagedClusters': 'Microsoft.ContainerService.',
+      'Microsoft.ResourceNotifications.ContainerServiceEventResources':
+        'Microsoft.ResourceNotifications.ContainerServiceEventResources.',
+    };
+    for (const f of files) {
+      const types = stringArrays(f, 'includedEventTypes').flat();
+      if (types.length === 0) continue;
+      const topicType = /topicType: '([^']+)'/.exec(f.text)?.[1];
+      expect({ file: f.name, topicType, known: topicType !== undefined && topicType in publishes }).toEqual({
+        file: f.name,
+        topicType,
+        known: true,
+      });
+      expect(types.filter((t) => !t.startsWith(publishes[topicType!]!))).toEqual([]);
+    }
+  });
+
   it('every subscription has a non-empty filter and dead-letters to blob storage', () => {
     for (const f of files) {
       const subs = (f.text.match(/'Microsoft\.EventGrid\/systemTopics\/eventSubscriptions@/g) ?? []).length;
