@@ -328,6 +328,25 @@ export class TableOutbox implements Outbox {
     return { ...row, status: 'pending', attempts: 0, dueAt: now.toISOString() };
   }
 
+  /** Deletes sent rows sent before `sentBefore` and dead rows created before `deadBefore` (retention). */
+  async purge(sentBefore: Date, deadBefore: Date, limit = 500): Promise<number> {
+    const client = await this.table();
+    const filter = odata`PartitionKey ne ${SOURCES_PARTITION} and ((status eq 'sent' and sentAt lt ${sentBefore.toISOString()}) or (status eq 'dead' and createdAt lt ${deadBefore.toISOString()}))`;
+    let deleted = 0;
+    for await (const e of client.listEntities<RowEntity>({
+      queryOptions: { filter, select: ['PartitionKey', 'RowKey'] },
+    })) {
+      if (deleted >= limit) break;
+      try {
+        await client.deleteEntity(e.partitionKey ?? '', e.rowKey ?? '', { etag: e.etag });
+        deleted++;
+      } catch (err) {
+        if (!isNotFound(err) && !isPreconditionFailed(err)) throw err;
+      }
+    }
+    return deleted;
+  }
+
   /** The outbox for the API, newest first. */
   async list(query: OutboxQuery): Promise<OutboxRow[]> {
     const client = await this.table();

@@ -4,7 +4,8 @@ import type { Channels } from '../notify/channels';
 import type { OutboxRow, TableOutbox } from '../store/outboxStore';
 
 /** What the dispatcher needs from the outbox store. */
-export type DispatchOutbox = Pick<TableOutbox, 'relay' | 'due' | 'claim' | 'markSent' | 'markFailed'>;
+export type DispatchOutbox = Pick<TableOutbox, 'relay' | 'due' | 'claim' | 'markSent' | 'markFailed'> &
+  Partial<Pick<TableOutbox, 'purge'>>;
 
 export interface DispatchPorts {
   readonly outbox: DispatchOutbox;
@@ -24,6 +25,8 @@ export interface DispatchOptions {
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
   readonly concurrency: number;
+  /** Sent rows are kept this long (then deleted, once an hour); dead rows three times as long. */
+  readonly retentionMs: number;
 }
 
 /** 10 attempts with delays of about 30 s, 1, 2, 4, 8, 16, 32 min and then 1 h: about 3.5 h of trying. */
@@ -34,6 +37,7 @@ export const DEFAULT_DISPATCH: DispatchOptions = Object.freeze({
   baseDelayMs: 30_000,
   maxDelayMs: 60 * 60_000,
   concurrency: 4,
+  retentionMs: 30 * 24 * 3_600_000,
 });
 
 export interface DispatchReport {
@@ -44,6 +48,8 @@ export interface DispatchReport {
   dead: number;
   /** Claimed by another dispatcher first. */
   lost: number;
+  /** Old rows deleted (retention). */
+  purged: number;
   /** Store failures: the row stays as it was and a later run takes it again. */
   errors: string[];
 }
@@ -70,7 +76,8 @@ export function nextDelayMs(
  * 3. for each: claim it with an ETag-conditional update (the lease; losing the race skips it),
  *    send it with its stable operation id, and mark it sent;
  * 4. on a transient failure put it back with backoff (honouring Retry-After); on a permanent one,
- *    or after the last attempt, mark it dead with the error.
+ *    or after the last attempt, mark it dead with the error;
+ * 5. once an hour, delete rows past retention.
  * A crash between send and mark leaves the row leased; when the lease ends it is sent again with
  * the same operation id, which ACS (and CloudEvent receivers, by `id`) treat as the same message.
  */
@@ -79,7 +86,16 @@ export async function dispatchNotifications(
   now: Date,
   options: DispatchOptions = DEFAULT_DISPATCH,
 ): Promise<DispatchReport> {
-  const report: DispatchReport = { relayed: 0, due: 0, sent: 0, retrying: 0, dead: 0, lost: 0, errors: [] };
+  const report: DispatchReport = {
+    relayed: 0,
+    due: 0,
+    sent: 0,
+    retrying: 0,
+    dead: 0,
+    lost: 0,
+    purged: 0,
+    errors: [],
+  };
   const random = ports.random ?? Math.random;
   try {
     report.relayed = await ports.outbox.relay();
@@ -143,5 +159,17 @@ export async function dispatchNotifications(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
+
+  // Retention keeps the table (and the due-rows scan) small; once an hour is plenty.
+  if (ports.outbox.purge !== undefined && now.getUTCMinutes() === 0) {
+    try {
+      report.purged = await ports.outbox.purge(
+        new Date(now.getTime() - options.retentionMs),
+        new Date(now.getTime() - 3 * options.retentionMs),
+      );
+    } catch (e) {
+      report.errors.push(`purge: ${ensureError(e).message}`);
+    }
+  }
   return report;
 }

@@ -282,6 +282,17 @@ describe('the outbox and its dispatcher', () => {
     expect(JSON.stringify(teams.posts[0]).length).toBeLessThan(28 * 1024);
   });
 
+  it('deletes sent rows after the retention period, keeping newer ones', async () => {
+    const n = notifierFor(testTables());
+    await n.outbox.enqueue([sampleNotice('plan-succeeded', { audience: ['platform'] })], T0);
+    await dispatch(n, T0);
+    await n.outbox.enqueue([sampleNotice('plan-started', { audience: ['platform'] })], at(29 * 24 * 60));
+    await dispatch(n, at(29 * 24 * 60));
+    const report = await dispatch(n, at(31 * 24 * 60));
+    expect(report.purged).toBe(1);
+    expect((await rows(n.outbox)).map((r) => r.kind)).toEqual(['plan-started']);
+  });
+
   it('relays notices written inside the caller’s own transaction', async () => {
     const tables = testTables();
     const n = notifierFor(tables);

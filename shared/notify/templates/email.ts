@@ -1,5 +1,14 @@
 import type { Notice } from '../../domain/notice';
-import { CALLS_TO_ACTION, HEADINGS, oneLine, safeActions, SEVERITY_LABEL, subjectOf, wrap } from './common';
+import {
+  CALLS_TO_ACTION,
+  formatAt,
+  HEADINGS,
+  oneLine,
+  safeActions,
+  SEVERITY_LABEL,
+  subjectOf,
+  wrap,
+} from './common';
 
 /** An email as ACS takes it: the subject, a plain-text part and an HTML part. */
 export interface RenderedEmail {
@@ -48,7 +57,7 @@ function plainText(notice: Notice): string {
     // Each link on a line of its own, so phones make the whole URL tappable.
     for (const a of actions) lines.push(`${oneLine(a.label)}:`, a.url, '');
   } else lines.push('');
-  lines.push(`Sent by AKS Upgrade Warden at ${notice.at}.`);
+  lines.push(`Sent by AKS Upgrade Warden, ${formatAt(notice.at)}.`);
   if (notice.recipient !== undefined)
     lines.push('These links are personal to you: do not forward this email.');
   return lines.join('\n');
@@ -94,7 +103,7 @@ function html(notice: Notice): string {
     cta !== undefined ? `<p style="margin:0 0 14px 0"><strong>${e(cta)}</strong></p>` : '',
     facts,
     buttons,
-    `<p style="margin:18px 0 0 0;color:#666;font-size:13px">Sent by AKS Upgrade Warden at ${e(notice.at)}.`,
+    `<p style="margin:18px 0 0 0;color:#666;font-size:13px">Sent by AKS Upgrade Warden, ${e(formatAt(notice.at))}.`,
     notice.recipient !== undefined ? ' These links are personal to you: do not forward this email.' : '',
     '</p></div></body></html>',
   ].join('\n');

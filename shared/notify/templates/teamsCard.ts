@@ -1,5 +1,5 @@
 import type { Notice } from '../../domain/notice';
-import { CALLS_TO_ACTION, HEADINGS, oneLine, safeActions, SEVERITY_LABEL } from './common';
+import { CALLS_TO_ACTION, formatAt, HEADINGS, oneLine, safeActions, SEVERITY_LABEL } from './common';
 
 /**
  * Teams (Workflows "Post to a channel when a webhook request is received") limits: Adaptive Card
@@ -59,7 +59,7 @@ function card(notice: Notice): AdaptiveCard {
     });
   body.push({
     type: 'TextBlock',
-    text: `AKS Upgrade Warden · ${notice.at}`,
+    text: `AKS Upgrade Warden · ${formatAt(notice.at)}`,
     size: 'Small',
     isSubtle: true,
     wrap: true,
