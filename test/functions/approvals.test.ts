@@ -1,0 +1,437 @@
+import '../helpers/quietFunctions';
+
+import { HttpRequest, InvocationContext } from '@azure/functions';
+
+import { approvalsHandler } from '../../functions/approvals';
+import { plansHandler } from '../../functions/plans';
+import { signToken } from '../../shared/approvals/tokens';
+import type { ClusterSnapshot } from '../../shared/domain/cluster';
+import { proposePlansForCluster } from '../../shared/usecases/proposePlans';
+import type { PlanningWorld } from '../helpers/planning';
+import { planningWorld } from '../helpers/planning';
+import { REGION, snapshot } from '../helpers/plans';
+
+const APPROVERS = ['a1@contoso.com', 'a2@contoso.com', 'a3@contoso.com', 'a4@contoso.com', 'a5@contoso.com'];
+const policy = (required = 1, approvals = '') => `
+gatedRings: [canary]
+approvals: { required: { canary: ${required} }, expiry: PT24H ${approvals} }
+routes: { canary: { email: [${APPROVERS.join(', ')}] } }
+`;
+const byEvent = {
+  actor: 'warden',
+  source: { kind: 'event' as const, eventId: 'ev', eventType: 'NewKubernetesVersionAvailable' },
+};
+const quiet = () => new InvocationContext({ logHandler: () => {} });
+
+interface Setup {
+  readonly w: PlanningWorld;
+  readonly planId: string;
+  link(approver: string): string;
+  token(approver: string): string;
+}
+
+async function awaiting(
+  w: PlanningWorld,
+  s: ClusterSnapshot = snapshot(`aks-canary-${Math.random().toString(36).slice(2, 8)}`, 'canary'),
+): Promise<Setup> {
+  const [o] = await proposePlansForCluster(w.deps, s, REGION, w.now(), { by: byEvent, reason: 'test' });
+  if (o?.status !== 'awaiting-approval')
+    throw new Error(`expected awaiting-approval, got ${JSON.stringify(o)}`);
+  const planId = o.planId!;
+  const plan = (await w.plans.get(planId))!.plan;
+  const link = (a: string) => w.deps.links.linkFor(plan, a)!;
+  return { w, planId, link, token: (a) => new URL(link(a)).searchParams.get('token')! };
+}
+
+function handler(w: PlanningWorld) {
+  return approvalsHandler(() => ({
+    plans: w.plans,
+    links: w.deps.links,
+    approvalKeys: w.keys,
+    policy: w.policy,
+    now: w.now,
+  }));
+}
+
+function easyAuth(name: string, groups: string[] = []): Record<string, string> {
+  const principal = {
+    auth_typ: 'aad',
+    claims: [{ typ: 'preferred_username', val: name }, ...groups.map((g) => ({ typ: 'groups', val: g }))],
+    name_typ: 'preferred_username',
+    role_typ: 'roles',
+  };
+  return {
+    'x-ms-client-principal': Buffer.from(JSON.stringify(principal)).toString('base64'),
+    'x-ms-client-principal-id': '00000000-0000-0000-0000-00000000abcd',
+    'x-ms-client-principal-name': name,
+    'x-ms-client-principal-idp': 'aad',
+  };
+}
+
+async function get(
+  w: PlanningWorld,
+  planId: string,
+  token: string | undefined,
+  headers: Record<string, string> = {},
+) {
+  const r = await handler(w)(
+    new HttpRequest({
+      method: 'GET',
+      url: `http://warden.test/api/approvals/${planId}`,
+      params: { planId },
+      query: token === undefined ? {} : { token },
+      headers,
+    }),
+    quiet(),
+  );
+  return {
+    status: r.status ?? 200,
+    body: (r.body as string | undefined) ?? '',
+    headers: new Headers(r.headers),
+  };
+}
+
+async function post(
+  w: PlanningWorld,
+  planId: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
+  const r = await handler(w)(
+    new HttpRequest({
+      method: 'POST',
+      url: `http://warden.test/api/approvals/${planId}`,
+      params: { planId },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'user-agent': 'jest',
+        'x-forwarded-for': '10.1.2.3',
+        ...headers,
+      },
+      body: { string: new URLSearchParams(fields).toString() },
+    }),
+    quiet(),
+  );
+  return {
+    status: r.status ?? 200,
+    body: r.jsonBody !== undefined ? JSON.stringify(r.jsonBody) : ((r.body as string | undefined) ?? ''),
+    json: r.jsonBody as Record<string, unknown> | undefined,
+  };
+}
+
+/** The plan's state as a person would compare it: status, sequence, decisions, audit length. */
+async function state(w: PlanningWorld, planId: string) {
+  const stored = (await w.plans.get(planId))!;
+  return {
+    status: stored.plan.status,
+    seq: stored.plan.seq,
+    etag: stored.etag,
+    audit: (await w.plans.audit(planId)).length,
+  };
+}
+
+function tamper(token: string, index: number, value: unknown): string {
+  const [v, body, sig] = token.split('.');
+  const arr = JSON.parse(Buffer.from(body!, 'base64url').toString()) as unknown[];
+  arr[index] = value;
+  return `${v}.${Buffer.from(JSON.stringify(arr)).toString('base64url')}.${sig}`;
+}
+
+describe('approval page and decision: security', () => {
+  test('the page shows the plan, evidence, findings, window and release notes, with a plain POST form; GETs change nothing', async () => {
+    const { w, planId, token } = await awaiting(planningWorld(policy()));
+    const before = await state(w, planId);
+    const page = await get(w, planId, token('a1@contoso.com'));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.body).toMatch(/<form method="post" action="\/api\/approvals\//);
+    expect(page.body).toContain('value="approve"');
+    expect(page.body).toContain('value="reject"');
+    expect(page.body).toContain('name="comment"');
+    expect(page.body).toMatch(/1\.29\.7 → 1\.29\.9/);
+    expect(page.body).toContain('canary is the first ring');
+    expect(page.body).toContain('https://github.com/Azure/AKS/releases');
+    expect(page.body).toContain('CHANGELOG-1.29.md');
+    expect(page.body).not.toMatch(/<script/i);
+    // A mail scanner opens the link many times, also with HEAD-like tools.
+    for (let i = 0; i < 20; i++) expect((await get(w, planId, token('a1@contoso.com'))).status).toBe(200);
+    expect(await state(w, planId)).toEqual(before);
+  });
+
+  test('forged, tampered, expired, other-plan, other-approver and missing tokens: 400/401/403 and no state change', async () => {
+    const w = planningWorld(
+      policy(1, ', allow: [a1@contoso.com, a2@contoso.com, a3@contoso.com, a4@contoso.com, a5@contoso.com]'),
+    );
+    const { planId, token } = await awaiting(w);
+    const other = await awaiting(w);
+    const before = await state(w, planId);
+    const good = token('a1@contoso.com');
+    const claims = JSON.parse(Buffer.from(good.split('.')[1]!, 'base64url').toString()) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      number,
+      string,
+      number,
+    ];
+    const cases: [string, string | undefined, number, Record<string, string>?][] = [
+      ['missing', undefined, 400],
+      ['garbage', 'hello', 401],
+      ['forged signature', `${good.slice(0, good.lastIndexOf('.'))}.${'A'.repeat(43)}`, 401],
+      ['tampered plan id', tamper(good, 0, other.planId), 401],
+      ['tampered approver', tamper(good, 1, 'a2@contoso.com'), 401],
+      ['tampered target', tamper(good, 2, '1.30.3'), 401],
+      ['tampered node image', tamper(good, 3, 'AKSUbuntu-x-202612.01.0'), 401],
+      ['tampered window', tamper(good, 4, 'x'), 401],
+      ['tampered round', tamper(good, 5, 2), 401],
+      ['tampered nonce', tamper(good, 6, 'other'), 401],
+      ['tampered expiry', tamper(good, 7, claims[7] + 86_400), 401],
+      [
+        'signed with another key',
+        signToken(
+          {
+            planId,
+            approver: 'a1@contoso.com',
+            target: claims[2],
+            nodeImage: claims[3],
+            window: claims[4],
+            round: claims[5],
+            requestId: claims[6],
+            exp: claims[7],
+          },
+          { current: Buffer.alloc(32, 7) },
+        ),
+        401,
+      ],
+      [
+        'expired',
+        signToken(
+          {
+            planId,
+            approver: 'a1@contoso.com',
+            target: claims[2],
+            nodeImage: claims[3],
+            window: claims[4],
+            round: claims[5],
+            requestId: claims[6],
+            exp: Math.floor(w.now().getTime() / 1000) - 1,
+          },
+          w.keys,
+        ),
+        401,
+      ],
+      ['other plan', other.token('a1@contoso.com'), 403],
+      [
+        'not on the allow-list',
+        signToken(
+          {
+            planId,
+            approver: 'mallory@contoso.com',
+            target: claims[2],
+            nodeImage: claims[3],
+            window: claims[4],
+            round: claims[5],
+            requestId: claims[6],
+            exp: claims[7],
+          },
+          w.keys,
+        ),
+        403,
+      ],
+      ['signed in as someone else', good, 403, easyAuth('a2@contoso.com')],
+      [
+        'an earlier round',
+        signToken(
+          {
+            planId,
+            approver: 'a1@contoso.com',
+            target: claims[2],
+            nodeImage: claims[3],
+            window: claims[4],
+            round: 0,
+            requestId: 'old',
+            exp: claims[7],
+          },
+          w.keys,
+        ),
+        409,
+      ],
+    ];
+    for (const [name, t, status, headers] of cases) {
+      const fields: Record<string, string> = { decision: 'approve', comment: name };
+      if (t !== undefined) fields.token = t;
+      const page = await get(w, planId, t, headers);
+      expect([name, 'GET', page.status]).toEqual([name, 'GET', status]);
+      expect(page.body).not.toContain('<form');
+      const decided = await post(w, planId, fields, headers);
+      expect([name, 'POST', decided.status]).toEqual([name, 'POST', status]);
+      const asJson = await post(w, planId, fields, { ...headers, accept: 'application/json' });
+      expect([name, 'JSON', asJson.status, typeof asJson.json?.error]).toEqual([
+        name,
+        'JSON',
+        status,
+        'string',
+      ]);
+    }
+    expect(await state(w, planId)).toEqual(before);
+    expect((await post(w, planId, { token: good, decision: 'maybe' })).status).toBe(400);
+    expect(await state(w, planId)).toEqual(before);
+    expect((await get(w, 'no-such-plan', good)).status).toBe(403);
+  });
+
+  test('the expired page says why; a used link says by whom; a closed plan answers 409', async () => {
+    const { w, planId, token } = await awaiting(planningWorld(policy()));
+    const t = token('a1@contoso.com');
+    const ok = await post(
+      w,
+      planId,
+      { token: t, decision: 'approve', comment: 'ship it' },
+      easyAuth('A1@contoso.com'),
+    );
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain('Approved: ');
+    const again = await post(w, planId, { token: t, decision: 'approve' });
+    expect(again.status).toBe(409);
+    expect(
+      (
+        await post(
+          w,
+          planId,
+          { token: token('a2@contoso.com'), decision: 'reject' },
+          { accept: 'application/json' },
+        )
+      ).status,
+    ).toBe(409);
+    const closed = await get(w, planId, t);
+    expect(closed.status).toBe(409);
+    expect(closed.body).toContain('This plan is approved');
+    expect(closed.body).toContain('a1@contoso.com approved');
+    const audit = await w.plans.audit(planId);
+    expect(audit.at(-1)).toMatchObject({
+      event: 'ApprovalGranted',
+      actor: 'a1@contoso.com',
+      comment: 'ship it',
+      source: { kind: 'http', ip: '10.1.2.3', userAgent: 'jest' },
+    });
+
+    const later = await awaiting(w);
+    w.advance(25 * 3_600_000);
+    const expired = await get(w, later.planId, later.token('a1@contoso.com'));
+    expect(expired.status).toBe(401);
+    expect(expired.body).toContain('This link has expired');
+    expect(expired.body).toMatch(/could be used until 2026-11-2\dT/);
+  });
+
+  test('a quorum of two distinct approvers; the same person twice does not count; any reject vetoes', async () => {
+    const { w, planId, token } = await awaiting(planningWorld(policy(2)));
+    expect((await post(w, planId, { token: token('a1@contoso.com'), decision: 'approve' })).status).toBe(200);
+    expect((await w.plans.get(planId))?.plan.status).toBe('awaiting-approval');
+    expect((await post(w, planId, { token: token('a1@contoso.com'), decision: 'approve' })).status).toBe(409);
+    expect((await post(w, planId, { token: token('a2@contoso.com'), decision: 'approve' })).status).toBe(200);
+    expect((await w.plans.get(planId))?.plan.status).toBe('approved');
+
+    const vetoed = await awaiting(w);
+    expect(
+      (await post(w, vetoed.planId, { token: vetoed.token('a1@contoso.com'), decision: 'approve' })).status,
+    ).toBe(200);
+    const r = await post(w, vetoed.planId, {
+      token: vetoed.token('a2@contoso.com'),
+      decision: 'reject',
+      comment: 'freeze',
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toContain('Rejected: ');
+    expect((await w.plans.get(vetoed.planId))?.plan.status).toBe('rejected');
+  });
+
+  test('an Entra group in the allow-list admits its members when Easy Auth is on', async () => {
+    const group = '1b4f0d2e-3a5c-4e6f-8a9b-0c1d2e3f4a5b';
+    const { w, planId, token } = await awaiting(
+      planningWorld(policy(1, `, allow: [someone@contoso.com], groups: [${group}]`)),
+    );
+    expect((await post(w, planId, { token: token('a3@contoso.com'), decision: 'approve' })).status).toBe(403);
+    expect(
+      (
+        await post(
+          w,
+          planId,
+          { token: token('a3@contoso.com'), decision: 'approve' },
+          easyAuth('a3@contoso.com', [group]),
+        )
+      ).status,
+    ).toBe(200);
+  });
+
+  test.each([1, 3])(
+    '50 concurrent approve/reject POSTs (quorum %i): one consistent outcome, an audit row per accepted decision',
+    async (required) => {
+      const { w, planId, token } = await awaiting(planningWorld(policy(required)));
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => {
+          const approver = APPROVERS[i % APPROVERS.length]!;
+          const decision = i % 7 === 3 ? 'reject' : 'approve';
+          return post(
+            w,
+            planId,
+            { token: token(approver), decision, comment: `click ${i}` },
+            { accept: 'application/json' },
+          ).then((r) => ({ ...r, approver, decision }));
+        }),
+      );
+      expect(results.every((r) => r.status === 200 || r.status === 409)).toBe(true);
+      const accepted = results.filter((r) => r.status === 200);
+      const plan = (await w.plans.get(planId))!.plan;
+      const decisions = plan.approval!.decisions;
+      expect(decisions).toHaveLength(accepted.length);
+      expect(new Set(decisions.map((d) => d.approver)).size).toBe(decisions.length);
+      const rejected = decisions.some((d) => d.decision === 'reject');
+      expect(plan.status).toBe(rejected ? 'rejected' : 'approved');
+      if (!rejected) expect(decisions.filter((d) => d.decision === 'approve')).toHaveLength(required);
+      if (rejected) expect(decisions.at(-1)?.decision).toBe('reject');
+      const audit = (await w.plans.audit(planId)).filter(
+        (a) => a.event === 'ApprovalGranted' || a.event === 'ApprovalRejected',
+      );
+      expect(audit).toHaveLength(accepted.length);
+      expect(audit.map((a) => a.actor).sort()).toEqual(accepted.map((r) => r.approver).sort());
+    },
+  );
+
+  test('XSS through cluster names, tags and comments is escaped on every page and in JSON', async () => {
+    const evil = '<script>alert(1)</script>';
+    const s = {
+      ...snapshot('aks-canary-x', 'canary'),
+      name: `aks"><img src=x onerror=alert(1)>`,
+      tags: { environment: 'canary', team: evil, [`"><svg onload=alert(1)>`]: 'x' },
+    };
+    const { w, planId, token } = await awaiting(planningWorld(policy(2)), s);
+    const pages = [(await get(w, planId, token('a1@contoso.com'))).body];
+    const decided = await post(w, planId, {
+      token: token('a1@contoso.com'),
+      decision: 'approve',
+      comment: `${evil}<b>bold</b>`,
+    });
+    pages.push(decided.body);
+    pages.push((await get(w, planId, token('a1@contoso.com'))).body);
+    pages.push(
+      (await post(w, planId, { token: token('a2@contoso.com'), decision: 'reject', comment: evil })).body,
+    );
+    pages.push((await get(w, planId, token('a3@contoso.com'))).body);
+    for (const body of pages) {
+      expect(body).not.toContain('<script>alert');
+      expect(body).not.toContain('<img src=x');
+      expect(body).not.toContain('<svg onload');
+      expect(body).not.toContain('<b>bold');
+    }
+    expect(pages.join('')).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    const api = await plansHandler(() => ({ plans: w.plans }))(
+      new HttpRequest({ method: 'GET', url: `http://warden.test/api/plans/${planId}`, params: { planId } }),
+      quiet(),
+    );
+    expect(api.headers).toMatchObject({ 'cache-control': 'no-store' });
+    expect(JSON.stringify(api.jsonBody)).toContain('<script>alert(1)</script>');
+    expect((api.jsonBody as { audit: unknown[] }).audit.length).toBeGreaterThan(2);
+  });
+});
