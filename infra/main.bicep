@@ -28,7 +28,7 @@ param fleetManagementGroup string = ''
 @description('Manage only clusters carrying this tag, as name=value (WARDEN_CLUSTER_SELECTOR_TAG), e.g. warden=enabled; empty: every cluster in scope.')
 param clusterSelectorTag string = ''
 
-@description('Resource ids of the AKS clusters to onboard to Event Grid, comma or space separated.')
+@description('Resource ids of the AKS clusters to onboard to Event Grid, comma or space separated. A cluster that already has an Event Grid system topic is written id|topicName (an AKS cluster can have only one).')
 param aksClusterIds string = ''
 
 @description('"true" creates the Event Grid subscriptions. "false" on the first provision (the function does not exist before the first deploy); the postdeploy hook turns it on. A string: azd substitutes environment values as strings.')
@@ -64,7 +64,11 @@ var deadLetterContainerName = 'eventgrid-deadletter'
 
 var requestedFleet = filter(split(replace(replace(fleetSubscriptionIds, ',', ' '), ';', ' '), ' '), s => !empty(s))
 var fleet = empty(requestedFleet) ? [subscription().subscriptionId] : requestedFleet
-var clusters = filter(split(replace(replace(aksClusterIds, ',', ' '), ';', ' '), ' '), s => !empty(s))
+var clusterEntries = filter(split(replace(replace(aksClusterIds, ',', ' '), ';', ' '), ' '), s => !empty(s))
+var clusters = map(clusterEntries, e => {
+  id: split(e, '|')[0]
+  existingTopicName: length(split(e, '|')) > 1 ? split(e, '|')[1] : ''
+})
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: rgName
@@ -216,11 +220,12 @@ module fleetEvents 'app/fleet-events.bicep' = [
 
 // /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}
 module clusterEvents 'app/cluster-events.bicep' = [
-  for (id, i) in clusters: {
-    name: 'warden-aks-events-${take(uniqueString(id), 8)}-${i}'
-    scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+  for (c, i) in clusters: {
+    name: 'warden-aks-events-${take(uniqueString(c.id), 8)}-${i}'
+    scope: resourceGroup(split(c.id, '/')[2], split(c.id, '/')[4])
     params: {
-      clusterName: last(split(id, '/'))
+      clusterName: last(split(c.id, '/'))
+      existingTopicName: c.existingTopicName
       tags: tags
       functionResourceId: app.outputs.eventGridFunctionId
       eventGridIdentityId: identity.outputs.eventGridIdentityId

@@ -24,10 +24,15 @@ append_list() { # name values...
   shift
   current=$(env_value "$name")
   for v in "$@"; do
-    case " $(echo "$current" | tr ',' ' ') " in
-    *" $v "*) echo "already onboarded: $v" ;;
-    *) current=${current:+$current,}$v ;;
-    esac
+    found=no
+    for c in $(echo "$current" | tr ',' ' '); do
+      [ "${c%%|*}" = "${v%%|*}" ] && found=yes
+    done
+    if [ "$found" = yes ]; then
+      echo "already onboarded: ${v%%|*}"
+    else
+      current=${current:+$current,}$v
+    fi
   done
   azd env set "$name" "$current"
 }
@@ -48,14 +53,27 @@ cluster)
     echo "usage: $0 cluster <cluster-resource-id>..." >&2
     exit 2
   }
+  entries=""
   for id in "$@"; do
     check_cluster_id "$id"
     tags=$(az resource show --ids "$id" --query tags -o json)
     for t in environment owner-email; do
       echo "$tags" | grep -q "\"$t\"" || echo "warning: $id has no '$t' tag (docs/deploy.md, Tags)"
     done
+    # An AKS cluster can have one system topic: reuse one that exists (written id|topicName).
+    sub=$(echo "$id" | cut -d/ -f3)
+    name=$(echo "$id" | awk -F/ '{print $NF}')
+    topic=$(az eventgrid system-topic list --subscription "$sub" --query "[].[source, name]" -o tsv |
+      awk -v id="$id" 'tolower($1) == tolower(id) { print $2; exit }')
+    if [ -n "$topic" ] && [ "$topic" != "evgt-aks-$name" ]; then
+      echo "$id has the system topic $topic already: Warden subscribes to it"
+      entries="$entries $id|$topic"
+    else
+      entries="$entries $id"
+    fi
   done
-  append_list WARDEN_AKS_CLUSTER_IDS "$@"
+  # shellcheck disable=SC2086 # one word per entry
+  append_list WARDEN_AKS_CLUSTER_IDS $entries
   azd provision --no-prompt
   ;;
 subscription)

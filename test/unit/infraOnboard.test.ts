@@ -32,6 +32,7 @@ echo "az $*" >>"$FAKE_LOG"
 case "$1 $2" in
 "resource show") echo '{"environment":"production"}' ;;
 "account show") echo 00000000-0000-0000-0000-00000000000a ;;
+"eventgrid system-topic") cat "$FAKE_TOPICS" 2>/dev/null ;;
 "role definition")
   for a in "$@"; do case "$a" in @*) cat "\${a#@}" >"$FAKE_ROLE" ;; esac; done ;;
 "keyvault secret")
@@ -75,6 +76,7 @@ function sandbox(initialEnv: Record<string, string>): Sandbox {
     FAKE_ROLE: join(dir, 'role.json'),
     FAKE_KEY: join(dir, 'key'),
     FAKE_SECRETS: join(dir, 'secrets'),
+    FAKE_TOPICS: join(dir, 'topics'),
   };
   return {
     dir,
@@ -120,6 +122,17 @@ describe('infra/onboard.sh', () => {
     expect(r.out).toContain("has no 'owner-email' tag");
     expect(b.env().WARDEN_AKS_CLUSTER_IDS).toBe(`${CLUSTER},${OTHER}`);
     expect(b.log()).toContain('azd provision --no-prompt');
+  });
+
+  it('cluster: subscribes to the system topic a cluster already has', () => {
+    const b = box();
+    const lower = OTHER.replace(
+      '/providers/Microsoft.ContainerService/managedClusters/',
+      '/providers/microsoft.containerservice/managedclusters/',
+    );
+    writeFileSync(join(b.dir, 'topics'), `${lower}\tstg-weu-1-events\n`);
+    expect(b.run('onboard.sh', ['cluster', CLUSTER, OTHER]).status).toBe(0);
+    expect(b.env().WARDEN_AKS_CLUSTER_IDS).toBe(`${CLUSTER},${OTHER}|stg-weu-1-events`);
   });
 
   it('cluster: refuses what is not an AKS cluster id, before touching anything', () => {
