@@ -20,7 +20,7 @@ import type {
   TransitionResult,
   Urgency,
 } from '../domain/plan';
-import { classOf, NOT_STARTED, proposePlan, transition } from '../domain/plan';
+import { classOf, NOT_STARTED, proposePlan, transition, windowKey } from '../domain/plan';
 import type { Policy } from '../domain/policy';
 import { allowedApprovers, isGated } from '../domain/policy';
 import type { PromotionEvidence } from '../domain/promotion';
@@ -63,7 +63,7 @@ export interface ProposeOptions {
 
 export interface ProposeOutcome {
   readonly planClass: PlanClass;
-  readonly outcome: 'created' | 'superseded' | 'unchanged' | 'busy' | 'up-to-date';
+  readonly outcome: 'created' | 'superseded' | 'unchanged' | 'window-changed' | 'busy' | 'up-to-date';
   readonly planId?: string;
   readonly status?: Plan['status'];
 }
@@ -83,8 +83,13 @@ export function planWindow(
       schedule = selected.schedule;
       source = 'aks';
     }
-  } catch {
-    // An unparseable AKS configuration is a compliance finding; the policy window applies meanwhile.
+  } catch (e) {
+    // An applicable AKS configuration Warden cannot read means closed, never the policy window instead
+    // (docs/runner.md §2): the runner starts nothing, and compliance reports the configuration.
+    return {
+      source: 'aks',
+      description: `closed: unreadable maintenance configuration (${e instanceof Error ? e.message : String(e)})`,
+    };
   }
   const fallback = policy.windows[snapshot.ring];
   if (schedule === undefined && fallback !== undefined) {
@@ -225,8 +230,14 @@ async function proposeOne(
 ): Promise<ProposeOutcome> {
   const planClass = classOf(target.kind);
   if (existing && (sameTarget(existing.plan, target) || !newer(target, existing.plan))) {
-    await raiseUrgency(deps, existing.plan, options);
-    return { planClass, outcome: 'unchanged', planId: existing.plan.id, status: existing.plan.status };
+    await raiseUrgency(deps, existing.plan, options, now);
+    const windowChanged = await followWindow(deps, existing.plan, snapshot, now, options);
+    return {
+      planClass,
+      outcome: windowChanged ? 'window-changed' : 'unchanged',
+      planId: existing.plan.id,
+      status: existing.plan.status,
+    };
   }
   if (existing && !NOT_STARTED.includes(existing.plan.status)) {
     return { planClass, outcome: 'busy', planId: existing.plan.id, status: existing.plan.status };
@@ -298,7 +309,38 @@ async function proposeOne(
   return { planClass, outcome: existing ? 'superseded' : 'created', planId: id, status: commit.plan.status };
 }
 
-async function raiseUrgency(deps: PlanningDeps, plan: Plan, options: ProposeOptions): Promise<void> {
+/**
+ * An open plan not yet started follows its cluster's maintenance window. A different schedule voids
+ * any approval bound to the old one: a gated plan is asked for again (the state machine's WindowChanged).
+ */
+async function followWindow(
+  deps: PlanningDeps,
+  plan: Plan,
+  snapshot: ClusterSnapshot,
+  now: Date,
+  options: ProposeOptions,
+): Promise<boolean> {
+  if (!NOT_STARTED.includes(plan.status)) return false;
+  const window = planWindow(snapshot, plan.kind, deps.policy, now);
+  if (windowKey(window) === windowKey(plan.window)) return false;
+  const applied = await applyPlanEvent(
+    deps,
+    plan.id,
+    (p) =>
+      NOT_STARTED.includes(p.status) && windowKey(window) !== windowKey(p.window)
+        ? { type: 'WindowChanged', window, requestId: deps.newId(), by: options.by }
+        : undefined,
+    () => now,
+  );
+  return applied !== undefined;
+}
+
+async function raiseUrgency(
+  deps: PlanningDeps,
+  plan: Plan,
+  options: ProposeOptions,
+  now: Date,
+): Promise<void> {
   const order: Record<Urgency, number> = { normal: 0, high: 1, critical: 2 };
   const urgency = options.urgency ?? 'normal';
   const earlier =
@@ -317,7 +359,7 @@ async function raiseUrgency(deps: PlanningDeps, plan: Plan, options: ProposeOpti
             by: options.by,
           }
         : undefined,
-    () => new Date(),
+    () => now,
   );
 }
 

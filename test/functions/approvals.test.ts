@@ -435,3 +435,51 @@ describe('approval page and decision: security', () => {
     expect((api.jsonBody as { audit: unknown[] }).audit.length).toBeGreaterThan(2);
   });
 });
+
+describe('an approval is bound to the window', () => {
+  test('a new maintenance window voids the approvals given and sends a new request; old links answer 409', async () => {
+    const w = planningWorld(policy(2));
+    const s = snapshot('aks-canary-win', 'canary');
+    const { planId, token } = await awaiting(w, s);
+    expect((await post(w, planId, { token: token('a1@contoso.com'), decision: 'approve' })).status).toBe(200);
+    const old = token('a2@contoso.com');
+
+    const withWindow = {
+      ...s,
+      maintenanceConfigurations: [
+        {
+          name: 'aksManagedAutoUpgradeSchedule',
+          properties: {
+            maintenanceWindow: {
+              schedule: { weekly: { intervalWeeks: 1, dayOfWeek: 'Saturday' } },
+              durationHours: 4,
+              startTime: '02:00',
+              utcOffset: '+00:00',
+              startDate: '2026-01-01',
+            },
+          },
+        },
+      ],
+    };
+    const [o] = await proposePlansForCluster(w.deps, withWindow, REGION, w.now(), {
+      by: byEvent,
+      reason: 'sweep',
+    });
+    expect(o).toMatchObject({ outcome: 'window-changed', planId });
+    const plan = (await w.plans.get(planId))!.plan;
+    expect(plan).toMatchObject({
+      status: 'awaiting-approval',
+      window: { source: 'aks' },
+      approval: { round: 2, decisions: [] },
+    });
+    const stale = await post(w, planId, { token: old, decision: 'approve' });
+    expect(stale.status).toBe(409);
+    expect(stale.body).toContain('earlier request');
+    const fresh = w.deps.links.linkFor(plan, 'a2@contoso.com')!;
+    expect((await get(w, planId, new URL(fresh).searchParams.get('token')!)).body).toContain('Saturday');
+    const requests = (await w.outbox.list({ cluster: 'aks-canary-win' })).filter(
+      (r) => r.kind === 'approval-requested',
+    );
+    expect(new Set(requests.map((r) => r.noticeKey)).size).toBe(2);
+  });
+});
