@@ -245,6 +245,7 @@ output AZURE_KEY_VAULT_NAME string = vault.outputs.name
 output SERVICE_WARDEN_BASE_URL string = 'https://${app.outputs.defaultHostName}'
 output WARDEN_IDENTITY_PRINCIPAL_ID string = identity.outputs.appPrincipalId
 output WARDEN_IDENTITY_CLIENT_ID string = identity.outputs.appClientId
+output WARDEN_EVENTGRID_IDENTITY_ID string = identity.outputs.eventGridIdentityId
 output WARDEN_UPGRADER_ROLE_NAME string = upgraderRole.outputs.roleName
 output WARDEN_ACS_SENDER string = communication.outputs.senderAddress
 output WARDEN_FLEET_SUBSCRIPTIONS string = join(fleet, ',')

@@ -37,6 +37,31 @@ append_list() { # name values...
   azd env set "$name" "$current"
 }
 
+# Warden's subscriptions dead-letter with its Event Grid identity, so a topic Warden did not create
+# must carry that identity too: added beside the identities the topic has (ARM PATCH of the topic).
+add_eventgrid_identity() { # topic-resource-id
+  uai=$(env_value WARDEN_EVENTGRID_IDENTITY_ID)
+  [ -n "$uai" ] || {
+    echo "run azd up first (WARDEN_EVENTGRID_IDENTITY_ID is unset)" >&2
+    exit 1
+  }
+  body=$(mktemp)
+  az resource show --ids "$1" --query identity -o json |
+    node -e '
+      const uai = process.argv[1];
+      let cur = {};
+      try { cur = JSON.parse(require("node:fs").readFileSync(0, "utf8")) ?? {}; } catch {}
+      const system = /SystemAssigned/i.test(cur.type ?? "");
+      const users = { ...(cur.userAssignedIdentities ?? {}) };
+      for (const k of Object.keys(users)) users[k] = {};
+      users[uai] = {};
+      const type = system ? "SystemAssigned, UserAssigned" : "UserAssigned";
+      process.stdout.write(JSON.stringify({ identity: { type, userAssignedIdentities: users } }));
+    ' "$uai" >"$body"
+  az rest --method patch --url "$1?api-version=2022-06-15" --body "@$body" --output none
+  rm -f "$body"
+}
+
 check_cluster_id() {
   echo "$1" | grep -Eiq '^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.containerservice/managedclusters/[^/]+$' ||
     {
@@ -63,10 +88,12 @@ cluster)
     # An AKS cluster can have one system topic: reuse one that exists (written id|topicName).
     sub=$(echo "$id" | cut -d/ -f3)
     name=$(echo "$id" | awk -F/ '{print $NF}')
-    topic=$(az eventgrid system-topic list --subscription "$sub" --query "[].[source, name]" -o tsv |
-      awk -v id="$id" 'tolower($1) == tolower(id) { print $2; exit }')
+    found=$(az eventgrid system-topic list --subscription "$sub" --query "[].[source, name, id]" -o tsv |
+      awk -v id="$id" 'tolower($1) == tolower(id) { print $2 " " $3; exit }')
+    topic=${found%% *}
     if [ -n "$topic" ] && [ "$topic" != "evgt-aks-$name" ]; then
       echo "$id has the system topic $topic already: Warden subscribes to it"
+      add_eventgrid_identity "${found#* }"
       entries="$entries $id|$topic"
     else
       entries="$entries $id"

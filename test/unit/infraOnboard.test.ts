@@ -30,9 +30,10 @@ fi
 const FAKE_AZ = `#!/bin/sh
 echo "az $*" >>"$FAKE_LOG"
 case "$1 $2" in
-"resource show") echo '{"environment":"production"}' ;;
 "account show") echo 00000000-0000-0000-0000-00000000000a ;;
 "eventgrid system-topic") cat "$FAKE_TOPICS" 2>/dev/null ;;
+"resource show") case "$*" in *providers/Microsoft.EventGrid/*) echo '{"type":"SystemAssigned","principalId":"x"}' ;; *) echo '{"environment":"production"}' ;; esac ;;
+"rest --method") for a in "$@"; do case "$a" in @*) cat "\${a#@}" >"$FAKE_PATCH" ;; esac; done ;;
 "role definition")
   for a in "$@"; do case "$a" in @*) cat "\${a#@}" >"$FAKE_ROLE" ;; esac; done ;;
 "keyvault secret")
@@ -77,6 +78,7 @@ function sandbox(initialEnv: Record<string, string>): Sandbox {
     FAKE_KEY: join(dir, 'key'),
     FAKE_SECRETS: join(dir, 'secrets'),
     FAKE_TOPICS: join(dir, 'topics'),
+    FAKE_PATCH: join(dir, 'patch.json'),
   };
   return {
     dir,
@@ -124,15 +126,28 @@ describe('infra/onboard.sh', () => {
     expect(b.log()).toContain('azd provision --no-prompt');
   });
 
-  it('cluster: subscribes to the system topic a cluster already has', () => {
-    const b = box();
+  it('cluster: subscribes to the system topic a cluster already has, adding the Event Grid identity to it', () => {
+    const uai =
+      '/subscriptions/s/resourceGroups/rg-warden/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-warden-eventgrid-x';
+    const b = box({ WARDEN_EVENTGRID_IDENTITY_ID: uai });
     const lower = OTHER.replace(
       '/providers/Microsoft.ContainerService/managedClusters/',
       '/providers/microsoft.containerservice/managedclusters/',
     );
-    writeFileSync(join(b.dir, 'topics'), `${lower}\tstg-weu-1-events\n`);
+    const topicId =
+      '/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-stg/providers/Microsoft.EventGrid/systemTopics/stg-weu-1-events';
+    writeFileSync(join(b.dir, 'topics'), `${lower}\tstg-weu-1-events\t${topicId}\n`);
     expect(b.run('onboard.sh', ['cluster', CLUSTER, OTHER]).status).toBe(0);
     expect(b.env().WARDEN_AKS_CLUSTER_IDS).toBe(`${CLUSTER},${OTHER}|stg-weu-1-events`);
+    // The topic keeps its own system identity and gains Warden's.
+    expect(JSON.parse(b.file('patch.json'))).toEqual({
+      identity: { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [uai]: {} } },
+    });
+    expect(
+      b
+        .log()
+        .some((l) => l.startsWith(`az rest --method patch --url ${topicId}?api-version=2022-06-15 --body @`)),
+    ).toBe(true);
   });
 
   it('cluster: refuses what is not an AKS cluster id, before touching anything', () => {
