@@ -8,6 +8,7 @@ import { benchColdStart } from './coldStart';
 import { benchIntake } from './intake';
 import type { Figure } from './report';
 import { printFigure, writeResults } from './report';
+import { benchSweep } from './sweep';
 
 /** `npm run bench`: the figures of DESIGN §8, each beside its baseline from the same run. */
 async function main(): Promise<void> {
@@ -20,6 +21,10 @@ async function main(): Promise<void> {
   const figures: Figure[] = [];
   console.log('Warden bench (2 cores; every figure beside its baseline from this run)');
   for (const f of await benchIntake(azurite, startApp)) {
+    printFigure(f);
+    figures.push(f);
+  }
+  for (const f of await benchSweep(azurite)) {
     printFigure(f);
     figures.push(f);
   }

@@ -58,8 +58,11 @@ export interface SweepCache {
 }
 
 export interface ClusterStore {
-  /** Stored records of one subscription, by key (deleted ones included). */
-  subscription(subscriptionId: string): Promise<Map<string, StoredCluster>>;
+  /** Stored records of one subscription, by key (deleted ones included); optionally only keys in `[from, to]`. */
+  subscription(
+    subscriptionId: string,
+    range?: { readonly from: string; readonly to: string },
+  ): Promise<Map<string, StoredCluster>>;
   /**
    * Writes records of ONE subscription: creates the new, replaces the known only if their ETag still
    * matches (`expected` from {@link subscription}), in transactions of at most 100. A lost race is a
@@ -198,11 +201,17 @@ export class TableClusterStore implements ClusterStore {
     return this.tables.table('clusters');
   }
 
-  async subscription(subscriptionId: string): Promise<Map<string, StoredCluster>> {
+  async subscription(
+    subscriptionId: string,
+    range?: { from: string; to: string },
+  ): Promise<Map<string, StoredCluster>> {
     const client = await this.clusters();
+    const partition = subscriptionId.toLowerCase();
     const rows = await listAll<Record<string, unknown>>(
       client,
-      odata`PartitionKey eq ${subscriptionId.toLowerCase()}`,
+      range === undefined
+        ? odata`PartitionKey eq ${partition}`
+        : odata`PartitionKey eq ${partition} and RowKey ge ${range.from} and RowKey le ${range.to}`,
     );
     const out = new Map<string, StoredCluster>();
     for (const r of rows) {

@@ -308,7 +308,10 @@ export async function runShard(
     regions: new Map<string, RegionVersions>(),
     nodeImages: new Map<string, string>(),
   };
-  let stored = await deps.store.subscription(message.subscriptionId);
+  // The message's clusters are a sorted slice of the subscription: read only that key range.
+  const keys = message.clusters.map(keyOf).sort();
+  const range = { from: keys[0] ?? '', to: keys[keys.length - 1] ?? '' };
+  let stored = await deps.store.subscription(message.subscriptionId, range);
   const pending = message.clusters.filter((c) => stored.get(keyOf(c))?.sweepId !== message.sweepId);
 
   const windows = new Map<string, MaintenanceConfigurationSnapshot[]>();
@@ -349,7 +352,7 @@ export async function runShard(
       };
     } catch (e) {
       if (!(e instanceof ConflictError) || attempt >= SHARD_ATTEMPTS) throw e;
-      stored = await deps.store.subscription(message.subscriptionId);
+      stored = await deps.store.subscription(message.subscriptionId, range);
     }
   }
 }

@@ -25,10 +25,16 @@ export class MemoryClusterStore implements ClusterStore {
     return stored;
   }
 
-  subscription(subscriptionId: string): Promise<Map<string, StoredCluster>> {
+  subscription(
+    subscriptionId: string,
+    range?: { from: string; to: string },
+  ): Promise<Map<string, StoredCluster>> {
     const out = new Map<string, StoredCluster>();
     for (const r of this.rows.values())
-      if (r.snapshot.subscriptionId.toLowerCase() === subscriptionId.toLowerCase())
+      if (
+        r.snapshot.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() &&
+        (range === undefined || (r.snapshot.key >= range.from && r.snapshot.key <= range.to))
+      )
         out.set(r.snapshot.key, r);
     return Promise.resolve(out);
   }
