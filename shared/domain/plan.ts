@@ -23,6 +23,7 @@ export type PlanStatus =
   | 'approved'
   | 'scheduled'
   | 'running'
+  | 'blocked'
   | 'succeeded'
   | 'rejected'
   | 'expired'
@@ -37,6 +38,7 @@ export const PLAN_STATUSES: Readonly<Record<PlanStatus, 'open' | 'closed'>> = {
   approved: 'open',
   scheduled: 'open',
   running: 'open',
+  blocked: 'open',
   succeeded: 'closed',
   rejected: 'closed',
   expired: 'closed',
@@ -66,7 +68,38 @@ export type PlanStep = StepTarget & {
   readonly finishedAt?: string;
   readonly operationId?: string;
   readonly error?: string;
+  /** The ARM operation the runner started for this step (docs/runner.md §3); kept by the runner. */
+  readonly operation?: StepOperation;
+  /** Requests the runner decided to send for this step (the intent write precedes each; docs/runner.md §4). */
+  readonly attempt?: number;
+  readonly intentAt?: string;
+  /** The desired version (or node image) ARM showed before the first request: "already requested" is judged against it. */
+  readonly desiredBefore?: string;
+  /** Not before: the next poll of the operation, the next request after a 409 / 429 / 5xx. */
+  readonly nextPollAt?: string;
+  readonly nextAttemptAt?: string;
+  readonly lastError?: string;
 };
+
+/** A started ARM operation: where to poll it, and since when it runs. */
+export interface StepOperation {
+  readonly pollUrl?: string;
+  readonly pollKind?: 'azure-async-operation' | 'location';
+  readonly startedAt: string;
+  /** HTTP status of the initial answer (304: nothing started, the pool was already on the latest image). */
+  readonly httpStatus?: number;
+}
+
+/** Why a plan is `blocked`: AKS refused the upgrade on recent use of deprecated APIs (docs/runner.md §6). */
+export interface PlanBlock {
+  readonly step: number;
+  readonly reason: string;
+  /** As AKS lists them, e.g. `flowcontrol.apiserver.k8s.io.v1beta3.prioritylevelconfigurations.list`. */
+  readonly deprecatedApis: readonly string[];
+  readonly at: string;
+  /** Random id the force-upgrade links of this block carry (a new block voids older links). */
+  readonly requestId: string;
+}
 
 /** The window a plan will run in: bound into every approval. */
 export interface PlanWindow {
@@ -163,6 +196,11 @@ export interface Plan {
   readonly evidence?: PromotionEvidence;
   readonly approval?: ApprovalRound;
   readonly failure?: { readonly step: number; readonly reason: string };
+  readonly blocked?: PlanBlock;
+  /** A force upgrade approved for a blocked plan: the control-plane request carries `overrideSettings` until `until`. */
+  readonly forceUpgrade?: { readonly approver: string; readonly at: string; readonly until: string };
+  /** Why the runner is not starting the next step now (window closed, another plan runs, auto-upgrade on…). */
+  readonly hold?: { readonly reason: string; readonly since: string };
   readonly supersededBy?: string;
   readonly closedAt?: string;
 }
@@ -240,6 +278,21 @@ export type PlanEvent =
   | { readonly type: 'StepSucceeded'; readonly step: number; readonly by: By }
   | { readonly type: 'StepFailed'; readonly step: number; readonly reason: string; readonly by: By }
   | { readonly type: 'PlanSucceeded'; readonly by: By }
+  | {
+      readonly type: 'StepBlocked';
+      readonly step: number;
+      readonly reason: string;
+      readonly deprecatedApis: readonly string[];
+      readonly requestId: string;
+      readonly by: By;
+    }
+  | {
+      readonly type: 'ForceUpgradeApproved';
+      readonly approver: string;
+      readonly comment: string;
+      readonly until: string;
+      readonly by: By;
+    }
   | { readonly type: 'Cancelled'; readonly reason: string; readonly by: By }
   | {
       readonly type: 'UrgencyRaised';
@@ -267,8 +320,11 @@ export const ACCEPTS: Readonly<Record<PlanEventType, readonly PlanStatus[]>> = {
   StepSucceeded: ['running'],
   StepFailed: ['running'],
   PlanSucceeded: ['running'],
-  Cancelled: ['proposed', 'awaiting-approval', 'approved', 'scheduled', 'running'],
-  UrgencyRaised: ['proposed', 'awaiting-approval', 'approved', 'scheduled', 'running'],
+  StepBlocked: ['approved', 'scheduled', 'running'],
+  ForceUpgradeApproved: ['blocked'],
+  // Only while no step has started (a finer rule in `transition`); abort a running step instead.
+  Cancelled: ['proposed', 'awaiting-approval', 'approved', 'scheduled', 'running', 'blocked'],
+  UrgencyRaised: ['proposed', 'awaiting-approval', 'approved', 'scheduled', 'running', 'blocked'],
 };
 
 /** Data the adapter acts on after the plan is saved. */
@@ -870,7 +926,73 @@ export function transition(plan: Plan, event: PlanEvent, now: Date): TransitionR
       };
     }
 
+    case 'StepBlocked': {
+      const step = plan.steps[event.step];
+      if (step === undefined || step.status === 'succeeded' || step.status === 'failed')
+        throw new IllegalTransitionError(
+          `${plan.status} (step ${event.step} ${step?.status ?? 'missing'})`,
+          event.type,
+        );
+      // Nothing started: the step goes back to pending, to be sent again only after a force approval.
+      const steps = plan.steps.map((s, i) =>
+        i === event.step ? { ...s, status: 'pending' as const, error: event.reason } : s,
+      );
+      const blocked: PlanBlock = {
+        step: event.step,
+        reason: event.reason,
+        deprecatedApis: event.deprecatedApis,
+        at,
+        requestId: event.requestId,
+      };
+      const p = next({ status: 'blocked', steps, blocked });
+      const apis = event.deprecatedApis.length > 0 ? ` APIs: ${event.deprecatedApis.join(', ')}.` : '';
+      return {
+        plan: p,
+        effects: [
+          audit(p, from, event.type, by, `${stepLabel(step)} blocked: ${event.reason}`),
+          notice(
+            p,
+            'plan-blocked',
+            'critical',
+            `${planTitle(p)} blocked by deprecated API usage`,
+            `${event.reason}.${apis} Migrate the callers (AKS looks back 12 h), or approve a force upgrade.`,
+            ['oncall', 'owners', 'platform'],
+          ),
+        ],
+      };
+    }
+
+    case 'ForceUpgradeApproved': {
+      const approver = event.approver.toLowerCase();
+      if (approver === plan.initiator.toLowerCase())
+        throw new ForbiddenError('the initiator of a plan cannot approve it');
+      const p = next({ status: 'approved', forceUpgrade: { approver, at, until: event.until } });
+      return {
+        plan: p,
+        effects: [
+          audit(
+            p,
+            from,
+            event.type,
+            by,
+            `force upgrade approved by ${approver} until ${event.until}`,
+            event.comment,
+          ),
+          notice(
+            p,
+            'plan-approved',
+            'warning',
+            `${planTitle(p)}: force upgrade approved by ${approver}`,
+            `The control plane is upgraded despite the deprecated API usage (${(plan.blocked?.deprecatedApis ?? []).join(', ') || 'see the plan'}).`,
+            ['oncall', 'owners', 'platform'],
+          ),
+        ],
+      };
+    }
+
     case 'Cancelled': {
+      if (plan.steps.some((s) => s.status !== 'pending'))
+        throw new IllegalTransitionError(`${plan.status} (a step has started)`, event.type);
       const p = next({ status: 'cancelled' });
       return {
         plan: p,

@@ -292,6 +292,15 @@ describe('plan state machine', () => {
       { type: 'StepSucceeded', step: 0, by: timer },
       { type: 'StepFailed', step: 0, reason: 'x', by: timer },
       { type: 'PlanSucceeded', by: timer },
+      {
+        type: 'StepBlocked',
+        step: 0,
+        reason: 'x',
+        deprecatedApis: ['a.b.v1.c.list'],
+        requestId: 'r3',
+        by: timer,
+      },
+      { type: 'ForceUpgradeApproved', approver: 'lead@contoso.com', comment: '', until: 'x', by: timer },
       { type: 'Cancelled', reason: 'x', by: timer },
       { type: 'UrgencyRaised', urgency: 'high', reason: 'x', by: timer },
     ];
