@@ -28,7 +28,7 @@ param fleetManagementGroup string = ''
 @description('Manage only clusters carrying this tag, as name=value (WARDEN_CLUSTER_SELECTOR_TAG), e.g. warden=enabled; empty: every cluster in scope.')
 param clusterSelectorTag string = ''
 
-@description('Resource ids of the AKS clusters to onboard to Event Grid, comma or space separated. A cluster that already has an Event Grid system topic is written id|topicName (an AKS cluster can have only one).')
+@description('Resource ids of the AKS clusters to onboard to Event Grid, comma or space separated. A cluster that already has an Event Grid system topic is written clusterId|topicId (an AKS cluster can have only one).')
 param aksClusterIds string = ''
 
 @description('"true" creates the Event Grid subscriptions. "false" on the first provision (the function does not exist before the first deploy); the postdeploy hook turns it on. A string: azd substitutes environment values as strings.')
@@ -65,9 +65,10 @@ var deadLetterContainerName = 'eventgrid-deadletter'
 var requestedFleet = filter(split(replace(replace(fleetSubscriptionIds, ',', ' '), ';', ' '), ' '), s => !empty(s))
 var fleet = empty(requestedFleet) ? [subscription().subscriptionId] : requestedFleet
 var clusterEntries = filter(split(replace(replace(aksClusterIds, ',', ' '), ';', ' '), ' '), s => !empty(s))
+// An entry is a cluster id, or clusterId|topicId for a cluster that has a system topic already.
 var clusters = map(clusterEntries, e => {
   id: split(e, '|')[0]
-  existingTopicName: length(split(e, '|')) > 1 ? split(e, '|')[1] : ''
+  topicId: length(split(e, '|')) > 1 ? split(e, '|')[1] : ''
 })
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -222,10 +223,11 @@ module fleetEvents 'app/fleet-events.bicep' = [
 module clusterEvents 'app/cluster-events.bicep' = [
   for (c, i) in clusters: {
     name: 'warden-aks-events-${take(uniqueString(c.id), 8)}-${i}'
-    scope: resourceGroup(split(c.id, '/')[2], split(c.id, '/')[4])
+    // The topic's resource group: the cluster's for a new topic, else wherever the existing one lives.
+    scope: resourceGroup(split(empty(c.topicId) ? c.id : c.topicId, '/')[2], split(empty(c.topicId) ? c.id : c.topicId, '/')[4])
     params: {
       clusterName: last(split(c.id, '/'))
-      existingTopicName: c.existingTopicName
+      existingTopicName: empty(c.topicId) ? '' : last(split(c.topicId, '/'))
       tags: tags
       functionResourceId: app.outputs.eventGridFunctionId
       eventGridIdentityId: identity.outputs.eventGridIdentityId

@@ -85,7 +85,7 @@ cluster)
     for t in environment owner-email; do
       echo "$tags" | grep -q "\"$t\"" || echo "warning: $id has no '$t' tag (docs/deploy.md, Tags)"
     done
-    # An AKS cluster can have one system topic: reuse one that exists (written id|topicName).
+    # An AKS cluster can have one system topic: reuse one that exists (written clusterId|topicId).
     sub=$(echo "$id" | cut -d/ -f3)
     name=$(echo "$id" | awk -F/ '{print $NF}')
     found=$(az eventgrid system-topic list --subscription "$sub" --query "[].[source, name, id]" -o tsv |
@@ -94,7 +94,7 @@ cluster)
     if [ -n "$topic" ] && [ "$topic" != "evgt-aks-$name" ]; then
       echo "$id has the system topic $topic already: Warden subscribes to it"
       add_eventgrid_identity "${found#* }"
-      entries="$entries $id|$topic"
+      entries="$entries $id|${found#* }"
     else
       entries="$entries $id"
     fi

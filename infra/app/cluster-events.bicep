@@ -2,7 +2,8 @@
 // in the cluster's resource group and region) and a subscription delivering to the native Event Grid
 // trigger `aksEventGrid` by resource id (endpointType AzureFunction: Event Grid uses the function's
 // system key itself, no URL or key in a template). Deployed once per id in aksClusterIds.
-// An AKS cluster can have only one system topic: if one exists already, pass its name in existingTopicName.
+// An AKS cluster can have only one system topic: if one exists already, deploy this module in that
+// topic's resource group with its name in existingTopicName (main.bicep does, for clusterId|topicId).
 param clusterName string
 param tags object
 

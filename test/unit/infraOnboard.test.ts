@@ -138,7 +138,7 @@ describe('infra/onboard.sh', () => {
       '/subscriptions/00000000-0000-0000-0000-000000000002/resourceGroups/rg-stg/providers/Microsoft.EventGrid/systemTopics/stg-weu-1-events';
     writeFileSync(join(b.dir, 'topics'), `${lower}\tstg-weu-1-events\t${topicId}\n`);
     expect(b.run('onboard.sh', ['cluster', CLUSTER, OTHER]).status).toBe(0);
-    expect(b.env().WARDEN_AKS_CLUSTER_IDS).toBe(`${CLUSTER},${OTHER}|stg-weu-1-events`);
+    expect(b.env().WARDEN_AKS_CLUSTER_IDS).toBe(`${CLUSTER},${OTHER}|${topicId}`);
     // The topic keeps its own system identity and gains Warden's.
     expect(JSON.parse(b.file('patch.json'))).toEqual({
       identity: { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [uai]: {} } },
