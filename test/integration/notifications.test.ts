@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 import { EmailClient } from '@azure/communication-email';
 import type { TokenCredential } from '@azure/core-auth';
 
-import { AcsEmailSim } from '../../local/sim/acsEmail';
+import { AcsEmailSim, verifyAcsSignature } from '../../local/sim/acsEmail';
 import { TeamsWorkflowSim } from '../../local/sim/teamsWorkflow';
 import { loadConfig } from '../../shared/config';
 import type { Notifier } from '../../shared/notify/notifier';
@@ -139,6 +139,103 @@ describe('ACS Email simulator and the real SDK', () => {
     const again = await client.beginSend(message, { operationId: id });
     expect((await again.pollUntilDone()).id).toBe(id);
     expect(acs.sent.filter((m) => m.operationId === id)).toHaveLength(1);
+  });
+});
+
+describe('Teams workflow simulator', () => {
+  const post = (body: string, name = 'prod-oncall') =>
+    fetch(teams.workflowUrl(name), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const card = (text: string) =>
+    JSON.stringify({
+      type: 'message',
+      attachments: [
+        {
+          contentType: 'application/vnd.microsoft.card.adaptive',
+          contentUrl: null,
+          content: { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text }] },
+        },
+      ],
+    });
+
+  it('accepts an Adaptive Card message with 202', async () => {
+    expect((await post(card('hello'))).status).toBe(202);
+    expect(teams.posts.map((p) => p.workflow)).toEqual(['prod-oncall']);
+  });
+
+  it('refuses legacy MessageCards and other payloads with 400, and over 28 KB with 413', async () => {
+    const messageCard = JSON.stringify({ '@type': 'MessageCard', text: 'legacy connector payload' });
+    expect((await post(messageCard)).status).toBe(400);
+    expect((await post('{"type":"message","attachments":[]}')).status).toBe(400);
+    expect((await post('not json')).status).toBe(400);
+    expect((await post(card('x'.repeat(29 * 1024)))).status).toBe(413);
+    expect(teams.posts).toHaveLength(0);
+  });
+
+  it('refuses a URL without the workflow signature', async () => {
+    const url = teams.workflowUrl('prod-oncall').replace(/sig=[^&]+/, 'sig=forged');
+    expect((await fetch(url, { method: 'POST', body: card('x') })).status).toBe(401);
+  });
+});
+
+describe('ACS Email simulator quota', () => {
+  it('answers 429 with Retry-After over the per-minute quota, and the outbox waits for it', async () => {
+    const limited = new AcsEmailSim({ clock: () => clock, quota: { perMinute: 2, perHour: 100 } });
+    await limited.start();
+    try {
+      const tables = testTables();
+      const config = loadConfig({
+        AzureWebJobsStorage: process.env.WARDEN_TEST_STORAGE,
+        WARDEN_ACS_CONNECTION_STRING: limited.connectionString,
+        WARDEN_ACS_SENDER: 'warden@contoso.example',
+      });
+      const n = buildNotifier(config, tables, () => routes, noCredential);
+      const notices = [1, 2, 3].map((i) =>
+        sampleNotice('support-ending', { key: `support-ending:q${i}`, audience: ['platform'] }),
+      );
+      await n.outbox.enqueue(notices, T0);
+      const options = { ...DEFAULT_DISPATCH, concurrency: 1 };
+      expect(await dispatch(n, T0, options)).toMatchObject({ sent: 2, retrying: 1 });
+      expect(limited.requests.map((r) => r.status)).toEqual([202, 202, 429]);
+      const waiting = (await n.outbox.list({ status: 'pending' }))[0];
+      expect(new Date(waiting?.dueAt ?? 0).getTime()).toBeGreaterThanOrEqual(at(1).getTime());
+      expect(await dispatch(n, at(1), options)).toMatchObject({ sent: 1 });
+      expect(limited.sent).toHaveLength(3);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('refuses a request whose body or path changed after signing', () => {
+    const body = Buffer.from('{"a":1}');
+    const date = new Date().toUTCString();
+    const hash = createHash('sha256').update(body).digest('base64');
+    const host = '127.0.0.1:1234';
+    const sign = (path: string) =>
+      createHmac('sha256', Buffer.from(acs.accessKey, 'base64'))
+        .update(`POST\n${path}\n${date};${host};${hash}`)
+        .digest('base64');
+    const headers = (signature: string) => ({
+      host,
+      'x-ms-date': date,
+      'x-ms-content-sha256': hash,
+      authorization: `HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${signature}`,
+    });
+    const good = sign('/emails:send?api-version=2025-09-01');
+    const check = (url: string, b: Buffer, signature = good) =>
+      verifyAcsSignature({
+        method: 'POST',
+        url,
+        headers: headers(signature),
+        body: b,
+        accessKey: acs.accessKey,
+        now: new Date(),
+      });
+    expect(check('/emails:send?api-version=2025-09-01', body)).toBeUndefined();
+    expect(check('/emails:send?api-version=2025-09-01', Buffer.from('{"a":2}'))).toBe(
+      'x-ms-content-sha256 does not match the body',
+    );
+    expect(check('/emails:send?api-version=2023-03-31', body)).toBe('signature mismatch');
+    expect(check('/emails:send?api-version=2025-09-01', body, sign('/other'))).toBe('signature mismatch');
   });
 });
 
