@@ -1,13 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { Mount } from '../host';
 import { clusterArmId } from './armModel';
 import type { SimContext } from './context';
 import type { AksEventType } from './events';
-import { AKS_EVENT_TYPES } from './events';
+import { AKS_EVENT_TYPES, SCHEDULED_EVENT_TYPE } from './events';
 import { FaultError } from './faults';
-import type { SimCluster } from './fleet';
-import { regionKey } from './fleet';
+import type { ClusterSpec, SimCluster } from './fleet';
+import { clusterKey, FleetFileError, newCluster, newETag, regionKey } from './fleet';
 import type { SimServer } from './server';
 import { addRelease, parseVersion, versionAnnouncement } from './versions';
 
@@ -111,10 +112,54 @@ export function release(
 }
 
 function eventTypeOf(text: string): AksEventType {
+  if ([SCHEDULED_EVENT_TYPE, 'ScheduledEventEmitted'].some((t) => t.toLowerCase() === text.toLowerCase()))
+    return SCHEDULED_EVENT_TYPE;
   const full = text.startsWith('Microsoft.ContainerService.') ? text : `Microsoft.ContainerService.${text}`;
   const t = AKS_EVENT_TYPES.find((e) => e.toLowerCase() === full.toLowerCase());
-  if (!t) throw new BadRequest(`eventType must be one of ${AKS_EVENT_TYPES.join(', ')}`);
+  if (!t)
+    throw new BadRequest(`eventType must be one of ${[...AKS_EVENT_TYPES, SCHEDULED_EVENT_TYPE].join(', ')}`);
   return t;
+}
+
+/**
+ * ScheduledEventEmitted as the fixture shows it: topic the subscription, subject the scheduled
+ * event's path under the cluster, the details under `data.resourceInfo.properties`.
+ */
+function scheduledEvent(
+  ctx: SimContext,
+  c: SimCluster,
+  given: Json,
+): { data: Json; topic: string; subject: string } {
+  const eventId = typeof given.eventId === 'string' ? given.eventId : randomUUID();
+  const id = clusterArmId(c);
+  const now = ctx.now();
+  const text = (k: string, fallback: string): string => (typeof given[k] === 'string' ? given[k] : fallback);
+  return {
+    topic: `/subscriptions/${c.subscriptionId}`,
+    subject: `${id}/scheduledEvents/${eventId}`,
+    data: {
+      resourceInfo: {
+        id: `${id}/${eventId}`,
+        name: eventId,
+        type: 'Microsoft.ContainerService/managedClusters/scheduledEvents',
+        location: c.location,
+        properties: {
+          description: 'ScheduledEvents',
+          eventId,
+          eventSource: text('eventSource', 'AutoUpgrader'),
+          eventStatus: text('eventStatus', 'Scheduled'),
+          eventDetails: text('eventDetails', `Upgrade of ${c.name} to a newer Kubernetes version`),
+          scheduledTime: text('scheduledTime', new Date(now.getTime() + 7 * 86_400_000).toISOString()),
+          startTime: '0001-01-01T00:00:00.0000000Z',
+          lastUpdateTime: '0001-01-01T00:00:00.0000000Z',
+          resources: [id],
+          resourceType: 'ManagedCluster',
+        },
+      },
+      operationalInfo: { resourceEventTime: now.toISOString() },
+      apiVersion: '2023-11-02-preview',
+    },
+  };
 }
 
 /** Emits an AKS event for a cluster; missing data fields are filled from the cluster. */
@@ -126,7 +171,14 @@ export function emitEvent(
 ): { id: string; eventType: string } {
   const c = lookupCluster(ctx, clusterRef);
   const eventType = eventTypeOf(type);
-  const given = Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, String(v)]));
+  if (eventType === SCHEDULED_EVENT_TYPE) {
+    const e = scheduledEvent(ctx, c, data ?? {});
+    const d = ctx.events.emit(c, eventType, e.data, { topic: e.topic, subject: e.subject });
+    return { id: d.id, eventType };
+  }
+  const given = Object.fromEntries(
+    Object.entries(data ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+  );
   let filled: Record<string, string>;
   switch (eventType) {
     case 'Microsoft.ContainerService.NewKubernetesVersionAvailable':
@@ -146,6 +198,101 @@ export function emitEvent(
   return { id: d.id, eventType };
 }
 
+/** Adds a cluster at run time (fleet-file form); its subscription and region must exist. */
+export function addCluster(ctx: SimContext, spec: ClusterSpec): SimCluster {
+  if (typeof spec !== 'object' || spec === null)
+    throw new BadRequest('body must be a cluster (fleet-file form)');
+  if (
+    typeof spec.subscriptionId !== 'string' ||
+    !ctx.fleet.subscriptions.has(spec.subscriptionId.toLowerCase())
+  )
+    throw new BadRequest(`subscriptionId "${String(spec.subscriptionId)}" is not in the simulated fleet`);
+  const region =
+    typeof spec.location === 'string' ? ctx.fleet.regions.get(regionKey(spec.location)) : undefined;
+  if (!region) throw new BadRequest(`location "${String(spec.location)}" is not in the simulated fleet`);
+  const key = clusterKey(spec.subscriptionId, String(spec.resourceGroup), String(spec.name));
+  if (ctx.fleet.clusters.has(key)) throw new BadRequest(`cluster ${String(spec.name)} already exists`);
+  let c: SimCluster;
+  try {
+    c = newCluster(spec, region, ctx.now(), 'cluster');
+  } catch (e) {
+    throw new BadRequest(e instanceof FleetFileError ? e.message : String(e));
+  }
+  ctx.fleet.clusters.set(key, c);
+  ctx.fleet.resourceGroups.add(`${c.subscriptionId}/${c.resourceGroup}`.toLowerCase());
+  return c;
+}
+
+/** Removes a cluster at once (as if deleted outside Warden). */
+export function removeCluster(ctx: SimContext, ref: string): boolean {
+  let c: SimCluster;
+  try {
+    c = lookupCluster(ctx, ref);
+  } catch {
+    return false;
+  }
+  if (c.operationId !== undefined) ctx.lro.cancel(c.operationId);
+  return ctx.fleet.clusters.delete(clusterKey(c.subscriptionId, c.resourceGroup, c.name));
+}
+
+/** Changes what Warden cannot change through ARM: tags, deprecated-API usage, auto-upgrade channels. */
+function patchCluster(ctx: SimContext, ref: string, b: Json): SimCluster {
+  const c = lookupCluster(ctx, ref);
+  if (b.tags !== undefined) {
+    if (
+      b.tags === null ||
+      typeof b.tags !== 'object' ||
+      Object.values(b.tags).some((v) => typeof v !== 'string')
+    )
+      throw new BadRequest('tags must be an object of strings');
+    c.tags = { ...(b.tags as Record<string, string>) };
+  }
+  if (b.deprecatedApiUsage !== undefined) {
+    if (!Array.isArray(b.deprecatedApiUsage)) throw new BadRequest('deprecatedApiUsage must be an array');
+    c.deprecatedApiUsage = (b.deprecatedApiUsage as Json[]).map((u) => {
+      if (typeof u.api !== 'string' || typeof u.removedIn !== 'string')
+        throw new BadRequest('each deprecatedApiUsage needs api and removedIn');
+      return {
+        api: u.api,
+        removedIn: u.removedIn,
+        lastSeen: typeof u.lastSeen === 'string' ? u.lastSeen : ctx.now().toISOString(),
+      };
+    });
+  }
+  const auto = b.autoUpgradeProfile as Json | undefined;
+  if (auto !== undefined) {
+    if (auto === null || typeof auto !== 'object')
+      throw new BadRequest('autoUpgradeProfile must be an object');
+    if ('upgradeChannel' in auto)
+      c.upgradeChannel = typeof auto.upgradeChannel === 'string' ? auto.upgradeChannel : undefined;
+    if ('nodeOSUpgradeChannel' in auto)
+      c.nodeOSUpgradeChannel =
+        typeof auto.nodeOSUpgradeChannel === 'string' ? auto.nodeOSUpgradeChannel : undefined;
+  }
+  c.eTag = newETag();
+  return c;
+}
+
+/** Releases a node image version for a family, in one region or all. */
+export function releaseNodeImage(
+  ctx: SimContext,
+  family: string,
+  version: string,
+  location?: string,
+): string[] {
+  if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(family))
+    throw new BadRequest('family must be like AKSUbuntu-2204gen2containerd');
+  if (!/^[0-9][0-9.]*$/.test(version)) throw new BadRequest('version must be like 202612.01.0');
+  const regions =
+    location === undefined ? [...ctx.fleet.regions.values()] : [ctx.fleet.regions.get(regionKey(location))];
+  if (regions.some((r) => r === undefined))
+    throw new BadRequest(`no region "${location ?? ''}" in the simulated fleet`);
+  return regions.map((r) => {
+    if (r) r.nodeImages[family] = version;
+    return r?.name ?? '';
+  });
+}
+
 export function controlMount(ctx: SimContext, server: SimServer): Mount {
   const prefix = '/_sim';
   return {
@@ -156,8 +303,31 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
       const sub = url.pathname.slice(prefix.length).replace(/\/+$/, '') || '/';
       const method = (req.method ?? 'GET').toUpperCase();
       try {
+        const one = /^\/clusters\/(.+)$/.exec(sub);
+        if (one) {
+          const ref = decodeURIComponent(one[1] ?? '');
+          if (method === 'DELETE') return send(res, removeCluster(ctx, ref) ? 204 : 404);
+          if (method === 'PATCH')
+            return send(res, 200, clusterState(ctx, patchCluster(ctx, ref, parseJson(body))));
+          if (method === 'GET') return send(res, 200, clusterState(ctx, lookupCluster(ctx, ref)));
+        }
         const route = `${method} ${sub}`;
         switch (route) {
+          case 'POST /clusters':
+            return send(
+              res,
+              201,
+              clusterState(ctx, addCluster(ctx, parseJson(body) as unknown as ClusterSpec)),
+            );
+          case 'POST /node-images': {
+            const b = parseJson(body);
+            if (typeof b.family !== 'string' || typeof b.version !== 'string')
+              throw new BadRequest('family and version are required');
+            if (b.location !== undefined && typeof b.location !== 'string')
+              throw new BadRequest('location must be a string');
+            const regions = releaseNodeImage(ctx, b.family, b.version, b.location);
+            return send(res, 200, { family: b.family, version: b.version, regions });
+          }
           case 'GET /':
             return send(res, 200, {
               armUrl: server.url,
@@ -170,6 +340,10 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
                 'POST /_sim/faults {path, method?, count?, status?, code?, retryAfter?, latencyMs?, drop?, failOperation?}',
                 'DELETE /_sim/faults',
                 'POST /_sim/events {cluster, eventType, data?}',
+                'POST /_sim/clusters {fleet-file cluster}',
+                'PATCH /_sim/clusters/{name-or-id} {tags?, deprecatedApiUsage?, autoUpgradeProfile?}',
+                'DELETE /_sim/clusters/{name-or-id}',
+                'POST /_sim/node-images {family, version, location?}',
                 'GET /_sim/deliveries',
               ],
             });

@@ -16,7 +16,10 @@ export const AKS_EVENT_TYPES = [
   'Microsoft.ContainerService.NodePoolRollingSucceeded',
   'Microsoft.ContainerService.NodePoolRollingFailed',
 ] as const;
-export type AksEventType = (typeof AKS_EVENT_TYPES)[number];
+/** AKS's advance notice of an upgrade it will run (subscription-scoped system topic, preview). */
+export const SCHEDULED_EVENT_TYPE =
+  'Microsoft.ResourceNotifications.ContainerServiceEventResources.ScheduledEventEmitted';
+export type AksEventType = (typeof AKS_EVENT_TYPES)[number] | typeof SCHEDULED_EVENT_TYPE;
 
 export interface EventOptions {
   /** Where deliveries go; `undefined` records them without delivering. */
@@ -35,7 +38,7 @@ export interface Delivery {
   readonly eventType: string;
   readonly subject: string;
   readonly topic: string;
-  readonly data: Record<string, string>;
+  readonly data: Record<string, unknown>;
   readonly time: string;
   attempts: number;
   status: 'pending' | 'delivered' | 'failed' | 'dropped' | 'not-sent';
@@ -68,12 +71,17 @@ export class EventEmitter {
   ) {}
 
   /** Emits one AKS event about a cluster and starts delivering it. */
-  emit(cluster: SimCluster, eventType: AksEventType, data: Record<string, string>): Delivery {
+  emit(
+    cluster: SimCluster,
+    eventType: AksEventType,
+    data: Record<string, unknown>,
+    envelope: { readonly id?: string; readonly topic?: string; readonly subject?: string } = {},
+  ): Delivery {
     const delivery: Delivery = {
-      id: randomUUID(),
+      id: envelope.id ?? randomUUID(),
       eventType,
-      subject: cluster.name,
-      topic: eventTopic(cluster),
+      subject: envelope.subject ?? cluster.name,
+      topic: envelope.topic ?? eventTopic(cluster),
       data,
       time: eventTime(this.now()),
       attempts: 0,

@@ -3,12 +3,12 @@ import { clusterRoutes } from './armClusters';
 import { poolRoutes } from './armPools';
 import { LOOPBACK_CERT_PEM, LOOPBACK_KEY_PEM } from './certs/loopbackCert';
 import type { CallRecord, Durations, Quirks, SimContext } from './context';
-import { controlMount, emitEvent, release } from './control';
+import { addCluster, controlMount, emitEvent, release, releaseNodeImage, removeCluster } from './control';
 import type { Delivery } from './events';
 import { DEFAULT_RETRY_DELAYS_MS, EventEmitter } from './events';
 import type { FaultSpec } from './faults';
 import { Faults } from './faults';
-import type { FleetFile, SimFleet } from './fleet';
+import type { ClusterSpec, FleetFile, SimFleet } from './fleet';
 import { buildFleet, loadFleetFile } from './fleet';
 import { generateFleet, parseGenerateSpec } from './generateFleet';
 import { OperationEngine, operationRoutes } from './lro';
@@ -87,9 +87,15 @@ export interface RunningSimulator {
   emitEvent(
     cluster: string,
     eventType: string,
-    data?: Record<string, string>,
+    data?: Record<string, unknown>,
   ): { id: string; eventType: string };
   deliveries(): readonly Delivery[];
+  /** As `POST /_sim/clusters`: a cluster appears (fleet-file form). */
+  addCluster(spec: ClusterSpec): void;
+  /** As `DELETE /_sim/clusters/{ref}`: a cluster disappears (name or ARM id); false when unknown. */
+  removeCluster(ref: string): boolean;
+  /** As `POST /_sim/node-images`: a new node image for a family, in one region or all. */
+  releaseNodeImage(family: string, version: string, location?: string): string[];
   setWebhookUrl(url: string | undefined): void;
   setLatency(ms: number): void;
   /** Forgets throttling state (full buckets). */
@@ -187,6 +193,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     release: (location, version, preview = false) => release(ctx, location, version, preview),
     emitEvent: (cluster, eventType, data) => emitEvent(ctx, cluster, eventType, data),
     deliveries: () => events.deliveries(),
+    addCluster: (spec) => void addCluster(ctx, spec),
+    removeCluster: (ref) => removeCluster(ctx, ref),
+    releaseNodeImage: (family, version, location) => releaseNodeImage(ctx, family, version, location),
     setWebhookUrl(url) {
       webhook = url;
     },

@@ -104,3 +104,58 @@ test('control API: calls, faults and bad input', async () => {
   });
   expect(emitted.status).toBe(202);
 });
+
+test('clusters appear, change and disappear through /_sim/clusters; scheduled events reach intake', async () => {
+  const sub = '1b7e6d2a-5c1f-4e8a-9d3b-0a1c2e3f4a51';
+  const spec = {
+    subscriptionId: sub,
+    resourceGroup: 'rg-new',
+    name: 'aks-new-weu',
+    location: 'westeurope',
+    kubernetesVersion: '1.36',
+    tags: { environment: 'dev' },
+  };
+  const created = await fetch(`${warden.url}/_sim/clusters`, { method: 'POST', body: JSON.stringify(spec) });
+  expect(created.status).toBe(201);
+  expect(await created.json()).toMatchObject({
+    name: 'aks-new-weu',
+    currentKubernetesVersion: '1.36.3',
+    pools: [{ name: 'nodepool1', maxSurge: '10%' }],
+  });
+  expect(
+    (await fetch(`${warden.url}/_sim/clusters`, { method: 'POST', body: JSON.stringify(spec) })).status,
+  ).toBe(400);
+
+  const patched = await fetch(`${warden.url}/_sim/clusters/aks-new-weu`, {
+    method: 'PATCH',
+    body: JSON.stringify({
+      tags: { environment: 'staging' },
+      deprecatedApiUsage: [{ api: 'batch.cronjobs.v1beta1.list', removedIn: '1.37' }],
+    }),
+  });
+  expect(await patched.json()).toMatchObject({
+    tags: { environment: 'staging' },
+    deprecatedApiUsage: [{ api: 'batch.cronjobs.v1beta1.list' }],
+  });
+
+  const scheduled = await fetch(`${warden.url}/_sim/events`, {
+    method: 'POST',
+    body: JSON.stringify({
+      cluster: 'aks-new-weu',
+      eventType: 'ScheduledEventEmitted',
+      data: { eventId: 'f00d0000-0000-4000-8000-000000000001' },
+    }),
+  });
+  expect(scheduled.status).toBe(202);
+  let found = false;
+  for (let i = 0; i < 100 && !found; i += 1) {
+    const { events } = await getJson<{ events: { eventType: string; status: string }[] }>('/api/events');
+    found = events.some((e) => e.eventType.endsWith('ScheduledEventEmitted') && e.status === 'recorded');
+    if (!found) await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(found).toBe(true);
+
+  expect((await fetch(`${warden.url}/_sim/clusters/aks-new-weu`, { method: 'DELETE' })).status).toBe(204);
+  expect((await fetch(`${warden.url}/_sim/clusters/aks-new-weu`, { method: 'DELETE' })).status).toBe(404);
+  expect((await getJson<unknown[]>('/_sim/clusters')).length).toBe(12);
+});

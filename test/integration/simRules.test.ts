@@ -370,6 +370,39 @@ describe('Event Grid deliveries', () => {
     }
   });
 
+  test('a node image release shows in the pool upgrade profile and rolls with NodePoolRolling events', async () => {
+    const sim = await startTestSimulator({ fleet, throttle: false });
+    const got: { eventType: string; data: { nodePoolName: string } }[] = [];
+    const hook = await receiver((body) => {
+      got.push(...(body as typeof got));
+      return 200;
+    });
+    sim.setWebhookUrl(hook.url);
+    try {
+      expect(sim.releaseNodeImage('AKSUbuntu-2204gen2containerd', '202612.01.0', 'northeurope')).toEqual([
+        'northeurope',
+      ]);
+      const client = new ContainerServiceClient(fakeCredential, SUB, clientOptions(sim));
+      const profile = await client.agentPools.getUpgradeProfile(RG, 'north', 'nodepool1');
+      expect(profile.latestNodeImageVersion).toBe('AKSUbuntu-2204gen2containerd-202612.01.0');
+      expect((await client.agentPools.getUpgradeProfile(RG, 'old', 'system')).latestNodeImageVersion).toBe(
+        'AKSUbuntu-2204gen2containerd-202611.10.0',
+      );
+      await client.agentPools.upgradeNodeImageVersion(RG, 'north', 'nodepool1', poll).catch(() => undefined);
+      await sim.idle();
+      expect((await client.agentPools.get(RG, 'north', 'nodepool1')).nodeImageVersion).toBe(
+        'AKSUbuntu-2204gen2containerd-202612.01.0',
+      );
+      expect(got.map((e) => `${e.eventType.split('.').at(-1) ?? ''}:${e.data.nodePoolName}`)).toEqual([
+        'NodePoolRollingStarted:nodepool1',
+        'NodePoolRollingSucceeded:nodepool1',
+      ]);
+    } finally {
+      await sim.close();
+      await hook.close();
+    }
+  });
+
   test('CloudEvents when configured; support events on demand through the control API', async () => {
     const sim = await startTestSimulator({ fleet, throttle: false, eventSchema: 'cloudevents' });
     const got: { type: string; source: string; data: Record<string, string>; specversion: string }[] = [];
