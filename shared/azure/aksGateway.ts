@@ -123,6 +123,8 @@ export interface StartedOperation {
   readonly pollUrl?: string;
   /** `Azure-AsyncOperation` (status bodies) or `Location` (202 until done). */
   readonly pollKind?: 'azure-async-operation' | 'location';
+  /** The `Location` header too, when ARM sent both (the operation's final-state URL for POSTs). */
+  readonly locationUrl?: string;
   /** Seconds ARM asked to wait between polls. */
   readonly retryAfterSeconds?: number;
   /** HTTP status of the initial response. */

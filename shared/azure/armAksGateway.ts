@@ -190,6 +190,7 @@ function startedFrom(raw: RawResponse | undefined): StartedOperation {
     httpStatus: raw.status,
     ...(pollUrl !== undefined && { pollUrl }),
     ...(pollUrl !== undefined && { pollKind: async !== undefined ? 'azure-async-operation' : 'location' }),
+    ...(location !== undefined && { locationUrl: location }),
     ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
   };
 }
