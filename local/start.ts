@@ -183,6 +183,12 @@ async function main(): Promise<void> {
     'Press Ctrl-C to stop.',
   ];
   console.log(lines.join('\n'));
+  // Locally the first sweep runs at start, so /api/clusters shows the fleet without waiting for the hour
+  // (in Azure the timer alone runs it: runOnStartup would sweep again on every instance start).
+  if (options.timers && registrations.some((r) => r.name === 'fleetSweep'))
+    void host
+      .run('fleetSweep')
+      .catch((e: unknown) => console.log(`warden: first sweep failed: ${(e as Error).message}`));
 
   let stopping = false;
   const stop = (signal: string): void => {
