@@ -169,8 +169,8 @@ function putPool(ctx: SimContext, req: SimRequest): SimResponse {
 /**
  * POST upgradeNodeImageVersion: 202 with the pool (`UpgradingNodeImageVersion`), an
  * `Azure-AsyncOperation` without a subscription segment (as the spec example shows) and a
- * `Location` whose final answer is 204 (the live quirk; the SDK rejects it). 200 without a body
- * when the pool already runs the latest image.
+ * `Location` whose final answer is 204 (the live quirk; the SDK rejects it). 304 (or 200 with the
+ * quirk off) without a body when the pool already runs the latest image.
  */
 function upgradeNodeImage(ctx: SimContext, req: SimRequest): SimResponse {
   const f = findPool(ctx, req);
@@ -181,7 +181,7 @@ function upgradeNodeImage(ctx: SimContext, req: SimRequest): SimResponse {
   const conflict = busy(ctx, c);
   if (conflict) return conflict;
   const latest = latestNodeImage(ctx.fleet.regions.get(c.location), p.nodeImageVersion);
-  if (latest === p.nodeImageVersion) return { status: 200 };
+  if (latest === p.nodeImageVersion) return { status: ctx.quirks.nodeImage304 ? 304 : 200 };
   const op = ctx.lro.start({
     subscriptionId: c.subscriptionId,
     location: c.location,

@@ -23,6 +23,8 @@ export interface Quirks {
   readonly nullAgentPoolProfiles: boolean;
   /** 204 at the node-image operation's final `Location` (SDK rejects it). */
   readonly nodeImage204: boolean;
+  /** 304 from `upgradeNodeImageVersion` when the pool already runs the latest image (azure-cli-extensions #5989); else 200. */
+  readonly nodeImage304: boolean;
 }
 
 export interface CallRecord {

@@ -143,7 +143,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const ctx: SimContext = {
     fleet,
     durations: { ...DEFAULT_DURATIONS, ...options.durations },
-    quirks: { nullAgentPoolProfiles: true, nodeImage204: true, ...options.quirks },
+    quirks: { nullAgentPoolProfiles: true, nodeImage204: true, nodeImage304: true, ...options.quirks },
     faults: new Faults(),
     lro,
     events,

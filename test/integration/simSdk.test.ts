@@ -211,6 +211,10 @@ describe('long-running operations through the SDK poller', () => {
     const pool = await client.agentPools.get(c.resourceGroup, c.name, 'system');
     expect(pool.nodeImageVersion).toBe('AKSUbuntu-2204gen2containerd-202612.01.0');
     expect(pool.provisioningState).toBe('Succeeded');
+    // Already on the latest image: 304, outside what the SDK accepts (azure-cli-extensions #5989).
+    await expect(
+      client.agentPools.upgradeNodeImageVersion(c.resourceGroup, c.name, 'system', poll),
+    ).rejects.toMatchObject({ statusCode: 304 });
 
     const fixed = await startTestSimulator({ fleet, throttle: false, quirks: { nodeImage204: false } });
     try {
