@@ -12,10 +12,17 @@ import { clip, getOrUndefined, isConflict, isNotFound, isPreconditionFailed, lis
 /**
  * The outbox table (`<prefix>outbox`). Delivery rows: PartitionKey = the first two hex digits of the
  * delivery id (spreads load), RowKey = the delivery id (sha of notice key + channel + recipient).
- * Partition `~sources` lists the caller tables that hold intent rows (see `Outbox.transactionActions`).
+ * Partition `~sources` lists the caller tables that hold intent rows (see `Outbox.transactionActions`),
+ * partition `~pending` the caller partitions that may hold some now.
  */
 export const OUTBOX_TABLE = 'outbox';
 const SOURCES_PARTITION = '~sources';
+/** Markers of caller partitions that may hold intent rows, so a relay reads those partitions only. */
+const PENDING_PARTITION = '~pending';
+/** A marker is dropped once its partition has no intents and it is older than this (the caller has committed). */
+const MARKER_GRACE_MS = 10 * 60_000;
+/** Delivery rows live in two-hex-digit partitions; `~sources` / `~pending` sort after them. */
+const ROWS_ONLY = odata`PartitionKey lt '~'`;
 const INTENT_END = `${INTENT_ROW_PREFIX}~`;
 
 /** A delivery row as stored, with the ETag of the read that produced it. */
@@ -187,6 +194,7 @@ export class TableOutbox implements Outbox {
     now: Date,
   ): Promise<TransactionAction[]> {
     await this.registerSource(source.table);
+    await this.markPending(source, now);
     const byKey = new Map<string, TransactionAction>();
     for (const original of notices) {
       const notice = fitNotice(original);
@@ -209,31 +217,71 @@ export class TableOutbox implements Outbox {
     this.knownSources.add(table);
   }
 
-  async relay(source?: IntentSource): Promise<number> {
+  // Written before the caller's transaction, so a committed intent always has a marker until relayed.
+  private async markPending(source: IntentSource, now: Date): Promise<void> {
+    const client = await this.table();
+    await client.upsertEntity(
+      {
+        partitionKey: PENDING_PARTITION,
+        rowKey: createHash('sha256').update(`${source.table}\n${source.partitionKey}`).digest('hex'),
+        table: source.table,
+        sourcePartition: source.partitionKey,
+        at: now.toISOString(),
+      },
+      'Replace',
+    );
+  }
+
+  /**
+   * Moves committed intent rows into the outbox and deletes them. With `source`: that partition.
+   * Without: every partition with a pending marker (markers of emptied partitions are dropped after a
+   * grace period); with `full`, a scan of every registered table as well (the backstop).
+   */
+  async relay(source?: IntentSource, options: { now?: Date; full?: boolean } = {}): Promise<number> {
+    if (source !== undefined) return this.relayFrom(source.table, source.partitionKey);
     const outbox = await this.table();
-    const tablesToScan = source
-      ? [source.table]
-      : (await listAll<{ rowKey: string }>(outbox, odata`PartitionKey eq ${SOURCES_PARTITION}`)).map(
-          (r) => r.rowKey,
-        );
+    const now = options.now ?? new Date();
     let moved = 0;
-    for (const table of tablesToScan) {
-      const client = await this.tables.table(table);
-      const filter =
-        source !== undefined
-          ? odata`PartitionKey eq ${source.partitionKey} and RowKey ge ${INTENT_ROW_PREFIX} and RowKey lt ${INTENT_END}`
-          : odata`RowKey ge ${INTENT_ROW_PREFIX} and RowKey lt ${INTENT_END}`;
-      for (const intent of await listAll<IntentEntity>(client, filter)) {
-        const notice = JSON.parse(intent.notice) as Notice;
-        await this.enqueue([notice], new Date(intent.createdAt));
+    const markers = await listAll<{ table: string; sourcePartition: string; at: string }>(
+      outbox,
+      odata`PartitionKey eq ${PENDING_PARTITION}`,
+    );
+    for (const m of markers) {
+      const n = await this.relayFrom(m.table, m.sourcePartition);
+      moved += n;
+      if (n === 0 && now.getTime() - Date.parse(m.at) > MARKER_GRACE_MS) {
         try {
-          await client.deleteEntity(intent.partitionKey, intent.rowKey, { etag: intent.etag });
+          await outbox.deleteEntity(PENDING_PARTITION, m.rowKey ?? '', { etag: m.etag });
         } catch (e) {
-          // Another relay moved it first (or the caller rewrote it, and the next relay takes the new one).
+          // Re-marked by a new transaction meanwhile: keep it.
           if (!isNotFound(e) && !isPreconditionFailed(e)) throw e;
         }
-        moved++;
       }
+    }
+    if (options.full === true) {
+      const tables = await listAll<{ rowKey: string }>(outbox, odata`PartitionKey eq ${SOURCES_PARTITION}`);
+      for (const t of tables) moved += await this.relayFrom(t.rowKey);
+    }
+    return moved;
+  }
+
+  private async relayFrom(table: string, partitionKey?: string): Promise<number> {
+    const client = await this.tables.table(table);
+    const filter =
+      partitionKey !== undefined
+        ? odata`PartitionKey eq ${partitionKey} and RowKey ge ${INTENT_ROW_PREFIX} and RowKey lt ${INTENT_END}`
+        : odata`RowKey ge ${INTENT_ROW_PREFIX} and RowKey lt ${INTENT_END}`;
+    let moved = 0;
+    for (const intent of await listAll<IntentEntity>(client, filter)) {
+      const notice = JSON.parse(intent.notice) as Notice;
+      await this.enqueue([notice], new Date(intent.createdAt));
+      try {
+        await client.deleteEntity(intent.partitionKey, intent.rowKey, { etag: intent.etag });
+      } catch (e) {
+        // Another relay moved it first (or the caller rewrote it, and the next relay takes the new one).
+        if (!isNotFound(e) && !isPreconditionFailed(e)) throw e;
+      }
+      moved++;
     }
     return moved;
   }
@@ -242,7 +290,7 @@ export class TableOutbox implements Outbox {
   async due(now: Date, limit: number): Promise<OutboxRow[]> {
     const client = await this.table();
     const at = now.toISOString();
-    const filter = odata`PartitionKey ne ${SOURCES_PARTITION} and (status eq 'pending' or status eq 'sending') and dueAt le ${at}`;
+    const filter = `${ROWS_ONLY} and ${odata`(status eq 'pending' or status eq 'sending') and dueAt le ${at}`}`;
     const out: OutboxRow[] = [];
     for await (const page of client
       .listEntities<RowEntity>({ queryOptions: { filter } })
@@ -331,7 +379,7 @@ export class TableOutbox implements Outbox {
   /** Deletes sent rows sent before `sentBefore` and dead rows created before `deadBefore` (retention). */
   async purge(sentBefore: Date, deadBefore: Date, limit = 500): Promise<number> {
     const client = await this.table();
-    const filter = odata`PartitionKey ne ${SOURCES_PARTITION} and ((status eq 'sent' and sentAt lt ${sentBefore.toISOString()}) or (status eq 'dead' and createdAt lt ${deadBefore.toISOString()}))`;
+    const filter = `${ROWS_ONLY} and ${odata`((status eq 'sent' and sentAt lt ${sentBefore.toISOString()}) or (status eq 'dead' and createdAt lt ${deadBefore.toISOString()}))`}`;
     let deleted = 0;
     for await (const e of client.listEntities<RowEntity>({
       queryOptions: { filter, select: ['PartitionKey', 'RowKey'] },
@@ -350,7 +398,7 @@ export class TableOutbox implements Outbox {
   /** The outbox for the API, newest first. */
   async list(query: OutboxQuery): Promise<OutboxRow[]> {
     const client = await this.table();
-    const parts = [odata`PartitionKey ne ${SOURCES_PARTITION}`];
+    const parts = [ROWS_ONLY];
     if (query.status !== undefined) parts.push(odata`status eq ${query.status}`);
     if (query.cluster !== undefined) {
       const c = query.cluster.toLowerCase();

@@ -98,7 +98,8 @@ export async function dispatchNotifications(
   };
   const random = ports.random ?? Math.random;
   try {
-    report.relayed = await ports.outbox.relay();
+    // Marked partitions every run; a scan of every source table once an hour as the backstop.
+    report.relayed = await ports.outbox.relay(undefined, { now, full: now.getUTCMinutes() === 30 });
   } catch (e) {
     report.errors.push(`relay: ${ensureError(e).message}`);
   }

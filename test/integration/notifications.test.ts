@@ -410,4 +410,28 @@ describe('the outbox and its dispatcher', () => {
     for await (const e of plans.listEntities()) left.push(e.rowKey);
     expect(left).toEqual(['plan-1']);
   });
+
+  it('reads only marked partitions each run, and every source table in the hourly backstop', async () => {
+    const tables = testTables();
+    const n = notifierFor(tables);
+    const plans = await tables.table('plans');
+    const source = { table: 'plans', partitionKey: 'cluster-b' };
+    const first = sampleNotice('plan-approved', { key: 'k-1', audience: ['platform'] });
+    await plans.submitTransaction(await n.outbox.transactionActions(source, [first], T0));
+    expect(await n.outbox.relay(undefined, { now: at(1) })).toBe(1);
+    // Past the grace period an emptied partition loses its marker.
+    expect(await n.outbox.relay(undefined, { now: at(20) })).toBe(0);
+    // An intent without a marker (its writer died between marker and commit, then retried elsewhere):
+    // only the backstop finds it.
+    const [orphan] = await n.outbox.transactionActions(
+      { table: 'plans', partitionKey: 'cluster-c' },
+      [sampleNotice('plan-started', { key: 'k-2', audience: ['platform'] })],
+      T0,
+    );
+    expect(await n.outbox.relay(undefined, { now: at(40) })).toBe(0);
+    if (orphan) await plans.submitTransaction([orphan]);
+    expect(await n.outbox.relay(undefined, { now: at(41) })).toBe(0);
+    expect(await n.outbox.relay(undefined, { now: at(42), full: true })).toBe(1);
+    expect((await rows(n.outbox)).map((r) => r.noticeKey).sort()).toEqual(['k-1', 'k-2']);
+  });
 });
