@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { startAzurite } from '../local/azurite';
 import { loadRegistrations } from '../local/functionsCore';
 import { startHost } from '../local/host';
+import { BENCH_POLICY, benchApproval } from './approval';
 import { benchColdStart } from './coldStart';
 import { benchIntake } from './intake';
 import type { Figure } from './report';
@@ -16,11 +17,16 @@ async function main(): Promise<void> {
   const azurite = await startAzurite();
   process.env.AzureWebJobsStorage = azurite.connectionString;
   process.env.WARDEN_APPROVAL_KEYS ??= randomBytes(32).toString('base64');
+  process.env.WARDEN_POLICY ??= BENCH_POLICY;
   const registrations = loadRegistrations(resolve(__dirname, '../local/functions.js'));
   const startApp = () => startHost({ registrations, port: 0, logHandler: () => {}, log: () => {} });
   const figures: Figure[] = [];
   console.log('Warden bench (2 cores; every figure beside its baseline from this run)');
   for (const f of await benchIntake(azurite, startApp)) {
+    printFigure(f);
+    figures.push(f);
+  }
+  for (const f of await benchApproval(azurite, startApp)) {
     printFigure(f);
     figures.push(f);
   }

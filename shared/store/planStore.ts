@@ -309,7 +309,9 @@ export class TablePlanStore implements PlanStore {
 
   /** After the commit: the promotion index (idempotent upsert) and prompt delivery of the notices. */
   private async afterCommit(plan: Plan, before: PlanStatus | undefined): Promise<void> {
-    if (plan.kind !== 'node-image' && before !== plan.status) {
+    // The promotion check only tells open plans from succeeded, failed and never-ran ones.
+    const matters = before === undefined || (isOpen(before) && !isOpen(plan.status));
+    if (plan.kind !== 'node-image' && matters) {
       const client = await this.tables.table(RING_TABLE);
       await client.upsertEntity(
         {

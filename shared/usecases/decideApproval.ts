@@ -4,6 +4,7 @@ import type { Plan } from '../domain/plan';
 import { windowKey } from '../domain/plan';
 import type { Policy } from '../domain/policy';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors';
+import type { StoredPlan } from '../store/planStore';
 import type { PlanCommandDeps } from './planCommands';
 import { applyPlanEvent } from './planCommands';
 
@@ -36,7 +37,7 @@ export interface LinkProblem {
 }
 
 export type LinkCheck =
-  | { readonly ok: true; readonly plan: Plan; readonly claims: ApprovalClaims }
+  | { readonly ok: true; readonly plan: Plan; readonly claims: ApprovalClaims; readonly stored?: StoredPlan }
   | ({ readonly ok: false } & LinkProblem);
 
 const fail = (status: LinkProblem['status'], title: string, detail: string, plan?: Plan): LinkCheck => ({
@@ -165,7 +166,8 @@ export async function checkApprovalLink(
       stored.plan,
     );
   }
-  return checkAgainstPlan(deps.policy, stored.plan, claims, principal);
+  const check = checkAgainstPlan(deps.policy, stored.plan, claims, principal);
+  return check.ok ? { ...check, stored } : check;
 }
 
 export interface DecisionCommand {
@@ -246,6 +248,8 @@ export async function decideApproval(
         : { type: 'ApprovalRejected', approver: claims.approver, comment, round: claims.round, by };
     },
     now,
+    // The click is answered without waiting for delivery: the dispatcher relays the notices within a minute.
+    { ...(first.stored !== undefined && { read: first.stored }), relay: false },
   );
   if (!applied) throw new ConflictError('nothing to decide');
   return { plan: applied.plan, approver: claims.approver, decision };

@@ -77,11 +77,17 @@ export async function applyPlanEvent(
   planId: string,
   decide: (plan: Plan) => PlanEvent | undefined,
   now: () => Date,
+  options: {
+    /** The plan as the caller just read it, to skip the first read. */
+    readonly read?: StoredPlan;
+    /** Move the committed notices to the outbox now (default), or leave them to the dispatcher's relay. */
+    readonly relay?: boolean;
+  } = {},
 ): Promise<Applied | undefined> {
   for (let attempt = 1; ; attempt++) {
-    const stored = await deps.plans.get(planId);
+    const stored = attempt === 1 && options.read !== undefined ? options.read : await deps.plans.get(planId);
     if (!stored) throw new NotFoundError(`no plan ${planId}`);
-    const result = await tryApply(deps, stored, decide, now());
+    const result = await tryApply(deps, stored, decide, now(), options.relay ?? true);
     if (result !== 'stale') return result;
     if (attempt >= MAX_ATTEMPTS) throw new StalePlanError(`plan ${planId} kept changing; try again`);
     await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
@@ -93,6 +99,7 @@ async function tryApply(
   stored: StoredPlan,
   decide: (plan: Plan) => PlanEvent | undefined,
   now: Date,
+  relay: boolean,
 ): Promise<Applied | undefined | 'stale'> {
   const event = decide(stored.plan);
   if (event === undefined) return undefined;
@@ -104,7 +111,7 @@ async function tryApply(
     if (e instanceof StalePlanError) return 'stale';
     throw e;
   }
-  await relayQuietly(deps, stored.plan.cluster.key);
+  if (relay) await relayQuietly(deps, stored.plan.cluster.key);
   return { plan: result.plan, previous: stored.plan, arm };
 }
 
