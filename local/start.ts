@@ -71,6 +71,7 @@ async function startAzureSimulator(
     // `--cloudevents`: deliver AKS events as CloudEvents 1.0 instead of the Event Grid schema.
     sim = await startSimulator({
       fleet: options.fleet,
+      eventHandshake: true,
       ...(process.argv.includes('--cloudevents') && { eventSchema: 'cloudevents' as const }),
     });
   } catch (e) {
@@ -159,6 +160,7 @@ async function main(): Promise<void> {
   }
   if (options.port === 0) process.env.WARDEN_PUBLIC_BASE_URL = host.url;
   sim?.setWebhookUrl(`${host.url}/api/aks-events`);
+  const handshake = sim ? await sim.validateWebhook() : undefined;
 
   const lines = [
     `Warden is running at ${host.url}`,
@@ -175,7 +177,7 @@ async function main(): Promise<void> {
     }),
     ...(sim
       ? [
-          `  azure     simulator ARM + Resource Graph ${sim.armUrl} (fleet ${options.fleet}: ${sim.fleet.clusters.size} clusters, ${sim.fleet.subscriptions.size} subscriptions, ${sim.fleet.regions.size} regions); events to ${host.url}/api/aks-events; control ${host.url}/_sim`,
+          `  azure     simulator ARM + Resource Graph ${sim.armUrl} (fleet ${options.fleet}: ${sim.fleet.clusters.size} clusters, ${sim.fleet.subscriptions.size} subscriptions, ${sim.fleet.regions.size} regions); events to ${host.url}/api/aks-events (${handshake === undefined ? 'endpoint validated' : `endpoint validation failed: ${handshake}`}); control ${host.url}/_sim`,
         ]
       : [`  azure     ${process.env.WARDEN_ARM_ENDPOINT ?? ''}`]),
     ...notifications.lines,

@@ -29,6 +29,12 @@ export interface EventOptions {
   readonly retryDelaysMs: readonly number[];
   /** Attempts in all (Event Grid default 30). */
   readonly maxAttempts: number;
+  /**
+   * Validate the endpoint before the first delivery, as creating an Event Grid subscription does:
+   * the SubscriptionValidationEvent handshake (Event Grid schema) or the CloudEvents OPTIONS
+   * abuse-protection handshake. Until it succeeds nothing is delivered there.
+   */
+  readonly handshake?: boolean;
 }
 
 export const DEFAULT_RETRY_DELAYS_MS = [100, 300, 600, 3_000, 6_000, 18_000, 36_000];
@@ -97,8 +103,88 @@ export class EventEmitter {
       return delivery;
     }
     this.pending += 1;
-    void this.attempt(delivery, url);
+    if (this.options.handshake !== true) {
+      void this.attempt(delivery, url);
+      return delivery;
+    }
+    void this.validate(url).then((problem) => {
+      if (problem === undefined) return this.attempt(delivery, url);
+      delivery.lastError = `endpoint validation failed: ${problem}`;
+      this.settle(delivery, 'not-sent');
+      return undefined;
+    });
     return delivery;
+  }
+
+  /** Endpoints and their handshake (undefined = validated, else the problem). */
+  private readonly validations = new Map<string, Promise<string | undefined>>();
+
+  /** The outcome of validating an endpoint, once per URL (a failed one is tried again next time). */
+  validate(url: string): Promise<string | undefined> {
+    let v = this.validations.get(url);
+    if (!v) {
+      v = this.handshakeWith(url).catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+      this.validations.set(url, v);
+      void v.then((problem) => {
+        if (problem !== undefined) this.validations.delete(url);
+      });
+    }
+    return v;
+  }
+
+  private async handshakeWith(url: string): Promise<string | undefined> {
+    if (this.options.schema === 'cloudevents') {
+      const origin = 'eventgrid.azure.net';
+      const res = await fetch(url, {
+        method: 'OPTIONS',
+        headers: { 'WebHook-Request-Origin': origin, 'WebHook-Request-Rate': '120' },
+        signal: AbortSignal.timeout(30_000),
+      });
+      await res.arrayBuffer();
+      const allowed = res.headers.get('webhook-allowed-origin');
+      return allowed === origin || allowed === '*'
+        ? undefined
+        : `OPTIONS answered ${res.status} without WebHook-Allowed-Origin`;
+    }
+    const code = randomUUID();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'aeg-event-type': 'SubscriptionValidation',
+        'aeg-subscription-name': 'WARDEN-SIMULATOR',
+        'aeg-delivery-count': '0',
+        'aeg-metadata-version': '1',
+        'aeg-data-version': '1',
+      },
+      body: JSON.stringify([
+        {
+          id: randomUUID(),
+          topic: '/subscriptions/00000000-0000-0000-0000-000000000000',
+          subject: '',
+          data: {
+            validationCode: code,
+            validationUrl: `https://eventgrid.simulator.invalid:553/eventsubscriptions/warden-simulator/validate?id=${code}`,
+          },
+          eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+          eventTime: eventTime(this.now()),
+          metadataVersion: '1',
+          dataVersion: '1',
+        },
+      ]),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    if (res.status !== 200) return `validation answered ${res.status}`;
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return 'validation answer is not JSON';
+    }
+    return (body as { validationResponse?: unknown }).validationResponse === code
+      ? undefined
+      : 'validationResponse does not echo the validationCode';
   }
 
   deliveries(): readonly Delivery[] {

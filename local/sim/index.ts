@@ -57,6 +57,8 @@ export interface SimulatorOptions {
   readonly eventRetryDelaysMs?: readonly number[];
   /** Attempts per event in all (default 10). */
   readonly eventMaxAttempts?: number;
+  /** Validate the webhook (SubscriptionValidationEvent / CloudEvents OPTIONS) before delivering. Default off. */
+  readonly eventHandshake?: boolean;
   /** Items per ARM list page before `nextLink` (default 100). */
   readonly pageSize?: number;
   readonly tenantId?: string;
@@ -97,6 +99,8 @@ export interface RunningSimulator {
   /** As `POST /_sim/node-images`: a new node image for a family, in one region or all. */
   releaseNodeImage(family: string, version: string, location?: string): string[];
   setWebhookUrl(url: string | undefined): void;
+  /** Runs the endpoint handshake with the current webhook now: undefined when it passed, else the problem. */
+  validateWebhook(): Promise<string | undefined>;
   setLatency(ms: number): void;
   /** Forgets throttling state (full buckets). */
   resetThrottle(): void;
@@ -136,6 +140,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       schema: options.eventSchema ?? 'eventgrid',
       retryDelaysMs: options.eventRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
       maxAttempts: options.eventMaxAttempts ?? 10,
+      handshake: options.eventHandshake ?? false,
     },
     now,
   );
@@ -198,6 +203,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     releaseNodeImage: (family, version, location) => releaseNodeImage(ctx, family, version, location),
     setWebhookUrl(url) {
       webhook = url;
+    },
+    validateWebhook() {
+      const url = typeof webhook === 'function' ? webhook() : webhook;
+      return url === undefined ? Promise.resolve('no webhook URL') : events.validate(url);
     },
     setLatency: (ms) => server.setLatency(ms),
     resetThrottle: () => server.buckets?.reset(),

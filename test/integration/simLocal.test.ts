@@ -25,6 +25,9 @@ test('the demo fleet is served and described at /_sim', async () => {
   expect(warden.output()).toMatch(
     /azure {5}simulator ARM \+ Resource Graph https:\/\/127\.0\.0\.1:\d+ \(fleet .*demo\.json: 12 clusters, 3 subscriptions, 3 regions\)/,
   );
+  expect(warden.output()).toMatch(
+    /events to http:\/\/127\.0\.0\.1:\d+\/api\/aks-events \(endpoint validated\)/,
+  );
   const clusters =
     await getJson<{ name: string; tags: Record<string, string>; location: string }[]>('/_sim/clusters');
   expect(clusters).toHaveLength(12);

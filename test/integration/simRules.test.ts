@@ -323,6 +323,25 @@ async function receiver(reply: (body: unknown, req: IncomingMessage) => number):
   };
 }
 
+/** A loopback webhook that answers with a body. */
+async function receiverRaw(
+  reply: (req: IncomingMessage, body: string) => { status: number; body?: string },
+): Promise<Receiver> {
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const r = reply(req, Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(r.status, { 'content-type': 'application/json' }).end(r.body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/aks-events`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
 describe('Event Grid deliveries', () => {
   test('a release in a region reaches every cluster there, retried after a 503, in the Event Grid schema', async () => {
     const sim = await startTestSimulator({ fleet, throttle: false, eventRetryDelaysMs: [10] });
@@ -400,6 +419,50 @@ describe('Event Grid deliveries', () => {
     } finally {
       await sim.close();
       await hook.close();
+    }
+  });
+
+  test('with the handshake on, only an endpoint that validates gets events', async () => {
+    const sim = await startTestSimulator({ fleet, throttle: false, eventHandshake: true });
+    const seen: string[] = [];
+    const good = await receiver((body, req) => {
+      const [first] = body as { eventType: string; data: { validationCode?: string } }[];
+      seen.push(`${String(req.headers['aeg-event-type'])}:${first?.eventType ?? ''}`);
+      return 200;
+    });
+    try {
+      // A receiver that answers 200 without echoing the code fails the handshake.
+      sim.setWebhookUrl(good.url);
+      expect(await sim.validateWebhook()).toMatch(/not JSON/);
+      sim.emitEvent('old', 'ClusterSupportEnding');
+      await sim.idle();
+      expect(sim.deliveries().at(-1)).toMatchObject({
+        status: 'not-sent',
+        lastError: expect.stringMatching(/endpoint validation failed/),
+      });
+      expect(seen).toEqual([
+        'SubscriptionValidation:Microsoft.EventGrid.SubscriptionValidationEvent',
+        'SubscriptionValidation:Microsoft.EventGrid.SubscriptionValidationEvent',
+      ]);
+    } finally {
+      await good.close();
+    }
+    const echo = await receiverRaw((req, body) => {
+      const [first] = JSON.parse(body) as { data: { validationCode?: string } }[];
+      if (req.headers['aeg-event-type'] === 'SubscriptionValidation')
+        return { status: 200, body: JSON.stringify({ validationResponse: first?.data.validationCode }) };
+      seen.push('delivered');
+      return { status: 200 };
+    });
+    try {
+      sim.setWebhookUrl(echo.url);
+      sim.emitEvent('old', 'ClusterSupportEnding');
+      await sim.idle();
+      expect(seen.at(-1)).toBe('delivered');
+      expect(sim.deliveries().at(-1)).toMatchObject({ status: 'delivered' });
+    } finally {
+      await sim.close();
+      await echo.close();
     }
   });
 
