@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import {
   allowedApprovers,
   DEFAULT_POLICY,
@@ -109,5 +112,19 @@ windows:
       'a@x.io',
       'b@y.io',
     ]);
+  });
+});
+
+describe('documented policies', () => {
+  test('the full example in docs/policy.md and the demo policy are valid', () => {
+    const root = join(__dirname, '../..');
+    const doc = readFileSync(join(root, 'docs/policy.md'), 'utf8');
+    const example = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    const p = parsePolicy(example);
+    expect(p.approvals.allow).toHaveLength(3);
+    expect(p.windows.production?.days).toEqual(['Saturday']);
+    expect(p.routes.production.secondary.teams).toEqual(['platform-leads']);
+    const demo = parsePolicy(readFileSync(join(root, 'local/policy.demo.yaml'), 'utf8'));
+    expect(demo.soakMs.production).toBe(30_000);
   });
 });
