@@ -35,22 +35,26 @@ param aksClusterIds string = ''
 @allowed(['true', 'false'])
 param eventSubscriptions string = 'false'
 
-@description('Policy document for WARDEN_POLICY (inline JSON/YAML or a path); empty: the built-in defaults.')
+@description('Policy document for WARDEN_POLICY, inline: YAML flow style on one line, e.g. {gatedRings: [production]}; empty: the built-in defaults (or the Key Vault copy, see policyInVault).')
 param policy string = ''
+
+@description('"true" when Key Vault holds the policy as warden-policy (infra/onboard.sh policy); it then wins over policy.')
+@allowed(['true', 'false'])
+param policyInVault string = 'false'
 
 @description('Base URL for approval links (WARDEN_PUBLIC_BASE_URL), e.g. a front door; empty: the app\'s own host name.')
 param publicBaseUrl string = ''
 
-@description('Outbound webhook URL (WARDEN_WEBHOOK_URL); empty: none.')
+@description('Outbound webhook URL (WARDEN_WEBHOOK_URL); empty: none. Its secret must be in Key Vault (infra/onboard.sh webhook).')
 param webhookUrl string = ''
 
-@secure()
-@description('Teams Workflows URLs (WARDEN_TEAMS_WORKFLOWS); stored in Key Vault only.')
-param teamsWorkflows string = ''
+@description('"true" when Key Vault holds warden-teams-workflows (infra/onboard.sh teams).')
+@allowed(['true', 'false'])
+param teamsWorkflowsInVault string = 'false'
 
-@secure()
-@description('Outbound webhook signing secret (WARDEN_WEBHOOK_SECRET); stored in Key Vault only.')
-param webhookSecret string = ''
+@description('"true" when Key Vault holds warden-webhook-secret (infra/onboard.sh webhook).')
+@allowed(['true', 'false'])
+param webhookSecretInVault string = 'false'
 
 @description('Where Communication Services keeps data at rest.')
 param acsDataLocation string = 'United States'
@@ -118,8 +122,6 @@ module vault 'app/keyvault.bicep' = {
     location: location
     tags: tags
     name: 'kv-${resourceToken}'
-    teamsWorkflows: teamsWorkflows
-    webhookSecret: webhookSecret
   }
 }
 
@@ -157,10 +159,11 @@ module app 'app/function.bicep' = {
     fleetManagementGroup: fleetManagementGroup
     clusterSelectorTag: clusterSelectorTag
     policy: policy
+    policyInVault: policyInVault == 'true'
     publicBaseUrl: publicBaseUrl
     webhookUrl: webhookUrl
-    teamsWorkflowsInVault: !empty(teamsWorkflows)
-    webhookSecretInVault: !empty(webhookSecret)
+    teamsWorkflowsInVault: teamsWorkflowsInVault == 'true'
+    webhookSecretInVault: webhookSecretInVault == 'true'
   }
 }
 

@@ -7,6 +7,9 @@
 #                                                       the AKS advance-notice topic)
 #   infra/onboard.sh management-group <mg-id>           the fleet is a management group: roles there
 #   infra/onboard.sh gate <cluster-resource-id>...      hand upgrades to Warden: AKS auto-upgrade off
+#   infra/onboard.sh teams <workflows.json>             Teams Workflows URLs ({"name": "https://…"}) to Key Vault
+#   infra/onboard.sh webhook <url>                      outbound webhook: the URL, and a new signing secret in Key Vault
+#   infra/onboard.sh policy <policy.yaml|policy.json>   the policy document to Key Vault (WARDEN_POLICY)
 #   infra/onboard.sh rotate-approval-key                new signing key first, the previous one kept
 #
 # `cluster` and `subscription` append to the azd environment (WARDEN_AKS_CLUSTER_IDS,
@@ -60,6 +63,25 @@ add_eventgrid_identity() { # topic-resource-id
     ' "$uai" >"$body"
   az rest --method patch --url "$1?api-version=2022-06-15" --body "@$body" --output none
   rm -f "$body"
+}
+
+# Puts a file's content into a Key Vault secret (never on a command line), sets the azd flag that
+# makes the app setting a Key Vault reference, and provisions.
+secret_from_file() { # secret-name file flag-variable
+  vault=$(env_value AZURE_KEY_VAULT_NAME)
+  [ -n "$vault" ] || {
+    echo "run azd up first (AZURE_KEY_VAULT_NAME is unset)" >&2
+    exit 1
+  }
+  [ -s "$2" ] || {
+    echo "$2 is missing or empty" >&2
+    exit 2
+  }
+  az keyvault secret set --vault-name "$vault" --name "$1" --file "$2" --encoding utf-8 \
+    --content-type text/plain --output none
+  echo "stored $1 in $vault"
+  azd env set "$3" true
+  azd provision --no-prompt
 }
 
 check_cluster_id() {
@@ -166,6 +188,36 @@ gate)
     echo "auto-upgrade off: $id"
   done
   ;;
+teams)
+  file=${1:?usage: $0 teams <workflows.json>}
+  node -e '
+    const v = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("not a JSON object");
+    for (const [k, u] of Object.entries(v)) if (!/^https?:\/\//.test(String(u))) throw new Error(k + ": not a URL");
+  ' "$file" || {
+    echo "$file must be a JSON object of workflow name to URL" >&2
+    exit 2
+  }
+  secret_from_file warden-teams-workflows "$file" WARDEN_TEAMS_IN_VAULT
+  ;;
+webhook)
+  url=${1:?usage: $0 webhook <url>}
+  echo "$url" | grep -Eq '^https://' || {
+    echo "the webhook URL must be https" >&2
+    exit 2
+  }
+  secret=$(mktemp)
+  trap 'rm -f "$secret"' EXIT
+  chmod 600 "$secret"
+  node -e "process.stdout.write(require('node:crypto').randomBytes(32).toString('base64url'))" >"$secret"
+  azd env set WARDEN_WEBHOOK_URL "$url"
+  secret_from_file warden-webhook-secret "$secret" WARDEN_WEBHOOK_SECRET_IN_VAULT
+  echo "give the receiver the secret: az keyvault secret show --vault-name $(env_value AZURE_KEY_VAULT_NAME) --name warden-webhook-secret --query value -o tsv"
+  ;;
+policy)
+  file=${1:?usage: $0 policy <policy.yaml|policy.json>}
+  secret_from_file warden-policy "$file" WARDEN_POLICY_IN_VAULT
+  ;;
 rotate-approval-key)
   vault=$(env_value AZURE_KEY_VAULT_NAME)
   old=$(mktemp)
@@ -187,7 +239,7 @@ rotate-approval-key)
   echo "rotated warden-approval-keys in $vault"
   ;;
 *)
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
   [ -z "$cmd" ] || exit 2
   ;;
 esac

@@ -33,6 +33,9 @@ param clusterSelectorTag string
 @description('The policy document (WARDEN_POLICY): inline JSON/YAML, or a path in the package; empty: the built-in defaults.')
 param policy string
 
+@description('True when Key Vault holds the policy as warden-policy; it then wins over policy.')
+param policyInVault bool
+
 @description('Base URL of links in notices (WARDEN_PUBLIC_BASE_URL); empty: https://<app>.azurewebsites.net.')
 param publicBaseUrl string
 
@@ -125,7 +128,7 @@ var settings = {
   WARDEN_SCOPE_MANAGEMENT_GROUP: fleetManagementGroup
   WARDEN_CLUSTER_SELECTOR_TAG: clusterSelectorTag
   WARDEN_ARM_ENDPOINT: environment().resourceManager
-  WARDEN_POLICY: policy
+  WARDEN_POLICY: policyInVault ? '${keyVaultRef}warden-policy)' : policy
   WARDEN_APPROVAL_KEYS: '${keyVaultRef}warden-approval-keys)'
   WARDEN_ACS_ENDPOINT: acsEndpoint
   WARDEN_ACS_SENDER: acsSenderAddress

@@ -190,10 +190,11 @@ describe('the deployed settings', () => {
   it('accept the policy and Teams workflows docs/deploy.md tells the operator to set', () => {
     const doc = read('docs/deploy.md');
     const policy = /azd env set WARDEN_POLICY_DOCUMENT '([^']+)'/.exec(doc)?.[1];
-    const teams = /azd env set WARDEN_TEAMS_WORKFLOWS '([^']+)'/.exec(doc)?.[1];
+    const teams = /cat > teams-workflows\.json <<'EOF'\n\s*(.*)\n\s*EOF/.exec(doc)?.[1];
     expect(policy).toBeDefined();
     expect(teams).toBeDefined();
-    // main.parameters.json: WARDEN_POLICY_DOCUMENT becomes the policy param, which function.bicep sets as WARDEN_POLICY.
+    // azd pastes environment values into main.parameters.json as they are: no quote, backslash or newline.
+    expect(policy).not.toMatch(/["\\\n]/);
     expect(read('infra/main.parameters.json')).toContain(
       '"policy": { "value": "${WARDEN_POLICY_DOCUMENT=}" }',
     );
@@ -201,7 +202,15 @@ describe('the deployed settings', () => {
       deployedEnvironment({ WARDEN_POLICY: policy!, WARDEN_TEAMS_WORKFLOWS: teams! }),
     );
     expect(config.policy.gatedRings).toEqual(['production']);
+    expect(config.policy.approvals.allow).toEqual(['oncall@contoso.com', 'lead@contoso.com']);
     expect(Object.keys(config.notify.teamsWorkflows)).toEqual(['platform']);
+  });
+
+  it('carry no secret through azd parameters: every secure value is a Key Vault reference', () => {
+    const parameters = read('infra/main.parameters.json');
+    for (const name of ['TEAMS_WORKFLOWS', 'WEBHOOK_SECRET', 'APPROVAL_KEYS'])
+      expect(parameters).not.toMatch(new RegExp(`\\$\\{WARDEN_${name}[=}]`));
+    expect(params(readBicep(join(infraDir, 'main.bicep'))).filter((p) => p.secure)).toEqual([]);
   });
 
   it('take the outbound webhook with its secret from Key Vault', () => {

@@ -175,6 +175,48 @@ describe('infra/onboard.sh', () => {
     expect(b.log()).toContain(`az aks update --ids ${CLUSTER} --auto-upgrade-channel none --output none`);
   });
 
+  it('teams: the workflows file goes to Key Vault from the file, then the app setting points at it', () => {
+    const b = box({ AZURE_KEY_VAULT_NAME: 'kv-test' });
+    const file = join(b.dir, 'teams.json');
+    writeFileSync(file, '{"platform": "https://example.com/workflows/1?sig=abc"}');
+    expect(b.run('onboard.sh', ['teams', file]).status).toBe(0);
+    expect(b.file('key')).toBe('{"platform": "https://example.com/workflows/1?sig=abc"}');
+    expect(b.log().join('\n')).not.toContain('sig=abc');
+    expect(b.log()).toContain(
+      `az keyvault secret set --vault-name kv-test --name warden-teams-workflows --file ${file} --encoding utf-8 --content-type text/plain --output none`,
+    );
+    expect(b.env().WARDEN_TEAMS_IN_VAULT).toBe('true');
+    expect(b.log()).toContain('azd provision --no-prompt');
+  });
+
+  it('teams: refuses a file that is not a JSON object of URLs', () => {
+    const b = box({ AZURE_KEY_VAULT_NAME: 'kv-test' });
+    const file = join(b.dir, 'teams.json');
+    writeFileSync(file, '["https://example.com"]');
+    expect(b.run('onboard.sh', ['teams', file]).status).toBe(2);
+    expect(b.log().some((l) => l.includes('secret set'))).toBe(false);
+  });
+
+  it('webhook: sets the https URL and a new 32-byte signing secret in Key Vault', () => {
+    const b = box({ AZURE_KEY_VAULT_NAME: 'kv-test' });
+    expect(b.run('onboard.sh', ['webhook', 'http://hooks.example.com/x']).status).toBe(2);
+    expect(b.run('onboard.sh', ['webhook', 'https://hooks.example.com/warden']).status).toBe(0);
+    expect(Buffer.from(b.file('key'), 'base64url')).toHaveLength(32);
+    expect(b.env()).toMatchObject({
+      WARDEN_WEBHOOK_URL: 'https://hooks.example.com/warden',
+      WARDEN_WEBHOOK_SECRET_IN_VAULT: 'true',
+    });
+  });
+
+  it('policy: the document goes to Key Vault as warden-policy', () => {
+    const b = box({ AZURE_KEY_VAULT_NAME: 'kv-test' });
+    const file = join(b.dir, 'policy.yaml');
+    writeFileSync(file, 'gatedRings: [production]\n');
+    expect(b.run('onboard.sh', ['policy', file]).status).toBe(0);
+    expect(b.log().some((l) => l.includes('--name warden-policy --file'))).toBe(true);
+    expect(b.env().WARDEN_POLICY_IN_VAULT).toBe('true');
+  });
+
   it('management-group: the custom role there has exactly the actions of aks-upgrader-role.bicep', () => {
     const b = box({ WARDEN_IDENTITY_PRINCIPAL_ID: 'p-1', AZURE_ENV_NAME: 'warden-prod' });
     const r = b.run('onboard.sh', ['management-group', 'mg-platform']);
