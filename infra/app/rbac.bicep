@@ -133,10 +133,11 @@ resource emailSenderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = 
 
 // Warden ACS Email Sender on the ACS resource: EmailClient.beginSend and its status polling.
 resource emailSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(acs.id, appPrincipalId, emailSenderRole.id)
+  name: guid(acs.id, appPrincipalId, emailSenderRole.name)
   scope: acs
   properties: {
-    roleDefinitionId: emailSenderRole.id
+    // Role definitions are referenced by their subscription-level id, wherever they were declared.
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', emailSenderRole.name)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }
