@@ -43,13 +43,24 @@ export function retryAfterMs(
   return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
 }
 
+/**
+ * The service is throttling (429): the message is fine and so is the service. The dispatcher stops
+ * using that channel for the rest of the run and does not count the attempt.
+ */
+export class ThrottledError extends TransientError {}
+
 function classifyStatus(
   status: number,
   what: string,
   retryAfter: number | undefined,
   cause?: unknown,
 ): Error {
-  if (status === 408 || status === 429 || status >= 500)
+  if (status === 429)
+    return new ThrottledError(`${what}: HTTP 429`, {
+      cause,
+      ...(retryAfter !== undefined && { retryAfterMs: retryAfter }),
+    });
+  if (status === 408 || status >= 500)
     return new TransientError(`${what}: HTTP ${status}`, {
       cause,
       ...(retryAfter !== undefined && { retryAfterMs: retryAfter }),

@@ -338,11 +338,18 @@ export class TableOutbox implements Outbox {
   }
 
   /** Puts a claimed row back for another attempt at `dueAt`, or marks it dead, keeping the error. */
-  async markFailed(row: OutboxRow, error: string, next: Date | 'dead'): Promise<boolean> {
+  async markFailed(
+    row: OutboxRow,
+    error: string,
+    next: Date | 'dead',
+    options: { readonly countAttempt?: boolean } = {},
+  ): Promise<boolean> {
     return this.update(row, {
       status: next === 'dead' ? 'dead' : 'pending',
       lastError: clip(error, 4000),
       ...(next !== 'dead' && { dueAt: next.toISOString() }),
+      // A throttled attempt is given back: being told to wait is not a failure of the message.
+      ...(options.countAttempt === false && { attempts: Math.max(0, row.attempts - 1) }),
     });
   }
 

@@ -1,6 +1,8 @@
 import { ensureError, TransientError } from '../errors';
 import type { Logger } from '../logging';
 import type { Channels } from '../notify/channels';
+import { ThrottledError } from '../notify/channels';
+import type { Channel } from '../notify/outbox';
 import type { OutboxRow, TableOutbox } from '../store/outboxStore';
 
 /** What the dispatcher needs from the outbox store. */
@@ -48,6 +50,8 @@ export interface DispatchReport {
   dead: number;
   /** Claimed by another dispatcher first. */
   lost: number;
+  /** Left for the next run because their channel answered 429 in this one. */
+  deferred: number;
   /** Old rows deleted (retention). */
   purged: number;
   /** Store failures: the row stays as it was and a later run takes it again. */
@@ -75,7 +79,9 @@ export function nextDelayMs(
  * 2. read the rows due at `now` (pending, or leased by a dispatcher that died);
  * 3. for each: claim it with an ETag-conditional update (the lease; losing the race skips it),
  *    send it with its stable operation id, and mark it sent;
- * 4. on a transient failure put it back with backoff (honouring Retry-After); on a permanent one,
+ * 4. on a transient failure put it back with backoff (honouring Retry-After); on throttling (429)
+ *    wait for Retry-After without using up an attempt, and leave that channel alone for this run;
+ *    on a permanent failure,
  *    or after the last attempt, mark it dead with the error;
  * 5. once an hour, delete rows past retention.
  * A crash between send and mark leaves the row leased; when the lease ends it is sent again with
@@ -93,6 +99,7 @@ export async function dispatchNotifications(
     retrying: 0,
     dead: 0,
     lost: 0,
+    deferred: 0,
     purged: 0,
     errors: [],
   };
@@ -106,7 +113,12 @@ export async function dispatchNotifications(
   const due = await ports.outbox.due(now, options.batch);
   report.due = due.length;
 
+  const throttled = new Set<Channel>();
   const one = async (row: OutboxRow): Promise<void> => {
+    if (throttled.has(row.channel)) {
+      report.deferred++;
+      return;
+    }
     const claimed = await ports.outbox.claim(row, now, options.leaseMs);
     if (!claimed) {
       report.lost++;
@@ -140,6 +152,16 @@ export async function dispatchNotifications(
       ports.log.warn(
         `notification ${claimed.id} (${claimed.channel} ${claimed.to}) is dead: ${failure.message}`,
       );
+      return;
+    }
+    if (transient instanceof ThrottledError) {
+      // The service said when: wait that long (at least the base delay), without using up an attempt.
+      throttled.add(claimed.channel);
+      const wait = Math.max(transient.retryAfterMs ?? 0, options.baseDelayMs);
+      await ports.outbox.markFailed(claimed, failure.message, new Date(now.getTime() + wait), {
+        countAttempt: false,
+      });
+      report.retrying++;
       return;
     }
     const delay = nextDelayMs(claimed.attempts, options, random, transient.retryAfterMs);

@@ -205,6 +205,34 @@ describe('ACS Email simulator quota', () => {
     }
   });
 
+  it('delivers a burst far over the quota without letting throttling kill a notice', async () => {
+    const limited = new AcsEmailSim({ clock: () => clock, quota: { perMinute: 2, perHour: 1000 } });
+    await limited.start();
+    try {
+      const config = loadConfig({
+        AzureWebJobsStorage: process.env.WARDEN_TEST_STORAGE,
+        WARDEN_ACS_CONNECTION_STRING: limited.connectionString,
+        WARDEN_ACS_SENDER: 'warden@contoso.example',
+      });
+      const n = buildNotifier(config, testTables(), () => routes, noCredential);
+      const burst = Array.from({ length: 12 }, (_, i) =>
+        sampleNotice('support-ending', { key: `burst:${i}`, audience: ['platform'] }),
+      );
+      await n.outbox.enqueue(burst, T0);
+      const options = { ...DEFAULT_DISPATCH, maxAttempts: 3 };
+      for (let minute = 0; minute <= 30; minute++) await dispatch(n, at(minute), options);
+      expect(await n.outbox.list({ status: 'dead' })).toEqual([]);
+      expect(limited.sent).toHaveLength(12);
+      // One 429 per run at most: the channel is left alone for the rest of the run.
+      const throttledPerRun = new Map<string, number>();
+      for (const r of limited.requests.filter((x) => x.status === 429))
+        throttledPerRun.set(r.at, (throttledPerRun.get(r.at) ?? 0) + 1);
+      expect(Math.max(...throttledPerRun.values())).toBeLessThanOrEqual(DEFAULT_DISPATCH.concurrency);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('refuses a request whose body or path changed after signing', () => {
     const body = Buffer.from('{"a":1}');
     const date = new Date().toUTCString();
@@ -293,7 +321,8 @@ describe('the outbox and its dispatcher', () => {
     expect(await dispatch(n, at(5))).toMatchObject({ sent: 0, retrying: 1 });
     [row] = await rows(n.outbox);
     expect(row?.lastError).toMatch(/500/);
-    expect(row?.attempts).toBe(2);
+    // Being throttled does not use up an attempt; the 5xx does.
+    expect(row?.attempts).toBe(1);
 
     expect(await dispatch(n, at(10))).toMatchObject({ sent: 1 });
     expect(acs.sent).toHaveLength(1);
@@ -325,7 +354,7 @@ describe('the outbox and its dispatcher', () => {
       relay: (s) => n.outbox.relay(s),
       due: (now, limit) => n.outbox.due(now, limit),
       claim: (row, now, lease) => n.outbox.claim(row, now, lease),
-      markFailed: (row, error, next) => n.outbox.markFailed(row, error, next),
+      markFailed: (row, error, next, options) => n.outbox.markFailed(row, error, next, options),
       markSent: (row, now) => {
         if (!died) {
           died = true;
