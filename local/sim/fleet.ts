@@ -15,6 +15,8 @@ export interface FleetFile {
   readonly regions: readonly RegionSpec[];
   readonly subscriptions: readonly { readonly id: string; readonly displayName?: string }[];
   readonly clusters: readonly ClusterSpec[];
+  /** Management groups and the subscriptions under them (Resource Graph's `managementGroups` scope). */
+  readonly managementGroups?: readonly { readonly id: string; readonly subscriptions: readonly string[] }[];
   /** Empty resource groups to create (those holding clusters exist anyway). */
   readonly resourceGroups?: readonly { readonly subscriptionId: string; readonly name: string }[];
 }
@@ -131,6 +133,8 @@ export interface SimFleet {
   readonly clusters: Map<string, SimCluster>;
   /** `sub/rg`, lower case: every resource group that exists (those of the clusters and any listed). */
   readonly resourceGroups: Set<string>;
+  /** Management group id (lower case) -> its subscription ids (lower case). */
+  readonly managementGroups: Map<string, Set<string>>;
 }
 
 export class FleetFileError extends Error {
@@ -230,7 +234,19 @@ export function buildFleet(file: FleetFile, now: Date = new Date()): SimFleet {
     resourceGroups.add(`${c.subscriptionId}/${c.resourceGroup}`.toLowerCase());
   for (const g of asArray<{ subscriptionId: string; name: string }>(file.resourceGroups, 'resourceGroups'))
     resourceGroups.add(`${g.subscriptionId}/${g.name}`.toLowerCase());
-  return { regions, subscriptions, clusters, resourceGroups };
+  const managementGroups = new Map<string, Set<string>>();
+  for (const [i, g] of asArray<{ id: string; subscriptions: string[] }>(
+    file.managementGroups,
+    'managementGroups',
+  ).entries()) {
+    if (typeof g.id !== 'string' || g.id === '') fail(`managementGroups[${i}].id`, 'is required');
+    const subs = asArray<string>(g.subscriptions, `managementGroups[${i}].subscriptions`);
+    for (const s of subs)
+      if (!subscriptions.has(String(s).toLowerCase()))
+        fail(`managementGroups[${i}].subscriptions`, `"${String(s)}" is not in subscriptions`);
+    managementGroups.set(g.id.toLowerCase(), new Set(subs.map((s) => String(s).toLowerCase())));
+  }
+  return { regions, subscriptions, clusters, resourceGroups, managementGroups };
 }
 
 /** A cluster from its fleet-file description (also used by PUT create). */

@@ -96,9 +96,30 @@ export function resourceGraphRoutes(ctx: SimContext, options: GraphOptions): Rou
         );
       offset = token.o;
     }
+    // Scope: the listed subscriptions, else the management groups' (the whole fleet when the fleet
+    // file names none), else every subscription the caller can read.
+    const groups = Array.isArray(body.managementGroups)
+      ? (body.managementGroups as unknown[]).filter((g): g is string => typeof g === 'string')
+      : [];
     const scope = new Set(subs.map((s) => s.toLowerCase()));
+    let scoped = scope.size > 0;
+    if (!scoped && groups.length > 0 && ctx.fleet.managementGroups.size > 0) {
+      scoped = true;
+      for (const g of groups) {
+        const members = ctx.fleet.managementGroups.get(g.toLowerCase());
+        if (!members)
+          return withQuota(
+            graphError(
+              403,
+              'AuthorizationFailed',
+              `The client does not have authorization to perform action over scope '/providers/Microsoft.Management/managementGroups/${g}' or the scope is invalid.`,
+            ),
+          );
+        for (const s of members) scope.add(s);
+      }
+    }
     const rows = [...ctx.fleet.clusters.values()]
-      .filter((c) => scope.size === 0 || scope.has(c.subscriptionId.toLowerCase()))
+      .filter((c) => !scoped || scope.has(c.subscriptionId.toLowerCase()))
       .map((c) => graphRow(c, ctx.tenantId));
     let result;
     try {

@@ -238,6 +238,45 @@ describe('throttling and quota', () => {
   });
 });
 
+test('Resource Graph scopes by management group when the fleet names them', async () => {
+  const other = '5ab0c0de-0000-4000-8000-000000000002';
+  const sim = await startTestSimulator({
+    fleet: {
+      ...fleet,
+      subscriptions: [...fleet.subscriptions, { id: other }],
+      managementGroups: [
+        { id: 'mg-platform', subscriptions: [SUB] },
+        { id: 'mg-empty', subscriptions: [] },
+      ],
+      clusters: [
+        ...fleet.clusters,
+        {
+          subscriptionId: other,
+          resourceGroup: 'rg-x',
+          name: 'elsewhere',
+          location: 'westeurope',
+          kubernetesVersion: '1.35.8',
+        },
+      ],
+    },
+  });
+  try {
+    const path = '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01';
+    const query = 'resources | project id, name | order by name asc';
+    const names = async (scope: object): Promise<unknown> =>
+      (
+        (await simFetch(sim, 'POST', path, { query, ...scope })).body as { data: { name: string }[] }
+      ).data.map((r) => r.name);
+    expect(await names({ managementGroups: ['MG-Platform'] })).toEqual(['hpa', 'north', 'old']);
+    expect(await names({ managementGroups: ['mg-empty'] })).toEqual([]);
+    expect(await names({ subscriptions: [other] })).toEqual(['elsewhere']);
+    expect(await names({})).toEqual(['elsewhere', 'hpa', 'north', 'old']);
+    expect((await simFetch(sim, 'POST', path, { query, managementGroups: ['mg-unknown'] })).status).toBe(403);
+  } finally {
+    await sim.close();
+  }
+});
+
 describe('faults', () => {
   test('status, dropped connections and failed operations on demand', async () => {
     const sim = await startTestSimulator({ fleet, throttle: false, eventRetryDelaysMs: [10] });
