@@ -9,7 +9,11 @@ import { previousRing } from './rings';
  * approval page.
  */
 
-/** One plan to a version in a ring, as the promotion check sees it. */
+/**
+ * One plan to a version in a ring, as the promotion check sees it. Status `observed` is fleet history:
+ * a cluster the sweep saw running the version (upgraded before or outside Warden), `succeededAt` being
+ * when Warden first saw it so; it counts as a success.
+ */
 export interface RingPlanRecord {
   readonly planId: string;
   readonly clusterName: string;
@@ -67,9 +71,10 @@ export function promotionEvidence(
     ...((p.succeededAt ?? p.failedAt) !== undefined && { at: p.succeededAt ?? p.failedAt }),
   }));
   const withPlans = { ...base, lowerRing, plans };
-  const succeeded = relevant.filter((p) => p.status === 'succeeded' && p.succeededAt !== undefined);
+  const done = (p: RingPlanRecord): boolean => p.status === 'succeeded' || p.status === 'observed';
+  const succeeded = relevant.filter((p) => done(p) && p.succeededAt !== undefined);
   const failed = relevant.filter((p) => p.status === 'failed');
-  const open = relevant.filter((p) => p.status !== 'succeeded' && p.status !== 'failed');
+  const open = relevant.filter((p) => !done(p) && p.status !== 'failed');
   if (failed.length > 0) {
     return {
       ...withPlans,
@@ -104,6 +109,6 @@ export function promotionEvidence(
   return {
     ...withFirst,
     allowed: true,
-    reason: `${succeeded.length} plan(s) to ${version} succeeded in ${lowerRing}, the first ${duration(soaked)} ago (soak ${duration(soakMs)}), none failed`,
+    reason: `${succeeded.length} cluster(s) in ${lowerRing} run ${version} (upgraded by Warden or seen by the sweep), the first ${duration(soaked)} ago (soak ${duration(soakMs)}), none failed`,
   };
 }

@@ -74,6 +74,11 @@ export interface PlanStore {
   ringPlans(ring: Ring, version: string): Promise<RingPlanRecord[]>;
   /** Moves this cluster's committed notices into the outbox now (the dispatcher would within a minute). */
   relay(clusterKey: string): Promise<void>;
+  /**
+   * Records that a cluster in `ring` runs `version`, once (the first sighting is kept): fleet history
+   * the promotion check counts as a success from that time on.
+   */
+  observe(ring: Ring, version: string, clusterKey: string, clusterName: string, at: Date): Promise<void>;
 }
 
 export const PLANS_TABLE = 'plans';
@@ -324,6 +329,27 @@ export class TablePlanStore implements PlanStore {
         },
         'Merge',
       );
+    }
+  }
+
+  async observe(
+    ring: Ring,
+    version: string,
+    clusterKey: string,
+    clusterName: string,
+    at: Date,
+  ): Promise<void> {
+    const client = await this.tables.table(RING_TABLE);
+    try {
+      await client.createEntity({
+        partitionKey: `${ring}|${version}`,
+        rowKey: `obs:${clusterKey}`,
+        clusterName,
+        status: 'observed',
+        succeededAt: at.toISOString(),
+      });
+    } catch (e) {
+      if (!isConflict(e)) throw e;
     }
   }
 

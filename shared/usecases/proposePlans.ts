@@ -59,6 +59,8 @@ export interface ProposeOptions {
   /** The newest node image for a pool; node-image plans are proposed only when given. */
   readonly latestNodeImage?: (pool: NodePoolSnapshot) => string | undefined;
   readonly findings?: readonly Finding[];
+  /** Record the version the cluster runs as fleet history for promotion (default true; one idempotent write). */
+  readonly observe?: boolean;
 }
 
 export interface ProposeOutcome {
@@ -204,7 +206,12 @@ export async function proposePlansForCluster(
   if (version) targets.push(version);
   const image = options.latestNodeImage ? nodeImageTarget(snapshot, options.latestNodeImage) : undefined;
   if (image) targets.push(image);
-  const open = await deps.plans.openFor(snapshot.key);
+  const [open] = await Promise.all([
+    deps.plans.openFor(snapshot.key),
+    options.observe === false
+      ? Promise.resolve()
+      : deps.plans.observe(snapshot.ring, snapshot.kubernetesVersion, snapshot.key, snapshot.name, now),
+  ]);
   const outcomes: ProposeOutcome[] = [];
   for (const planClass of ['version', 'node-image'] as const) {
     const target = targets.find((t) => classOf(t.kind) === planClass);

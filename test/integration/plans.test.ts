@@ -257,4 +257,30 @@ describe('plans through the rings (Azurite)', () => {
     };
     await expect(react(unknown, silentLogger)).resolves.toBeUndefined();
   });
+
+  test('fleet history: a staging cluster already running the version lets production have it after the soak', async () => {
+    const w = planningWorld();
+    await proposePlansForCluster(
+      w.deps,
+      snapshot('aks-staging-h', 'staging', '1.29.9'),
+      REGION,
+      w.now(),
+      opts,
+    );
+    const [p] = await proposePlansForCluster(
+      w.deps,
+      snapshot('aks-prod-h', 'production'),
+      REGION,
+      w.now(),
+      opts,
+    );
+    expect(p).toMatchObject({ status: 'proposed' });
+    w.advance(25 * HOUR);
+    await tickPlans(w.deps, w.now);
+    const plan = (await w.plans.get(p!.planId!))!.plan;
+    expect(plan.status).toBe('awaiting-approval');
+    expect(plan.evidence?.plans).toEqual([
+      expect.objectContaining({ clusterName: 'aks-staging-h', status: 'observed' }),
+    ]);
+  });
 });

@@ -82,4 +82,12 @@ describe('promotion: given the plans to a version in the ring below', () => {
         .allowed,
     ).toBe(false);
   });
+  test('fleet history: a lower-ring cluster seen running the version counts from when it was first seen', () => {
+    const seen = rec({ planId: 'obs:x', status: 'observed', succeededAt: '2026-11-20T00:00:00Z' });
+    expect(promotionEvidence('production', '1.30.3', [seen], 7 * DAY, now).allowed).toBe(false);
+    expect(promotionEvidence('production', '1.30.3', [seen], 5 * DAY, now)).toMatchObject({
+      allowed: true,
+      firstSuccessAt: '2026-11-20T00:00:00Z',
+    });
+  });
 });
