@@ -125,6 +125,8 @@ function intentRowKey(notice: Notice): string {
 /** The outbox over Table Storage: the `Outbox` port for producers, and the row operations the dispatcher needs. */
 export class TableOutbox implements Outbox {
   private readonly knownSources = new Set<string>();
+  /** When this instance last wrote each pending marker: a fresh one is not rewritten. */
+  private readonly markedAt = new Map<string, number>();
 
   /**
    * @param afterEnqueue called (not awaited) after rows were written, so the app can dispatch them
@@ -219,17 +221,22 @@ export class TableOutbox implements Outbox {
 
   // Written before the caller's transaction, so a committed intent always has a marker until relayed.
   private async markPending(source: IntentSource, now: Date): Promise<void> {
+    const rowKey = createHash('sha256').update(`${source.table}\n${source.partitionKey}`).digest('hex');
+    // A marker younger than half the grace period cannot be dropped before this transaction commits.
+    const last = this.markedAt.get(rowKey);
+    if (last !== undefined && now.getTime() - last >= 0 && now.getTime() - last < MARKER_GRACE_MS / 2) return;
     const client = await this.table();
     await client.upsertEntity(
       {
         partitionKey: PENDING_PARTITION,
-        rowKey: createHash('sha256').update(`${source.table}\n${source.partitionKey}`).digest('hex'),
+        rowKey,
         table: source.table,
         sourcePartition: source.partitionKey,
         at: now.toISOString(),
       },
       'Replace',
     );
+    this.markedAt.set(rowKey, now.getTime());
   }
 
   /**
