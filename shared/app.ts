@@ -21,13 +21,17 @@ import type { EventStore } from './store/eventStore';
 import { TableEventStore } from './store/eventStore';
 import type { PlanStore } from './store/planStore';
 import { TablePlanStore } from './store/planStore';
+import type { RunnerStore } from './store/runnerStore';
+import { TableRunnerStore } from './store/runnerStore';
 import { StorageShardQueue } from './store/sweepQueue';
 import { Tables } from './store/tables';
+import { deferReaction } from './usecases/deferUpgrade';
 import { storeDigestSources } from './usecases/digestSources';
 import { storeFleetReader } from './usecases/fleetReader';
 import type { EventReaction } from './usecases/ingestEvents';
 import type { FleetReader } from './usecases/proposePlans';
 import { planningReaction } from './usecases/proposePlans';
+import { runnerReaction } from './usecases/runUpgrades';
 import type { ShardQueue, SweepPolicy } from './usecases/sweepFleet';
 
 /** Everything the functions need, built once from the settings. The one place real dependencies are wired. */
@@ -62,6 +66,10 @@ export interface Services {
   readonly fleetReader: FleetReader;
   /** New plan / approval-round ids. */
   readonly newId: () => string;
+  /** The upgrade runner's cluster locks / leases and used Defer links. */
+  readonly runs: RunnerStore;
+  /** This instance's name as a lease owner (two runner instances never run the same step). */
+  readonly runnerOwner: string;
 }
 
 export function buildServices(config: Config): Services {
@@ -108,6 +116,23 @@ export function buildServices(config: Config): Services {
   const links = new ApprovalLinks(approvalKeys, config.publicBaseUrl);
   const fleetReader = storeFleetReader(clusters, aks, now);
   const newId = (): string => `${Date.now().toString(36)}${randomBytes(9).toString('base64url')}`;
+  const runs = new TableRunnerStore(tables);
+  const runnerOwner = `runner-${randomBytes(6).toString('hex')}`;
+  const runnerDeps = () => ({
+    plans,
+    links,
+    aks,
+    policy: config.policy,
+    runs,
+    outbox: notifier.outbox,
+    keys: approvalKeys,
+    baseUrl: config.publicBaseUrl,
+    newId,
+    now,
+    owner: runnerOwner,
+  });
+  const runner = runnerReaction(runnerDeps);
+  const defer = deferReaction(() => ({ ...runnerDeps(), fleet: fleetReader }));
   const planning = planningReaction(() => ({
     plans,
     links,
@@ -135,7 +160,9 @@ export function buildServices(config: Config): Services {
     notifier,
     digestSources: storeDigestSources(clusters, plans),
     events: new TableEventStore(tables),
-    reactions: [planning],
+    reactions: [planning, runner, defer],
+    runs,
+    runnerOwner,
     now,
   };
 }

@@ -91,7 +91,7 @@ export interface StepObservation {
  */
 export type StepState = 'not-requested' | 'in-flight' | 'done' | 'failed';
 
-const OPERATING = /ing$/i; // Upgrading, Updating, UpgradingNodeImageVersion, Canceling, Creating…
+const OPERATING = /^[a-z]+ing/i; // Upgrading, Updating, UpgradingNodeImageVersion, Canceling, Creating…
 
 function settled(state: string | undefined): boolean {
   return state === undefined || state.toLowerCase() === 'succeeded';

@@ -1,0 +1,85 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { app } from '@azure/functions';
+
+import type { Services } from '../shared/app';
+import { services } from '../shared/app';
+import { ensureError } from '../shared/errors';
+import type { DeferDeps } from '../shared/usecases/deferUpgrade';
+import { checkDeferLink, deferUpgrade } from '../shared/usecases/deferUpgrade';
+import { actionProblemPage, deferDone, deferPage } from '../shared/web/actionPages';
+import { PAGE_HEADERS } from '../shared/web/html';
+import { errorResponse, json } from '../shared/web/http';
+import { jsonFields, sourceOf } from './planActions';
+
+type Deps = Pick<
+  Services,
+  'aks' | 'fleetReader' | 'policy' | 'runs' | 'notifier' | 'approvalKeys' | 'config' | 'now'
+>;
+
+function deps(s: Deps, context: InvocationContext): DeferDeps {
+  return {
+    aks: s.aks,
+    fleet: s.fleetReader,
+    policy: s.policy,
+    runs: s.runs,
+    outbox: s.notifier.outbox,
+    keys: s.approvalKeys,
+    baseUrl: s.config.publicBaseUrl,
+    now: s.now,
+    log: context,
+  };
+}
+
+function page(status: number, body: string): HttpResponseInit {
+  return { status, body, headers: { ...PAGE_HEADERS } };
+}
+
+/**
+ * Defer an AKS-run upgrade from the link in its advance notice (anonymous; the signed token is the
+ * credential): `GET /api/defer/{clusterKey}?token=…` shows the cluster and the day and changes nothing;
+ * `POST /api/defer/{clusterKey}` (form or JSON `token`) adds the day to the maintenance configuration's
+ * `notAllowedDates`. 400 bad input, 401 bad or expired token, 403 foreign token or approver, 409 used.
+ */
+export function deferHandler(getServices: () => Deps) {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const asJson = (request.headers.get('accept') ?? '').includes('application/json');
+    const clusterKey = (request.params.clusterKey ?? '').toLowerCase();
+    try {
+      const d = deps(getServices(), context);
+      if (request.method === 'GET' || request.method === 'HEAD') {
+        const token = request.query.get('token') ?? undefined;
+        const check = await checkDeferLink(d, clusterKey, token);
+        return page(
+          200,
+          deferPage(
+            check.cluster,
+            check.claims.date,
+            check.claims.configName,
+            check.claims.approver,
+            token ?? '',
+            check.usedAt,
+          ),
+        );
+      }
+      const fields = await jsonFields(request);
+      const out = await deferUpgrade(d, clusterKey, fields.token, sourceOf(request));
+      if (asJson) return json(200, out);
+      return page(200, deferDone(out.cluster, out.date, out.configName, out.changed));
+    } catch (e) {
+      const r = errorResponse(ensureError(e), context);
+      if (asJson) return r;
+      const body = r.jsonBody as { error?: string; detail?: string } | undefined;
+      return page(
+        r.status ?? 500,
+        actionProblemPage(r.status ?? 500, body?.error ?? 'error', body?.detail ?? ''),
+      );
+    }
+  };
+}
+
+app.http('defer', {
+  route: 'defer/{clusterKey}',
+  methods: ['GET', 'POST'],
+  authLevel: 'anonymous',
+  handler: deferHandler(services),
+});

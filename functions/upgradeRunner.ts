@@ -1,0 +1,64 @@
+import type { InvocationContext, Timer } from '@azure/functions';
+import { app } from '@azure/functions';
+
+import type { Services } from '../shared/app';
+import { services } from '../shared/app';
+import type { Logger } from '../shared/logging';
+import type { RunnerDeps } from '../shared/usecases/runUpgrades';
+import { runUpgrades } from '../shared/usecases/runUpgrades';
+
+export type RunnerServices = Pick<
+  Services,
+  | 'plans'
+  | 'links'
+  | 'aks'
+  | 'policy'
+  | 'runs'
+  | 'notifier'
+  | 'approvalKeys'
+  | 'config'
+  | 'newId'
+  | 'now'
+  | 'runnerOwner'
+>;
+
+/** The runner's ports from the services (also used by the plan-action functions). */
+export function runnerDeps(s: RunnerServices, log: Logger): RunnerDeps {
+  return {
+    plans: s.plans,
+    links: s.links,
+    aks: s.aks,
+    policy: s.policy,
+    runs: s.runs,
+    outbox: s.notifier.outbox,
+    keys: s.approvalKeys,
+    baseUrl: s.config.publicBaseUrl,
+    newId: s.newId,
+    now: s.now,
+    owner: s.runnerOwner,
+    log,
+  };
+}
+
+/**
+ * Every two minutes (and now with `POST /admin/functions/upgradeRunner`): moves approved plans on inside
+ * their maintenance windows — starts the next step, polls the running one, records success or failure.
+ * It never waits for an operation; NodePoolRolling events move a plan on between ticks.
+ */
+export function upgradeRunnerHandler(getServices: () => RunnerServices) {
+  return async (_timer: Timer, context: InvocationContext): Promise<void> => {
+    const outcome = await runUpgrades(runnerDeps(getServices(), context));
+    for (const r of outcome.results)
+      if (r.outcome !== 'busy')
+        context.info(
+          `runner: plan ${r.planId} (${r.cluster}) ${r.outcome}${r.detail !== undefined ? `: ${r.detail}` : ''}`,
+        );
+    const errors = outcome.results.filter((r) => r.outcome === 'error').length;
+    if (errors > 0) context.warn(`runner: ${errors} of ${outcome.checked} plans failed this tick`);
+  };
+}
+
+app.timer('upgradeRunner', {
+  schedule: '0 */2 * * * *',
+  handler: upgradeRunnerHandler(services),
+});
