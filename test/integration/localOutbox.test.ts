@@ -6,6 +6,7 @@ import { Tables } from '../../shared/store/tables';
 import type { LocalWarden } from '../helpers/localWarden';
 import { startLocalWarden } from '../helpers/localWarden';
 import { sampleNotice } from '../helpers/notices';
+import { waitFor } from '../helpers/waitFor';
 
 let warden: LocalWarden;
 
@@ -84,5 +85,38 @@ describe('npm start: what was sent, at /_local/outbox', () => {
       notifications: unknown[];
     };
     expect(rows.notifications).toHaveLength(2);
+  });
+
+  it('sends the daily digest to the platform team and each owner, from the swept fleet', async () => {
+    const sweep = (await (await fetch(`${warden.url}/api/sweep`, { method: 'POST' })).json()) as {
+      clusters: number;
+    };
+    await waitFor(
+      async () =>
+        ((await (await fetch(`${warden.url}/api/clusters`)).json()) as { clusters: unknown[] }).clusters,
+      (list) => list.length === sweep.clusters,
+      { what: 'the sweep to store every cluster' },
+    );
+    expect((await fetch(`${warden.url}/admin/functions/dailyDigest`, { method: 'POST' })).status).toBe(202);
+    const digests = await waitFor(
+      async () =>
+        ((await (await fetch(`${warden.url}/_local/outbox.json`)).json()) as OutboxMessage[]).filter((m) =>
+          /digest/.test(m.subject),
+        ),
+      (list) =>
+        list.some((m) => m.to === 'platform-team@contoso.example' && /Fleet digest/.test(m.subject)) &&
+        list.some((m) => m.to === 'payments-oncall@contoso.example'),
+      { what: 'the digests to be sent' },
+    );
+    const fleet = digests.find((m) => /Fleet digest/.test(m.subject));
+    expect(fleet?.subject).toMatch(
+      new RegExp(`^\\[Warden\\] Fleet digest \\d{4}-\\d{2}-\\d{2}: ${sweep.clusters} clusters`),
+    );
+    expect(fleet?.text).toMatch(/supported/);
+    expect(
+      digests.some(
+        (m) => m.to === 'payments-oncall@contoso.example' && /Your clusters digest/.test(m.subject),
+      ),
+    ).toBe(true);
   });
 });
