@@ -64,7 +64,15 @@ function digestFor(
       label: `${p.clusterName}: ${p.from} → ${p.to}`,
       value: p.status.replace(/-/g, ' '),
     })),
-    ...findings.map((f) => ({ label: `${f.cluster} (${f.severity})`, value: f.title })),
+    // One line per cluster, its worst finding first: short enough for a phone.
+    ...[...new Set(findings.map((f) => f.cluster))].map((cluster) => {
+      const own = findings.filter((f) => f.cluster === cluster);
+      const worst = own[0];
+      return {
+        label: `${cluster} (${worst?.severity ?? 'warning'})`,
+        value: `${worst?.title ?? ''}${own.length > 1 ? ` (+${own.length - 1} more)` : ''}`,
+      };
+    }),
   ];
   const shown = facts.slice(0, MAX_FACTS);
   if (facts.length > MAX_FACTS)

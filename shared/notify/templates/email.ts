@@ -49,7 +49,9 @@ function plainText(notice: Notice): string {
   if (cta !== undefined) lines.push('', wrap(cta));
   if (notice.facts.length > 0) {
     lines.push('');
-    for (const f of notice.facts) lines.push(`${oneLine(f.label)}: ${oneLine(f.value)}`);
+    // Wrapped, continuation lines indented, so a long value stays readable on a narrow screen.
+    for (const f of notice.facts)
+      lines.push(wrap(`${oneLine(f.label)}: ${oneLine(f.value)}`, 72).replace(/\n/g, '\n  '));
   }
   const actions = safeActions(notice.actions);
   if (actions.length > 0) {

@@ -48,7 +48,8 @@ function card(notice: Notice): AdaptiveCard {
       wrap: true,
     },
     { type: 'TextBlock', text: oneLine(notice.title), size: 'Large', weight: 'Bolder', wrap: true },
-    { type: 'TextBlock', text: notice.summary.trim(), wrap: true },
+    // Teams markdown joins single line breaks; a blank line keeps them apart.
+    { type: 'TextBlock', text: notice.summary.trim().replace(/\n+/g, '\n\n'), wrap: true },
   ];
   if (cta !== undefined) body.push({ type: 'TextBlock', text: cta, wrap: true, weight: 'Bolder' });
   // A FactSet stacks label and value in two narrow columns; it stays readable on a phone.
