@@ -105,6 +105,17 @@ describe('fleet sweep against the simulator', () => {
     sim.clearFaults();
   });
 
+  it('honours a 429 from Resource Graph and still reads the inventory', async () => {
+    clock = new Date(clock.getTime() + 3_600_000);
+    sim.clearCalls();
+    sim.addFault({ path: 'Microsoft.ResourceGraph/resources', status: 429, retryAfter: 1, count: 1 });
+    const summary = await sweepFleet(deps);
+    expect(summary.clusters).toBe(12);
+    const graph = sim.calls().filter((c) => c.api === 'resourcegraph');
+    expect(graph.map((c) => c.status)).toEqual([429, 200]);
+    sim.clearFaults();
+  });
+
   it('notices a deleted cluster and keeps its last snapshot', async () => {
     const key = [...sim.fleet.clusters.keys()].find((k) => k.endsWith('/aks-sandbox-neu'));
     expect(key).toBeDefined();
@@ -121,5 +132,38 @@ describe('fleet sweep against the simulator', () => {
       controlPlaneVersion: '1.36.1',
     });
     expect((await listClusters(store, { includeDeleted: true })).length).toBe(12);
+  });
+});
+
+describe('fleet sweep paging over Resource Graph', () => {
+  it('reads every page ($skipToken, 1,000 rows) within the query quota, without a 429', async () => {
+    const big = await startSimulator({
+      fleet: 'generate:2100,4,2,1',
+      graphQuota: { perWindow: 3, windowMs: 1000 },
+    });
+    try {
+      const bigClients = new ArmClients({
+        endpoint: big.armUrl,
+        credential: new StaticTokenCredential(),
+        ...(big.caCertPem !== undefined && { caCertPem: big.caCertPem }),
+      });
+      const bigStore = new TableClusterStore(testTables());
+      const shardDeps = { gateway: new ArmAksGateway(bigClients), store: bigStore, policy: DEFAULT_POLICY };
+      const summary = await sweepFleet({
+        ...shardDeps,
+        queue: inProcessQueue(shardDeps),
+        scope: {
+          kind: 'subscriptions',
+          subscriptionIds: [...big.fleet.subscriptions.values()].map((s) => s.id),
+        },
+        now: () => new Date('2026-11-25T15:00:00Z'),
+        windowReadsPerSweep: 0,
+      });
+      expect(summary).toMatchObject({ clusters: 2100, pages: 3, subscriptions: 4, problems: [] });
+      expect(big.calls().filter((c) => c.api === 'resourcegraph' && c.status === 429)).toEqual([]);
+      expect((await bigStore.summaries()).length).toBe(2100);
+    } finally {
+      await big.close();
+    }
   });
 });
