@@ -72,6 +72,8 @@ async function startAzureSimulator(
     sim = await startSimulator({
       fleet: options.fleet,
       eventHandshake: true,
+      // `--auto-upgrade`: clusters on an auto-upgrade channel get AKS's advance notice after a release, then the upgrade a minute later.
+      ...(process.argv.includes('--auto-upgrade') && { autoUpgrade: { noticeMs: 60_000 } }),
       ...(process.argv.includes('--cloudevents') && { eventSchema: 'cloudevents' as const }),
     });
   } catch (e) {

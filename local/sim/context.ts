@@ -1,6 +1,6 @@
 import type { EventEmitter } from './events';
 import type { Faults } from './faults';
-import type { SimCluster, SimFleet } from './fleet';
+import type { SimCluster, SimFleet, SimRegion } from './fleet';
 import { clusterKey } from './fleet';
 import type { OperationEngine } from './lro';
 import type { SimResponse } from './router';
@@ -49,6 +49,11 @@ export interface SimContext {
   /** Rows per page of ARM lists (`nextLink` beyond). */
   readonly pageSize: number;
   readonly now: () => Date;
+  /** Late-bound collaborators (auto-upgrade needs the context it is part of). */
+  readonly hooks: {
+    afterRelease?: (region: SimRegion) => void;
+    autoUpgrades?: () => readonly unknown[];
+  };
 }
 
 /** Looks up a cluster the way ARM does: subscription, then resource group, then the cluster. */

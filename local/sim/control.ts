@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { Mount } from '../host';
 import { clusterArmId } from './armModel';
+import { scheduledEventPayload } from './autoUpgrade';
 import type { SimContext } from './context';
 import type { AksEventType } from './events';
 import { AKS_EVENT_TYPES, SCHEDULED_EVENT_TYPE } from './events';
@@ -108,6 +108,7 @@ export function release(
     ctx.events.emit(c, 'Microsoft.ContainerService.NewKubernetesVersionAvailable', { ...data });
     notified += 1;
   }
+  ctx.hooks.afterRelease?.(region);
   return { added, notified };
 }
 
@@ -121,47 +122,6 @@ function eventTypeOf(text: string): AksEventType {
   return t;
 }
 
-/**
- * ScheduledEventEmitted as the fixture shows it: topic the subscription, subject the scheduled
- * event's path under the cluster, the details under `data.resourceInfo.properties`.
- */
-function scheduledEvent(
-  ctx: SimContext,
-  c: SimCluster,
-  given: Json,
-): { data: Json; topic: string; subject: string } {
-  const eventId = typeof given.eventId === 'string' ? given.eventId : randomUUID();
-  const id = clusterArmId(c);
-  const now = ctx.now();
-  const text = (k: string, fallback: string): string => (typeof given[k] === 'string' ? given[k] : fallback);
-  return {
-    topic: `/subscriptions/${c.subscriptionId}`,
-    subject: `${id}/scheduledEvents/${eventId}`,
-    data: {
-      resourceInfo: {
-        id: `${id}/${eventId}`,
-        name: eventId,
-        type: 'Microsoft.ContainerService/managedClusters/scheduledEvents',
-        location: c.location,
-        properties: {
-          description: 'ScheduledEvents',
-          eventId,
-          eventSource: text('eventSource', 'AutoUpgrader'),
-          eventStatus: text('eventStatus', 'Scheduled'),
-          eventDetails: text('eventDetails', `Upgrade of ${c.name} to a newer Kubernetes version`),
-          scheduledTime: text('scheduledTime', new Date(now.getTime() + 7 * 86_400_000).toISOString()),
-          startTime: '0001-01-01T00:00:00.0000000Z',
-          lastUpdateTime: '0001-01-01T00:00:00.0000000Z',
-          resources: [id],
-          resourceType: 'ManagedCluster',
-        },
-      },
-      operationalInfo: { resourceEventTime: now.toISOString() },
-      apiVersion: '2023-11-02-preview',
-    },
-  };
-}
-
 /** Emits an AKS event for a cluster; missing data fields are filled from the cluster. */
 export function emitEvent(
   ctx: SimContext,
@@ -172,7 +132,7 @@ export function emitEvent(
   const c = lookupCluster(ctx, clusterRef);
   const eventType = eventTypeOf(type);
   if (eventType === SCHEDULED_EVENT_TYPE) {
-    const e = scheduledEvent(ctx, c, data ?? {});
+    const e = scheduledEventPayload(ctx, c, data ?? {});
     const d = ctx.events.emit(c, eventType, e.data, { topic: e.topic, subject: e.subject });
     return { id: d.id, eventType };
   }
@@ -344,6 +304,7 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
                 'PATCH /_sim/clusters/{name-or-id} {tags?, deprecatedApiUsage?, autoUpgradeProfile?}',
                 'DELETE /_sim/clusters/{name-or-id}',
                 'POST /_sim/node-images {family, version, location?}',
+                'GET /_sim/auto-upgrades',
                 'GET /_sim/deliveries',
               ],
             });
@@ -396,6 +357,8 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
               throw new BadRequest('data must be an object');
             return send(res, 202, emitEvent(ctx, b.cluster, b.eventType, b.data as Json | undefined));
           }
+          case 'GET /auto-upgrades':
+            return send(res, 200, ctx.hooks.autoUpgrades?.() ?? []);
           case 'GET /deliveries':
             return send(res, 200, ctx.events.deliveries());
           default:

@@ -1,6 +1,8 @@
 import type { Mount } from '../host';
 import { clusterRoutes } from './armClusters';
 import { poolRoutes } from './armPools';
+import type { AutoUpgradeOptions, AutoUpgradeRecord } from './autoUpgrade';
+import { AutoUpgrader } from './autoUpgrade';
 import { LOOPBACK_CERT_PEM, LOOPBACK_KEY_PEM } from './certs/loopbackCert';
 import type { CallRecord, Durations, Quirks, SimContext } from './context';
 import { addCluster, controlMount, emitEvent, release, releaseNodeImage, removeCluster } from './control';
@@ -19,6 +21,7 @@ import { startServer } from './server';
 import type { ThrottleLimits } from './throttle';
 import { ARM_LIMITS } from './throttle';
 
+export type { AutoUpgradeOptions, AutoUpgradeRecord } from './autoUpgrade';
 export type { CallRecord, Durations, Quirks } from './context';
 export type { Delivery } from './events';
 export type { FaultSpec } from './faults';
@@ -57,6 +60,8 @@ export interface SimulatorOptions {
   readonly eventRetryDelaysMs?: readonly number[];
   /** Attempts per event in all (default 10). */
   readonly eventMaxAttempts?: number;
+  /** Simulate AKS cluster auto-upgrade after releases (advance notice, then the upgrade). Default off. */
+  readonly autoUpgrade?: AutoUpgradeOptions;
   /** Validate the webhook (SubscriptionValidationEvent / CloudEvents OPTIONS) before delivering. Default off. */
   readonly eventHandshake?: boolean;
   /** Items per ARM list page before `nextLink` (default 100). */
@@ -104,6 +109,8 @@ export interface RunningSimulator {
   setLatency(ms: number): void;
   /** Forgets throttling state (full buckets). */
   resetThrottle(): void;
+  /** What simulated auto-upgrade scheduled, started, deferred or skipped. */
+  autoUpgrades(): readonly AutoUpgradeRecord[];
   /** Resolves when no operation runs and no delivery is pending. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -156,7 +163,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     tenantId: options.tenantId ?? '72f988bf-0000-4000-8000-00000000aaaa',
     pageSize: options.pageSize ?? 100,
     now,
+    hooks: {},
   };
+  const autoUpgrader = options.autoUpgrade ? new AutoUpgrader(ctx, options.autoUpgrade) : undefined;
+  if (autoUpgrader) {
+    ctx.hooks.afterRelease = (region) => void autoUpgrader.afterRelease(region);
+    ctx.hooks.autoUpgrades = () => autoUpgrader.records;
+  }
   const routes = [
     ...resourceGraphRoutes(ctx, {
       quotaPerWindow: options.graphQuota?.perWindow ?? 15,
@@ -214,7 +227,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       await lro.idle();
       await events.idle();
     },
+    autoUpgrades: () => autoUpgrader?.records ?? [],
     async close() {
+      autoUpgrader?.close();
       lro.close();
       events.close();
       await server.close();

@@ -277,6 +277,101 @@ test('Resource Graph scopes by management group when the fleet names them', asyn
   }
 });
 
+test('auto-upgrade after a release: advance notice, then the upgrade, unless deferred', async () => {
+  const today = new Date().toISOString().slice(0, 10);
+  const c = (name: string, version: string, channel: string, extra: object = {}) => ({
+    subscriptionId: SUB,
+    resourceGroup: 'rg-auto',
+    name,
+    location: 'westeurope',
+    kubernetesVersion: version,
+    autoUpgradeProfile: { upgradeChannel: channel },
+    ...extra,
+  });
+  const sim = await startTestSimulator({
+    fleet: {
+      ...fleet,
+      clusters: [
+        c('pat', '1.35.6', 'patch'),
+        c('stab', '1.34.4', 'stable'),
+        c('gated', '1.35.6', 'none'),
+        c('deferred', '1.35.6', 'patch', {
+          maintenanceConfigurations: {
+            aksManagedAutoUpgradeSchedule: {
+              maintenanceWindow: {
+                schedule: { weekly: { intervalWeeks: 1, dayOfWeek: 'Sunday' } },
+                durationHours: 4,
+                startTime: '01:00',
+                notAllowedDates: [{ start: today, end: today }],
+              },
+            },
+          },
+        }),
+      ],
+    },
+    throttle: false,
+    autoUpgrade: { noticeMs: 50 },
+  });
+  const got: {
+    eventType: string;
+    subject: string;
+    data: { resourceInfo?: { properties: { eventStatus: string } } };
+  }[] = [];
+  const hook = await receiver((body) => {
+    got.push(...(body as typeof got));
+    return 200;
+  });
+  sim.setWebhookUrl(hook.url);
+  try {
+    sim.release('westeurope', '1.35.9');
+    for (let i = 0; i < 100 && sim.autoUpgrades().some((r) => r.outcome === 'scheduled'); i += 1)
+      await new Promise((r) => setTimeout(r, 20));
+    await sim.idle();
+    expect(
+      sim
+        .autoUpgrades()
+        .map((r) => [r.cluster, r.from, r.to, r.outcome])
+        .sort(),
+    ).toEqual([
+      ['deferred', '1.35.6', '1.35.9', 'deferred'],
+      ['pat', '1.35.6', '1.35.9', 'started'],
+      ['stab', '1.34.4', '1.35.9', 'started'],
+    ]);
+    const state = sim.fleet.clusters;
+    expect(
+      [...state.values()].map((x) => [
+        x.name,
+        x.currentKubernetesVersion,
+        x.pools[0]?.currentOrchestratorVersion,
+      ]),
+    ).toEqual([
+      ['pat', '1.35.9', '1.35.9'],
+      ['stab', '1.35.9', '1.35.9'],
+      ['gated', '1.35.6', '1.35.6'],
+      ['deferred', '1.35.6', '1.35.6'],
+    ]);
+    const scheduled = got
+      .filter((e) => e.eventType.endsWith('ScheduledEventEmitted'))
+      .map((e) => `${e.subject.split('/')[8] ?? ''}:${e.data.resourceInfo?.properties.eventStatus ?? ''}`);
+    expect(scheduled.sort()).toEqual([
+      'deferred:Scheduled',
+      'pat:Scheduled',
+      'pat:Started',
+      'stab:Scheduled',
+      'stab:Started',
+    ]);
+    expect(
+      got
+        .filter((e) => e.eventType.endsWith('NodePoolRollingSucceeded'))
+        .map((e) => e.subject)
+        .sort(),
+    ).toEqual(['pat', 'stab']);
+  } finally {
+    await sim.close();
+    await hook.close();
+  }
+});
+
 describe('faults', () => {
   test('status, dropped connections and failed operations on demand', async () => {
     const sim = await startTestSimulator({ fleet, throttle: false, eventRetryDelaysMs: [10] });
