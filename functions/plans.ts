@@ -10,6 +10,7 @@ import { errorResponse, intParam, json } from '../shared/web/http';
 
 /**
  * `GET /api/plans` (filters `?status=`, `?ring=`, `?cluster=` name or ARM id, `?limit=`), newest first;
+ * with `?cluster=` also that cluster's audit trail;
  * `GET /api/plans/{planId}`: one plan with its audit trail. Approval links are not here: operators get
  * them from `GET /api/plans/{planId}/approval-links` (function key).
  */
@@ -49,7 +50,14 @@ export function plansHandler(getServices: () => Pick<Services, 'plans'>) {
         ...(ring !== undefined && { ring }),
         ...(cluster !== undefined && { cluster }),
       });
-      return json(200, { plans: list });
+      if (cluster === undefined) return json(200, { plans: list });
+      // The cluster's audit trail: every transition of every plan it had (newest first).
+      const keys = [...new Set(list.map((p) => p.cluster.key))].slice(0, 10);
+      const audit = (await Promise.all(keys.map((k) => plans.clusterAudit(k, limit))))
+        .flat()
+        .sort((a, b) => b.at.localeCompare(a.at) || b.seq - a.seq)
+        .slice(0, limit);
+      return json(200, { plans: list, audit });
     } catch (e) {
       return errorResponse(e, context);
     }
