@@ -39,7 +39,7 @@ function lroHeaders(req: SimRequest, opId: string, ctx: SimContext): Record<stri
   return { 'azure-asyncoperation': operationUrls(req.baseUrl, op, apiVersion(req)).asyncOperation };
 }
 
-function checkIfMatch(req: SimRequest, etag: string | undefined): SimResponse | undefined {
+export function checkIfMatch(req: SimRequest, etag: string | undefined): SimResponse | undefined {
   const ifMatch = req.headers['if-match'];
   const ifNoneMatch = req.headers['if-none-match'];
   const strip = (s: string): string => s.replace(/^W\//, '').replace(/^"|"$/g, '');
@@ -393,6 +393,8 @@ function patchTags(ctx: SimContext, req: SimRequest): SimResponse {
   const tags = obj(body?.tags);
   if (!body || (body.tags !== undefined && !tags))
     return armError(400, 'InvalidRequestContent', 'The body must be {"tags": {…}}.');
+  const precondition = checkIfMatch(req, found.cluster.eTag);
+  if (precondition) return precondition;
   const conflict = busy(ctx, found.cluster);
   if (conflict) return conflict;
   if (tags) {

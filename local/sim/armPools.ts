@@ -1,4 +1,4 @@
-import { abortOperation, listPage } from './armClusters';
+import { abortOperation, checkIfMatch, listPage } from './armClusters';
 import { poolExtra, renderPool, renderPoolUpgradeProfile } from './armModel';
 import type { SimContext } from './context';
 import { findCluster } from './context';
@@ -70,6 +70,8 @@ function putPool(ctx: SimContext, req: SimRequest): SimResponse {
   const c = f.cluster;
   const props = obj(obj(req.body)?.properties);
   if (!props) return armError(400, 'InvalidRequestContent', 'The body must be {"properties": {…}}.');
+  const precondition = checkIfMatch(req, f.pool?.eTag);
+  if (precondition) return precondition;
   const conflict = busy(ctx, c);
   if (conflict) return conflict;
   const region = ctx.fleet.regions.get(c.location);

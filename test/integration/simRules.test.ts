@@ -130,6 +130,43 @@ describe('version rules and one operation at a time', () => {
     expect(done.agentPoolProfiles?.[0]?.currentOrchestratorVersion).toBe('1.34.4');
   });
 
+  test('If-Match: a stale ETag on a pool or cluster write is 412; the current one goes through', async () => {
+    const pool = await client.agentPools.get(RG, 'old', 'system');
+    const stale = await restError(
+      client.agentPools.createOrUpdate(
+        RG,
+        'old',
+        'system',
+        { ...pool, count: 4 },
+        { ...poll, ifMatch: 'stale' },
+      ),
+    );
+    expect(stale).toMatchObject({ statusCode: 412, code: 'PreconditionFailed' });
+    const done = await client.agentPools.createOrUpdate(
+      RG,
+      'old',
+      'system',
+      { ...pool, count: 4 },
+      { ...poll, ifMatch: pool.eTag! },
+    );
+    expect(done.count).toBe(4);
+    expect(done.eTag).not.toBe(pool.eTag);
+    const mc = await client.managedClusters.get(RG, 'old');
+    const tagged = await restError(
+      client.managedClusters.createOrUpdate(
+        RG,
+        'old',
+        { ...mc, tags: { a: 'b' } },
+        { ...poll, ifMatch: pool.eTag! },
+      ),
+    );
+    expect(tagged.statusCode).toBe(412);
+    const created = await restError(
+      client.managedClusters.createOrUpdate(RG, 'old', mc, { ...poll, ifNoneMatch: '*' }),
+    );
+    expect(created.statusCode).toBe(412);
+  });
+
   test('deprecated API usage blocks a minor upgrade until forceUpgrade with a future until', async () => {
     const mc = await client.managedClusters.get(RG, 'hpa');
     let raw = '';
