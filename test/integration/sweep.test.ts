@@ -1,7 +1,6 @@
-import { resolve } from 'node:path';
-
-import type { RunningSimulator } from '../../local/sim';
+import type { ClusterSpec, FleetFile, RunningSimulator } from '../../local/sim';
 import { startSimulator } from '../../local/sim';
+import { CURRENT_NODE_IMAGES, CURRENT_VERSIONS } from '../../local/sim/generateFleet';
 import { ArmAksGateway, ArmClients } from '../../shared/azure/armAksGateway';
 import { StaticTokenCredential } from '../../shared/azure/credentials';
 import { DEFAULT_POLICY } from '../../shared/domain/policy';
@@ -13,9 +12,96 @@ import { testTables } from '../helpers/storage';
 
 /**
  * The fleet sweep through the real SDKs against the loopback simulator (https, self-signed CA, ARM
- * token buckets on) and Azurite: the demo fleet (12 clusters, 3 subscriptions, 3 regions).
+ * token buckets on) and Azurite: a small fleet of 8 clusters in 3 subscriptions and 3 regions, with a
+ * Windows pool (a second image family), an out-of-support cluster and one without windows.
  */
-const DEMO = resolve(__dirname, '../../local/fleets/demo.json');
+const SUBS = [
+  '00000000-0000-4000-8000-0000000000a1',
+  '00000000-0000-4000-8000-0000000000a2',
+  '00000000-0000-4000-8000-0000000000a3',
+];
+const UBUNTU = (v: string): string => `AKSUbuntu-2204gen2containerd-${v}`;
+const weekly = (day: string): Record<string, unknown> => ({
+  maintenanceWindow: {
+    schedule: { weekly: { intervalWeeks: 1, dayOfWeek: day } },
+    durationHours: 4,
+    startDate: '2026-01-01',
+    startTime: '01:00',
+    utcOffset: '+00:00',
+  },
+});
+const cluster = (
+  sub: number,
+  name: string,
+  location: string,
+  version: string,
+  ring: string,
+  over: Partial<ClusterSpec> = {},
+): ClusterSpec => ({
+  subscriptionId: SUBS[sub]!,
+  resourceGroup: `rg-${ring}`,
+  name,
+  location,
+  kubernetesVersion: version,
+  tags: { environment: ring },
+  autoUpgradeProfile: {
+    upgradeChannel: ring === 'production' ? 'none' : 'stable',
+    nodeOSUpgradeChannel: 'NodeImage',
+  },
+  pools: [
+    { name: 'system', mode: 'System', nodeImageVersion: UBUNTU('202611.10.0'), maxSurge: '33%', count: 3 },
+  ],
+  maintenanceConfigurations: { aksManagedAutoUpgradeSchedule: weekly('Sunday') },
+  ...over,
+});
+const FLEET: FleetFile = {
+  versions: CURRENT_VERSIONS,
+  nodeImages: CURRENT_NODE_IMAGES,
+  regions: [{ name: 'westeurope' }, { name: 'northeurope' }, { name: 'eastus' }],
+  subscriptions: SUBS.map((id) => ({ id })),
+  clusters: [
+    cluster(0, 'aks-canary-weu-1', 'westeurope', '1.36.3', 'canary', {
+      autoUpgradeProfile: { upgradeChannel: 'rapid', nodeOSUpgradeChannel: 'NodeImage' },
+    }),
+    cluster(0, 'aks-dev-eus-1', 'eastus', '1.35.6', 'dev', {
+      pools: [{ name: 'system', mode: 'System', nodeImageVersion: UBUNTU('202610.20.0'), count: 3 }],
+    }),
+    cluster(0, 'aks-sandbox-neu', 'northeurope', '1.36.1', 'canary'),
+    cluster(1, 'aks-staging-weu-1', 'westeurope', '1.35.8', 'staging'),
+    cluster(1, 'aks-prod-weu-1', 'westeurope', '1.35.8', 'production', {
+      pools: [
+        {
+          name: 'system',
+          mode: 'System',
+          nodeImageVersion: UBUNTU('202611.10.0'),
+          maxSurge: '33%',
+          count: 3,
+        },
+        { name: 'payments', nodeImageVersion: UBUNTU('202611.10.0'), maxSurge: '33%', count: 6 },
+      ],
+      maintenanceConfigurations: {
+        aksManagedAutoUpgradeSchedule: weekly('Saturday'),
+        aksManagedNodeOSUpgradeSchedule: weekly('Sunday'),
+      },
+    }),
+    cluster(2, 'aks-prod-neu-1', 'northeurope', '1.34.9', 'production'),
+    cluster(2, 'aks-prod-eus-2', 'eastus', '1.35.8', 'production', {
+      pools: [
+        { name: 'system', mode: 'System', nodeImageVersion: UBUNTU('202611.10.0'), count: 3 },
+        {
+          name: 'win1',
+          osType: 'Windows',
+          nodeImageVersion: 'AKSWindows-2022-containerd-20348.4405.251112',
+          count: 2,
+        },
+      ],
+    }),
+    cluster(2, 'aks-legacy-eus', 'eastus', '1.33.5', 'production', {
+      pools: [{ name: 'system', mode: 'System', nodeImageVersion: UBUNTU('202605.01.0'), count: 3 }],
+      maintenanceConfigurations: {},
+    }),
+  ],
+};
 
 let sim: RunningSimulator;
 let clients: ArmClients;
@@ -24,7 +110,7 @@ let deps: SweepDeps;
 let clock = new Date('2026-11-25T15:00:00Z');
 
 beforeAll(async () => {
-  sim = await startSimulator({ fleet: DEMO, durations: { controlPlaneMs: 50, poolMs: 50, nodeImageMs: 50 } });
+  sim = await startSimulator({ fleet: FLEET });
   clients = new ArmClients({
     endpoint: sim.armUrl,
     credential: new StaticTokenCredential(),
@@ -52,18 +138,19 @@ describe('fleet sweep against the simulator', () => {
     sim.clearCalls();
     const summary = await sweepFleet(deps);
 
-    expect(summary).toMatchObject({ clusters: 12, subscriptions: 3, pages: 1, regions: 3, problems: [] });
+    expect(summary).toMatchObject({ clusters: 8, subscriptions: 3, pages: 1, regions: 3, problems: [] });
     expect(summary.imageFamilies).toBe(2); // Ubuntu 22.04 and Windows 2022
-    expect(summary.windowReads).toBe(12); // first sweep: every cluster's windows, within the budget
+    expect(summary.windowReads).toBe(8); // first sweep: every cluster's windows, within the budget
     expect(armCalls()).toBe(summary.pages + summary.regions + summary.imageFamilies + summary.windowReads);
 
     const clusters = await listClusters(store);
-    expect(clusters).toHaveLength(12);
+    expect(clusters).toHaveLength(8);
     const prod = await findCluster(store, 'aks-prod-weu-1');
     expect(prod).toMatchObject({
       ring: 'production',
       controlPlaneVersion: '1.35.8',
       support: { status: 'supported', newestMinor: '1.36' },
+      windowsReadAt: clock.toISOString(),
       lastSeen: clock.toISOString(),
       deleted: false,
     });
@@ -110,7 +197,7 @@ describe('fleet sweep against the simulator', () => {
     sim.clearCalls();
     sim.addFault({ path: 'Microsoft.ResourceGraph/resources', status: 429, retryAfter: 1, count: 1 });
     const summary = await sweepFleet(deps);
-    expect(summary.clusters).toBe(12);
+    expect(summary.clusters).toBe(8);
     const graph = sim.calls().filter((c) => c.api === 'resourcegraph');
     expect(graph.map((c) => c.status)).toEqual([429, 200]);
     sim.clearFaults();
@@ -131,7 +218,7 @@ describe('fleet sweep against the simulator', () => {
       deletedAt: clock.toISOString(),
       controlPlaneVersion: '1.36.1',
     });
-    expect((await listClusters(store, { includeDeleted: true })).length).toBe(12);
+    expect((await listClusters(store, { includeDeleted: true })).length).toBe(8);
   });
 });
 

@@ -33,13 +33,15 @@ describe('npm start: the demo fleet at /api/clusters', () => {
   it('is empty before a sweep, and shows every demo cluster with findings after POST /api/sweep', async () => {
     expect((await clustersWhen(() => true)).count).toBe(0);
 
+    const simulated = ((await (await fetch(`${warden.url}/_sim/clusters`)).json()) as unknown[]).length;
+    expect(simulated).toBeGreaterThan(3);
     const sweep = await fetch(`${warden.url}/api/sweep`, { method: 'POST' });
     expect(sweep.status).toBe(202);
     const summary = (await sweep.json()) as { clusters: number; shards: number };
-    expect(summary).toMatchObject({ clusters: 12, shards: 3 });
+    expect(summary.clusters).toBe(simulated);
 
-    const list = await clustersWhen((l) => l.count === 12);
-    expect(list.count).toBe(12);
+    const list = await clustersWhen((l) => l.count === simulated);
+    expect(list.count).toBe(simulated);
     expect(new Set(list.clusters.map((c) => c.ring))).toEqual(
       new Set(['canary', 'dev', 'staging', 'production']),
     );
