@@ -2,6 +2,7 @@ import { EmailClient } from '@azure/communication-email';
 import type { TokenCredential } from '@azure/core-auth';
 
 import type { Config } from '../config';
+import type { Notice } from '../domain/notice';
 import { ensureError } from '../errors';
 import type { Logger } from '../logging';
 import { TableOutbox } from '../store/outboxStore';
@@ -35,6 +36,21 @@ export function emailClient(
     });
   }
   return new EmailClient(email.endpoint, credential(), { retryOptions });
+}
+
+/**
+ * What a channel gets of a personal notice (an approval request to one approver): the same facts, the
+ * personal links replaced by the dashboard, and a line saying where the decision is made.
+ */
+export function sharedCopy(notice: Notice, baseUrl: string): Notice {
+  const { recipient: _personal, ...shared } = notice;
+  return {
+    ...shared,
+    facts: notice.kind.startsWith('approval-')
+      ? [...notice.facts, { label: 'Decide', value: 'with the personal link each approver got by email' }]
+      : notice.facts,
+    actions: [{ label: 'Open Warden', url: `${baseUrl}/api/dashboard` }],
+  };
 }
 
 /**
@@ -89,6 +105,7 @@ export function buildNotifier(
         // A channel that is not configured gets no rows: nothing would ever deliver them.
         .deliveries.filter((d) => channels[d.channel] !== undefined),
     kick,
+    (notice) => sharedCopy(notice, config.publicBaseUrl),
   );
   return { outbox, channels };
 }

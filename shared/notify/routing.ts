@@ -64,7 +64,8 @@ function splitList(value: string | undefined): string[] {
 
 /**
  * Turns a notice into deliveries. A notice with a `recipient` is personal (approval links are bound to
- * one approver) and goes only to that address by email; the webhook then gets it without its links.
+ * one approver): its email goes only to that address; the Teams workflows of its on-call routes and
+ * the webhook get one shared copy per key, without the personal links.
  * Otherwise each audience adds its targets: `oncall` the cluster's ring route (the platform route for
  * fleet-wide notices), `oncall-secondary` the ring's secondary route, `owners` the cluster's owner tag
  * (`owner-email`) and `teams-channel` tag (a configured workflow name), `platform` the platform route.
@@ -103,6 +104,15 @@ export function routeNotice(notice: Notice, options: RoutingOptions): RouteResul
 
   if (notice.recipient !== undefined) {
     addEmail(notice.recipient, 'recipient');
+    // The on-call channel hears of it too, once per key (the outbox stores a copy without the links).
+    const ring = notice.cluster !== undefined ? options.routes.routes[notice.cluster.ring] : undefined;
+    const channels = new Set<Audience>(notice.audience);
+    if (channels.has('oncall'))
+      for (const t of (notice.cluster !== undefined ? ring : options.routes.platform)?.teams ?? [])
+        addTeams(t, 'on-call route');
+    if (channels.has('oncall-secondary'))
+      for (const t of (notice.cluster !== undefined ? ring?.secondary : options.routes.platform)?.teams ?? [])
+        addTeams(t, 'secondary route');
   } else {
     const { routes } = options;
     const audiences = new Set<Audience>(notice.audience);

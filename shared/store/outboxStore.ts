@@ -131,11 +131,14 @@ export class TableOutbox implements Outbox {
   /**
    * @param afterEnqueue called (not awaited) after rows were written, so the app can dispatch them
    *   without waiting for the next timer run. Optional: the timer delivers them anyway.
+   * @param sharedCopy what a Teams channel or the webhook gets of a personal notice.
    */
   constructor(
     private readonly tables: Tables,
     private readonly route: Router,
     private readonly afterEnqueue?: () => void,
+    /** The shared (channel, webhook) copy of a personal notice: by default without its links. */
+    private readonly sharedCopy: (notice: Notice) => Notice = (n) => ({ ...n, actions: [] }),
   ) {}
 
   private table(): Promise<TableClient> {
@@ -159,7 +162,7 @@ export class TableOutbox implements Outbox {
     const id = deliveryId(notice.key, delivery);
     // Personal links (approval tokens) only ever go to their own recipient.
     const stored =
-      notice.recipient !== undefined && delivery.channel !== 'email' ? { ...notice, actions: [] } : notice;
+      notice.recipient !== undefined && delivery.channel !== 'email' ? this.sharedCopy(notice) : notice;
     const entity: RowEntity = {
       partitionKey: id.slice(0, 2),
       rowKey: id,

@@ -1,5 +1,6 @@
 import { connectionStringFor } from '../../local/azurite';
 import type { OutboxMessage } from '../../local/outbox';
+import { sharedCopy } from '../../shared/notify/notifier';
 import { routeNotice } from '../../shared/notify/routing';
 import { TableOutbox } from '../../shared/store/outboxStore';
 import { Tables } from '../../shared/store/tables';
@@ -37,6 +38,8 @@ describe('npm start: what was sent, at /_local/outbox', () => {
           teamsWorkflows: new Set(['production']),
           webhook: false,
         }).deliveries,
+      undefined,
+      (notice) => sharedCopy(notice, warden.url),
     );
     const link = `${warden.url}/api/approvals/p-123?token=abc`;
     const now = new Date();
@@ -46,12 +49,6 @@ describe('npm start: what was sent, at /_local/outbox', () => {
           key: 'plan:p-123:1:approval-requested',
           recipient: 'approver@contoso.example',
           actions: [{ label: 'Review and approve', url: link, style: 'positive' }],
-          at: now.toISOString(),
-        }),
-        sampleNotice('approval-requested', {
-          key: 'plan:p-123:1:approval-requested:channel',
-          audience: ['oncall'],
-          actions: [{ label: 'Review', url: link }],
           at: now.toISOString(),
         }),
       ],
@@ -71,11 +68,13 @@ describe('npm start: what was sent, at /_local/outbox', () => {
     });
     expect(email?.html).toContain('<a href=');
     expect(email?.text).toContain(link);
+    // The channel's card leads to Warden; deciding takes the approver's personal link.
     expect(card).toMatchObject({
       to: 'production',
       subject: 'prod-weu-1: approve 1.29.7 → 1.30.3',
-      links: [link],
+      links: [`${warden.url}/api/dashboard`],
     });
+    expect((await fetch(card?.links[0] ?? '')).status).toBe(200);
     expect(card?.card).toMatchObject({ type: 'AdaptiveCard', version: '1.5' });
 
     const page = await (await fetch(`${warden.url}/_local/outbox`)).text();

@@ -283,25 +283,36 @@ describe('the outbox and its dispatcher', () => {
     expect(all.every((r) => r.status === 'pending')).toBe(true);
   });
 
-  it('sends the approval email and Teams card, then marks them sent', async () => {
+  it('emails each approver their own link and posts one card, without personal links, to the on-call channel', async () => {
     const n = notifierFor(testTables());
-    await n.outbox.enqueue(
-      [
-        sampleNotice('approval-requested', {
-          recipient: 'approver@contoso.example',
-          key: 'plan:p-1:approval',
-        }),
-        sampleNotice('approval-requested', { key: 'plan:p-1:approval-channel' }),
-      ],
-      T0,
-    );
+    const personal = (approver: string) =>
+      sampleNotice('approval-requested', {
+        key: 'plan:p-1:approval',
+        recipient: approver,
+        actions: [
+          {
+            label: 'Review and decide',
+            url: `https://warden.example/api/approvals/p-1?token=${approver}`,
+            style: 'positive',
+          },
+        ],
+      });
+    await n.outbox.enqueue([personal('alice@contoso.example'), personal('bob@contoso.example')], T0);
     const report = await dispatch(n, T0);
     expect(report).toMatchObject({ sent: 3, dead: 0, retrying: 0 });
-    const mail = acs.sent.find((m) => m.to.includes('approver@contoso.example'));
-    expect(mail?.subject).toBe('[Warden] prod-weu-1: approve 1.29.7 → 1.30.3');
-    expect(mail?.html).toContain('href="http://127.0.0.1:7071/api/approvals/p-123?token=abc"');
-    expect(mail?.plainText).toContain('http://127.0.0.1:7071/api/approvals/p-123?token=abc');
+    const alice = acs.sent.find((m) => m.to.includes('alice@contoso.example'));
+    expect(alice?.subject).toBe('[Warden] prod-weu-1: approve 1.29.7 → 1.30.3');
+    expect(alice?.html).toContain(
+      'href="https://warden.example/api/approvals/p-1?token=alice@contoso.example"',
+    );
+    expect(alice?.plainText).toContain(
+      'https://warden.example/api/approvals/p-1?token=alice@contoso.example',
+    );
+    expect(alice?.html).not.toContain('token=bob');
     expect(teams.posts.map((p) => p.workflow)).toEqual(['prod-oncall']);
+    const card = JSON.stringify(teams.posts[0]?.cards);
+    expect(card).not.toContain('token=');
+    expect(card).toContain('personal link each approver got by email');
     expect((await rows(n.outbox)).every((r) => r.status === 'sent')).toBe(true);
     expect((await dispatch(n, at(5))).due).toBe(0);
   });

@@ -86,13 +86,27 @@ describe('routing notices', () => {
     ).toEqual(['email:oncall-prod@contoso.example', 'teams:prod-oncall']);
   });
 
-  it('sends a personal notice (approval link) only to its recipient, and the webhook a copy', () => {
+  it('emails a personal notice (approval link) only to its recipient; the channel and webhook get one copy', () => {
+    const personal = (recipient: string) =>
+      targets(sampleNotice('approval-requested', { recipient, audience: ['oncall'] }), true);
+    expect(personal('approver@contoso.example')).toEqual([
+      'email:approver@contoso.example',
+      'teams:prod-oncall',
+      'webhook:webhook',
+    ]);
+    expect(personal('other@contoso.example')).toEqual([
+      'email:other@contoso.example',
+      'teams:prod-oncall',
+      'webhook:webhook',
+    ]);
     expect(
       targets(
-        sampleNotice('approval-requested', { recipient: 'approver@contoso.example', audience: ['oncall'] }),
-        true,
+        sampleNotice('approval-escalated', {
+          recipient: 'lead@contoso.example',
+          audience: ['oncall-secondary'],
+        }),
       ),
-    ).toEqual(['email:approver@contoso.example', 'webhook:webhook']);
+    ).toEqual(['email:lead@contoso.example', 'teams:leads']);
   });
 
   it('sends fleet-wide notices and the digest to the platform route', () => {
