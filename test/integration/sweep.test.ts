@@ -59,6 +59,7 @@ const FLEET: FleetFile = {
   nodeImages: CURRENT_NODE_IMAGES,
   regions: [{ name: 'westeurope' }, { name: 'northeurope' }, { name: 'eastus' }],
   subscriptions: SUBS.map((id) => ({ id })),
+  managementGroups: [{ id: 'mg-platform', subscriptions: [SUBS[0]!, SUBS[1]!] }],
   clusters: [
     cluster(0, 'aks-canary-weu-1', 'westeurope', '1.36.3', 'canary', {
       autoUpgradeProfile: { upgradeChannel: 'rapid', nodeOSUpgradeChannel: 'NodeImage' },
@@ -201,6 +202,16 @@ describe('fleet sweep against the simulator', () => {
     const graph = sim.calls().filter((c) => c.api === 'resourcegraph');
     expect(graph.map((c) => c.status)).toEqual([429, 200]);
     sim.clearFaults();
+  });
+
+  it('reads the inventory of a management group scope', async () => {
+    const page = await new ArmAksGateway(clients).inventory({
+      kind: 'managementGroup',
+      managementGroupId: 'mg-platform',
+    });
+    expect(new Set(page.clusters.map((c) => c.subscriptionId))).toEqual(new Set([SUBS[0], SUBS[1]]));
+    expect(page.clusters).toHaveLength(5);
+    expect(page.skipToken).toBeUndefined();
   });
 
   it('notices a deleted cluster and keeps its last snapshot', async () => {
