@@ -25,7 +25,9 @@ import { clip, getOrUndefined, isConflict, isNotFound, isPreconditionFailed, lis
  * and the notices, so a transition is recorded, audited and announced exactly once or not at all.
  *
  * Table `planindex` maps a plan id to its partition; table `ringplans` (partition `{ring}|{version}`)
- * lists plans per ring and target version for the promotion check.
+ * lists plans per ring and target version for the promotion check; table `planopen` lists open plans
+ * with their status (one partition), for the timers. The indexes are written after the commit,
+ * idempotently; an index entry left behind by a crash is cleaned up when it is next read.
  */
 export interface StoredPlan {
   readonly plan: Plan;
@@ -84,6 +86,9 @@ export interface PlanStore {
 export const PLANS_TABLE = 'plans';
 const INDEX_TABLE = 'planindex';
 const RING_TABLE = 'ringplans';
+/** Open plans by id and status, so timers read one partition instead of scanning `plans`. */
+const OPEN_TABLE = 'planopen';
+const OPEN_PARTITION = 'open';
 
 type PlanEntity = {
   partitionKey: string;
@@ -223,13 +228,62 @@ export class TablePlanStore implements PlanStore {
   }
 
   async openPlans(statuses: readonly PlanStatus[]): Promise<StoredPlan[]> {
-    const rows = await listAll<PlanEntity>(
-      await this.plans(),
-      odata`RowKey ge 'p:' and RowKey lt 'p;' and open eq true`,
+    // One partition of the small open-plan index, not a scan of every plan and audit row.
+    const index = await listAll<{ rowKey: string; clusterKey: string; status: string }>(
+      await this.tables.table(OPEN_TABLE),
+      odata`PartitionKey eq ${OPEN_PARTITION}`,
     );
-    return rows
-      .filter((r) => statuses.includes(r.status as PlanStatus))
-      .map((r) => ({ plan: parsePlan(r), etag: r.etag }));
+    const wanted = index.filter((r) => statuses.includes(r.status as PlanStatus));
+    const client = await this.plans();
+    const out: StoredPlan[] = [];
+    for (let i = 0; i < wanted.length; i += 16) {
+      const rows = await Promise.all(
+        wanted.slice(i, i + 16).map(async (r) => ({
+          r,
+          row: await getOrUndefined<PlanEntity>(client, r.clusterKey, planRow(r.rowKey)),
+        })),
+      );
+      for (const { r, row } of rows) {
+        if (row !== undefined && row.open) out.push({ plan: parsePlan(row), etag: row.etag });
+        // An entry left behind by a crash between a plan's commit and its index update.
+        else if (row === undefined || !row.open) await this.unindex(r.rowKey);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Writes the plan's status to the open-plan index unless a later transition already did: two
+   * writers finishing out of order must not leave the older status behind.
+   */
+  private async index(plan: Plan): Promise<void> {
+    const client = await this.tables.table(OPEN_TABLE);
+    const entity = {
+      partitionKey: OPEN_PARTITION,
+      rowKey: plan.id,
+      clusterKey: plan.cluster.key,
+      status: plan.status,
+      seq: plan.seq,
+    };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const current = await getOrUndefined<{ seq: number }>(client, OPEN_PARTITION, plan.id);
+      if (current !== undefined && current.seq >= plan.seq) return;
+      try {
+        if (current === undefined) await client.createEntity(entity);
+        else await client.updateEntity(entity, 'Replace', { etag: current.etag });
+        return;
+      } catch (e) {
+        if (!isConflict(e) && !isPreconditionFailed(e)) throw e;
+      }
+    }
+  }
+
+  private async unindex(planId: string): Promise<void> {
+    try {
+      await (await this.tables.table(OPEN_TABLE)).deleteEntity(OPEN_PARTITION, planId);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
   }
 
   private async actions(commit: PlanCommit, now: Date): Promise<TransactionAction[]> {
@@ -312,8 +366,15 @@ export class TablePlanStore implements PlanStore {
     return { plan, etag };
   }
 
-  /** After the commit: the promotion index (idempotent upsert) and prompt delivery of the notices. */
+  /** After the commit: the open-plan index and the promotion index (idempotent writes). */
   private async afterCommit(plan: Plan, before: PlanStatus | undefined): Promise<void> {
+    if (before !== plan.status) {
+      if (isOpen(plan.status)) {
+        await this.index(plan);
+      } else {
+        await this.unindex(plan.id);
+      }
+    }
     // The promotion check only tells open plans from succeeded, failed and never-ran ones.
     const matters = before === undefined || (isOpen(before) && !isOpen(plan.status));
     if (plan.kind !== 'node-image' && matters) {

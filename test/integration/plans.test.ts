@@ -283,4 +283,41 @@ describe('plans through the rings (Azurite)', () => {
       expect.objectContaining({ clusterName: 'aks-staging-h', status: 'observed' }),
     ]);
   });
+
+  test('the open-plan index follows every status change and lets go of closed plans', async () => {
+    const w = planningWorld();
+    const [c] = await proposePlansForCluster(
+      w.deps,
+      snapshot('aks-canary-idx', 'canary'),
+      REGION,
+      w.now(),
+      opts,
+    );
+    const [d] = await proposePlansForCluster(w.deps, snapshot('aks-dev-idx', 'dev'), REGION, w.now(), opts);
+    const ids = async (...s: Parameters<typeof w.plans.openPlans>[0][number][]) =>
+      (await w.plans.openPlans(s)).map((x) => x.plan.id).sort();
+    expect(await ids('approved')).toEqual([c!.planId]);
+    expect(await ids('proposed')).toEqual([d!.planId]);
+    await applyPlanEvent(
+      w.deps,
+      c!.planId!,
+      () => ({ type: 'StepStarted', step: 0, by: { actor: 'runner', source: { kind: 'runner' } } }),
+      w.now,
+    );
+    expect(await ids('approved')).toEqual([]);
+    expect(await ids('running', 'proposed')).toEqual([c!.planId, d!.planId].sort());
+    await applyPlanEvent(
+      w.deps,
+      d!.planId!,
+      () => ({
+        type: 'Cancelled',
+        reason: 'test',
+        by: { actor: 'ops@contoso.com', source: { kind: 'http' } },
+      }),
+      w.now,
+    );
+    expect(await ids('proposed', 'running', 'approved', 'scheduled', 'awaiting-approval')).toEqual([
+      c!.planId,
+    ]);
+  });
 });
