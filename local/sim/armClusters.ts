@@ -135,6 +135,7 @@ const MODELLED = new Set([
   'maxAgentPools',
   'autoUpgradeProfile',
   'upgradeSettings',
+  'status',
 ]);
 
 /** Properties the simulator does not model: kept as sent, returned on every read. */

@@ -37,6 +37,7 @@ export const POOL_MODELLED = new Set([
   'nodeImageVersion',
   'upgradeSettings',
   'eTag',
+  'status',
 ]);
 
 /** The unmodelled part of sent pool properties. */
@@ -65,6 +66,7 @@ function poolProperties(p: SimPool): Record<string, unknown> {
       ...(p.maxSurge !== undefined && { maxSurge: p.maxSurge }),
       ...(p.maxUnavailable !== undefined && { maxUnavailable: p.maxUnavailable }),
     },
+    ...(p.provisioningError !== undefined && { status: { provisioningError: { ...p.provisioningError } } }),
     eTag: p.eTag,
   };
 }
@@ -84,6 +86,7 @@ export function renderCluster(c: SimCluster): Record<string, unknown> {
     properties: {
       ...c.extra,
       provisioningState: c.provisioningState,
+      ...(c.provisioningError !== undefined && { status: { provisioningError: { ...c.provisioningError } } }),
       powerState: { code: 'Running' },
       kubernetesVersion: c.kubernetesVersion,
       currentKubernetesVersion: c.currentKubernetesVersion,

@@ -89,6 +89,8 @@ export interface SimPool {
   provisioningState: string;
   eTag: string;
   recentlyUsedVersions: { orchestratorVersion: string; nodeImageVersion: string; timestamp: string }[];
+  /** The last operation's failure (`properties.status.provisioningError`), until one succeeds. */
+  provisioningError?: { code: string; message: string } | undefined;
   /** Wire properties the simulator does not model, kept from the PUT that created the pool. */
   extra: Record<string, unknown>;
 }
@@ -114,6 +116,8 @@ export interface SimCluster {
   dnsPrefix: string;
   /** Wire properties the simulator does not model, kept from the PUT that created the cluster. */
   extra: Record<string, unknown>;
+  /** The last operation's failure (`properties.status.provisioningError`), until one succeeds. */
+  provisioningError?: { code: string; message: string } | undefined;
   /** The top-level `identity` (default: system-assigned). */
   identity: Record<string, unknown>;
   /** The running long-running operation, if any (one at a time per cluster). */

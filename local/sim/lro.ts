@@ -19,7 +19,7 @@ export interface Step {
   begin?(): void;
   end(): void;
   /** The step failed (fault) or was aborted; `status` says which. */
-  stop?(status: 'Failed' | 'Canceled'): void;
+  stop?(status: 'Failed' | 'Canceled', error?: { code: string; message: string }): void;
 }
 
 export interface Operation {
@@ -44,7 +44,7 @@ interface Running {
   index: number;
   timer: NodeJS.Timeout | undefined;
   readonly failWith: { code: string; message: string } | undefined;
-  readonly done: (status: OperationStatus) => void;
+  readonly done: (status: OperationStatus, error?: { code: string; message: string }) => void;
 }
 
 export interface StartSpec {
@@ -56,8 +56,8 @@ export interface StartSpec {
   readonly failWith?: { code: string; message: string } | undefined;
   readonly emptyFinalLocation?: boolean;
   readonly finalBody?: () => unknown;
-  /** Called once when the operation reaches a terminal status. */
-  readonly done: (status: OperationStatus) => void;
+  /** Called once when the operation reaches a terminal status (with the error when it failed). */
+  readonly done: (status: OperationStatus, error?: { code: string; message: string }) => void;
 }
 
 export class OperationEngine {
@@ -161,7 +161,7 @@ export class OperationEngine {
     run.timer = setTimeout(() => {
       run.timer = undefined;
       if (failsHere && run.failWith) {
-        step.stop?.('Failed');
+        step.stop?.('Failed', run.failWith);
         this.finish(run, 'Failed', run.failWith);
         return;
       }
@@ -181,7 +181,7 @@ export class OperationEngine {
     run.op.endTime = this.now().toISOString();
     run.op.error = error;
     this.running.delete(run.op.id);
-    run.done(status);
+    run.done(status, error);
     if (this.running.size === 0) this.idleWaiters.splice(0).forEach((r) => r());
   }
 }

@@ -199,11 +199,13 @@ export function poolRollStep(
         },
       ].slice(-5);
       p.provisioningState = 'Succeeded';
+      p.provisioningError = undefined;
       p.eTag = newETag();
       ctx.events.emit(c, 'Microsoft.ContainerService.NodePoolRollingSucceeded', { nodePoolName: p.name });
     },
-    stop(status) {
+    stop(status, error) {
       p.provisioningState = status;
+      if (status === 'Failed') p.provisioningError = error;
       if (status === 'Failed')
         ctx.events.emit(c, 'Microsoft.ContainerService.NodePoolRollingFailed', { nodePoolName: p.name });
     },
@@ -213,10 +215,15 @@ export function poolRollStep(
 /** Marks a cluster busy with an operation and settles its provisioning state when it ends. */
 export function finishCluster(
   c: SimCluster,
-): (status: 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled') => void {
-  return (status) => {
+): (
+  status: 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled',
+  error?: { code: string; message: string },
+) => void {
+  return (status, error) => {
     c.operationId = undefined;
     c.provisioningState = status === 'InProgress' ? c.provisioningState : status;
+    if (status === 'Failed') c.provisioningError = error;
+    if (status === 'Succeeded') c.provisioningError = undefined;
     c.eTag = newETag();
   };
 }

@@ -450,8 +450,15 @@ describe('faults', () => {
         ),
       ).rejects.toThrow(/UpgradeFailed.*drain failed/);
       await sim.idle();
-      expect((await client.agentPools.get(RG, 'north', 'nodepool1')).provisioningState).toBe('Failed');
-      expect((await client.managedClusters.get(RG, 'north')).provisioningState).toBe('Failed');
+      const failedPool = await client.agentPools.get(RG, 'north', 'nodepool1');
+      expect(failedPool.provisioningState).toBe('Failed');
+      expect(failedPool.status?.provisioningError).toMatchObject({
+        code: 'UpgradeFailed',
+        message: 'drain failed: PDB',
+      });
+      const failedCluster = await client.managedClusters.get(RG, 'north');
+      expect(failedCluster.provisioningState).toBe('Failed');
+      expect(failedCluster.status?.provisioningError?.code).toBe('UpgradeFailed');
       const types = received.map((e) => (e as { eventType: string }).eventType);
       expect(types).toEqual([
         'Microsoft.ContainerService.NodePoolRollingStarted',
