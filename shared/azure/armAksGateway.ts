@@ -8,6 +8,7 @@ import { createDefaultHttpClient, createPipelineRequest } from '@azure/core-rest
 import type { ClusterRef } from '../domain/armId';
 import type { MaintenanceConfigurationSnapshot, NodePoolSnapshot } from '../domain/cluster';
 import type { RegionVersions } from '../domain/versions';
+import { TransientError } from '../errors';
 import type {
   AksGateway,
   ArmCluster,
@@ -258,6 +259,14 @@ export class ArmAksGateway implements AksGateway {
         { onResponse: w.onResponse },
       ),
     );
+    // Truncated without a $skipToken means rows are missing; a sweep must not take the rest as deleted.
+    if (
+      response.resultTruncated === 'true' &&
+      (response.skipToken === undefined || response.skipToken === '')
+    )
+      throw new TransientError(
+        'Resource Graph truncated the inventory without a $skipToken; not using a partial fleet',
+      );
     const rows: unknown[] = Array.isArray(response.data) ? (response.data as unknown[]) : [];
     const clusters = rows.map(clusterFromWire).filter((c): c is InventoryCluster => c !== undefined);
     return {

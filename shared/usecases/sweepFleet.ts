@@ -95,6 +95,8 @@ export const WINDOW_REFRESH_MS = 24 * 3_600_000;
 /** Queue messages are at most 64 KB, base64 adds a third: keep the JSON under 45,000 characters. */
 const MAX_MESSAGE_CHARS = 45_000;
 const MAX_CLUSTERS_PER_MESSAGE = 100;
+/** 1,000 rows a page: a million clusters. A token that never ends is a bug, not a fleet. */
+const MAX_PAGES = 1_000;
 /** A shard re-reads and retries this often when another writer changed its partition meanwhile. */
 const SHARD_ATTEMPTS = 4;
 
@@ -138,6 +140,8 @@ export async function sweepFleet(
     pages++;
     inventory.push(...page.clusters.filter((c) => selected(c, deps.selector)));
     skipToken = page.skipToken;
+    if (pages >= MAX_PAGES)
+      throw new Error(`inventory still paging after ${MAX_PAGES} pages: refusing a runaway sweep`);
   } while (skipToken !== undefined);
   const byKey = new Map(inventory.map((c) => [keyOf(c), c]));
   const clusters = [...byKey.values()];
