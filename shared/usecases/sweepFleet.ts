@@ -92,7 +92,7 @@ export interface SweepSummary {
 export const DEFAULT_WINDOW_READS_PER_SWEEP = 50;
 /** Maintenance configurations are re-read after this long. */
 export const WINDOW_REFRESH_MS = 24 * 3_600_000;
-/** Queue messages are at most 64 KB, base64 adds a third: keep the JSON under 45,000 characters. */
+/** Queue messages are at most 64 KB, base64 adds a third: keep the JSON under 45,000 bytes of UTF-8. */
 const MAX_MESSAGE_CHARS = 45_000;
 const MAX_CLUSTERS_PER_MESSAGE = 100;
 /** 1,000 rows a page: a million clusters. A token that never ends is a bug, not a fleet. */
@@ -233,7 +233,8 @@ export async function sweepFleet(
     const parts: InventoryCluster[][] = [[]];
     let size = 0;
     for (const c of list) {
-      const n = JSON.stringify(c).length + 80;
+      // Its JSON, its key again in readWindows, and separators.
+      const n = Buffer.byteLength(JSON.stringify(c)) + keyOf(c).length + 8;
       const current = parts[parts.length - 1] ?? [];
       if (
         current.length > 0 &&
