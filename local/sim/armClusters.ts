@@ -423,16 +423,23 @@ export function abortOperation(
       'NotAllowedAbort',
       `There is no ongoing operation on ${poolName === undefined ? `managed cluster '${c.name}'` : `agent pool '${poolName}'`} to abort.`,
     );
+  // The running operation stops now and ends Canceled; the resource shows Canceling until the
+  // abort operation completes, then Canceled (manage-abort-operations.md).
   ctx.lro.cancel(running);
-  const abort = ctx.lro.record(
-    {
-      subscriptionId: c.subscriptionId,
-      location: c.location,
-      clusterKey: clusterKey(c.subscriptionId, c.resourceGroup, c.name),
-      kind: 'abort',
+  c.provisioningState = 'Canceling';
+  const abort = ctx.lro.start({
+    subscriptionId: c.subscriptionId,
+    location: c.location,
+    clusterKey: clusterKey(c.subscriptionId, c.resourceGroup, c.name),
+    kind: 'abort',
+    steps: [{ durationMs: Math.min(ctx.durations.poolMs, 1_000), end() {} }],
+    done: () => {
+      c.operationId = undefined;
+      c.provisioningState = 'Canceled';
+      c.eTag = newETag();
     },
-    'Succeeded',
-  );
+  });
+  c.operationId = abort.id;
   const urls = operationUrls(req.baseUrl, abort, apiVersion(req));
   return { status: 202, headers: { 'azure-asyncoperation': urls.status, location: urls.operations } };
 }

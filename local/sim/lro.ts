@@ -95,26 +95,6 @@ export class OperationEngine {
     return op;
   }
 
-  /** An operation that is already over (abort answers with one). */
-  record(spec: Omit<StartSpec, 'steps' | 'done'>, status: OperationStatus): Operation {
-    const t = this.now().toISOString();
-    const op: Operation = {
-      id: randomUUID(),
-      subscriptionId: spec.subscriptionId,
-      location: spec.location,
-      clusterKey: spec.clusterKey,
-      kind: spec.kind,
-      status,
-      startTime: t,
-      endTime: t,
-      error: undefined,
-      emptyFinalLocation: false,
-      finalBody: spec.finalBody ?? (() => undefined),
-    };
-    this.ops.set(op.id, op);
-    return op;
-  }
-
   get(id: string): Operation | undefined {
     return this.ops.get(id);
   }

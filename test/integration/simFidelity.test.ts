@@ -190,6 +190,7 @@ test('agent pools: create, get, list, upgrade profile, update, abort, node image
   );
   expect(abort.headers['azure-asyncoperation']).toContain('/operationStatus/');
   expect(abort.headers.location).toContain('/operations/');
+  await sim.idle();
 
   // A new node image is released in the region; the pool can move to it.
   sim.fleet.regions.get('location1')!.nodeImages['AKSUbuntu-2204gen2containerd'] = '202612.01.0';

@@ -245,7 +245,10 @@ describe('long-running operations through the SDK poller', () => {
         poll,
       );
       await poller.submitted();
-      await other.managedClusters.abortLatestOperation(c.resourceGroup, c.name, poll);
+      const aborting = other.managedClusters.abortLatestOperation(c.resourceGroup, c.name, poll);
+      await aborting.submitted();
+      expect((await other.managedClusters.get(c.resourceGroup, c.name)).provisioningState).toBe('Canceling');
+      await aborting;
       await expect(poller).rejects.toThrow(/cancel/i);
       const after = await other.managedClusters.get(c.resourceGroup, c.name);
       expect(after.provisioningState).toBe('Canceled');
