@@ -317,7 +317,12 @@ export async function runShard(
   const keys = message.clusters.map(keyOf).sort();
   const range = { from: keys[0] ?? '', to: keys[keys.length - 1] ?? '' };
   let stored = await deps.store.subscription(message.subscriptionId, range);
-  const pending = message.clusters.filter((c) => stored.get(keyOf(c))?.sweepId !== message.sweepId);
+  // Written by this sweep already (a redelivery), or by a later sweep (this message is late): skip.
+  const done = (c: InventoryCluster): boolean => {
+    const s = stored.get(keyOf(c));
+    return s !== undefined && (s.sweepId === message.sweepId || s.snapshot.lastSeen > message.at);
+  };
+  const pending = message.clusters.filter((c) => !done(c));
 
   const windows = new Map<string, MaintenanceConfigurationSnapshot[]>();
   const wanted = new Set(message.readWindows);
@@ -338,7 +343,7 @@ export async function runShard(
   );
 
   for (let attempt = 1; ; attempt++) {
-    const todo = pending.filter((c) => stored.get(keyOf(c))?.sweepId !== message.sweepId);
+    const todo = pending.filter((c) => !done(c));
     const records = todo.map((c) =>
       buildRecord(c, stored.get(keyOf(c)), windows.get(keyOf(c)), cache, deps.policy, message),
     );

@@ -132,4 +132,22 @@ describe('sweep shards', () => {
     // No windows: the finding says so, now that they were read.
     expect(stored[0]?.findings.map((f) => f.code)).toContain('maintenance-window-missing');
   });
+
+  it('never lets a late message of an older sweep overwrite a newer snapshot', async () => {
+    const store = new TableClusterStore(testTables());
+    const base = { v: 1 as const, subscriptionId: SUB, part: 1, parts: 1, readWindows: [] };
+    const newer = { ...inventory('aks-1'), kubernetesVersion: '1.36.3' };
+    await runShard(
+      { gateway, store, policy: DEFAULT_POLICY },
+      { ...base, sweepId: 'sweep-new', at: '2026-11-25T16:00:00.000Z', clusters: [newer] },
+    );
+    const late = await runShard(
+      { gateway, store, policy: DEFAULT_POLICY },
+      { ...base, sweepId: 'sweep-old', at: '2026-11-25T15:00:00.000Z', clusters: [inventory('aks-1')] },
+    );
+    expect(late).toMatchObject({ written: 0, skipped: 1 });
+    const [kept] = await store.findByName('aks-1');
+    expect(kept).toMatchObject({ sweepId: 'sweep-new' });
+    expect(kept?.snapshot.kubernetesVersion).toBe('1.36.3');
+  });
 });
