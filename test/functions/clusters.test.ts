@@ -50,7 +50,7 @@ async function get(
   params: Record<string, string> = {},
 ): Promise<HttpResponseInit & { jsonBody?: unknown }> {
   const request = new HttpRequest({ method: 'GET', url: `http://localhost/api/${path}`, params });
-  return (await handler(request, new InvocationContext()));
+  return await handler(request, new InvocationContext());
 }
 
 interface View {
