@@ -8,6 +8,7 @@ import {
   ensureError,
   ForbiddenError,
   NotFoundError,
+  PayloadTooLargeError,
   UnauthorizedError,
   ValidationError,
 } from '../shared/errors';
@@ -56,8 +57,7 @@ function statusOfError(e: Error): 400 | 401 | 403 | 404 | 409 | undefined {
 
 async function formFields(request: HttpRequest): Promise<Record<string, string | undefined>> {
   const bytes = Buffer.from(await request.arrayBuffer());
-  if (bytes.length > MAX_FORM_BYTES)
-    throw new ValidationError('form too large', `the form is over ${MAX_FORM_BYTES} bytes`);
+  if (bytes.length > MAX_FORM_BYTES) throw new PayloadTooLargeError(MAX_FORM_BYTES, bytes.length);
   const text = bytes.toString('utf8');
   const type = request.headers.get('content-type') ?? '';
   if (type.includes('application/json')) {

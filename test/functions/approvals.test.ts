@@ -278,6 +278,12 @@ describe('approval page and decision: security', () => {
     }
     expect(await state(w, planId)).toEqual(before);
     expect((await post(w, planId, { token: good, decision: 'maybe' })).status).toBe(400);
+    expect(
+      (await post(w, planId, { token: good, decision: 'approve', comment: 'x'.repeat(20_000) })).status,
+    ).toBe(413);
+    expect(
+      (await post(w, planId, { token: good, decision: 'approve', comment: 'x'.repeat(2_001) })).status,
+    ).toBe(400);
     expect(await state(w, planId)).toEqual(before);
     expect((await get(w, 'no-such-plan', good)).status).toBe(403);
   });
