@@ -1,4 +1,4 @@
-import type { By, Plan } from '../domain/plan';
+import type { By, Plan, PlanEvent } from '../domain/plan';
 import { approvalTimerEvent } from '../domain/plan';
 import type { PromotionEvidence } from '../domain/promotion';
 import { ConflictError, IllegalTransitionError } from '../errors';
@@ -32,7 +32,8 @@ export async function tickPlans(deps: PlanningDeps, now: () => Date): Promise<Ti
   const evidenceCache = new Map<string, PromotionEvidence>();
   const changed: TickOutcome['changed'] = [];
   let failed = 0;
-  for (const { plan } of open) {
+  for (const stored of open) {
+    const plan = stored.plan;
     try {
       let evidence: PromotionEvidence | undefined;
       if (plan.status === 'proposed') {
@@ -40,15 +41,13 @@ export async function tickPlans(deps: PlanningDeps, now: () => Date): Promise<Ti
         evidence = evidenceCache.get(key) ?? (await evidenceFor(deps, plan, now()));
         evidenceCache.set(key, evidence);
       }
-      const applied = await applyPlanEvent(
-        deps,
-        plan.id,
-        (current: Plan) =>
-          current.status === 'proposed' && evidence !== undefined
-            ? promotionEvent(current, evidence, deps.newId(), by)
-            : approvalTimerEvent(current, now(), by),
-        now,
-      );
+      const decide = (current: Plan): PlanEvent | undefined =>
+        current.status === 'proposed' && evidence !== undefined
+          ? promotionEvent(current, evidence, deps.newId(), by)
+          : approvalTimerEvent(current, now(), by);
+      // Most ticks change nothing: decide on the plan as listed, and only then write.
+      if (decide(plan) === undefined) continue;
+      const applied = await applyPlanEvent(deps, plan.id, decide, now, { read: stored });
       if (applied && applied.plan.status !== applied.previous.status) {
         changed.push({
           planId: plan.id,
