@@ -1,3 +1,5 @@
+import { ContainerServiceClient } from '@azure/arm-containerservice';
+
 import type { RunningAzurite } from '../local/azurite';
 import { startSimulator } from '../local/sim';
 import { ArmAksGateway, ArmClients } from '../shared/azure/armAksGateway';
@@ -54,12 +56,20 @@ export async function benchSweep(azurite: RunningAzurite): Promise<Figure[]> {
 
   // The per-cluster poller, on a fresh simulator (full buckets) with the same fleet.
   const sim2 = await startSimulator({ fleet: spec, latencyMs: LATENCY_MS });
-  const naive = new ArmClients({
-    endpoint: sim2.armUrl,
-    credential: new StaticTokenCredential(),
-    ...(sim2.caCertPem !== undefined && { caCertPem: sim2.caCertPem }),
-    concurrencyPerSubscription: POLLER_CONCURRENCY,
-  });
+  // Bare SDK clients as users write them: default retries (Retry-After honoured), no pacing of ours.
+  const credential = new StaticTokenCredential();
+  const naive = new Map<string, ContainerServiceClient>();
+  const clientFor = (subscriptionId: string): ContainerServiceClient => {
+    let client = naive.get(subscriptionId);
+    if (!client) {
+      client = new ContainerServiceClient(credential, subscriptionId, {
+        endpoint: sim2.armUrl,
+        ...(sim2.caCertPem !== undefined && { tlsOptions: { ca: sim2.caCertPem } }),
+      });
+      naive.set(subscriptionId, client);
+    }
+    return client;
+  };
   const targets = [...sim2.fleet.clusters.values()];
   let failures = 0;
   sim2.clearCalls();
@@ -67,7 +77,7 @@ export async function benchSweep(azurite: RunningAzurite): Promise<Figure[]> {
   await pool(targets.length, POLLER_CONCURRENCY, async (i) => {
     const c = targets[i];
     if (!c) return;
-    const client = naive.containerService(c.subscriptionId);
+    const client = clientFor(c.subscriptionId);
     try {
       await client.managedClusters.getUpgradeProfile(c.resourceGroup, c.name);
     } catch {
