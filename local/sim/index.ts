@@ -53,6 +53,8 @@ export interface SimulatorOptions {
   readonly armRegion?: string;
   /** Resource Graph per-user quota: queries per window. Default 15 per 5 s. */
   readonly graphQuota?: { readonly perWindow: number; readonly windowMs: number };
+  /** How stale Resource Graph may be (ms; default 0, always current). */
+  readonly graphLagMs?: number;
   /** Where Event Grid deliveries go (`{appUrl}/api/aks-events`); a function is read at each emit. */
   readonly webhookUrl?: string | (() => string | undefined);
   /** Event Grid schema (default) or CloudEvents 1.0. */
@@ -174,6 +176,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     ...resourceGraphRoutes(ctx, {
       quotaPerWindow: options.graphQuota?.perWindow ?? 15,
       quotaWindowMs: options.graphQuota?.windowMs ?? 5_000,
+      lagMs: options.graphLagMs ?? 0,
     }),
     ...operationRoutes(ctx),
     ...clusterRoutes(ctx),

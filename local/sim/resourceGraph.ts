@@ -46,10 +46,27 @@ export interface GraphOptions {
   /** Queries per window per user (Resource Graph's example quota: 15 per 5 s). */
   readonly quotaPerWindow: number;
   readonly quotaWindowMs: number;
+  /**
+   * How stale Resource Graph may be (ms): rows are a snapshot of the fleet refreshed at most this
+   * often (Azure/azure-dev#540: 95 % of changes within 30 s, no bound). 0: always current.
+   */
+  readonly lagMs: number;
 }
 
 export function resourceGraphRoutes(ctx: SimContext, options: GraphOptions): Route[] {
   const quota = new QueryQuota(options.quotaPerWindow, options.quotaWindowMs);
+  let snapshot: { at: number; rows: { subscriptionId: string; row: Json }[] } | undefined;
+  const fleetRows = (): { subscriptionId: string; row: Json }[] => {
+    const t = ctx.now().getTime();
+    if (snapshot && options.lagMs > 0 && t - snapshot.at < options.lagMs) return snapshot.rows;
+    const rows = [...ctx.fleet.clusters.values()].map((c) => ({
+      subscriptionId: c.subscriptionId.toLowerCase(),
+      // With lag, a deep copy: later changes to the cluster must not show through the snapshot.
+      row: options.lagMs > 0 ? structuredClone(graphRow(c, ctx.tenantId)) : graphRow(c, ctx.tenantId),
+    }));
+    snapshot = { at: t, rows };
+    return rows;
+  };
   const handle = (req: SimRequest): SimResponse => {
     const q = quota.take();
     const quotaHeaders = {
@@ -118,9 +135,9 @@ export function resourceGraphRoutes(ctx: SimContext, options: GraphOptions): Rou
         for (const s of members) scope.add(s);
       }
     }
-    const rows = [...ctx.fleet.clusters.values()]
-      .filter((c) => !scoped || scope.has(c.subscriptionId.toLowerCase()))
-      .map((c) => graphRow(c, ctx.tenantId));
+    const rows = fleetRows()
+      .filter((r) => !scoped || scope.has(r.subscriptionId))
+      .map((r) => r.row);
     let result;
     try {
       result = runQuery(body.query, { resources: rows });

@@ -409,6 +409,25 @@ test('auto-upgrade after a release: advance notice, then the upgrade, unless def
   }
 });
 
+test('Resource Graph can lag behind ARM', async () => {
+  const sim = await startTestSimulator({ fleet, throttle: false, graphLagMs: 60_000 });
+  try {
+    const path = '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01';
+    const query = { query: "resources | where name == 'north' | project id, tags" };
+    expect(
+      ((await simFetch(sim, 'POST', path, query)).body as { data: { tags: object }[] }).data[0]?.tags,
+    ).toEqual({});
+    const arm = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/north?api-version=2026-06-01`;
+    expect((await simFetch(sim, 'PATCH', arm, { tags: { environment: 'dev' } })).status).toBe(200);
+    expect((await simFetch(sim, 'GET', arm)).body).toMatchObject({ tags: { environment: 'dev' } });
+    expect(
+      ((await simFetch(sim, 'POST', path, query)).body as { data: { tags: object }[] }).data[0]?.tags,
+    ).toEqual({});
+  } finally {
+    await sim.close();
+  }
+});
+
 describe('faults', () => {
   test('status, dropped connections and failed operations on demand', async () => {
     const sim = await startTestSimulator({ fleet, throttle: false, eventRetryDelaysMs: [10] });
