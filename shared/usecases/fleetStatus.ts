@@ -21,6 +21,11 @@ export interface ClusterView {
   readonly support: {
     readonly status: SupportStatus | 'unknown';
     readonly minorsBehind?: number;
+    /**
+     * New GA minors the region can release before this version leaves the N-2 window (0: the next
+     * release ends its support; AKS ships a minor about every three months). Only while `supported`.
+     */
+    readonly minorsLeft?: number;
     readonly newestMinor?: string;
   };
   readonly autoUpgradeChannel: string;
@@ -63,6 +68,7 @@ export function toView(c: StoredCluster): ClusterView {
         : {
             status: c.support.status,
             minorsBehind: c.support.minorsBehind,
+            ...(c.support.status === 'supported' && { minorsLeft: Math.max(0, 2 - c.support.minorsBehind) }),
             ...(c.support.newestMinor !== undefined && { newestMinor: c.support.newestMinor }),
           },
     autoUpgradeChannel: s.autoUpgradeChannel,

@@ -73,7 +73,7 @@ describe('GET /api/clusters', () => {
     expect(prod).toMatchObject({
       ring: 'production',
       controlPlaneVersion: '1.35.8',
-      support: { status: 'supported' },
+      support: { status: 'supported', minorsBehind: 1, minorsLeft: 1, newestMinor: '1.36' },
       findings: [{ code: 'node-os-channel' }],
       lastSeen: '2026-11-25T15:00:00.000Z',
       nodePools: [
