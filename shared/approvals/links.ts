@@ -53,6 +53,7 @@ export class ApprovalLinks {
           : 'approve';
     const what =
       plan.kind === 'node-image' ? `node image ${plan.nodeImage ?? ''}` : `${plan.from} → ${plan.to}`;
+    if (effect.approvers.length === 0 && effect.mode === 'request') return [this.nobodyToAsk(plan, effect)];
     return effect.approvers.flatMap((approver): Notice[] => {
       const url = this.linkFor(plan, approver);
       if (url === undefined) return [];
@@ -88,5 +89,33 @@ export class ApprovalLinks {
         },
       ];
     });
+  }
+
+  /** A gated plan with nobody to ask would wait silently until it expires: tell the platform team. */
+  private nobodyToAsk(plan: Plan, effect: RequestEffect): Notice {
+    return {
+      kind: 'plan-blocked',
+      key: `${effect.key}:no-approver`,
+      severity: 'warning',
+      title: `${planTitle(plan)}: nobody to ask for approval`,
+      summary:
+        `The plan needs approval in ring ${plan.cluster.ring}, but the policy names no approver for it. ` +
+        `Set routes.${plan.cluster.ring}.email (or approvals.allow) in WARDEN_POLICY; the request expires at ${effect.expiresAt}.`,
+      facts: [
+        { label: 'Cluster', value: plan.cluster.name },
+        { label: 'Ring', value: plan.cluster.ring },
+        { label: 'Plan', value: plan.id },
+      ],
+      actions: [],
+      audience: ['platform', 'oncall'],
+      cluster: {
+        id: plan.cluster.id,
+        name: plan.cluster.name,
+        ring: plan.cluster.ring,
+        tags: plan.cluster.tags,
+      },
+      planId: plan.id,
+      at: plan.updatedAt,
+    };
   }
 }

@@ -320,4 +320,18 @@ describe('plans through the rings (Azurite)', () => {
       c!.planId,
     ]);
   });
+
+  test('a gated ring with no approver configured tells the platform team instead of waiting silently', async () => {
+    const w = planningWorld(`gatedRings: [canary]\nplatform: { email: [platform@contoso.com] }`);
+    const [p] = await proposePlansForCluster(
+      w.deps,
+      snapshot('aks-canary-none', 'canary'),
+      REGION,
+      w.now(),
+      opts,
+    );
+    expect(p?.status).toBe('awaiting-approval');
+    const rows = await w.outbox.list({ cluster: 'aks-canary-none' });
+    expect(rows.map((r) => `${r.kind}:${r.to}`)).toContain('plan-blocked:platform@contoso.com');
+  });
 });
