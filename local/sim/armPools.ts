@@ -1,20 +1,14 @@
-import { abortOperation, checkIfMatch, listPage } from './armClusters';
+import { abortOperation } from './armClusters';
 import { poolExtra, renderPool, renderPoolUpgradeProfile } from './armModel';
 import type { SimContext } from './context';
 import { findCluster } from './context';
 import type { SimCluster, SimPool } from './fleet';
 import { clusterKey, latestNodeImage, newETag, newPool } from './fleet';
-import { operationUrls } from './lro';
+import { lroHeaders, operationUrls } from './lro';
 import type { Route, SimRequest, SimResponse } from './router';
-import { armError, CLUSTER_PREFIX, ok, path } from './router';
+import { apiVersion, armError, checkIfMatch, CLUSTER_PREFIX, listPage, obj, ok, path } from './router';
 import { busy, checkPoolUpgrade, finishCluster, poolRollStep, resolveVersion } from './upgrades';
 import { compareVersions } from './versions';
-
-type Json = Record<string, unknown>;
-
-function obj(v: unknown): Json | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
-}
 
 function findPool(
   ctx: SimContext,
@@ -32,10 +26,6 @@ function findPool(
 
 function poolNotFound(c: SimCluster, name: string): SimResponse {
   return armError(404, 'NotFound', `Agent pool '${name}' not found in managed cluster '${c.name}'.`);
-}
-
-function apiVersion(req: SimRequest): string {
-  return req.query.get('api-version') ?? '2026-06-01';
 }
 
 function getPool(ctx: SimContext, req: SimRequest): SimResponse {
@@ -87,12 +77,7 @@ function putPool(ctx: SimContext, req: SimRequest): SimResponse {
     target = resolved.version;
   }
   const surge = obj(props.upgradeSettings);
-  const headers = (opId: string): Record<string, string> => {
-    const op = ctx.lro.get(opId);
-    return op
-      ? { 'azure-asyncoperation': operationUrls(req.baseUrl, op, apiVersion(req)).asyncOperation }
-      : {};
-  };
+  const headers = (opId: string): Record<string, string> => lroHeaders(req, opId, ctx);
   const key = clusterKey(c.subscriptionId, c.resourceGroup, c.name);
 
   if (!f.pool) {

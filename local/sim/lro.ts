@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
 import type { SimContext } from './context';
-import type { Route, SimResponse } from './router';
-import { armError, ok, path } from './router';
+import type { Route, SimRequest, SimResponse } from './router';
+import { apiVersion, armError, ok, path } from './router';
 
 /**
  * Long-running operations as ARM runs them: a status resource at `Azure-AsyncOperation`
@@ -238,4 +238,11 @@ export function operationRoutes(ctx: SimContext): Route[] {
       handle: (r) => result(r.params, r.baseUrl, r.query),
     },
   ];
+}
+
+/** The `Azure-AsyncOperation` header of an operation the request started. */
+export function lroHeaders(req: SimRequest, opId: string, ctx: SimContext): Record<string, string> {
+  const op = ctx.lro.get(opId);
+  if (!op) return {};
+  return { 'azure-asyncoperation': operationUrls(req.baseUrl, op, apiVersion(req)).asyncOperation };
 }

@@ -1,9 +1,8 @@
-import { listPage } from './armClusters';
 import { renderMaintenance } from './armModel';
 import type { SimContext } from './context';
 import { findCluster } from './context';
-import type { Route, SimRequest, SimResponse } from './router';
-import { armError, CLUSTER_PREFIX, ok, path } from './router';
+import type { Json, Route, SimRequest, SimResponse } from './router';
+import { armError, CLUSTER_PREFIX, listPage, obj, ok, path } from './router';
 
 /**
  * Maintenance configurations (synchronous, not LROs): `default` (legacy `timeInWeek` /
@@ -13,12 +12,6 @@ import { armError, CLUSTER_PREFIX, ok, path } from './router';
  */
 const NAMES = ['default', 'aksManagedAutoUpgradeSchedule', 'aksManagedNodeOSUpgradeSchedule'];
 const KINDS = ['daily', 'weekly', 'absoluteMonthly', 'relativeMonthly'];
-
-type Json = Record<string, unknown>;
-
-function obj(v: unknown): Json | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
-}
 
 function canonicalName(name: string): string | undefined {
   return NAMES.find((n) => n.toLowerCase() === name.toLowerCase());

@@ -71,3 +71,46 @@ export function findRoute(
   }
   return allowed.length > 0 ? { allowed } : undefined;
 }
+
+/** A JSON object as handlers read request bodies. */
+export type Json = Record<string, unknown>;
+
+/** The value as a JSON object, or undefined when it is not one. */
+export function obj(v: unknown): Json | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+}
+
+/** A list page: `{ value, nextLink? }`, `value` always present (a page without it crashes the SDK). */
+export function listPage(req: SimRequest, items: readonly unknown[], pageSize: number): SimResponse {
+  const skip = Math.max(0, Number(req.query.get('$skipToken') ?? '0') || 0);
+  const page = items.slice(skip, skip + pageSize);
+  const next = skip + pageSize < items.length ? skip + pageSize : undefined;
+  const q = new URLSearchParams(req.query);
+  if (next !== undefined) q.set('$skipToken', String(next));
+  return ok({
+    value: page,
+    ...(next !== undefined && { nextLink: `${req.baseUrl}${req.path}?${q.toString()}` }),
+  });
+}
+
+/** The api-version the caller sent (the SDK default when absent). */
+export function apiVersion(req: SimRequest): string {
+  return req.query.get('api-version') ?? '2026-06-01';
+}
+
+export function checkIfMatch(req: SimRequest, etag: string | undefined): SimResponse | undefined {
+  const ifMatch = req.headers['if-match'];
+  const ifNoneMatch = req.headers['if-none-match'];
+  const strip = (s: string): string => s.replace(/^W\//, '').replace(/^"|"$/g, '');
+  if (typeof ifMatch === 'string' && ifMatch !== '*' && (etag === undefined || strip(ifMatch) !== etag))
+    return armError(
+      412,
+      'PreconditionFailed',
+      `The specified If-Match '${ifMatch}' does not match the resource's ETag.`,
+    );
+  if (typeof ifMatch === 'string' && ifMatch === '*' && etag === undefined)
+    return armError(412, 'PreconditionFailed', 'If-Match * but the resource does not exist.');
+  if (ifNoneMatch === '*' && etag !== undefined)
+    return armError(412, 'PreconditionFailed', 'If-None-Match * but the resource already exists.');
+  return undefined;
+}
