@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { SIGNATURE_HEADER, verifyWebhook } from '../shared/notify/templates/cloudEvent';
 import type { Mount } from './host';
 import { AcsEmailSim } from './sim/acsEmail';
 import { TeamsWorkflowSim } from './sim/teamsWorkflow';
@@ -62,7 +63,64 @@ function cardText(card: { body?: CardElement[] }): { subject: string; text: stri
 }
 
 /** Everything the simulators captured, newest first. */
-export function collectOutbox(acs: AcsEmailSim, teams: TeamsWorkflowSim): OutboxMessage[] {
+/**
+ * A receiver for Warden's outbound webhook at `/_local/webhook`: point `WARDEN_WEBHOOK_URL` at it to
+ * see the CloudEvents in the outbox viewer. With `WARDEN_WEBHOOK_SECRET` set it checks the signature
+ * as a real receiver should (401 otherwise).
+ */
+export class LocalWebhookSink {
+  readonly received: OutboxMessage[] = [];
+
+  constructor(private readonly secret: () => string | undefined) {}
+
+  readonly mount: Mount = {
+    prefix: '/_local/webhook',
+    handle: (req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> => {
+      const text = body.toString('utf8');
+      const secret = this.secret();
+      const signature = String(req.headers[SIGNATURE_HEADER] ?? '');
+      if (req.method !== 'POST') {
+        res.writeHead(405, { allow: 'POST' }).end();
+        return Promise.resolve();
+      }
+      if (secret !== undefined && !verifyWebhook(secret, text, signature, new Date())) {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'unauthorized', detail: `bad or missing ${SIGNATURE_HEADER}` }));
+        return Promise.resolve();
+      }
+      let event: {
+        type?: unknown;
+        subject?: unknown;
+        data?: { title?: unknown; actions?: { url?: unknown }[] };
+      };
+      try {
+        event = JSON.parse(text) as typeof event;
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'bad request', detail: 'body is not JSON' }));
+        return Promise.resolve();
+      }
+      this.received.push({
+        channel: 'webhook',
+        to: req.url ?? '/_local/webhook',
+        subject: `${typeof event.type === 'string' ? event.type : 'event'}: ${typeof event.data?.title === 'string' ? event.data.title : ''}`,
+        text: JSON.stringify(event, null, 2),
+        links: (event.data?.actions ?? [])
+          .map((a) => a.url)
+          .filter((u): u is string => typeof u === 'string'),
+        at: new Date().toISOString(),
+      });
+      res.writeHead(202).end();
+      return Promise.resolve();
+    },
+  };
+}
+
+export function collectOutbox(
+  acs: AcsEmailSim,
+  teams: TeamsWorkflowSim,
+  webhook: readonly OutboxMessage[] = [],
+): OutboxMessage[] {
   const emails: OutboxMessage[] = acs.sent.flatMap((m) =>
     [...m.to, ...m.cc].map((to) => ({
       channel: 'email' as const,
@@ -91,7 +149,7 @@ export function collectOutbox(acs: AcsEmailSim, teams: TeamsWorkflowSim): Outbox
       };
     }),
   );
-  return [...emails, ...cards].sort((a, b) => b.at.localeCompare(a.at));
+  return [...emails, ...cards, ...webhook].sort((a, b) => b.at.localeCompare(a.at));
 }
 
 function escapeHtml(text: string): string {
@@ -169,6 +227,7 @@ export const LOCAL_WORKFLOWS = ['platform', 'production', 'staging', 'dev', 'can
 export async function startLocalNotifications(env: NodeJS.ProcessEnv): Promise<LocalNotifications> {
   const acs = new AcsEmailSim({ quota: { perMinute: 60, perHour: 1000 } });
   const teams = new TeamsWorkflowSim();
+  const sink = new LocalWebhookSink(() => env.WARDEN_WEBHOOK_SECRET);
   await acs.start();
   await teams.start();
   if (env.WARDEN_ACS_CONNECTION_STRING === undefined && env.WARDEN_ACS_ENDPOINT === undefined)
@@ -178,7 +237,7 @@ export async function startLocalNotifications(env: NodeJS.ProcessEnv): Promise<L
     Object.fromEntries(LOCAL_WORKFLOWS.map((name) => [name, teams.workflowUrl(name)])),
   );
   return {
-    mounts: outboxMounts(() => collectOutbox(acs, teams)),
+    mounts: [...outboxMounts(() => collectOutbox(acs, teams, sink.received)), sink.mount],
     lines: [
       `  sim       ACS Email ${acs.url} (faults: POST ${acs.url}/_control/faults)`,
       `  sim       Teams workflows ${teams.url}/workflows/{${LOCAL_WORKFLOWS.join(',')}}`,

@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import { connectionStringFor } from '../../local/azurite';
 import type { OutboxMessage } from '../../local/outbox';
 import { sharedCopy } from '../../shared/notify/notifier';
@@ -117,5 +120,55 @@ describe('npm start: what was sent, at /_local/outbox', () => {
         (m) => m.to === 'payments-oncall@contoso.example' && /Your clusters digest/.test(m.subject),
       ),
     ).toBe(true);
+  });
+});
+
+describe('npm start: the outbound webhook, received at /_local/webhook', () => {
+  it('shows signed CloudEvents in the outbox when WARDEN_WEBHOOK_URL points at the local receiver', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const local = await startLocalWarden({
+      env: {
+        PORT: String(port),
+        WARDEN_WEBHOOK_URL: `http://127.0.0.1:${port}/_local/webhook`,
+        WARDEN_WEBHOOK_SECRET: 'local-webhook-secret-123',
+      },
+    });
+    try {
+      const unsigned = await fetch(`${local.url}/_local/webhook`, { method: 'POST', body: '{}' });
+      expect(unsigned.status).toBe(401);
+
+      const tables = new Tables(
+        { kind: 'connectionString', connectionString: connectionStringFor(local.storageUrl) },
+        'warden',
+      );
+      const outbox = new TableOutbox(
+        tables,
+        (notice) =>
+          routeNotice(notice, {
+            routes: { routes: {}, platform: { email: [], teams: [] } },
+            teamsWorkflows: new Set(),
+            webhook: true,
+          }).deliveries,
+      );
+      const now = new Date();
+      await outbox.enqueue([sampleNotice('plan-succeeded', { at: now.toISOString() })], now);
+      expect(
+        (await fetch(`${local.url}/admin/functions/notificationDispatcher`, { method: 'POST' })).status,
+      ).toBe(202);
+      const sent = (await (await fetch(`${local.url}/_local/outbox.json`)).json()) as OutboxMessage[];
+      expect(sent.filter((m) => m.channel === 'webhook')).toEqual([
+        expect.objectContaining({
+          channel: 'webhook',
+          to: '/_local/webhook',
+          subject: 'warden.plan-succeeded: prod-weu-1: plan succeeded 1.29.7 → 1.30.3',
+          links: ['http://127.0.0.1:7071/api/plans/p-123'],
+        }),
+      ]);
+    } finally {
+      await local.stop();
+    }
   });
 });
