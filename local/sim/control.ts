@@ -101,11 +101,12 @@ export function release(
     throw new BadRequest(`version must be major.minor.patch, got "${version}"`);
   const added = addRelease(region.versions, version, preview);
   if (!added) return { added, notified: 0 };
-  const data = versionAnnouncement(region.versions);
   let notified = 0;
   for (const c of ctx.fleet.clusters.values()) {
     if (c.location !== region.name) continue;
-    ctx.events.emit(c, 'Microsoft.ContainerService.NewKubernetesVersionAvailable', { ...data });
+    ctx.events.emit(c, 'Microsoft.ContainerService.NewKubernetesVersionAvailable', {
+      ...versionAnnouncement(region.versions, c.supportPlan),
+    });
     notified += 1;
   }
   ctx.hooks.afterRelease?.(region);
@@ -142,7 +143,10 @@ export function emitEvent(
   let filled: Record<string, string>;
   switch (eventType) {
     case 'Microsoft.ContainerService.NewKubernetesVersionAvailable':
-      filled = { ...versionAnnouncement(ctx.fleet.regions.get(c.location)?.versions ?? []), ...given };
+      filled = {
+        ...versionAnnouncement(ctx.fleet.regions.get(c.location)?.versions ?? [], c.supportPlan),
+        ...given,
+      };
       break;
     case 'Microsoft.ContainerService.ClusterSupportEnding':
     case 'Microsoft.ContainerService.ClusterSupportEnded':

@@ -123,16 +123,22 @@ export function addRelease(minors: MinorSpec[], version: string, preview: boolea
 }
 
 /**
- * The four versions NewKubernetesVersionAvailable carries, from a region's list: latest supported
- * (highest GA), latest stable (highest patch of the GA minor below it), lowest minor, latest preview.
+ * The four versions NewKubernetesVersionAvailable carries, from a region's list as it applies to a
+ * cluster's support plan: latest supported (highest GA), latest stable (highest patch of the GA
+ * minor below it), lowest minor (highest patch of the lowest minor the plan may run), latest preview.
  */
-export function versionAnnouncement(minors: readonly MinorSpec[]): {
+export function versionAnnouncement(
+  minors: readonly MinorSpec[],
+  supportPlan = 'KubernetesOfficial',
+): {
   latestSupportedKubernetesVersion: string;
   latestStableKubernetesVersion: string;
   lowestMinorKubernetesVersion: string;
   latestPreviewKubernetesVersion: string;
 } {
-  const sorted = sortedMinors(minors);
+  const sorted = sortedMinors(minors).filter((m) =>
+    (m.supportPlan ?? ['KubernetesOfficial']).includes(supportPlan),
+  );
   const ga = sorted.filter((m) => m.isPreview !== true && m.patches.length > 0);
   const preview = sorted.filter((m) => m.isPreview === true && m.patches.length > 0);
   const top = (m: MinorSpec | undefined): string => (m ? (sortedPatches(m).at(-1) ?? '') : '');

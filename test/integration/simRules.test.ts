@@ -568,7 +568,7 @@ describe('Event Grid deliveries', () => {
         data: {
           latestSupportedKubernetesVersion: '1.36.4',
           latestStableKubernetesVersion: '1.35.8',
-          lowestMinorKubernetesVersion: '1.33.8',
+          lowestMinorKubernetesVersion: '1.34.9',
           latestPreviewKubernetesVersion: '1.37.0',
         },
       });
