@@ -154,23 +154,27 @@ export async function startServer(
 
         const extra: Record<string, string> = {};
         const sub = /^\/subscriptions\/([^/]+)/i.exec(path)?.[1];
-        if (buckets && sub !== undefined) {
+        // Subscription-scoped calls draw from the subscription's buckets; provider-scoped ARM calls
+        // (operation status without a subscription) from the tenant's. Resource Graph has its quota.
+        const tenantScoped = sub === undefined && /^\/providers\/(?!microsoft\.resourcegraph\/)/i.test(path);
+        if (buckets && (sub !== undefined || tenantScoped)) {
           const kind = operationKind(method);
-          const decision = buckets.take(sub, options.armRegion, kind);
+          const scope = sub === undefined ? 'tenant' : 'subscription';
+          const decision = buckets.take(sub ?? 'tenant', options.armRegion, kind);
           if (!decision.ok) {
             if (latencyMs > 0) await sleep(latencyMs);
             const r = armError(
               429,
-              'SubscriptionRequestsThrottled',
-              `Number of '${KIND_WORD[kind]}' requests for subscription '${sub}' actor '${randomUUID()}' exceeded. Please try again after '${decision.retryAfterSeconds}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.`,
+              sub === undefined ? 'TenantRequestsThrottled' : 'SubscriptionRequestsThrottled',
+              `Number of '${KIND_WORD[kind]}' requests for ${sub === undefined ? 'tenant' : `subscription '${sub}'`} actor '${randomUUID()}' exceeded. Please try again after '${decision.retryAfterSeconds}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.`,
             );
             send(req, res, path, r, {
               'retry-after': String(decision.retryAfterSeconds),
-              [`x-ms-ratelimit-remaining-subscription-${kind}`]: '0',
+              [`x-ms-ratelimit-remaining-${scope}-${kind}`]: '0',
             });
             return;
           }
-          extra[`x-ms-ratelimit-remaining-subscription-${kind}`] = String(decision.remaining);
+          extra[`x-ms-ratelimit-remaining-${scope}-${kind}`] = String(decision.remaining);
         }
         if (latencyMs > 0) await sleep(latencyMs);
 

@@ -235,6 +235,13 @@ describe('throttling and quota', () => {
       expect(answers[3]?.status).toBe(429);
       expect(Number(answers[3]?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(answers[3]?.body).toMatchObject({ error: { code: 'SubscriptionRequestsThrottled' } });
+      // Provider-scoped calls (operation status without a subscription) draw from the tenant's bucket.
+      const tenant = await simFetch(
+        sim,
+        'GET',
+        '/providers/Microsoft.ContainerService/locations/westeurope/operations/none?api-version=2026-06-01',
+      );
+      expect(tenant.headers['x-ms-ratelimit-remaining-tenant-reads']).toBe('2');
 
       const client = new ContainerServiceClient(fakeCredential, SUB, clientOptions(sim));
       const mc = await client.managedClusters.get(RG, 'old');
