@@ -298,7 +298,7 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
               routes: [
                 'POST /_sim/release {location, version, preview?}',
                 'GET /_sim/clusters',
-                'GET /_sim/calls',
+                'GET /_sim/calls?api=arm|resourcegraph&limit=N',
                 'DELETE /_sim/calls',
                 'GET /_sim/faults',
                 'POST /_sim/faults {path, method?, count?, status?, code?, retryAfter?, latencyMs?, drop?, failOperation?}',
@@ -329,8 +329,20 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
               200,
               [...ctx.fleet.clusters.values()].map((c) => clusterState(ctx, c)),
             );
-          case 'GET /calls':
-            return send(res, 200, { count: server.calls.length, stats: server.stats, calls: server.calls });
+          case 'GET /calls': {
+            // ?api=arm|resourcegraph narrows; ?limit=N keeps the newest N.
+            const api = url.searchParams.get('api');
+            const limitText = url.searchParams.get('limit');
+            const limit = limitText === null ? undefined : Number(limitText);
+            if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
+              throw new BadRequest('limit must be a non-negative integer');
+            const calls = api === null ? server.calls : server.calls.filter((c) => c.api === api);
+            return send(res, 200, {
+              count: calls.length,
+              stats: server.stats,
+              calls: limit === undefined ? calls : calls.slice(Math.max(0, calls.length - limit)),
+            });
+          }
           case 'DELETE /calls':
             server.calls.length = 0;
             server.stats.calls = 0;

@@ -77,6 +77,10 @@ test('POST /_sim/release delivers NewKubernetesVersionAvailable that intake reco
 test('control API: calls, faults and bad input', async () => {
   const calls = await getJson<{ count: number; calls: unknown[] }>('/_sim/calls');
   expect(calls.count).toBe(calls.calls.length);
+  const graphOnly = await getJson<{ calls: { api: string }[] }>('/_sim/calls?api=resourcegraph&limit=1');
+  expect(graphOnly.calls.length).toBeLessThanOrEqual(1);
+  expect(graphOnly.calls.every((c) => c.api === 'resourcegraph')).toBe(true);
+  expect((await fetch(`${warden.url}/_sim/calls?limit=-1`)).status).toBe(400);
   expect((await fetch(`${warden.url}/_sim/calls`, { method: 'DELETE' })).status).toBe(204);
   expect((await getJson<{ count: number }>('/_sim/calls')).count).toBe(0);
 
