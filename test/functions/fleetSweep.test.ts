@@ -70,7 +70,7 @@ describe('POST /api/sweep', () => {
     }));
     const res = (await handler(
       new HttpRequest({ method: 'POST', url: 'http://localhost/api/sweep' }),
-      new InvocationContext(),
+      new InvocationContext({ logHandler: () => {} }),
     )) as HttpResponseInit & { jsonBody: Record<string, unknown> };
     expect(res.status).toBe(202);
     expect(res.jsonBody).toMatchObject({
@@ -94,7 +94,7 @@ describe('POST /api/sweep', () => {
     }));
     const res = await handler(
       new HttpRequest({ method: 'POST', url: 'http://localhost/api/sweep' }),
-      new InvocationContext(),
+      new InvocationContext({ logHandler: () => {} }),
     );
     expect(res.status).toBe(503);
     expect((res.headers as Record<string, string>)['retry-after']).toBe('5');
@@ -119,8 +119,10 @@ describe('sweepShard queue trigger', () => {
       clusters: [inventory('aks-in', { environment: 'dev' })],
       readWindows: [],
     };
-    await handler(message, new InvocationContext());
+    await handler(message, new InvocationContext({ logHandler: () => {} }));
     expect((await store.list()).map((c) => [c.snapshot.name, c.snapshot.ring])).toEqual([['aks-in', 'dev']]);
-    await expect(handler({ hello: 'world' }, new InvocationContext())).resolves.toBeUndefined();
+    await expect(
+      handler({ hello: 'world' }, new InvocationContext({ logHandler: () => {} })),
+    ).resolves.toBeUndefined();
   });
 });
