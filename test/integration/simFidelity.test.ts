@@ -41,7 +41,7 @@ beforeAll(async () => {
   sim = await startTestSimulator({
     throttle: false,
     // Long enough that abort finds the operation still running.
-    durations: { controlPlaneMs: 400, poolMs: 400, nodeImageMs: 400 },
+    durations: { controlPlaneMs: 400, poolMs: 1_000, nodeImageMs: 1_000 },
     fleet: {
       versions: CURRENT_VERSIONS,
       nodeImages: CURRENT_NODE_IMAGES,

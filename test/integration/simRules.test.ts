@@ -74,7 +74,8 @@ describe('version rules and one operation at a time', () => {
     sim = await startTestSimulator({
       fleet,
       throttle: false,
-      durations: { controlPlaneMs: 300, poolMs: 300, nodeImageMs: 300 },
+      // The control plane takes long enough that the 409 test sees it still running under load.
+      durations: { controlPlaneMs: 1_500, poolMs: 300, nodeImageMs: 300 },
     });
     client = new ContainerServiceClient(fakeCredential, SUB, clientOptions(sim));
   });
