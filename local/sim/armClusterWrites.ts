@@ -54,7 +54,6 @@ function extraProps(props: Json | undefined): Json {
 }
 
 /** PUT managedClusters/{name}: create, or update/upgrade (control plane and the pools whose version the body raises). */
-
 export function putCluster(ctx: SimContext, req: SimRequest): SimResponse {
   const [sub = '', rg = '', name = ''] = req.params;
   const missing = checkSubscription(ctx, sub);

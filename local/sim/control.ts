@@ -70,6 +70,7 @@ function clusterState(ctx: SimContext, c: SimCluster): Json {
     sku: c.sku,
     autoUpgradeProfile: { upgradeChannel: c.upgradeChannel, nodeOSUpgradeChannel: c.nodeOSUpgradeChannel },
     provisioningState: c.provisioningState,
+    provisioningError: c.provisioningError ?? null,
     operation: op ? { id: op.id, kind: op.kind, status: op.status, startTime: op.startTime } : null,
     pools: c.pools.map((p) => ({
       name: p.name,
@@ -81,6 +82,7 @@ function clusterState(ctx: SimContext, c: SimCluster): Json {
       maxSurge: p.maxSurge,
       count: p.count,
       provisioningState: p.provisioningState,
+      provisioningError: p.provisioningError ?? null,
     })),
     maintenanceConfigurations: Object.fromEntries(c.maintenance),
     deprecatedApiUsage: c.deprecatedApiUsage,
