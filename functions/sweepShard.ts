@@ -4,16 +4,21 @@ import { app } from '@azure/functions';
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
 import { SWEEP_QUEUE } from '../shared/store/sweepQueue';
+import { planSweptClusters } from '../shared/usecases/planSwept';
 import type { ShardMessage } from '../shared/usecases/sweepFleet';
 import { parseShardMessage, runShard } from '../shared/usecases/sweepFleet';
 
 /**
- * One subscription's part of a sweep, from the `warden-sweep-shards` queue. A malformed message is
+ * One subscription's part of a sweep, from the `warden-sweep-shards` queue; every cluster written is then
+ * planned (versions and node images no event announced). A malformed message is
  * logged and dropped (retrying cannot fix it); any other failure is rethrown so the queue redelivers it
  * (up to host.json `maxDequeueCount`, then the poison queue). Shards are idempotent, so a redelivery
  * only finishes what was left.
  */
-export function sweepShardHandler(getServices: () => Pick<Services, 'aks' | 'clusters' | 'sweepPolicy'>) {
+export function sweepShardHandler(
+  getServices: () => Pick<Services, 'aks' | 'clusters' | 'sweepPolicy'> &
+    Partial<Pick<Services, 'plans' | 'links' | 'policy' | 'newId' | 'now'>>,
+) {
   return async (input: unknown, context: InvocationContext): Promise<void> => {
     let message: ShardMessage;
     try {
@@ -23,13 +28,25 @@ export function sweepShardHandler(getServices: () => Pick<Services, 'aks' | 'clu
       return;
     }
     const s = getServices();
+    const { plans, links, policy, newId, now } = s;
+    const planning =
+      plans && links && policy && newId && now
+        ? planSweptClusters(() => ({ plans, links, policy, newId, now, log: context }))
+        : undefined;
     const result = await runShard(
-      { gateway: s.aks, store: s.clusters, policy: s.sweepPolicy, log: (line) => context.log(line) },
+      {
+        gateway: s.aks,
+        store: s.clusters,
+        policy: s.sweepPolicy,
+        log: (line) => context.log(line),
+        ...(planning !== undefined && { afterWrite: planning }),
+      },
       message,
     );
     context.log(
       `sweep ${message.sweepId} ${message.subscriptionId} part ${message.part}/${message.parts}: ` +
-        `${result.written} written, ${result.skipped} already done, ${result.windowReads} window reads`,
+        `${result.written} written, ${result.skipped} already done, ${result.windowReads} window reads` +
+        (result.afterWriteFailures > 0 ? `, planning failed for ${result.afterWriteFailures}` : ''),
     );
   };
 }

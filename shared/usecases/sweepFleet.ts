@@ -1,6 +1,6 @@
 import type { AksGateway, InventoryCluster, InventoryScope } from '../azure/aksGateway';
 import { parseClusterId } from '../domain/armId';
-import type { ClusterSnapshot, MaintenanceConfigurationSnapshot } from '../domain/cluster';
+import type { ClusterSnapshot, MaintenanceConfigurationSnapshot, NodePoolSnapshot } from '../domain/cluster';
 import { assessCompliance, imageFamilyKey, windowSignature } from '../domain/compliance';
 import type { Ring } from '../domain/rings';
 import { ringFromTags } from '../domain/rings';
@@ -56,6 +56,20 @@ export interface ShardMessage {
   readonly sharedWindow?: { readonly signature: string; readonly clusters: number };
 }
 
+/** One cluster a shard has just written, with what the sweep knows of its region and node images. */
+export interface SweptCluster {
+  readonly record: ClusterRecord;
+  readonly region?: RegionVersions;
+  /** The latest node image of a pool's family, when the sweep read it. */
+  readonly latestNodeImage: (pool: NodePoolSnapshot) => string | undefined;
+}
+
+/**
+ * What runs for each cluster once its snapshot is stored (planning: versions no event announced). Its
+ * failures are logged, not retried: the snapshot is saved, and the next sweep calls it again.
+ */
+export type AfterSweep = (swept: SweptCluster) => Promise<void>;
+
 /** Where shard messages go: a Storage Queue in Azure, or straight to {@link runShard} in one process. */
 export interface ShardQueue {
   send(messages: readonly ShardMessage[]): Promise<void>;
@@ -69,6 +83,8 @@ export interface SweepDeps {
   readonly scope: InventoryScope;
   readonly selector?: { readonly name: string; readonly value: string };
   readonly now: () => Date;
+  /** Runs per cluster after a shard wrote it (see {@link AfterSweep}). */
+  readonly afterWrite?: AfterSweep;
   /** Maintenance-configuration reads allowed per sweep (default 50). */
   readonly windowReadsPerSweep?: number;
   readonly log?: (line: string) => void;
@@ -281,6 +297,8 @@ export async function sweepFleet(
 
 export interface ShardResult {
   readonly written: number;
+  /** Clusters whose {@link AfterSweep} failed (logged). */
+  readonly afterWriteFailures: number;
   /** Already written by this sweep (a redelivered message). */
   readonly skipped: number;
   readonly windowReads: number;
@@ -306,7 +324,7 @@ export function parseShardMessage(input: unknown): ShardMessage {
 
 /** Runs one shard: see {@link sweepFleet}. Idempotent per (sweep, subscription, part). */
 export async function runShard(
-  deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'log'>,
+  deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'log' | 'afterWrite'>,
   message: ShardMessage,
 ): Promise<ShardResult> {
   const cache = (await deps.store.loadSweepCache(message.sweepId)) ?? {
@@ -354,8 +372,10 @@ export async function runShard(
     }
     try {
       await deps.store.write(message.subscriptionId, records, expected);
+      const afterWriteFailures = deps.afterWrite ? await runAfterWrite(deps, records, cache) : 0;
       return {
         written: records.length,
+        afterWriteFailures,
         skipped: message.clusters.length - records.length,
         windowReads: windows.size,
         attempts: attempt,
@@ -365,6 +385,30 @@ export async function runShard(
       stored = await deps.store.subscription(message.subscriptionId, range);
     }
   }
+}
+
+async function runAfterWrite(
+  deps: Pick<SweepDeps, 'afterWrite' | 'log'>,
+  records: readonly ClusterRecord[],
+  cache: SweepCache,
+): Promise<number> {
+  const after = deps.afterWrite;
+  if (!after) return 0;
+  const latestNodeImage = (pool: NodePoolSnapshot): string | undefined => {
+    const family = imageFamilyKey(pool);
+    return family === undefined ? undefined : cache.nodeImages.get(family);
+  };
+  let failures = 0;
+  for (const record of records) {
+    const region = cache.regions.get(record.snapshot.location);
+    try {
+      await after({ record, ...(region !== undefined && { region }), latestNodeImage });
+    } catch (e) {
+      failures++;
+      deps.log?.(`after sweep of ${record.snapshot.name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return failures;
 }
 
 function buildRecord(
@@ -424,7 +468,7 @@ function buildRecord(
 
 /** A queue that runs each shard right here, one subscription at a time: the sweep in one process. */
 export function inProcessQueue(
-  deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'log'>,
+  deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'log' | 'afterWrite'>,
   concurrency = 4,
 ): ShardQueue {
   return {

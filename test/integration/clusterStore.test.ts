@@ -133,6 +133,39 @@ describe('sweep shards', () => {
     expect(stored[0]?.findings.map((f) => f.code)).toContain('maintenance-window-missing');
   });
 
+  it('runs the after-write step per written cluster; its failure is counted, not fatal', async () => {
+    const store = new TableClusterStore(testTables());
+    const seen: string[] = [];
+    const result = await runShard(
+      {
+        gateway,
+        store,
+        policy: DEFAULT_POLICY,
+        log: () => {},
+        afterWrite: ({ record, latestNodeImage }) => {
+          seen.push(record.snapshot.name);
+          expect(latestNodeImage(record.snapshot.nodePools[0]!)).toBeUndefined();
+          return record.snapshot.name === 'aks-2'
+            ? Promise.reject(new Error('planning down'))
+            : Promise.resolve();
+        },
+      },
+      {
+        v: 1,
+        sweepId: 'sweep-b',
+        at: '2026-11-25T15:00:00.000Z',
+        subscriptionId: SUB,
+        part: 1,
+        parts: 1,
+        clusters: [inventory('aks-1'), inventory('aks-2')],
+        readWindows: [],
+      },
+    );
+    expect(seen.sort()).toEqual(['aks-1', 'aks-2']);
+    expect(result).toMatchObject({ written: 2, afterWriteFailures: 1 });
+    expect(await store.findByName('aks-2')).toHaveLength(1);
+  });
+
   it('never lets a late message of an older sweep overwrite a newer snapshot', async () => {
     const store = new TableClusterStore(testTables());
     const base = { v: 1 as const, subscriptionId: SUB, part: 1, parts: 1, readWindows: [] };

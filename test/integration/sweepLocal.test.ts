@@ -1,5 +1,6 @@
 import type { LocalWarden } from '../helpers/localWarden';
 import { startLocalWarden } from '../helpers/localWarden';
+import { waitFor } from '../helpers/waitFor';
 
 /**
  * `npm start` end to end: the sweep runs on demand, its shards travel through the Azurite queue to the
@@ -46,6 +47,14 @@ describe('npm start: the demo fleet at /api/clusters', () => {
       new Set(['canary', 'dev', 'staging', 'production']),
     );
     expect(list.clusters.some((c) => c.findings.length > 0)).toBe(true);
+
+    // The shards plan what the swept clusters need (versions no event announced).
+    const plans = await waitFor(
+      async () => ((await (await fetch(`${warden.url}/api/plans`)).json()) as { plans: unknown[] }).plans,
+      (p) => p.length > 0,
+      { what: 'plans proposed by the sweep' },
+    );
+    expect(plans.length).toBeGreaterThan(0);
   });
 
   it('answers one cluster by name and by ARM id, and 404 with {error, detail} for an unknown one', async () => {
