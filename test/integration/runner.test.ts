@@ -74,11 +74,13 @@ function cluster(name: string, extra: Record<string, unknown> = {}): FleetFile['
 }
 
 const CRASH_CASES = 14;
+const FAMILY = 'AKSUbuntu-2204gen2containerd';
 const FLEET: FleetFile = {
   versions: [
     { version: '1.35', patches: ['1.35.8'], isDefault: true },
     { version: '1.36', patches: ['1.36.3'] },
   ],
+  nodeImages: { [FAMILY]: '202611.10.0' },
   regions: [{ name: 'westeurope' }],
   subscriptions: [{ id: SUB }],
   clusters: [
@@ -93,6 +95,25 @@ const FLEET: FleetFile = {
     cluster('prod-auto', { autoUpgradeProfile: { upgradeChannel: 'stable' } }),
     cluster('prod-abort'),
     cluster('prod-twins'),
+    cluster('prod-busy'),
+    cluster('prod-image', {
+      pools: [
+        {
+          name: 'apps',
+          mode: 'User',
+          orchestratorVersion: '1.35.8',
+          count: 3,
+          nodeImageVersion: `${FAMILY}-202510.01.0`,
+        },
+        {
+          name: 'system',
+          mode: 'System',
+          orchestratorVersion: '1.35.8',
+          count: 2,
+          nodeImageVersion: `${FAMILY}-202510.01.0`,
+        },
+      ],
+    }),
     ...Array.from({ length: CRASH_CASES + 1 }, (_, i) => cluster(`prod-crash-${i}`)),
   ],
 };
@@ -159,7 +180,11 @@ const idOf = (name: string): string =>
 const keyOf = (name: string): string => `${SUB}:${RG}:${name}`.toLowerCase();
 
 /** An approved production plan for a cluster of the fleet, stored as the approval flow leaves it. */
-async function approvedPlan(name: string, steps: readonly StepTarget[] = STEPS): Promise<Plan> {
+async function approvedPlan(
+  name: string,
+  steps: readonly StepTarget[] = STEPS,
+  kind: Plan['kind'] = 'minor',
+): Promise<Plan> {
   const at = new Date(clock.getTime() - 60_000);
   const id = `plan${++planCount}${randomBytes(3).toString('hex')}`;
   const created = proposePlan(
@@ -175,9 +200,10 @@ async function approvedPlan(name: string, steps: readonly StepTarget[] = STEPS):
         ring: 'production',
         tags: { environment: 'production', 'owner-email': 'payments@contoso.com' },
       },
-      kind: 'minor',
+      kind,
       from: '1.35.8',
-      to: '1.36.3',
+      to: kind === 'node-image' ? '1.35.8' : '1.36.3',
+      ...(kind === 'node-image' && { nodeImage: `${FAMILY}-202611.10.0` }),
       steps,
       gate: GATE,
       window: {
@@ -497,6 +523,74 @@ describe('the upgrade runner against the simulator', () => {
     expect((await cancelPlan(deps(), other.id, 'ops@contoso.com', 'not needed', {})).status).toBe(
       'cancelled',
     );
+  });
+
+  test('node-image plans: upgradeNodeImageVersion per pool, one at a time, done when ARM shows the image', async () => {
+    const to = `${FAMILY}-202611.10.0`;
+    const from = `${FAMILY}-202510.01.0`;
+    const plan = await approvedPlan(
+      'prod-image',
+      [
+        { kind: 'node-image', pool: 'system', mode: 'System', from, to },
+        { kind: 'node-image', pool: 'apps', mode: 'User', from, to },
+      ],
+      'node-image',
+    );
+    const end = await runToEnd(plan.id, 'prod-image');
+    expect(end.status).toBe('succeeded');
+    expect(writes('prod-image').map((w) => `${w.method} ${w.path} ${w.status}`)).toEqual([
+      'POST prod-image/agentPools/system/upgradeNodeImageVersion 202',
+      'POST prod-image/agentPools/apps/upgradeNodeImageVersion 202',
+    ]);
+    const simCluster = [...sim.fleet.clusters.values()].find((c) => c.name === 'prod-image')!;
+    expect(simCluster.pools.map((p) => p.nodeImageVersion)).toEqual([to, to]);
+  });
+
+  test('409 OperationNotAllowed retries later, 503 backs off; the request is sent again only then, and once', async () => {
+    sim.addFault({
+      path: '/managedclusters/prod-busy$',
+      method: 'PUT',
+      status: 409,
+      code: 'OperationNotAllowed',
+    });
+    const plan = await approvedPlan('prod-busy');
+    await runUpgrades(deps(), { clusterKey: keyOf('prod-busy') });
+    let stored = await planOf(world.plans, plan.id);
+    expect(stored.steps[0]).toMatchObject({
+      status: 'running',
+      attempt: 1,
+      nextAttemptAt: '2026-11-28T02:05:00.000Z',
+    });
+    expect(stored.hold?.reason).toMatch(/ARM refused for now/);
+    // Before the retry time nothing is sent.
+    clock = new Date('2026-11-28T02:04:00Z');
+    await runUpgrades(deps(), { clusterKey: keyOf('prod-busy') });
+    expect(writes('prod-busy').map((w) => w.status)).toEqual([409]);
+
+    // The SDK itself retries 429 / 503 with Retry-After; what is left over backs off (2^(n-1) × 30 s).
+    sim.addFault({
+      path: '/managedclusters/prod-busy$',
+      method: 'PUT',
+      status: 503,
+      code: 'ServiceUnavailable',
+    });
+    clock = new Date('2026-11-28T02:05:00Z');
+    await runUpgrades(deps(), { clusterKey: keyOf('prod-busy') });
+    stored = await planOf(world.plans, plan.id);
+    expect(stored.steps[0]).toMatchObject({ attempt: 2, nextAttemptAt: '2026-11-28T02:06:00.000Z' });
+    expect(stored.hold?.reason).toMatch(/throttling or failing/);
+
+    clock = new Date('2026-11-28T02:06:00Z');
+    const end = await runToEnd(plan.id, 'prod-busy');
+    expect(end.status).toBe('succeeded');
+    expect(end.steps[0]?.attempt).toBe(3);
+    expect(writes('prod-busy').map((w) => `${w.path} ${w.status}`)).toEqual([
+      'prod-busy 409',
+      'prod-busy 503',
+      'prod-busy 200',
+      'prod-busy/agentPools/system 200',
+      'prod-busy/agentPools/apps 200',
+    ]);
   });
 
   test('Defer: a Scheduled AKS upgrade on a gated cluster sends a signed link that blacks out the day, once', async () => {
