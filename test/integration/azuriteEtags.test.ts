@@ -52,10 +52,8 @@ describe('Azurite ETag behaviour Warden relies on', () => {
       ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(
-      results
-        .filter((r) => r.status === 'rejected')
-        .every((r) => isPreconditionFailed((r).reason)),
-    ).toBe(true);
+    expect(results.filter((r) => r.status === 'rejected').every((r) => isPreconditionFailed(r.reason))).toBe(
+      true,
+    );
   });
 });
