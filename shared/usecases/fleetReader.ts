@@ -1,6 +1,7 @@
 import type { AksGateway } from '../azure/aksGateway';
 import type { ClusterRef } from '../domain/armId';
 import type { ClusterSnapshot } from '../domain/cluster';
+import type { Finding } from '../domain/plan';
 import type { RegionVersions } from '../domain/versions';
 import type { ClusterStore } from '../store/clusterStore';
 import type { FleetReader } from './proposePlans';
@@ -23,10 +24,16 @@ export function storeFleetReader(
   now: () => Date,
 ): FleetReader {
   const regions = new Map<string, { at: number; value: Promise<RegionVersions> }>();
+  const findings = new WeakMap<ClusterSnapshot, readonly Finding[]>();
   return {
     async cluster(ref: ClusterRef): Promise<ClusterSnapshot | undefined> {
       const stored = await clusters.get(ref.subscriptionId, ref.key);
-      return stored === undefined || stored.deletedAt !== undefined ? undefined : stored.snapshot;
+      if (stored === undefined || stored.deletedAt !== undefined) return undefined;
+      findings.set(stored.snapshot, stored.findings);
+      return stored.snapshot;
+    },
+    findings(snapshot: ClusterSnapshot): readonly Finding[] {
+      return findings.get(snapshot) ?? [];
     },
     regionVersions(subscriptionId: string, location: string): Promise<RegionVersions | undefined> {
       const key = location.toLowerCase();

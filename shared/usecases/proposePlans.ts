@@ -48,6 +48,8 @@ export interface PlanningDeps extends PlanCommandDeps {
 /** Reads what Warden knows of a cluster and a region (the sweep's cluster store, or ARM). */
 export interface FleetReader {
   cluster(ref: ClusterRef): Promise<ClusterSnapshot | undefined>;
+  /** The compliance findings stored with a snapshot this reader returned (shown on the approval page). */
+  findings?(snapshot: ClusterSnapshot): readonly Finding[];
   regionVersions(subscriptionId: string, location: string): Promise<RegionVersions | undefined>;
 }
 
@@ -427,7 +429,15 @@ export function planningReaction(
             : {};
       const reason = `${kind} (event ${event.id})`;
       try {
-        await proposePlansForCluster(deps, snapshot, region, now, { by, reason, ...urgent });
+        await proposePlansForCluster(deps, snapshot, region, now, {
+          by,
+          reason,
+          findings: (deps.fleet.findings?.(snapshot) ?? []).map((f) => ({
+            severity: f.severity,
+            message: f.message,
+          })),
+          ...urgent,
+        });
       } catch (e) {
         throw new TransientError(`could not plan ${ref.name}`, { cause: e });
       }

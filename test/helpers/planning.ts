@@ -86,6 +86,9 @@ export async function runToSuccess(world: PlanningWorld, planId: string): Promis
 export function fixedFleet(snapshots: readonly ClusterSnapshot[], region: RegionVersions) {
   return {
     cluster: (ref: { key: string }) => Promise.resolve(snapshots.find((s) => s.key === ref.key)),
+    findings: (s: ClusterSnapshot) => [
+      { severity: 'warning' as const, message: `${s.name}: node OS upgrade channel unset` },
+    ],
     regionVersions: () => Promise.resolve(region),
   };
 }

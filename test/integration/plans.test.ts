@@ -246,6 +246,7 @@ describe('plans through the rings (Azurite)', () => {
     await react(event('ClusterSupportEnded', 'e2'), silentLogger);
     const [open] = await w.plans.openFor(s.key);
     expect(open?.plan).toMatchObject({ urgency: 'critical', deadline: w.now().toISOString() });
+    expect(open?.plan.findings).toEqual([{ severity: 'warning', message: 'aks-canary-5: node OS upgrade channel unset' }]);
     const audit = await w.plans.audit(open!.plan.id);
     expect(audit.at(-1)).toMatchObject({ event: 'UrgencyRaised', source: { kind: 'event', eventId: 'e2' } });
     const notices = await w.outbox.list({ cluster: 'aks-canary-5' });
