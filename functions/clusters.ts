@@ -13,11 +13,24 @@ import { errorResponse, json } from '../shared/web/http';
  * inventory) and `GET /api/clusters/{name-or-id}` (an ARM id, URL-encoded or as path segments, or a
  * name). A name several live clusters carry is answered 409 with the candidates' ids to ask by.
  */
+/**
+ * ASP.NET Core routing (the Functions host) leaves an encoded `/` (`%2F`) encoded in route values, so an
+ * ARM id sent URL-encoded arrives as `%2Fsubscriptions%2F…`; the local host decodes it. Accept both.
+ */
+function decodeSlashes(value: string): string {
+  if (!/%2f/i.test(value)) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 export function clustersHandler(getServices: () => Pick<Services, 'clusters'>) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     try {
       const { clusters } = getServices();
-      const nameOrId = (request.params.nameOrId ?? '').trim();
+      const nameOrId = decodeSlashes((request.params.nameOrId ?? '').trim());
       if (nameOrId !== '') {
         const id = nameOrId.startsWith('subscriptions/') ? `/${nameOrId}` : nameOrId;
         return json(200, await findCluster(clusters, id));

@@ -123,6 +123,8 @@ describe('GET /api/clusters/{name-or-id}', () => {
     const id = `/subscriptions/${SUB_A}/resourcegroups/RG/providers/microsoft.containerservice/managedclusters/aks-dev-weu-1`;
     expect((await get('clusters', { nameOrId: id })).status).toBe(200);
     expect((await get('clusters', { nameOrId: id.slice(1) })).status).toBe(200);
+    // The Functions host leaves %2F encoded in route values.
+    expect((await get('clusters', { nameOrId: id.replace(/\//g, '%2F') })).status).toBe(200);
   });
 
   it('still shows a deleted cluster, marked deleted, with its last snapshot', async () => {
