@@ -29,9 +29,10 @@ import type {
  *     then the oldest past a day, within a per-sweep budget (Resource Graph does not carry them).
  *  7. Fan out: one shard message per subscription (split to stay under the queue's 64 KB), so many
  *     instances share a large fleet. With an in-process queue the whole sweep runs here.
- * A shard ({@link runShard}) reads its subscription's records, reads the chosen windows, computes ring,
- * support and findings, and writes ETag-checked batches of up to 100; a lost race re-reads and retries,
- * and a redelivered message finds its clusters already written and skips them: shards are idempotent.
+ * A shard ({@link runShard}) reads its slice of the subscription's records, reads the chosen windows,
+ * computes ring, support and findings, writes ETag-checked batches of up to 100, then runs the
+ * after-write step per cluster (planning). A lost race re-reads and retries; a redelivered message finds
+ * its clusters already written and skips them; a late one never overwrites a newer sweep: idempotent.
  *
  * Calls: pages + regions + image families (+ the window budget), never clusters x pools.
  */
