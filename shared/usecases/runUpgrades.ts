@@ -101,9 +101,11 @@ export async function runUpgrades(
         a.plan.createdAt.localeCompare(b.plan.createdAt),
     );
   const results: PlanRunResult[] = [];
+  // One lease owner per invocation: the timer and an event reaction in the same process exclude each other too.
+  const self: RunnerDeps = { ...deps, owner: `${deps.owner}/${deps.newId()}` };
   for (const { plan } of mine) {
     try {
-      results.push(await advancePlan(deps, plan));
+      results.push(await advancePlan(self, plan));
     } catch (e) {
       const err = ensureError(e);
       if (err instanceof TransientError) deps.log.warn(`runner: plan ${plan.id}: ${err.message}`);

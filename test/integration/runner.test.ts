@@ -344,8 +344,8 @@ describe('the upgrade runner against the simulator', () => {
     await runUpgrades(deps(), { clusterKey: keyOf('prod-closed') });
     expect((await planOf(world.plans, plan.id)).status).toBe('scheduled');
     expect(writes('prod-closed')).toEqual([]);
-    // Inside the window with 61 min left: it starts.
-    clock = new Date('2026-11-28T05:59:00Z');
+    // Inside the next window with 61 min left: it starts.
+    clock = new Date('2026-12-05T05:59:00Z');
     await runUpgrades(deps(), { clusterKey: keyOf('prod-closed') });
     expect((await planOf(world.plans, plan.id)).status).toBe('running');
     expect(writes('prod-closed')).toEqual([{ method: 'PUT', path: 'prod-closed', status: 200 }]);
