@@ -135,7 +135,12 @@ describe('AKS gateway against the simulator', () => {
     await untilDone(first.pollUrl!);
   });
 
-  it('upgrades a pool (PUT, if-match its ETag read just before)', async () => {
+  it('upgrades a pool (PUT, if-match its ETag read just before); a stale ETag is a ConflictError', async () => {
+    const stale = await caught(
+      gateway.startPoolUpgrade(ref('aks-images'), 'apps', '1.35.8', { ifMatch: '"stale"' }),
+    );
+    expect(stale).toBeInstanceOf(ConflictError);
+    expect(armErrorOf(stale)).toMatchObject({ statusCode: 412, code: 'PreconditionFailed' });
     const started = await gateway.startPoolUpgrade(ref('aks-images'), 'apps', '1.35.8');
     expect((await gateway.getPool(ref('aks-images'), 'apps')).desiredOrchestratorVersion).toBe('1.35.8');
     expect((await untilDone(started.pollUrl!)).status).toBe('succeeded');
