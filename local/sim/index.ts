@@ -85,7 +85,7 @@ export interface RunningSimulator {
   /** Every call received (newest last). */
   calls(): readonly CallRecord[];
   clearCalls(): void;
-  /** Counters since start (or the last clearCalls): calls, 429s, by status. */
+  /** Counters since start (or the last clearCalls): calls, 429s, by status, by API (ARM / Resource Graph). */
   stats(): SimStats;
   /** Adds a fault (as `POST /_sim/faults`). */
   addFault(spec: FaultSpec): void;

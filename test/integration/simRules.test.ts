@@ -436,6 +436,22 @@ test('Resource Graph can lag behind ARM', async () => {
   }
 });
 
+test('plain http on request, for clients that run without TLS (allowInsecureConnection)', async () => {
+  const sim = await startTestSimulator({ fleet, https: false });
+  try {
+    expect(sim.armUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(sim.caCertPem).toBeUndefined();
+    const res = await fetch(
+      `${sim.armUrl}/subscriptions/${SUB}/providers/Microsoft.ContainerService/managedClusters?api-version=2026-06-01`,
+    );
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { value: unknown[] }).value).toHaveLength(3);
+    expect(sim.stats()).toMatchObject({ calls: 1, byApi: { arm: 1, resourcegraph: 0 } });
+  } finally {
+    await sim.close();
+  }
+});
+
 describe('faults', () => {
   test('status, dropped connections and failed operations on demand', async () => {
     const sim = await startTestSimulator({ fleet, throttle: false, eventRetryDelaysMs: [10] });
