@@ -119,10 +119,11 @@ export function deferReaction(getDeps: () => Omit<DeferDeps, 'log'>): EventReact
       const base = {
         kind: 'aks-advance-notice' as const,
         severity: 'warning' as const,
-        title: `${snapshot.name}: AKS plans ${data.eventDetails ?? 'an upgrade'}${data.scheduledTime !== undefined ? ` at ${data.scheduledTime}` : ''}`,
+        title: `${snapshot.name}: AKS-run upgrade scheduled${data.scheduledTime !== undefined ? ` for ${data.scheduledTime}` : ''}`,
         facts: [
           { label: 'Cluster', value: snapshot.name },
           { label: 'Ring', value: snapshot.ring },
+          { label: 'What', value: data.eventDetails ?? 'an AKS-run upgrade' },
           { label: 'Source', value: data.eventSource ?? 'AKS' },
           { label: 'Scheduled', value: data.scheduledTime ?? 'unknown' },
           ...(target
