@@ -14,7 +14,7 @@ import { silentLogger } from '../../shared/logging';
 import type { PlanStore } from '../../shared/store/planStore';
 import { TableRunnerStore } from '../../shared/store/runnerStore';
 import { checkDeferLink, deferReaction, deferUpgrade } from '../../shared/usecases/deferUpgrade';
-import { abortStep, approveForceUpgrade, cancelPlan } from '../../shared/usecases/planActions';
+import { abortStep, approveForceUpgrade, cancelPlan, requestAbort } from '../../shared/usecases/planActions';
 import { toCommit } from '../../shared/usecases/planCommands';
 import type { RunnerDeps } from '../../shared/usecases/runUpgrades';
 import { runUpgrades } from '../../shared/usecases/runUpgrades';
@@ -498,8 +498,25 @@ describe('the upgrade runner against the simulator', () => {
       await expect(cancelPlan(deps(), plan.id, 'ops@contoso.com', 'changed my mind', {})).rejects.toThrow(
         /cannot be cancelled/,
       );
-      const running = await planOf(world.plans, plan.id);
-      const token = signPlanAction('abort', running, 'lead@contoso.com', world.keys, clock) ?? '';
+      // The operator asks; the approvers (not the requester) get a signed link each.
+      const asked = await requestAbort(deps(), plan.id, 'oncall@contoso.com', 'wrong window');
+      expect(asked.approvers).toEqual(['lead@contoso.com']);
+      const link = (await notices('prod-abort')).find(
+        (n) => n.kind === 'approval-requested' && n.notice.recipient === 'lead@contoso.com',
+      );
+      expect(link?.notice.title).toBe('prod-abort: approve abort of control plane 1.35.8 → 1.36.3');
+      const token = new URL(link?.notice.actions[0]?.url ?? 'http://x').searchParams.get('token') ?? '';
+      // The requester's own link would not do: none was sent, and one signed for them is refused.
+      const own = signPlanAction(
+        'abort',
+        await planOf(world.plans, plan.id),
+        'ops@contoso.com',
+        world.keys,
+        clock,
+      );
+      await expect(abortStep(deps('runner-a', { aks: slowAks }), plan.id, own, '', {})).rejects.toThrow(
+        /may not approve/,
+      );
       const aborted = await abortStep(deps('runner-a', { aks: slowAks }), plan.id, token, 'wrong window', {
         ip: '10.0.0.1',
       });
