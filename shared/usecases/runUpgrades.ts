@@ -103,7 +103,20 @@ export async function runUpgrades(
   const results: PlanRunResult[] = [];
   // One lease owner per invocation: the timer and an event reaction in the same process exclude each other too.
   const self: RunnerDeps = { ...deps, owner: `${deps.owner}/${deps.newId()}` };
+  const now = deps.now();
   for (const { plan } of mine) {
+    const opens = plan.status === 'scheduled' ? Date.parse(plan.window?.start ?? '') : Number.NaN;
+    if (opens > now.getTime() && plan.steps.every((s) => s.status === 'pending')) {
+      // Nothing to read in ARM before the window opens: a changed configuration reaches the plan through
+      // the sweep (WindowChanged), which makes it `approved` again and so looked at on the next tick.
+      results.push({
+        planId: plan.id,
+        cluster: plan.cluster.name,
+        outcome: 'scheduled',
+        detail: `until ${plan.window?.start ?? ''}`,
+      });
+      continue;
+    }
     try {
       results.push(await advancePlan(self, plan));
     } catch (e) {

@@ -339,6 +339,17 @@ describe('the upgrade runner against the simulator', () => {
     expect(stored.status).toBe('scheduled');
     expect(stored.window?.start).toBe('2026-11-28T01:00:00.000Z');
     expect(stored.hold?.reason).toMatch(/next opening 2026-11-28T01:00:00.000Z/);
+    // Until it opens the runner does not even read ARM for it.
+    const reads = (): number =>
+      sim.calls().filter((c) => /managedclusters\/prod-closed/i.test(c.path)).length;
+    const before = reads();
+    clock = new Date('2026-11-27T12:00:00Z');
+    const quiet = await runUpgrades(deps(), { clusterKey: keyOf('prod-closed') });
+    expect(quiet.results[0]).toMatchObject({
+      outcome: 'scheduled',
+      detail: 'until 2026-11-28T01:00:00.000Z',
+    });
+    expect(reads()).toBe(before);
     // Less than the minimum (1 h) left: still waits.
     clock = new Date('2026-11-28T06:01:00Z');
     await runUpgrades(deps(), { clusterKey: keyOf('prod-closed') });
