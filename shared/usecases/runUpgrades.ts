@@ -91,7 +91,11 @@ export async function runUpgrades(
   deps: RunnerDeps,
   only?: { readonly clusterKey?: string },
 ): Promise<RunOutcome> {
-  const open = await deps.plans.openPlans(RUNNABLE);
+  // One cluster (an event): one partition query; the timer: every open plan.
+  const open =
+    only?.clusterKey !== undefined
+      ? (await deps.plans.openFor(only.clusterKey)).filter((s) => RUNNABLE.includes(s.plan.status))
+      : await deps.plans.openPlans(RUNNABLE);
   const mine = open
     .filter((s) => only?.clusterKey === undefined || s.plan.cluster.key === only.clusterKey)
     // Running plans first (they hold their cluster), then the oldest.
