@@ -96,6 +96,24 @@ const FLEET: FleetFile = {
     cluster('prod-abort'),
     cluster('prod-twins'),
     cluster('prod-busy'),
+    cluster('prod-two', {
+      pools: [
+        {
+          name: 'apps',
+          mode: 'User',
+          orchestratorVersion: '1.35.8',
+          count: 3,
+          nodeImageVersion: `${FAMILY}-202510.01.0`,
+        },
+        {
+          name: 'system',
+          mode: 'System',
+          orchestratorVersion: '1.35.8',
+          count: 2,
+          nodeImageVersion: `${FAMILY}-202510.01.0`,
+        },
+      ],
+    }),
     cluster('prod-image', {
       pools: [
         {
@@ -618,6 +636,33 @@ describe('the upgrade runner against the simulator', () => {
       'prod-busy 200',
       'prod-busy/agentPools/system 200',
       'prod-busy/agentPools/apps 200',
+    ]);
+  });
+
+  test('one plan per cluster at a time: the second waits, then finds its work already done in ARM and sends nothing', async () => {
+    const version = await approvedPlan('prod-two');
+    const to = `${FAMILY}-202611.10.0`;
+    const from = `${FAMILY}-202510.01.0`;
+    const image = await approvedPlan(
+      'prod-two',
+      [
+        { kind: 'node-image', pool: 'system', mode: 'System', from, to },
+        { kind: 'node-image', pool: 'apps', mode: 'User', from, to },
+      ],
+      'node-image',
+    );
+    await runUpgrades(deps(), { clusterKey: keyOf('prod-two') });
+    const waiting = await planOf(world.plans, image.id);
+    expect(waiting.status).toBe('approved');
+    expect(waiting.hold?.reason).toBe(`waiting for plan ${version.id}, which runs on this cluster`);
+
+    expect((await runToEnd(version.id, 'prod-two')).status).toBe('succeeded');
+    // The version upgrade reimaged every node with the latest image: the node-image plan has nothing to send.
+    expect((await runToEnd(image.id, 'prod-two')).status).toBe('succeeded');
+    expect(writes('prod-two').map((w) => `${w.method} ${w.path}`)).toEqual([
+      'PUT prod-two',
+      'PUT prod-two/agentPools/system',
+      'PUT prod-two/agentPools/apps',
     ]);
   });
 
