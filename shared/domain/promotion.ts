@@ -1,5 +1,6 @@
 import type { Ring } from './rings';
 import { previousRing } from './rings';
+import { compareVersions, parseVersion } from './versions';
 
 /**
  * Promotion between rings (DESIGN §4): a version may be planned for a ring only after it soaked in the
@@ -38,7 +39,19 @@ export interface PromotionEvidence {
   readonly checkedAt: string;
 }
 
-const NEVER_RAN = new Set(['rejected', 'expired', 'cancelled', 'superseded']);
+/**
+ * Plans that say nothing about the version: closed without running, or still `proposed` (not admitted
+ * to their own ring yet — counting those would let a lower ring that skipped the version block the
+ * rings above it for ever).
+ */
+const NEVER_RAN = new Set(['rejected', 'expired', 'cancelled', 'superseded', 'proposed']);
+
+/** A cluster of the lower ring, the version it runs now, and since when Warden has seen it run it. */
+export interface RingCluster {
+  readonly clusterName: string;
+  readonly version: string;
+  readonly since: string;
+}
 
 function duration(ms: number): string {
   const h = ms / 3_600_000;
@@ -48,18 +61,27 @@ function duration(ms: number): string {
   return s >= 60 ? `${Math.ceil(s / 60)} min` : `${s} s`;
 }
 
-/** Decides whether `version` may be planned for `ring`, from the plans to it in the ring before. */
+/**
+ * Decides whether `version` may be planned for `ring`, from the plans to it in the ring before.
+ * `lowerRing` defaults to the previous ring; the caller passes the nearest lower ring that has clusters
+ * (an empty ring has nothing to soak in), or `null` when no lower ring has any. `lowerRingClusters`
+ * (what the lower ring runs now) lets a ring that already moved past the version, without ever being
+ * planned to it, stop blocking the rings above.
+ */
 export function promotionEvidence(
   ring: Ring,
   version: string,
   lowerRingPlans: readonly RingPlanRecord[],
   soakMs: number,
   now: Date,
+  options: { readonly lowerRing?: Ring | null; readonly lowerRingClusters?: readonly RingCluster[] } = {},
 ): PromotionEvidence {
-  const lowerRing = previousRing(ring);
+  const lowerRing = options.lowerRing === null ? undefined : (options.lowerRing ?? previousRing(ring));
   const base = { ring, version, soakMs, checkedAt: now.toISOString() };
   if (lowerRing === undefined) {
-    return { ...base, allowed: true, reason: `${ring} is the first ring`, plans: [] };
+    const reason =
+      previousRing(ring) === undefined ? `${ring} is the first ring` : `no ring below ${ring} has clusters`;
+    return { ...base, allowed: true, reason, plans: [] };
   }
   const relevant = lowerRingPlans.filter(
     (p) => p.ring === lowerRing && p.to === version && !NEVER_RAN.has(p.status),
@@ -83,10 +105,35 @@ export function promotionEvidence(
     };
   }
   if (succeeded.length === 0) {
+    const below = options.lowerRingClusters ?? [];
+    const past = below.filter((c) => parseVersion(c.version) && compareVersions(c.version, version) > 0);
+    if (open.length === 0 && below.length > 0 && past.length === below.length) {
+      // The whole ring moved past the version: it counts from when the last of its clusters got there,
+      // so a ring still being discovered (a first sweep) cannot let the version through early.
+      const since =
+        past
+          .map((c) => c.since)
+          .sort()
+          .at(-1) ?? base.checkedAt;
+      const soaked = now.getTime() - Date.parse(since);
+      const versions = [...new Set(past.map((c) => c.version))].join(', ');
+      return {
+        ...withPlans,
+        firstSuccessAt: since,
+        allowed: soaked >= soakMs,
+        reason:
+          soaked >= soakMs
+            ? `every cluster in ${lowerRing} already runs a newer version (${versions}), the last for ${duration(soaked)} (soak ${duration(soakMs)}); ${version} is behind that ring`
+            : `every cluster in ${lowerRing} runs a newer version (${versions}); soaked ${duration(Math.max(0, soaked))} of ${duration(soakMs)}`,
+      };
+    }
     return {
       ...withPlans,
       allowed: false,
-      reason: `no plan to ${version} has succeeded in ${lowerRing} yet`,
+      reason:
+        open.length > 0
+          ? `${open.length} plan(s) to ${version} in ${lowerRing} have not finished (${open.map((o) => o.clusterName).join(', ')})`
+          : `no plan to ${version} has succeeded in ${lowerRing} yet`,
     };
   }
   const firstSuccessAt = succeeded.map((p) => p.succeededAt ?? '').sort()[0] ?? '';

@@ -4,7 +4,7 @@ import { odata } from '@azure/data-tables';
 import type { Notice } from '../domain/notice';
 import type { AuditEntry, AuditSource, Plan, PlanClass, PlanStatus } from '../domain/plan';
 import { classOf, isOpen } from '../domain/plan';
-import type { RingPlanRecord } from '../domain/promotion';
+import type { RingCluster, RingPlanRecord } from '../domain/promotion';
 import type { Ring } from '../domain/rings';
 import { ConflictError } from '../errors';
 import type { Outbox } from '../notify/outbox';
@@ -81,6 +81,8 @@ export interface PlanStore {
    * the promotion check counts as a success from that time on.
    */
   observe(ring: Ring, version: string, clusterKey: string, clusterName: string, at: Date): Promise<void>;
+  /** What each cluster Warden has seen in a ring runs now, and since when (from `observe`). */
+  ringClusters(ring: Ring): Promise<RingCluster[]>;
 }
 
 export const PLANS_TABLE = 'plans';
@@ -88,6 +90,8 @@ const INDEX_TABLE = 'planindex';
 const RING_TABLE = 'ringplans';
 /** Open plans by id and status, so timers read one partition instead of scanning `plans`. */
 const OPEN_TABLE = 'planopen';
+/** Per ring, what each cluster runs now and since when (fleet history for promotion). */
+const RING_CLUSTERS_TABLE = 'ringclusters';
 const OPEN_PARTITION = 'open';
 
 type PlanEntity = {
@@ -375,8 +379,11 @@ export class TablePlanStore implements PlanStore {
         await this.unindex(plan.id);
       }
     }
-    // The promotion check only tells open plans from succeeded, failed and never-ran ones.
-    const matters = before === undefined || (isOpen(before) && !isOpen(plan.status));
+    // The promotion check tells apart plans not admitted yet (proposed), admitted and unfinished,
+    // succeeded, failed and never-ran: only those changes are written.
+    const matters =
+      before === undefined ||
+      (before !== plan.status && (before === 'proposed' || (isOpen(before) && !isOpen(plan.status))));
     if (plan.kind !== 'node-image' && matters) {
       const client = await this.tables.table(RING_TABLE);
       await client.upsertEntity(
@@ -410,8 +417,24 @@ export class TablePlanStore implements PlanStore {
         succeededAt: at.toISOString(),
       });
     } catch (e) {
+      // Seen on this version before: nothing new (the common case, one request).
       if (!isConflict(e)) throw e;
+      return;
     }
+    await (
+      await this.tables.table(RING_CLUSTERS_TABLE)
+    ).upsertEntity(
+      { partitionKey: ring, rowKey: clusterKey, clusterName, version, since: at.toISOString() },
+      'Replace',
+    );
+  }
+
+  async ringClusters(ring: Ring): Promise<RingCluster[]> {
+    const rows = await listAll<{ clusterName: string; version: string; since: string }>(
+      await this.tables.table(RING_CLUSTERS_TABLE),
+      odata`PartitionKey eq ${ring}`,
+    );
+    return rows.map((r) => ({ clusterName: r.clusterName, version: r.version, since: r.since }));
   }
 
   async relay(clusterKey: string): Promise<void> {

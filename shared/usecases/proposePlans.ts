@@ -157,8 +157,12 @@ export async function evidenceFor(deps: PlanningDeps, plan: Plan, now: Date): Pr
     };
   }
   const lower = previousRing(ring);
-  const records = lower === undefined ? [] : await deps.plans.ringPlans(lower, plan.to);
-  return promotionEvidence(ring, plan.to, records, deps.policy.soakMs[ring], now);
+  if (lower === undefined) return promotionEvidence(ring, plan.to, [], deps.policy.soakMs[ring], now);
+  const [records, lowerRingClusters] = await Promise.all([
+    deps.plans.ringPlans(lower, plan.to),
+    deps.plans.ringClusters(lower),
+  ]);
+  return promotionEvidence(ring, plan.to, records, deps.policy.soakMs[ring], now, { lowerRingClusters });
 }
 
 /** The promotion event for a proposed plan, or undefined when nothing changed since the last check. */

@@ -90,4 +90,28 @@ describe('promotion: given the plans to a version in the ring below', () => {
       firstSuccessAt: '2026-11-20T00:00:00Z',
     });
   });
+  test('plans still waiting for their own promotion in the lower ring do not block', () => {
+    const waiting = rec({ planId: 'w', status: 'proposed', succeededAt: undefined });
+    expect(promotionEvidence('production', '1.30.3', [rec({}), waiting], 7 * DAY, now).allowed).toBe(true);
+  });
+
+  test('a lower ring that already moved past the version stops blocking after the soak, counted from its last cluster', () => {
+    const ahead = [
+      { clusterName: 'c1', version: '1.31.2', since: '2026-11-20T00:00:00Z' },
+      { clusterName: 'c2', version: '1.30.5', since: '2026-11-24T12:00:00Z' },
+    ];
+    const soaking = promotionEvidence('production', '1.30.3', [], 2 * DAY, now, { lowerRingClusters: ahead });
+    expect(soaking).toMatchObject({ allowed: false, firstSuccessAt: '2026-11-24T12:00:00Z' });
+    expect(soaking.reason).toMatch(/runs a newer version/);
+    expect(
+      promotionEvidence('production', '1.30.3', [], 1 * DAY, now, { lowerRingClusters: ahead }).allowed,
+    ).toBe(true);
+    const oneBehind = [...ahead, { clusterName: 'c3', version: '1.30.1', since: '2026-11-01T00:00:00Z' }];
+    expect(
+      promotionEvidence('production', '1.30.3', [], 0, now, { lowerRingClusters: oneBehind }).allowed,
+    ).toBe(false);
+    expect(promotionEvidence('production', '1.30.3', [], 0, now, { lowerRingClusters: [] }).allowed).toBe(
+      false,
+    );
+  });
 });
