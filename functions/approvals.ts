@@ -155,7 +155,8 @@ export function approvalsHandler(getServices: () => Deps) {
 
 app.http('approvals', {
   route: 'approvals/{planId}',
-  methods: ['GET', 'POST'],
+  // HEAD: link checkers and scanners probe with it; it reads like GET and changes nothing.
+  methods: ['GET', 'HEAD', 'POST'],
   authLevel: 'anonymous',
   handler: approvalsHandler(services),
 });

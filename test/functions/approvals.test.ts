@@ -156,6 +156,16 @@ describe('approval page and decision: security', () => {
     expect(page.body).not.toMatch(/<script/i);
     // A mail scanner opens the link many times, also with HEAD-like tools.
     for (let i = 0; i < 20; i++) expect((await get(w, planId, token('a1@contoso.com'))).status).toBe(200);
+    const head = await handler(w)(
+      new HttpRequest({
+        method: 'HEAD',
+        url: `http://warden.test/api/approvals/${planId}`,
+        params: { planId },
+        query: { token: token('a1@contoso.com') },
+      }),
+      quiet(),
+    );
+    expect(head.status ?? 200).toBe(200);
     expect(await state(w, planId)).toEqual(before);
   });
 
