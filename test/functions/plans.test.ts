@@ -78,3 +78,34 @@ describe('GET /api/plans', () => {
     });
   });
 });
+
+describe('approvalTimer', () => {
+  test('the timer function promotes a proposed plan once the ring below has soaked', async () => {
+    const { approvalTimerHandler } = await import('../../functions/approvalTimer');
+    const w = planningWorld('soak: { dev: PT1H }');
+    const [c] = await proposePlansForCluster(
+      w.deps,
+      snapshot('aks-canary-tm', 'canary'),
+      REGION,
+      w.now(),
+      opts,
+    );
+    const [d] = await proposePlansForCluster(w.deps, snapshot('aks-dev-tm', 'dev'), REGION, w.now(), opts);
+    const { runToSuccess } = await import('../helpers/planning');
+    await runToSuccess(w, c!.planId!);
+    w.advance(2 * 3_600_000);
+    const timer = {
+      isPastDue: false,
+      schedule: { adjustForDST: false },
+      scheduleStatus: { last: '', next: '', lastUpdated: '' },
+    };
+    await approvalTimerHandler(() => ({
+      plans: w.plans,
+      links: w.deps.links,
+      policy: w.policy,
+      newId: w.deps.newId,
+      now: w.now,
+    }))(timer, quiet());
+    expect((await w.plans.get(d!.planId!))?.plan.status).toBe('approved');
+  });
+});
