@@ -132,16 +132,25 @@ const planRow = (planId: string): string => `p:${planId}`;
 const auditRow = (planId: string, seq: number): string => `a:${planId}:${String(seq).padStart(6, '0')}`;
 const pointerRow = (c: PlanClass): string => `o:${c}`;
 
-/** Keeps a plan's JSON inside one Table Storage property: long evidence lists are cut first. */
+/** Table Storage strings hold 32K UTF-16 characters. */
+const MAX_BODY = 31_000;
+
+/** Keeps a plan's JSON inside one Table Storage property: long evidence and finding lists are cut first. */
 function planBody(plan: Plan): string {
   let body = JSON.stringify(plan);
-  if (body.length > 30_000 && plan.evidence !== undefined) {
+  if (body.length > MAX_BODY && plan.evidence !== undefined) {
     body = JSON.stringify({
       ...plan,
       evidence: { ...plan.evidence, plans: plan.evidence.plans.slice(0, 20) },
     });
   }
-  return clip(body, 31_000);
+  if (body.length > MAX_BODY) {
+    body = JSON.stringify({ ...JSON.parse(body), findings: plan.findings.slice(0, 20) } as Plan);
+  }
+  // A clipped JSON would not parse back: refuse to write rather than store a plan that cannot be read.
+  if (body.length > MAX_BODY)
+    throw new Error(`plan ${plan.id} is ${body.length} characters as JSON; the limit is ${MAX_BODY}`);
+  return body;
 }
 
 function toPlanEntity(plan: Plan): PlanEntity {

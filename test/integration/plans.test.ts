@@ -377,4 +377,19 @@ describe('plans through the rings (Azurite)', () => {
       /have not finished \(aks-dev-past\)/,
     );
   });
+
+  test('a plan with very many findings is stored within one Table property and reads back', async () => {
+    const w = planningWorld();
+    const findings = Array.from({ length: 400 }, (_, i) => ({
+      severity: 'warning' as const,
+      message: `finding ${i} ${'x'.repeat(200)}`,
+    }));
+    const [c] = await proposePlansForCluster(w.deps, snapshot('aks-canary-big', 'canary'), REGION, w.now(), {
+      ...opts,
+      findings,
+    });
+    const plan = (await w.plans.get(c!.planId!))!.plan;
+    expect(plan.status).toBe('approved');
+    expect(plan.findings).toHaveLength(20);
+  });
 });
