@@ -364,6 +364,10 @@ const NOT_SDK = new Set([
   'at',
   'byPage',
   'findIndex',
+  'set',
+  'has',
+  'clear',
+  'add',
   'indexOf',
 ]);
 
