@@ -375,7 +375,9 @@ async function startStep(
   const channel = (cluster.autoUpgradeChannel || 'none').toLowerCase();
   if (plan.gate.gated && channel !== 'none') {
     const reason = `AKS auto-upgrade (channel ${channel}) is on: AKS would upgrade this gated cluster without approval, and control-plane-only upgrades are refused while it is on. Warden runs nothing here until the channel is none.`;
-    await deps.outbox.enqueue([autoUpgradeNotice(plan, channel, reason, now)], now);
+    // Told once per hold (the key also makes a repeat a no-op).
+    if (plan.hold?.reason !== reason)
+      await deps.outbox.enqueue([autoUpgradeNotice(plan, channel, reason, now)], now);
     await hold(deps, stored, reason);
     return stay('waiting', reason);
   }
