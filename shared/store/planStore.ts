@@ -416,6 +416,10 @@ export class TablePlanStore implements PlanStore {
     clusterName: string,
     at: Date,
   ): Promise<void> {
+    // Every NewKubernetesVersionAvailable for a cluster re-observes the version it runs; after the
+    // first write (or 409) this instance knows the row exists and spends no storage request on it.
+    const seen = `${ring}|${version}|${clusterKey}`;
+    if (this.observed.has(seen)) return;
     const client = await this.tables.table(RING_TABLE);
     try {
       await client.createEntity({
@@ -426,8 +430,9 @@ export class TablePlanStore implements PlanStore {
         succeededAt: at.toISOString(),
       });
     } catch (e) {
-      // Seen on this version before: nothing new (the common case, one request).
+      // Seen on this version before: nothing new.
       if (!isConflict(e)) throw e;
+      this.remember(seen);
       return;
     }
     await (
@@ -436,6 +441,15 @@ export class TablePlanStore implements PlanStore {
       { partitionKey: ring, rowKey: clusterKey, clusterName, version, since: at.toISOString() },
       'Replace',
     );
+    this.remember(seen);
+  }
+
+  /** Observations this instance knows are stored (bounded: forgetting one costs one 409 later). */
+  private readonly observed = new Set<string>();
+
+  private remember(key: string): void {
+    if (this.observed.size >= 50_000) this.observed.clear();
+    this.observed.add(key);
   }
 
   async ringClusters(ring: Ring): Promise<RingCluster[]> {

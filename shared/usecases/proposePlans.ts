@@ -229,7 +229,10 @@ export async function proposePlansForCluster(
     }
     outcomes.push(await proposeOne(deps, snapshot, target, existing, now, options));
   }
-  await relayQuietly(deps, snapshot.key);
+  // Transitions of existing plans relay their own notices (applyPlanEvent); only a new plan's wait here.
+  if (outcomes.some((o) => o.outcome === 'created' || o.outcome === 'superseded')) {
+    await relayQuietly(deps, snapshot.key);
+  }
   return outcomes;
 }
 
