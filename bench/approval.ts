@@ -1,6 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
 
-import type { RunningAzurite } from '../local/azurite';
 import type { RunningHost } from '../local/host';
 import { ApprovalLinks } from '../shared/approvals/links';
 import { parseApprovalKeys } from '../shared/approvals/tokens';
@@ -14,6 +13,7 @@ import { Tables } from '../shared/store/tables';
 import { proposePlansForCluster } from '../shared/usecases/proposePlans';
 import type { Figure } from './report';
 import { pool } from './report';
+import type { BenchStorage } from './storageProcess';
 
 /**
  * The policy the bench's app runs with (set before the app builds its services): the first ring gated,
@@ -96,7 +96,7 @@ function cluster(i: number): ClusterSnapshot {
  * round trip through the same host) as the baseline. Goal p99 <= 50 ms.
  */
 export async function benchApproval(
-  azurite: RunningAzurite,
+  azurite: BenchStorage,
   startApp: () => Promise<RunningHost>,
 ): Promise<Figure[]> {
   const keys = parseApprovalKeys(process.env.WARDEN_APPROVAL_KEYS ?? '');

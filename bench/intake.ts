@@ -2,10 +2,10 @@ import { Agent, request as httpRequest } from 'node:http';
 
 import { TableClient } from '@azure/data-tables';
 
-import type { RunningAzurite } from '../local/azurite';
 import type { RunningHost } from '../local/host';
 import type { Figure } from './report';
 import { pool } from './report';
+import type { BenchStorage } from './storageProcess';
 
 const CONCURRENCY = 16;
 
@@ -28,20 +28,33 @@ function post(url: string, body: string): Promise<number> {
   });
 }
 
+/** Runs the fleet sweep and waits until every cluster is stored, so the events name known clusters. */
+async function sweepFirst(appUrl: string, expected: number): Promise<void> {
+  const started = await fetch(`${appUrl}/api/sweep`, { method: 'POST' });
+  if (started.status >= 300) throw new Error(`sweep answered ${started.status}`);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const answer = (await (await fetch(`${appUrl}/api/clusters`)).json()) as { count: number };
+    if (answer.count >= expected) return;
+    if (Date.now() > deadline) throw new Error(`the sweep stored ${answer.count} of ${expected} clusters`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 const keepAlive = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
-export function newVersionEvent(i: number, subscription = '00000000-0000-0000-0000-000000000001'): string {
-  const cluster = `/subscriptions/${subscription}/resourceGroups/rg-bench/providers/Microsoft.ContainerService/managedClusters/aks-${i % 200}`;
+/** A NewKubernetesVersionAvailable delivery (Event Grid schema) for one cluster, with a fresh id. */
+export function newVersionEvent(clusterId: string): string {
   return JSON.stringify([
     {
-      topic: cluster,
-      subject: `aks-${i % 200}`,
+      topic: clusterId,
+      subject: clusterId.split('/').pop(),
       eventType: 'Microsoft.ContainerService.NewKubernetesVersionAvailable',
-      id: `bench-${i}-${Math.random().toString(36).slice(2)}`,
+      id: `bench-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`,
       data: {
-        latestSupportedKubernetesVersion: '1.31.2',
-        latestStableKubernetesVersion: '1.30.6',
-        lowestMinorKubernetesVersion: '1.29.10',
+        latestSupportedKubernetesVersion: '1.36.5',
+        latestStableKubernetesVersion: '1.35.9',
+        lowestMinorKubernetesVersion: '1.34.12',
       },
       dataVersion: '1',
       metadataVersion: '1',
@@ -53,11 +66,13 @@ export function newVersionEvent(i: number, subscription = '00000000-0000-0000-00
 /**
  * Event intake against Azurite: events/s through the webhook of the local host, and the table
  * requests Azurite served per event; beside Azurite's raw single-entity write rate at the same
- * concurrency.
+ * concurrency. The events are for clusters the sweep has stored (DESIGN §8: "for a known cluster"),
+ * so each one is recorded and then planned: cluster read, open-plan query, plan writes when due.
  */
 export async function benchIntake(
-  azurite: RunningAzurite,
+  azurite: BenchStorage,
   startApp: () => Promise<RunningHost>,
+  knownClusterIds: readonly string[],
 ): Promise<Figure[]> {
   const raw = TableClient.fromConnectionString(azurite.connectionString, 'benchraw', {
     allowInsecureConnection: true,
@@ -71,21 +86,23 @@ export async function benchIntake(
   const rawRate = rawCount / ((performance.now() - t0) / 1000);
 
   const app = await startApp();
+  await sweepFirst(app.url, knownClusterIds.length);
+  const cluster = (i: number): string => knownClusterIds[i % knownClusterIds.length] ?? '';
   const warm = 100;
   await pool(
     warm,
     CONCURRENCY,
-    async (i) => void (await post(`${app.url}/api/aks-events`, newVersionEvent(i))),
+    async (i) => void (await post(`${app.url}/api/aks-events`, newVersionEvent(cluster(i)))),
   );
   const n = 3000;
-  const before = azurite.tableRequests();
+  const before = await azurite.tableRequests();
   t0 = performance.now();
   await pool(n, CONCURRENCY, async (i) => {
-    const status = await post(`${app.url}/api/aks-events`, newVersionEvent(i));
+    const status = await post(`${app.url}/api/aks-events`, newVersionEvent(cluster(i)));
     if (status !== 200) throw new Error(`intake answered ${status}`);
   });
   const rate = n / ((performance.now() - t0) / 1000);
-  const txPerEvent = (azurite.tableRequests() - before) / n;
+  const txPerEvent = ((await azurite.tableRequests()) - before) / n;
   await app.close();
 
   return [

@@ -1,49 +1,70 @@
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
-import { startAzurite } from '../local/azurite';
 import { loadRegistrations } from '../local/functionsCore';
 import { startHost } from '../local/host';
+import { generateFleet, startSimulator } from '../local/sim';
+import { clusterId } from '../shared/domain/armId';
 import { BENCH_POLICY, benchApproval } from './approval';
 import { benchColdStart } from './coldStart';
 import { benchIntake } from './intake';
 import type { Figure } from './report';
 import { printFigure, writeResults } from './report';
+import { startStorageProcess } from './storageProcess';
 import { benchSweep } from './sweep';
 
 /** `npm run bench`: the figures of DESIGN §8, each beside its baseline from the same run. */
 async function main(): Promise<void> {
   process.env.WARDEN_LOG = 'quiet';
-  const azurite = await startAzurite();
+  const azurite = await startStorageProcess();
   process.env.AzureWebJobsStorage = azurite.connectionString;
   process.env.WARDEN_APPROVAL_KEYS ??= randomBytes(32).toString('base64');
   process.env.WARDEN_POLICY ??= BENCH_POLICY;
+  // A small simulated fleet for intake: its clusters are swept first, so events name known clusters.
+  const sim = await startSimulator({
+    fleet: generateFleet({ clusters: 200, subscriptions: 2, regions: 2, pools: 2 }),
+  });
+  const caPath = join(mkdtempSync(join(tmpdir(), 'warden-bench-')), 'sim-ca.pem');
+  if (sim.caCertPem !== undefined) {
+    writeFileSync(caPath, sim.caCertPem);
+    process.env.WARDEN_ARM_CA_CERT = caPath;
+  }
+  process.env.WARDEN_ARM_ENDPOINT = sim.armUrl;
+  process.env.WARDEN_SCOPE_SUBSCRIPTIONS = [...sim.fleet.subscriptions.keys()].join(',');
+  const knownClusters = [...sim.fleet.clusters.values()].map((c) =>
+    clusterId(c.subscriptionId, c.resourceGroup, c.name),
+  );
   const registrations = loadRegistrations(resolve(__dirname, '../local/functions.js'));
   const startApp = () => startHost({ registrations, port: 0, logHandler: () => {}, log: () => {} });
+  // `npm run bench -- intake sweep` runs only the named sections; results.json is written only for a full run.
+  const only = process.argv.slice(2);
+  const sections: [string, () => Promise<Figure[]> | Figure[]][] = [
+    ['intake', () => benchIntake(azurite, startApp, knownClusters)],
+    ['approval', () => benchApproval(azurite, startApp)],
+    ['sweep', () => benchSweep(azurite)],
+    [
+      'coldstart',
+      () =>
+        benchColdStart(resolve(__dirname, '../deploy/index.js'), resolve(__dirname, '../local/functions.js')),
+    ],
+  ];
   const figures: Figure[] = [];
   console.log('Warden bench (2 cores; every figure beside its baseline from this run)');
-  for (const f of await benchIntake(azurite, startApp)) {
-    printFigure(f);
-    figures.push(f);
+  for (const [name, run] of sections) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    for (const f of await run()) {
+      printFigure(f);
+      figures.push(f);
+    }
   }
-  for (const f of await benchApproval(azurite, startApp)) {
-    printFigure(f);
-    figures.push(f);
-  }
-  for (const f of await benchSweep(azurite)) {
-    printFigure(f);
-    figures.push(f);
-  }
-  for (const f of benchColdStart(
-    resolve(__dirname, '../deploy/index.js'),
-    resolve(__dirname, '../local/functions.js'),
-  )) {
-    printFigure(f);
-    figures.push(f);
-  }
+  await sim.close();
   await azurite.close();
-  writeResults(resolve(process.cwd(), 'bench/results.json'), figures);
-  console.log('written bench/results.json');
+  if (only.length === 0) {
+    writeResults(resolve(process.cwd(), 'bench/results.json'), figures);
+    console.log('written bench/results.json');
+  }
 }
 
 main().catch((e: unknown) => {

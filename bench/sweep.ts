@@ -1,6 +1,5 @@
 import { ContainerServiceClient } from '@azure/arm-containerservice';
 
-import type { RunningAzurite } from '../local/azurite';
 import { startSimulator } from '../local/sim';
 import { ArmAksGateway, ArmClients } from '../shared/azure/armAksGateway';
 import { StaticTokenCredential } from '../shared/azure/credentials';
@@ -10,6 +9,7 @@ import { Tables } from '../shared/store/tables';
 import { inProcessQueue, sweepFleet } from '../shared/usecases/sweepFleet';
 import type { Figure } from './report';
 import { pool } from './report';
+import type { BenchStorage } from './storageProcess';
 
 /**
  * DESIGN §8 sweep figure: 5,000 clusters in 20 subscriptions, 10 regions, 3 pools each, the simulator
@@ -23,7 +23,7 @@ const LATENCY_MS = 20;
 /** In-flight calls of the per-cluster poller (a typical Promise pool). */
 const POLLER_CONCURRENCY = 64;
 
-export async function benchSweep(azurite: RunningAzurite): Promise<Figure[]> {
+export async function benchSweep(azurite: BenchStorage): Promise<Figure[]> {
   const spec = `generate:${FLEET.clusters},${FLEET.subscriptions},${FLEET.regions},${FLEET.pools}`;
 
   // Warden's sweep.

@@ -25,6 +25,7 @@ if (local) {
       'local/start': 'local/start.ts',
       'local/functions': 'functions/index.ts',
       'bench/run': 'bench/run.ts',
+      'bench/azuriteChild': 'bench/azuriteChild.ts',
     },
     outdir: 'dist',
     packages: 'external',

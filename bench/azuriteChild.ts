@@ -1,0 +1,21 @@
+import { startAzurite } from '../local/azurite';
+
+/**
+ * Azurite in a process of its own for the bench, so storage has the second core as a remote
+ * service would, instead of sharing the event loop with the app and the load generator.
+ * Talks over IPC: sends its endpoints once ready, answers `count` with the table requests served.
+ */
+async function main(): Promise<void> {
+  const azurite = await startAzurite();
+  process.on('message', (message: unknown) => {
+    if (message === 'count') process.send?.({ count: azurite.tableRequests() });
+    if (message === 'close') void azurite.close().then(() => process.exit(0));
+  });
+  process.send?.({
+    tableUrl: azurite.tableUrl,
+    queueUrl: azurite.queueUrl,
+    connectionString: azurite.connectionString,
+  });
+}
+
+void main();
