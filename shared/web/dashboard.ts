@@ -25,6 +25,7 @@ const PLAN_CLASS: Record<string, string> = {
   scheduled: 'warn',
   running: 'warn',
   failed: 'bad',
+  blocked: 'bad',
   rejected: 'bad',
   expired: 'bad',
 };
@@ -74,7 +75,12 @@ function planRows(plans: readonly Plan[]): Html {
         </td>
         <td>${p.kind}</td>
         <td>${p.from} → ${p.to}</td>
-        <td><span class="badge ${PLAN_CLASS[p.status] ?? ''}">${p.status}</span></td>
+        <td>
+          <span class="badge ${PLAN_CLASS[p.status] ?? ''}">${p.status}</span>
+          ${p.failure ? html`<div class="muted">${p.failure.reason}</div>` : ''}
+          ${p.blocked ? html`<div class="muted">deprecated APIs in use: ${p.blocked.deprecatedApis.join(', ')}</div>` : ''}
+          ${p.hold ? html`<div class="muted">${p.hold.reason}</div>` : ''}
+        </td>
         <td class="muted">${p.updatedAt.slice(0, 16).replace('T', ' ')}</td>
       </tr>`,
   )}`;
