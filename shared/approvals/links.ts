@@ -1,5 +1,6 @@
 import type { Notice } from '../domain/notice';
 import type { Plan, PlanEffect } from '../domain/plan';
+import { noticeCluster } from '../domain/plan';
 import { planTitle, windowKey } from '../domain/plan';
 import type { ApprovalClaims, ApprovalKeys } from './tokens';
 import { signToken, windowDigest } from './tokens';
@@ -77,12 +78,7 @@ export class ApprovalLinks {
           ],
           actions: [{ label: 'Review and decide', url, style: 'positive' }],
           audience: ['oncall'],
-          cluster: {
-            id: plan.cluster.id,
-            name: plan.cluster.name,
-            ring: plan.cluster.ring,
-            tags: plan.cluster.tags,
-          },
+          cluster: noticeCluster(plan),
           planId: plan.id,
           recipient: approver,
           at: plan.updatedAt,
@@ -108,12 +104,7 @@ export class ApprovalLinks {
       ],
       actions: [],
       audience: ['platform', 'oncall'],
-      cluster: {
-        id: plan.cluster.id,
-        name: plan.cluster.name,
-        ring: plan.cluster.ring,
-        tags: plan.cluster.tags,
-      },
+      cluster: noticeCluster(plan),
       planId: plan.id,
       at: plan.updatedAt,
     };

@@ -425,6 +425,11 @@ function facts(plan: Plan): NoticeFact[] {
   ];
 }
 
+/** The cluster a plan's notices name (routing reads its ring and owner tags). */
+export function noticeCluster(plan: Plan): NonNullable<Notice['cluster']> {
+  return { id: plan.cluster.id, name: plan.cluster.name, ring: plan.cluster.ring, tags: plan.cluster.tags };
+}
+
 function notice(
   plan: Plan,
   kind: NoticeKind,
@@ -444,12 +449,7 @@ function notice(
       facts: facts(plan),
       actions: [],
       audience,
-      cluster: {
-        id: plan.cluster.id,
-        name: plan.cluster.name,
-        ring: plan.cluster.ring,
-        tags: plan.cluster.tags,
-      },
+      cluster: noticeCluster(plan),
       planId: plan.id,
       at: plan.updatedAt,
     },

@@ -1,6 +1,7 @@
 import type { PlanAction } from '../approvals/actionTokens';
 import { checkPlanAction, signPlanAction } from '../approvals/actionTokens';
 import type { AuditSource, Plan } from '../domain/plan';
+import { noticeCluster } from '../domain/plan';
 import { planTitle, stepLabel } from '../domain/plan';
 import {
   ConflictError,
@@ -134,12 +135,7 @@ export async function requestAbort(
           },
         ],
         audience: ['oncall' as const],
-        cluster: {
-          id: plan.cluster.id,
-          name: plan.cluster.name,
-          ring: plan.cluster.ring,
-          tags: plan.cluster.tags,
-        },
+        cluster: noticeCluster(plan),
         planId: plan.id,
         recipient: approver,
         at: now.toISOString(),

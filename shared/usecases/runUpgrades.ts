@@ -6,6 +6,7 @@ import type { AksEvent } from '../domain/aksEvents';
 import type { ClusterRef } from '../domain/armId';
 import type { Notice } from '../domain/notice';
 import type { By, Plan, PlanEvent, PlanStatus, PlanStep, TransitionResult } from '../domain/plan';
+import { noticeCluster } from '../domain/plan';
 import { isOpen, planTitle, stepLabel, transition } from '../domain/plan';
 import type { Policy } from '../domain/policy';
 import { allowedApprovers } from '../domain/policy';
@@ -704,12 +705,7 @@ function forceUpgradeNotices(deps: RunnerDeps, plan: Plan, now: Date): Notice[] 
         ],
         actions: [{ label: 'Review force upgrade', url, style: 'destructive' }],
         audience: ['oncall'],
-        cluster: {
-          id: plan.cluster.id,
-          name: plan.cluster.name,
-          ring: plan.cluster.ring,
-          tags: plan.cluster.tags,
-        },
+        cluster: noticeCluster(plan),
         planId: plan.id,
         recipient: approver,
         at: now.toISOString(),
@@ -733,12 +729,7 @@ function autoUpgradeNotice(plan: Plan, channel: string, reason: string, now: Dat
     ],
     actions: [],
     audience: ['oncall', 'owners', 'platform'],
-    cluster: {
-      id: plan.cluster.id,
-      name: plan.cluster.name,
-      ring: plan.cluster.ring,
-      tags: plan.cluster.tags,
-    },
+    cluster: noticeCluster(plan),
     planId: plan.id,
     at: now.toISOString(),
   };
