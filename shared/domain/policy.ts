@@ -70,6 +70,11 @@ export interface Policy {
   readonly ownerTag: string;
   /** When false, Warden plans and notifies for the ring but never runs an upgrade there by itself. */
   readonly autoExecute: Readonly<Record<Ring, boolean>>;
+  /**
+   * Node pools (names, without case) upgraded first, in this order; the others follow, system pools
+   * first. Empty: system pools first, then by name (the AKS guidance's default).
+   */
+  readonly poolOrder: readonly string[];
 }
 
 const DAY = 86_400_000;
@@ -97,6 +102,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze<Policy>({
   platform: { email: [], teams: [] },
   ownerTag: 'owner-email',
   autoExecute: { canary: true, dev: true, staging: true, production: true },
+  poolOrder: [],
 });
 
 export function isGated(policy: Policy, ring: Ring): boolean {
@@ -219,6 +225,11 @@ export const POLICY_SCHEMA = {
     platform: route,
     ownerTag: { type: 'string', minLength: 1 },
     autoExecute: perRing({ type: 'boolean' }),
+    poolOrder: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9]{0,11}$' },
+      uniqueItems: true,
+    },
   },
 } as const;
 
@@ -243,6 +254,7 @@ interface PolicyDocument {
   platform?: Partial<Route>;
   ownerTag?: string;
   autoExecute?: Partial<Record<Ring, boolean>>;
+  poolOrder?: string[];
 }
 
 /** A policy document that does not validate; `problems` name each field by its path. */
@@ -356,6 +368,7 @@ export function policyFromDocument(doc: unknown): Policy {
     platform: { email: lower(d.platform?.email), teams: [...(d.platform?.teams ?? [])] },
     ownerTag: d.ownerTag ?? D.ownerTag,
     autoExecute: { ...D.autoExecute, ...d.autoExecute },
+    poolOrder: (d.poolOrder ?? D.poolOrder).map((n) => n.toLowerCase()),
   };
   if (problems.length > 0) throw new PolicyError(problems);
   return Object.freeze(policy);

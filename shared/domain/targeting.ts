@@ -43,6 +43,8 @@ export interface UpgradeTarget {
 
 export interface TargetingOptions {
   readonly allowPreview: boolean;
+  /** Pools (lower-case names) the policy upgrades first, in this order. */
+  readonly poolOrder?: readonly string[];
 }
 
 const LTS = 'AKSLongTermSupport';
@@ -93,10 +95,18 @@ export function targetVersion(
   return latest === undefined ? undefined : { kind: 'minor', version: latest };
 }
 
-/** System pools first, then user pools; by name within each. */
-export function poolOrder(pools: readonly NodePoolSnapshot[]): NodePoolSnapshot[] {
+/** The pools the policy names first, in its order; then system pools, then user pools; by name within each. */
+export function poolOrder(
+  pools: readonly NodePoolSnapshot[],
+  first: readonly string[] = [],
+): NodePoolSnapshot[] {
+  const rank = (p: NodePoolSnapshot): number => {
+    const i = first.indexOf(p.name.toLowerCase());
+    return i >= 0 ? i : first.length;
+  };
   return [...pools].sort(
     (a, b) =>
+      rank(a) - rank(b) ||
       Number(a.mode.toLowerCase() !== 'system') - Number(b.mode.toLowerCase() !== 'system') ||
       a.name.localeCompare(b.name),
   );
@@ -116,7 +126,7 @@ export function versionTarget(
   const to = target?.version ?? cp;
   const steps: StepTarget[] = [];
   if (compareVersions(to, cp) > 0) steps.push({ kind: 'control-plane', from: cp, to });
-  for (const pool of poolOrder(cluster.nodePools)) {
+  for (const pool of poolOrder(cluster.nodePools, options.poolOrder)) {
     const pv = parseVersion(pool.orchestratorVersion);
     // Pools may trail the control plane by up to two minors and go straight to its version.
     if (
@@ -161,16 +171,17 @@ export function compareNodeImages(a: string, b: string): number {
 }
 
 /**
- * The node-image plan: every pool whose image is older than its family's latest, system pools first.
+ * The node-image plan: every pool whose image is older than its family's latest, in `poolOrder`.
  * `latestImage` answers the newest image for a pool (the sweep reads one per image family).
  */
 export function nodeImageTarget(
   cluster: Pick<ClusterSnapshot, 'kubernetesVersion' | 'nodePools'>,
   latestImage: (pool: NodePoolSnapshot) => string | undefined,
+  first: readonly string[] = [],
 ): UpgradeTarget | undefined {
   const steps: StepTarget[] = [];
   let newest: string | undefined;
-  for (const pool of poolOrder(cluster.nodePools)) {
+  for (const pool of poolOrder(cluster.nodePools, first)) {
     const latest = latestImage(pool);
     if (latest === undefined || pool.nodeImageVersion === undefined) continue;
     if (compareNodeImages(pool.nodeImageVersion, latest) < 0) {

@@ -207,10 +207,15 @@ export async function proposePlansForCluster(
 ): Promise<ProposeOutcome[]> {
   const targets: UpgradeTarget[] = [];
   const version = region
-    ? versionTarget(snapshot, region, { allowPreview: deps.policy.allowPreview })
+    ? versionTarget(snapshot, region, {
+        allowPreview: deps.policy.allowPreview,
+        poolOrder: deps.policy.poolOrder,
+      })
     : undefined;
   if (version) targets.push(version);
-  const image = options.latestNodeImage ? nodeImageTarget(snapshot, options.latestNodeImage) : undefined;
+  const image = options.latestNodeImage
+    ? nodeImageTarget(snapshot, options.latestNodeImage, deps.policy.poolOrder)
+    : undefined;
   if (image) targets.push(image);
   const [open] = await Promise.all([
     deps.plans.openFor(snapshot.key),

@@ -115,6 +115,14 @@ windows:
   });
 });
 
+describe('policy: pool order', () => {
+  test('names are kept lower-case, and a name AKS could not have is refused with its path', () => {
+    expect(parsePolicy('poolOrder: [CanaryPool, system]').poolOrder).toEqual(['canarypool', 'system']);
+    expect(parsePolicy('').poolOrder).toEqual([]);
+    expect(() => parsePolicy('poolOrder: ["pool-with-dash"]')).toThrow(/\/poolOrder\/0/);
+  });
+});
+
 describe('documented policies', () => {
   test('the full example in docs/policy.md and the demo policy are valid', () => {
     const root = join(__dirname, '../..');

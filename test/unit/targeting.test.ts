@@ -77,6 +77,28 @@ describe('targeting: examples', () => {
       { kind: 'node-pool', pool: 'user1', mode: 'User', from: '1.29.9', to: '1.30.3' },
     ]);
   });
+  test('the policy may put a pool first: named pools lead, the rest follow system-first', () => {
+    const s = snapshot('c', 'dev', '1.29.7', {
+      nodePools: [
+        ...snapshot('c', 'dev').nodePools,
+        { name: 'canarypool', mode: 'User', osType: 'Linux', orchestratorVersion: '1.29.7', count: 1 },
+      ],
+    });
+    const byDefault = versionTarget(s, REGION, official);
+    expect(byDefault?.steps.map((x) => (x.kind === 'control-plane' ? 'cp' : x.pool))).toEqual([
+      'cp',
+      'system',
+      'canarypool',
+      'user1',
+    ]);
+    const ordered = versionTarget(s, REGION, { ...official, poolOrder: ['canarypool'] });
+    expect(ordered?.steps.map((x) => (x.kind === 'control-plane' ? 'cp' : x.pool))).toEqual([
+      'cp',
+      'canarypool',
+      'system',
+      'user1',
+    ]);
+  });
   test('node-image plans are their own kind, per pool with an older image', () => {
     const s = snapshot('c', 'dev', '1.30.3');
     const t = nodeImageTarget(s, (p) =>
