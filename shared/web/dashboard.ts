@@ -74,7 +74,7 @@ function planRows(plans: readonly Plan[]): Html {
           <div class="muted">${p.cluster.ring}</div>
         </td>
         <td>${p.kind}</td>
-        <td>${p.from} → ${p.to}</td>
+        <td>${p.kind === 'node-image' ? `node image → ${p.nodeImage ?? '?'}` : `${p.from} → ${p.to}`}</td>
         <td>
           <span class="badge ${PLAN_CLASS[p.status] ?? ''}">${p.status}</span>
           ${p.failure ? html`<div class="muted">${p.failure.reason}</div>` : ''}
