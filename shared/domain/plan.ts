@@ -430,6 +430,22 @@ export function noticeCluster(plan: Plan): NonNullable<Notice['cluster']> {
   return { id: plan.cluster.id, name: plan.cluster.name, ring: plan.cluster.ring, tags: plan.cluster.tags };
 }
 
+/** The step an event names, if its status allows the event; otherwise the event is illegal here. */
+function stepFor(
+  plan: Plan,
+  event: { readonly type: string; readonly step: number },
+  allowed: (step: PlanStep) => boolean,
+): PlanStep {
+  const step = plan.steps[event.step];
+  if (step === undefined || !allowed(step)) {
+    throw new IllegalTransitionError(
+      `${plan.status} (step ${event.step} ${step?.status ?? 'missing'})`,
+      event.type,
+    );
+  }
+  return step;
+}
+
 function notice(
   plan: Plan,
   kind: NoticeKind,
@@ -799,12 +815,7 @@ export function transition(plan: Plan, event: PlanEvent, now: Date): TransitionR
     }
 
     case 'StepStarted': {
-      const step = plan.steps[event.step];
-      if (step === undefined || step.status !== 'pending')
-        throw new IllegalTransitionError(
-          `${plan.status} (step ${event.step} ${step?.status ?? 'missing'})`,
-          event.type,
-        );
+      const step = stepFor(plan, event, (st) => st.status === 'pending');
       if (plan.steps.some((s, i) => i < event.step && s.status !== 'succeeded'))
         throw new IllegalTransitionError(`${plan.status} (an earlier step has not succeeded)`, event.type);
       const steps = plan.steps.map((s, i) =>
@@ -845,12 +856,7 @@ export function transition(plan: Plan, event: PlanEvent, now: Date): TransitionR
     }
 
     case 'StepSucceeded': {
-      const step = plan.steps[event.step];
-      if (step === undefined || step.status !== 'running')
-        throw new IllegalTransitionError(
-          `${plan.status} (step ${event.step} ${step?.status ?? 'missing'})`,
-          event.type,
-        );
+      const step = stepFor(plan, event, (st) => st.status === 'running');
       const steps = plan.steps.map((s, i) =>
         i === event.step ? { ...s, status: 'succeeded' as const, finishedAt: at } : s,
       );
@@ -879,12 +885,7 @@ export function transition(plan: Plan, event: PlanEvent, now: Date): TransitionR
     }
 
     case 'StepFailed': {
-      const step = plan.steps[event.step];
-      if (step === undefined || step.status !== 'running')
-        throw new IllegalTransitionError(
-          `${plan.status} (step ${event.step} ${step?.status ?? 'missing'})`,
-          event.type,
-        );
+      const step = stepFor(plan, event, (st) => st.status === 'running');
       const steps = plan.steps.map((s, i) =>
         i === event.step ? { ...s, status: 'failed' as const, finishedAt: at, error: event.reason } : s,
       );
@@ -927,12 +928,7 @@ export function transition(plan: Plan, event: PlanEvent, now: Date): TransitionR
     }
 
     case 'StepBlocked': {
-      const step = plan.steps[event.step];
-      if (step === undefined || step.status === 'succeeded' || step.status === 'failed')
-        throw new IllegalTransitionError(
-          `${plan.status} (step ${event.step} ${step?.status ?? 'missing'})`,
-          event.type,
-        );
+      const step = stepFor(plan, event, (st) => st.status !== 'succeeded' && st.status !== 'failed');
       // Nothing started: the step goes back to pending, to be sent again only after a force approval.
       const steps = plan.steps.map((s, i) =>
         i === event.step ? { ...s, status: 'pending' as const, error: event.reason } : s,
