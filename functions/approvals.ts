@@ -8,19 +8,15 @@ import {
   ensureError,
   ForbiddenError,
   NotFoundError,
-  PayloadTooLargeError,
   UnauthorizedError,
   ValidationError,
 } from '../shared/errors';
 import type { ApprovalDeps, Principal } from '../shared/usecases/decideApproval';
 import { checkApprovalLink, decideApproval } from '../shared/usecases/decideApproval';
 import { approvalPage, decisionPage, problemPage } from '../shared/web/approvalPage';
-import { PAGE_HEADERS } from '../shared/web/html';
-import { errorResponse, json, remoteAddress } from '../shared/web/http';
+import { errorResponse, htmlPage, json, readFields, requestSource, wantsJson } from '../shared/web/http';
 
 type Deps = Pick<Services, 'plans' | 'links' | 'approvalKeys' | 'policy' | 'now'>;
-
-const MAX_FORM_BYTES = 16 * 1024;
 
 /** The principal App Service authentication put on the request (`x-ms-client-principal`), if any. */
 export function principalOf(request: HttpRequest): Principal | undefined {
@@ -38,14 +34,6 @@ function deps(s: Deps, context: InvocationContext): ApprovalDeps {
   return { plans: s.plans, links: s.links, keys: s.approvalKeys, policy: s.policy, log: context };
 }
 
-function wantsJson(request: HttpRequest): boolean {
-  return (request.headers.get('accept') ?? '').includes('application/json');
-}
-
-function htmlResponse(status: number, body: string): HttpResponseInit {
-  return { status, body, headers: { ...PAGE_HEADERS } };
-}
-
 function statusOfError(e: Error): 400 | 401 | 403 | 404 | 409 | undefined {
   if (e instanceof ValidationError) return 400;
   if (e instanceof UnauthorizedError) return 401;
@@ -53,32 +41,6 @@ function statusOfError(e: Error): 400 | 401 | 403 | 404 | 409 | undefined {
   if (e instanceof NotFoundError) return 404;
   if (e instanceof ConflictError) return 409;
   return undefined;
-}
-
-async function formFields(request: HttpRequest): Promise<Record<string, string | undefined>> {
-  const bytes = Buffer.from(await request.arrayBuffer());
-  if (bytes.length > MAX_FORM_BYTES) throw new PayloadTooLargeError(MAX_FORM_BYTES, bytes.length);
-  const text = bytes.toString('utf8');
-  const type = request.headers.get('content-type') ?? '';
-  if (type.includes('application/json')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new ValidationError('bad body', 'the body is not JSON');
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-      throw new ValidationError('bad body', 'the body must be a JSON object');
-    const o = parsed as Record<string, unknown>;
-    const str = (k: string): string | undefined => (typeof o[k] === 'string' ? o[k] : undefined);
-    return { token: str('token'), decision: str('decision'), comment: str('comment') };
-  }
-  const form = new URLSearchParams(text);
-  return {
-    token: form.get('token') ?? undefined,
-    decision: form.get('decision') ?? undefined,
-    comment: form.get('comment') ?? undefined,
-  };
 }
 
 /**
@@ -97,11 +59,11 @@ export function approvalsHandler(getServices: () => Deps) {
         const token = request.query.get('token') ?? request.query.get('t') ?? undefined;
         const check = await checkApprovalLink(deps(s, context), planId, token, principalOf(request), s.now());
         if (!check.ok)
-          return htmlResponse(check.status, problemPage(check.status, check.title, check.detail, check.plan));
-        return htmlResponse(200, approvalPage(check.plan, check.claims.approver, token ?? ''));
+          return htmlPage(check.status, problemPage(check.status, check.title, check.detail, check.plan));
+        return htmlPage(200, approvalPage(check.plan, check.claims.approver, token ?? ''));
       } catch (e) {
         const r = errorResponse(e, context);
-        return htmlResponse(
+        return htmlPage(
           r.status ?? 500,
           problemPage(
             r.status ?? 500,
@@ -113,9 +75,7 @@ export function approvalsHandler(getServices: () => Deps) {
     }
     const asJson = wantsJson(request);
     try {
-      const fields = await formFields(request);
-      const ua = request.headers.get('user-agent') ?? undefined;
-      const ip = remoteAddress(request);
+      const fields = await readFields(request);
       const principal = principalOf(request);
       const outcome = await decideApproval(
         deps(s, context),
@@ -125,7 +85,7 @@ export function approvalsHandler(getServices: () => Deps) {
           decision: fields.decision,
           comment: fields.comment,
           ...(principal !== undefined && { principal }),
-          source: { ...(ip !== undefined && { ip }), ...(ua !== undefined && { userAgent: ua }) },
+          source: requestSource(request),
         },
         s.now,
       );
@@ -140,7 +100,7 @@ export function approvalsHandler(getServices: () => Deps) {
           status: outcome.plan.status,
           approvals: outcome.plan.approval?.decisions ?? [],
         });
-      return htmlResponse(200, decisionPage(outcome.plan, outcome.approver, outcome.decision));
+      return htmlPage(200, decisionPage(outcome.plan, outcome.approver, outcome.decision));
     } catch (thrown) {
       const e = ensureError(thrown);
       const status = statusOfError(e);
@@ -148,7 +108,7 @@ export function approvalsHandler(getServices: () => Deps) {
       const title = e instanceof ValidationError ? e.message : (e.message.split(': ')[0] ?? e.message);
       const detail =
         e instanceof ValidationError ? e.detail : e.message.split(': ').slice(1).join(': ') || e.message;
-      return htmlResponse(status, problemPage(status, title, detail));
+      return htmlPage(status, problemPage(status, title, detail));
     }
   };
 }

@@ -3,13 +3,10 @@ import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
-import { ensureError } from '../shared/errors';
 import type { DeferDeps } from '../shared/usecases/deferUpgrade';
 import { checkDeferLink, deferUpgrade } from '../shared/usecases/deferUpgrade';
-import { actionProblemPage, deferDone, deferPage } from '../shared/web/actionPages';
-import { PAGE_HEADERS } from '../shared/web/html';
-import { errorResponse, json } from '../shared/web/http';
-import { jsonFields, sourceOf } from './planActions';
+import { actionErrorResponse, deferDone, deferPage } from '../shared/web/actionPages';
+import { htmlPage, json, readFields, requestSource, wantsJson } from '../shared/web/http';
 
 type Deps = Pick<
   Services,
@@ -30,10 +27,6 @@ function deps(s: Deps, context: InvocationContext): DeferDeps {
   };
 }
 
-function page(status: number, body: string): HttpResponseInit {
-  return { status, body, headers: { ...PAGE_HEADERS } };
-}
-
 /**
  * Defer an AKS-run upgrade from the link in its advance notice (anonymous; the signed token is the
  * credential): `GET /api/defer/{clusterKey}?token=…` shows the cluster and the day and changes nothing;
@@ -42,14 +35,14 @@ function page(status: number, body: string): HttpResponseInit {
  */
 export function deferHandler(getServices: () => Deps) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-    const asJson = (request.headers.get('accept') ?? '').includes('application/json');
+    const asJson = wantsJson(request);
     const clusterKey = (request.params.clusterKey ?? '').toLowerCase();
     try {
       const d = deps(getServices(), context);
       if (request.method === 'GET' || request.method === 'HEAD') {
         const token = request.query.get('token') ?? undefined;
         const check = await checkDeferLink(d, clusterKey, token);
-        return page(
+        return htmlPage(
           200,
           deferPage(
             check.cluster,
@@ -61,18 +54,12 @@ export function deferHandler(getServices: () => Deps) {
           ),
         );
       }
-      const fields = await jsonFields(request);
-      const out = await deferUpgrade(d, clusterKey, fields.token, sourceOf(request));
+      const fields = await readFields(request);
+      const out = await deferUpgrade(d, clusterKey, fields.token, requestSource(request));
       if (asJson) return json(200, out);
-      return page(200, deferDone(out.cluster, out.date, out.configName, out.changed));
+      return htmlPage(200, deferDone(out.cluster, out.date, out.configName, out.changed));
     } catch (e) {
-      const r = errorResponse(ensureError(e), context);
-      if (asJson) return r;
-      const body = r.jsonBody as { error?: string; detail?: string } | undefined;
-      return page(
-        r.status ?? 500,
-        actionProblemPage(r.status ?? 500, body?.error ?? 'error', body?.detail ?? ''),
-      );
+      return actionErrorResponse(e, context, asJson);
     }
   };
 }

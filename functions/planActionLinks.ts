@@ -3,20 +3,14 @@ import { app } from '@azure/functions';
 
 import { services } from '../shared/app';
 import type { PlanAction } from '../shared/approvals/actionTokens';
-import { ensureError, ValidationError } from '../shared/errors';
+import { ValidationError } from '../shared/errors';
 import { abortStep, approveForceUpgrade, checkActionLink } from '../shared/usecases/planActions';
-import { actionProblemPage, planActionDone, planActionPage } from '../shared/web/actionPages';
-import { PAGE_HEADERS } from '../shared/web/html';
-import { errorResponse, json } from '../shared/web/http';
-import { jsonFields, sourceOf } from './planActions';
+import { actionErrorResponse, planActionDone, planActionPage } from '../shared/web/actionPages';
+import { htmlPage, json, readFields, requestSource, wantsJson } from '../shared/web/http';
 import type { RunnerServices } from './upgradeRunner';
 import { runnerDeps } from './upgradeRunner';
 
 const ACTIONS: readonly PlanAction[] = ['force-upgrade', 'abort'];
-
-function page(status: number, body: string): HttpResponseInit {
-  return { status, body, headers: { ...PAGE_HEADERS } };
-}
 
 /**
  * The runner's approval links (anonymous, like approval links; the signed token is the credential):
@@ -26,7 +20,7 @@ function page(status: number, body: string): HttpResponseInit {
  */
 export function planActionLinksHandler(getServices: () => RunnerServices) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-    const asJson = (request.headers.get('accept') ?? '').includes('application/json');
+    const asJson = wantsJson(request);
     try {
       const action = request.params.action as PlanAction;
       if (!ACTIONS.includes(action))
@@ -36,24 +30,18 @@ export function planActionLinksHandler(getServices: () => RunnerServices) {
       if (request.method === 'GET' || request.method === 'HEAD') {
         const token = request.query.get('token') ?? undefined;
         const { plan, approver } = await checkActionLink(deps, action, planId, token);
-        return page(200, planActionPage(action, plan, approver, token ?? ''));
+        return htmlPage(200, planActionPage(action, plan, approver, token ?? ''));
       }
-      const fields = await jsonFields(request);
+      const fields = await readFields(request);
       const plan =
         action === 'abort'
-          ? await abortStep(deps, planId, fields.token, fields.comment, sourceOf(request))
-          : await approveForceUpgrade(deps, planId, fields.token, fields.comment, sourceOf(request));
+          ? await abortStep(deps, planId, fields.token, fields.comment, requestSource(request))
+          : await approveForceUpgrade(deps, planId, fields.token, fields.comment, requestSource(request));
       const approver = plan.forceUpgrade?.approver ?? 'you';
       if (asJson) return json(200, { planId, action, status: plan.status });
-      return page(200, planActionDone(action, plan, approver));
+      return htmlPage(200, planActionDone(action, plan, approver));
     } catch (e) {
-      const r = errorResponse(ensureError(e), context);
-      if (asJson) return r;
-      const body = r.jsonBody as { error?: string; detail?: string } | undefined;
-      return page(
-        r.status ?? 500,
-        actionProblemPage(r.status ?? 500, body?.error ?? 'error', body?.detail ?? ''),
-      );
+      return actionErrorResponse(e, context, asJson);
     }
   };
 }

@@ -1,7 +1,11 @@
+import type { HttpResponseInit } from '@azure/functions';
+
 import type { ClusterSnapshot } from '../domain/cluster';
 import type { Plan } from '../domain/plan';
 import { planTitle, stepLabel } from '../domain/plan';
+import type { Logger } from '../logging';
 import { html, page } from './html';
+import { errorResponse, htmlPage } from './http';
 
 /**
  * Confirmation pages for the runner's signed links (force upgrade, abort, Defer). Like the approval page
@@ -156,4 +160,13 @@ export function actionProblemPage(status: number, title: string, detail: string)
     html`<h1 id="problem" data-status="${status}">${title}</h1>
       <p id="detail">${detail}</p>`,
   );
+}
+
+/** A failed action link: the JSON error, or the same status with a page saying what went wrong. */
+export function actionErrorResponse(thrown: unknown, log: Logger, asJson: boolean): HttpResponseInit {
+  const r = errorResponse(thrown, log);
+  if (asJson) return r;
+  const status = r.status ?? 500;
+  const body = r.jsonBody as { error?: string; detail?: string } | undefined;
+  return htmlPage(status, actionProblemPage(status, body?.error ?? 'error', body?.detail ?? ''));
 }

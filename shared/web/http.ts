@@ -12,6 +12,7 @@ import {
   ValidationError,
 } from '../errors';
 import type { Logger } from '../logging';
+import { PAGE_HEADERS } from './html';
 
 /** A JSON response. */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
@@ -75,4 +76,58 @@ export function intParam(request: HttpRequest, name: string, fallback: number, m
     );
   }
   return n;
+}
+
+/** True when the caller asked for JSON (`Accept: application/json`) rather than a page. */
+export function wantsJson(request: HttpRequest): boolean {
+  return (request.headers.get('accept') ?? '').includes('application/json');
+}
+
+/** An HTML page with the headers every page answers with (no caching, no referrer, no framing). */
+export function htmlPage(status: number, body: string): HttpResponseInit {
+  return { status, body, headers: { ...PAGE_HEADERS } };
+}
+
+/** Where a click came from, for the audit trail. */
+export function requestSource(request: HttpRequest): { readonly ip?: string; readonly userAgent?: string } {
+  const ip = remoteAddress(request);
+  const userAgent = request.headers.get('user-agent') ?? undefined;
+  return { ...(ip !== undefined && { ip }), ...(userAgent !== undefined && { userAgent }) };
+}
+
+/** The largest form a page posts (a token, a decision, a comment). */
+export const MAX_FORM_BYTES = 16 * 1024;
+
+/**
+ * The string fields of a small body: a form (`application/x-www-form-urlencoded`, what pages post) or
+ * a JSON object (`application/json`, what scripts post; also when the type is missing and the body is
+ * an object). Other values are dropped. Over `MAX_FORM_BYTES`: 413.
+ */
+export async function readFields(request: HttpRequest): Promise<Record<string, string | undefined>> {
+  const bytes = await readBytes(request);
+  if (bytes.length > MAX_FORM_BYTES) throw new PayloadTooLargeError(MAX_FORM_BYTES, bytes.length);
+  const text = bytes.toString('utf8').trim();
+  if (text === '') return {};
+  const type = request.headers.get('content-type') ?? '';
+  const isJson =
+    type.includes('application/json') ||
+    (!type.includes('application/x-www-form-urlencoded') && text.startsWith('{'));
+  if (!isJson) {
+    const form = new URLSearchParams(text);
+    return Object.fromEntries([...form.keys()].map((k) => [k, form.get(k) ?? undefined]));
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ValidationError('bad body', 'the body is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ValidationError('bad body', 'the body must be a JSON object');
+  return Object.fromEntries(
+    Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [
+      k,
+      typeof v === 'string' ? v : undefined,
+    ]),
+  );
 }
