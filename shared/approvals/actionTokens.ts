@@ -71,14 +71,14 @@ export type ActionCheck =
   | { readonly ok: true; readonly claims: ApprovalClaims }
   | { readonly ok: false; readonly status: 400 | 401 | 403 | 409; readonly detail: string };
 
-/** Checks a plan-action token against the plan as it is now. */
-export function checkPlanAction(
-  action: PlanAction,
-  plan: Plan,
+/** A token as presented on a link: present (400) and signed by a current key and unexpired (401). */
+function verifyPresented(
   token: string | undefined,
   keys: ApprovalKeys,
   now: Date,
-): ActionCheck {
+):
+  | { readonly ok: true; readonly claims: ApprovalClaims }
+  | { readonly ok: false; readonly status: 400 | 401; readonly detail: string } {
   if (token === undefined || token.trim() === '')
     return { ok: false, status: 400, detail: 'token is required' };
   const v = verifyToken(token.trim(), keys, now);
@@ -88,6 +88,19 @@ export function checkPlanAction(
       status: 401,
       detail: v.problem === 'expired' ? 'the link has expired' : 'the token is not valid',
     };
+  return { ok: true, claims: v.claims };
+}
+
+/** Checks a plan-action token against the plan as it is now. */
+export function checkPlanAction(
+  action: PlanAction,
+  plan: Plan,
+  token: string | undefined,
+  keys: ApprovalKeys,
+  now: Date,
+): ActionCheck {
+  const v = verifyPresented(token, keys, now);
+  if (!v.ok) return v;
   if (v.claims.planId !== plan.id) return { ok: false, status: 403, detail: 'the token is for another plan' };
   const binding = actionBinding(action, plan);
   if (binding === undefined)
@@ -145,15 +158,8 @@ export function checkDefer(
   keys: ApprovalKeys,
   now: Date,
 ): DeferCheck {
-  if (token === undefined || token.trim() === '')
-    return { ok: false, status: 400, detail: 'token is required' };
-  const v = verifyToken(token.trim(), keys, now);
-  if (!v.ok)
-    return {
-      ok: false,
-      status: 401,
-      detail: v.problem === 'expired' ? 'the link has expired' : 'the token is not valid',
-    };
+  const v = verifyPresented(token, keys, now);
+  if (!v.ok) return v;
   const c = v.claims;
   if (c.planId !== DEFER || c.target !== clusterKey.toLowerCase())
     return { ok: false, status: 403, detail: 'the token is for another cluster or action' };
