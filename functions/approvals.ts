@@ -3,14 +3,7 @@ import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
-import {
-  ConflictError,
-  ensureError,
-  ForbiddenError,
-  NotFoundError,
-  UnauthorizedError,
-  ValidationError,
-} from '../shared/errors';
+import { ensureError, ValidationError } from '../shared/errors';
 import type { ApprovalDeps, Principal } from '../shared/usecases/decideApproval';
 import { checkApprovalLink, decideApproval } from '../shared/usecases/decideApproval';
 import { approvalPage, decisionPage, problemPage } from '../shared/web/approvalPage';
@@ -32,15 +25,6 @@ export function principalOf(request: HttpRequest): Principal | undefined {
 
 function deps(s: Deps, context: InvocationContext): ApprovalDeps {
   return { plans: s.plans, links: s.links, keys: s.approvalKeys, policy: s.policy, log: context };
-}
-
-function statusOfError(e: Error): 400 | 401 | 403 | 404 | 409 | undefined {
-  if (e instanceof ValidationError) return 400;
-  if (e instanceof UnauthorizedError) return 401;
-  if (e instanceof ForbiddenError) return 403;
-  if (e instanceof NotFoundError) return 404;
-  if (e instanceof ConflictError) return 409;
-  return undefined;
 }
 
 /**
@@ -103,8 +87,10 @@ export function approvalsHandler(getServices: () => Deps) {
       return htmlPage(200, decisionPage(outcome.plan, outcome.approver, outcome.decision));
     } catch (thrown) {
       const e = ensureError(thrown);
-      const status = statusOfError(e);
-      if (asJson || status === undefined) return errorResponse(e, context);
+      const answer = errorResponse(e, context);
+      const status = answer.status ?? 500;
+      // A person's mistake (bad, expired, foreign or used link; closed plan) gets a page; the rest JSON.
+      if (asJson || ![400, 401, 403, 404, 409].includes(status)) return answer;
       const title = e instanceof ValidationError ? e.message : (e.message.split(': ')[0] ?? e.message);
       const detail =
         e instanceof ValidationError ? e.detail : e.message.split(': ').slice(1).join(': ') || e.message;
