@@ -46,8 +46,7 @@ async function main(): Promise<void> {
     ['sweep', () => benchSweep(azurite)],
     [
       'coldstart',
-      () =>
-        benchColdStart(resolve(__dirname, '../deploy/index.js'), resolve(__dirname, '../local/functions.js')),
+      () => benchColdStart(resolve(__dirname, '../deploy'), resolve(__dirname, '../local/functions.js')),
     ],
   ];
   const figures: Figure[] = [];

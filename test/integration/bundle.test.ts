@@ -1,5 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,9 +18,9 @@ import { createFakeCore } from '../../local/functionsCore';
 
 /**
  * The deployment package is what Azure loads: `node scripts/build.mjs` writes dist/deploy/ (the
- * folder azure.yaml ships; this test builds it under a private --out folder). Loading its bundle
- * with a stand-in for the worker's core module must register every function that functions/index.ts
- * brings in, and read nothing from node_modules.
+ * folder azure.yaml ships; this test builds it under a private --out folder). Loading it with a
+ * stand-in for the worker's core module must register every function that functions/index.ts brings
+ * in, and read nothing from node_modules; with the V8 code cache the build made, or without one.
  */
 const root = resolve(__dirname, '../..');
 // A private output folder: `npm test` runs elsewhere in this tree must not see a half-written dist/deploy.
@@ -45,55 +54,123 @@ beforeAll(() => {
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
+/** The cache the build makes is for the V8 of the node that ran it: this one. */
+const cacheName = `app.v8-${process.versions.v8}.cache`;
+
+/**
+ * Loads the package in `dir` as the worker would (its package.json main, `@azure/functions-core`
+ * provided by intercepting require) in a fresh node: the names registered, what the entry point
+ * says of its code cache, and what it wrote to stderr.
+ */
+function loadPackage(
+  dir: string,
+  nodeFlags: string[] = [],
+): { names: string[]; codeCache: string; stderr: string } {
+  const probe = `
+    const Module = require('node:module');
+    const names = [];
+    const core = { setProgrammingModel() {}, getProgrammingModel() {}, log() {},
+      registerHook() { return { dispose() {} }; },
+      registerFunction(m) { names.push(m.name); return { dispose() {} }; } };
+    const original = Module.prototype.require;
+    Module.prototype.require = function (id) { return id === '@azure/functions-core' ? core : original.call(this, id); };
+    const loaded = require(require('node:path').join(process.cwd(), require('./package.json').main));
+    process.stdout.write(JSON.stringify({ names, codeCache: loaded.codeCache }));`;
+  const run = spawnSync(process.execPath, [...nodeFlags, '-e', probe], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_PATH: '', WARDEN_LOG: 'quiet' },
+  });
+  if (run.status !== 0) throw new Error(`the package did not load: ${run.stderr}`);
+  return { ...(JSON.parse(run.stdout) as { names: string[]; codeCache: string }), stderr: run.stderr };
+}
+
 describe('the deployment bundle', () => {
-  it('is a package whose main is the bundle, with the app host.json and no dependencies', () => {
+  it('is a package whose main is the entry point, with the bundle, its code cache, host.json and no dependencies', () => {
     const pkg = JSON.parse(readFileSync(join(deploy, 'package.json'), 'utf8'));
     expect(pkg.main).toBe('index.js');
     expect(pkg.dependencies).toBeUndefined();
-    expect(readdirSync(deploy).sort()).toEqual(['host.json', 'index.js', 'index.js.map', 'package.json']);
+    expect(readdirSync(deploy).sort()).toEqual(
+      ['app.js', 'app.js.map', cacheName, 'host.json', 'index.js', 'package.json'].sort(),
+    );
     expect(JSON.parse(readFileSync(join(deploy, 'host.json'), 'utf8'))).toEqual(
       JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')),
     );
   });
 
   it('requires only Node built-ins and the worker-provided @azure/functions-core', () => {
-    const code = readFileSync(join(deploy, 'index.js'), 'utf8');
-    // Calls only: ajv keeps `require("ajv/dist/runtime/…")` as text for its standalone code generator.
-    const required = new Set(
-      [...code.matchAll(/(?<![`'"\w$.])require\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1]!),
-    );
-    const builtins = new Set(builtinModules);
-    const foreign = [...required].filter(
-      (r) => r !== '@azure/functions-core' && !builtins.has(r) && !builtins.has(r.replace(/^node:/, '')),
-    );
-    expect(foreign).toEqual([]);
+    for (const file of ['index.js', 'app.js']) {
+      const code = readFileSync(join(deploy, file), 'utf8');
+      // Calls only: ajv keeps `require("ajv/dist/runtime/…")` as text for its standalone code generator.
+      const required = new Set(
+        [...code.matchAll(/(?<![`'"\w$.])require\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1]!),
+      );
+      const builtins = new Set(builtinModules);
+      const foreign = [...required].filter(
+        (r) => r !== '@azure/functions-core' && !builtins.has(r) && !builtins.has(r.replace(/^node:/, '')),
+      );
+      expect({ file, foreign }).toEqual({ file, foreign: [] });
+    }
   });
 
-  it('loads on its own, copied where no node_modules can be found', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'warden-deploy-'));
-    try {
+  describe('copied where no node_modules can be found', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'warden-deploy-'));
       cpSync(deploy, dir, { recursive: true });
-      const probe = `
-        const Module = require('node:module');
-        const names = [];
-        const core = { setProgrammingModel() {}, getProgrammingModel() {}, log() {},
-          registerHook() { return { dispose() {} }; },
-          registerFunction(m) { names.push(m.name); return { dispose() {} }; } };
-        const load = Module._load;
-        Module._load = function (r, ...rest) { return r === '@azure/functions-core' ? core : load.call(this, r, ...rest); };
-        require(require('node:path').join(process.cwd(), require('./package.json').main));
-        process.stdout.write(JSON.stringify(names));`;
-      const out = execFileSync(process.execPath, ['-e', probe], {
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('loads on its own, with the code cache V8 accepts', () => {
+      const loaded = loadPackage(dir);
+      expect(loaded.codeCache).toBe('used');
+      expect(loaded.names.sort()).toEqual(expect.arrayContaining(registeredInSources().names));
+      expect(loaded.stderr).toBe('');
+    });
+
+    it('never hands V8 a damaged cache, nor one made for another bundle of the same length', () => {
+      const cache = join(dir, cacheName);
+      const good = readFileSync(cache);
+      const damaged = Buffer.from(good);
+      damaged.fill(7, 64, 4096); // V8 itself would take this and crash (it checks length, not bytes)
+      writeFileSync(cache, damaged);
+      const loaded = loadPackage(dir);
+      expect(loaded.codeCache).toBe('rejected');
+      expect(loaded.names.sort()).toEqual(expect.arrayContaining(registeredInSources().names));
+      expect(loaded.stderr).toContain('does not match app.js');
+
+      writeFileSync(cache, good);
+      const app = readFileSync(join(dir, 'app.js'), 'utf8');
+      const other = app.replace('sourceMappingURL=app.js.map', 'sourceMappingURL=app.js.mAp');
+      expect(other).not.toBe(app);
+      expect(other.length).toBe(app.length);
+      writeFileSync(join(dir, 'app.js'), other);
+      expect(loadPackage(dir).codeCache).toBe('rejected');
+    });
+
+    it('still loads, compiling the bundle, when V8 refuses the cache (node started with other V8 flags)', () => {
+      const loaded = loadPackage(dir, ['--max-semi-space-size=32']);
+      expect(loaded.codeCache).toBe('rejected');
+      expect(loaded.names.sort()).toEqual(expect.arrayContaining(registeredInSources().names));
+      expect(loaded.stderr).toMatch(/V8 rejected .*--max-semi-space-size=32/);
+    });
+
+    it('says so when its cache is for another V8, and `--write-code-cache` makes one for this node', () => {
+      renameSync(join(dir, cacheName), join(dir, 'app.v8-0.0.0-other.cache'));
+      const without = loadPackage(dir);
+      expect(without.codeCache).toBe('none');
+      expect(without.names.sort()).toEqual(expect.arrayContaining(registeredInSources().names));
+      expect(without.stderr).toContain('no code cache for V8');
+      expect(without.stderr).toContain('app.v8-0.0.0-other.cache');
+
+      execFileSync(process.execPath, [join(dir, 'index.js'), '--write-code-cache'], {
         cwd: dir,
-        encoding: 'utf8',
-        env: { ...process.env, NODE_PATH: '' },
+        stdio: 'pipe',
+        env: { ...process.env, NODE_PATH: '', WARDEN_LOG: 'quiet' },
       });
-      expect((JSON.parse(out) as string[]).sort()).toEqual(
-        expect.arrayContaining(registeredInSources().names),
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      expect(existsSync(join(dir, cacheName))).toBe(true);
+      expect(loadPackage(dir).codeCache).toBe('used');
+    });
   });
 
   it('registers every function that functions/index.ts registers', () => {
