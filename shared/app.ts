@@ -33,6 +33,7 @@ import type { FleetReader } from './usecases/proposePlans';
 import { planningReaction } from './usecases/proposePlans';
 import { runnerReaction } from './usecases/runUpgrades';
 import type { ShardQueue, SweepPolicy } from './usecases/sweepFleet';
+import { sweepOneCluster } from './usecases/sweepFleet';
 
 /** Everything the functions need, built once from the settings. The one place real dependencies are wired. */
 export interface Services {
@@ -114,7 +115,24 @@ export function buildServices(config: Config): Services {
   const now = (): Date => new Date();
   const plans = new TablePlanStore(tables, notifier.outbox);
   const links = new ApprovalLinks(approvalKeys, config.publicBaseUrl);
-  const fleetReader = storeFleetReader(clusters, aks, now);
+  // Events for clusters no sweep has stored yet sweep that one cluster (scope and selector as the sweep's).
+  const fleetReader = storeFleetReader(clusters, aks, now, {
+    sweepOne: (ref, regionVersions) =>
+      sweepOneCluster(
+        {
+          gateway: aks,
+          store: clusters,
+          policy: config.policy,
+          scope: config.fleet.scope,
+          ...(config.fleet.clusterSelector !== undefined && { selector: config.fleet.clusterSelector }),
+          now,
+          log: (line) => consoleLogger.info(line),
+        },
+        ref,
+        regionVersions,
+      ),
+    log: (line) => consoleLogger.info(line),
+  });
   const newId = (): string => `${Date.now().toString(36)}${randomBytes(9).toString('base64url')}`;
   const runs = new TableRunnerStore(tables);
   const runnerOwner = `runner-${randomBytes(6).toString('hex')}`;

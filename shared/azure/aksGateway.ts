@@ -18,6 +18,8 @@ import type { RegionVersions } from '../domain/versions';
 export interface AksGateway {
   /** One page (at most 1,000 rows) of the managed clusters in scope, from Resource Graph. */
   inventory(scope: InventoryScope, skipToken?: string): Promise<InventoryPage>;
+  /** One cluster's inventory row (the same query, one id), or undefined when it is not in `scope`. */
+  inventoryCluster(scope: InventoryScope, cluster: ClusterRef): Promise<InventoryCluster | undefined>;
   /** What a region offers (`listKubernetesVersions`, called through any subscription that can see it). */
   listKubernetesVersions(subscriptionId: string, location: string): Promise<RegionVersions>;
   /** The latest node image of a pool's image family: that pool's upgrade profile `latestNodeImageVersion`. */

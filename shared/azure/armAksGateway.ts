@@ -6,6 +6,7 @@ import type { HttpClient, PipelineResponse } from '@azure/core-rest-pipeline';
 import { createDefaultHttpClient, createPipelineRequest } from '@azure/core-rest-pipeline';
 
 import type { ClusterRef } from '../domain/armId';
+import { clusterId, parseClusterId } from '../domain/armId';
 import type { MaintenanceConfigurationSnapshot, NodePoolSnapshot } from '../domain/cluster';
 import type { RegionVersions } from '../domain/versions';
 import { TransientError } from '../errors';
@@ -244,10 +245,28 @@ export class ArmAksGateway implements AksGateway {
   }
 
   async inventory(scope: InventoryScope, skipToken?: string): Promise<InventoryPage> {
-    const response = await this.call('Resource Graph inventory query', (w) =>
+    return this.resourceGraph('Resource Graph inventory query', INVENTORY_QUERY, scope, skipToken);
+  }
+
+  async inventoryCluster(scope: InventoryScope, cluster: ClusterRef): Promise<InventoryCluster | undefined> {
+    // Names of resource groups and clusters never hold a quote; refuse one rather than escape it into KQL.
+    const id = clusterId(cluster.subscriptionId, cluster.resourceGroup, cluster.name);
+    if (!/^[\w/.()-]+$/.test(id)) return undefined;
+    const query = INVENTORY_QUERY.replace(/\n\| order by id asc$/, `\n| where id =~ '${id}'`);
+    const page = await this.resourceGraph(`Resource Graph query for ${cluster.name}`, query, scope);
+    return page.clusters.find((c) => parseClusterId(c.id)?.key === cluster.key);
+  }
+
+  private async resourceGraph(
+    what: string,
+    query: string,
+    scope: InventoryScope,
+    skipToken?: string,
+  ): Promise<InventoryPage> {
+    const response = await this.call(what, (w) =>
       this.clients.resourceGraph().resources(
         {
-          query: INVENTORY_QUERY,
+          query,
           ...(scope.kind === 'subscriptions' && { subscriptions: [...scope.subscriptionIds] }),
           ...(scope.kind === 'managementGroup' && { managementGroups: [scope.managementGroupId] }),
           options: {

@@ -3,7 +3,7 @@ import type { ClusterRef } from '../domain/armId';
 import type { ClusterSnapshot } from '../domain/cluster';
 import type { Finding } from '../domain/plan';
 import type { RegionVersions } from '../domain/versions';
-import type { ClusterStore } from '../store/clusterStore';
+import type { ClusterStore, StoredCluster } from '../store/clusterStore';
 import type { FleetReader } from './proposePlans';
 
 /**
@@ -13,37 +13,105 @@ import type { FleetReader } from './proposePlans';
  */
 const REGION_TTL_MS = 60_000;
 
+/** Unknown clusters swept on sight, per instance and minute (Resource Graph allows 15 queries / 5 s). */
+export const ADOPTIONS_PER_MINUTE = 10;
+/** A cluster found out of scope (or not selected) is not looked up again for this long. */
+const OUT_OF_SCOPE_TTL_MS = 10 * 60_000;
+
 /**
- * The planning reaction's view of the fleet: the cluster as the sweep last stored it (one storage read;
- * an unknown or deleted cluster is a cheap miss, planned by the next sweep), and the region's versions
- * from ARM, cached per region for a minute.
+ * Sweeps one cluster the store does not know ({@link sweepOneCluster} with the sweep's scope and
+ * selector); undefined when it is not in scope, not selected, or gone.
+ */
+export type SweepOne = (
+  ref: ClusterRef,
+  regionVersions: (subscriptionId: string, location: string) => Promise<RegionVersions | undefined>,
+) => Promise<StoredCluster | undefined>;
+
+/**
+ * The planning reaction's view of the fleet: the cluster as the sweep last stored it (one storage
+ * read), and the region's versions from ARM, cached per region for a minute.
+ *
+ * A cluster the store does not know (onboarded since the last sweep, or Warden just deployed) is
+ * swept on sight with `sweepOne` when given, so the event that named it is planned now rather than
+ * at the next hourly sweep: at most {@link ADOPTIONS_PER_MINUTE} a minute on this instance (a release
+ * announced to a whole unswept fleet is the sweep's job), one lookup per cluster at a time, and a
+ * cluster found out of scope is not asked about again for ten minutes. A failed lookup is logged and
+ * left to the sweep, never retried through the event.
  */
 export function storeFleetReader(
   clusters: Pick<ClusterStore, 'get'>,
   gateway: Pick<AksGateway, 'listKubernetesVersions'>,
   now: () => Date,
+  adoption?: { readonly sweepOne: SweepOne; readonly log: (line: string) => void },
 ): FleetReader {
   const regions = new Map<string, { at: number; value: Promise<RegionVersions> }>();
   const findings = new WeakMap<ClusterSnapshot, readonly Finding[]>();
+  const adopting = new Map<string, Promise<StoredCluster | undefined>>();
+  const outOfScope = new Map<string, number>();
+  let minute = { start: 0, used: 0 };
+
+  function regionVersions(subscriptionId: string, location: string): Promise<RegionVersions | undefined> {
+    const key = location.toLowerCase();
+    const t = now().getTime();
+    const cached = regions.get(key);
+    if (cached && t - cached.at < REGION_TTL_MS) return cached.value;
+    const value = gateway.listKubernetesVersions(subscriptionId, location);
+    regions.set(key, { at: t, value });
+    value.catch(() => regions.delete(key));
+    return value;
+  }
+
+  function adopt(ref: ClusterRef): Promise<StoredCluster | undefined> {
+    if (adoption === undefined) return Promise.resolve(undefined);
+    const pending = adopting.get(ref.key);
+    if (pending) return pending;
+    const t = now().getTime();
+    if ((outOfScope.get(ref.key) ?? 0) > t) return Promise.resolve(undefined);
+    if (t - minute.start >= 60_000) minute = { start: t, used: 0 };
+    if (minute.used >= ADOPTIONS_PER_MINUTE) {
+      adoption.log(
+        `cluster ${ref.name} is not known yet; this minute's lookups are spent, the sweep will plan it`,
+      );
+      return Promise.resolve(undefined);
+    }
+    minute.used++;
+    const lookup = (async () => {
+      try {
+        const found = await adoption.sweepOne(ref, regionVersions);
+        if (found === undefined) {
+          if (outOfScope.size > 10_000) outOfScope.clear();
+          outOfScope.set(ref.key, t + OUT_OF_SCOPE_TTL_MS);
+          adoption.log(
+            `cluster ${ref.name} is not in Warden's scope, lacks the selector tag, or is gone; not planned`,
+          );
+        } else {
+          adoption.log(`cluster ${ref.name} was not known yet: swept it now`);
+        }
+        return found;
+      } catch (e) {
+        adoption.log(
+          `cluster ${ref.name} is not known yet and could not be looked up (${e instanceof Error ? e.message : String(e)}); the sweep will plan it`,
+        );
+        return undefined;
+      } finally {
+        adopting.delete(ref.key);
+      }
+    })();
+    adopting.set(ref.key, lookup);
+    return lookup;
+  }
+
   return {
     async cluster(ref: ClusterRef): Promise<ClusterSnapshot | undefined> {
       const stored = await clusters.get(ref.subscriptionId, ref.key);
-      if (stored === undefined || stored.deletedAt !== undefined) return undefined;
-      findings.set(stored.snapshot, stored.findings);
-      return stored.snapshot;
+      const known = stored !== undefined && stored.deletedAt === undefined ? stored : await adopt(ref);
+      if (known === undefined) return undefined;
+      findings.set(known.snapshot, known.findings);
+      return known.snapshot;
     },
     findings(snapshot: ClusterSnapshot): readonly Finding[] {
       return findings.get(snapshot) ?? [];
     },
-    regionVersions(subscriptionId: string, location: string): Promise<RegionVersions | undefined> {
-      const key = location.toLowerCase();
-      const t = now().getTime();
-      const cached = regions.get(key);
-      if (cached && t - cached.at < REGION_TTL_MS) return cached.value;
-      const value = gateway.listKubernetesVersions(subscriptionId, location);
-      regions.set(key, { at: t, value });
-      value.catch(() => regions.delete(key));
-      return value;
-    },
+    regionVersions,
   };
 }

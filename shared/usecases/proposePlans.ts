@@ -424,7 +424,7 @@ export function planningReaction(
         throw new TransientError(`could not read cluster ${ref.name} for planning`, { cause: e });
       }
       if (!snapshot) {
-        log.info(`planning: cluster ${ref.name} is not known yet; the sweep will plan it`);
+        log.info(`planning: cluster ${ref.name} is not in the fleet store; nothing planned from this event`);
         continue;
       }
       const by: By = { actor: 'warden', source: { kind: 'event', eventId: event.id, eventType: kind } };

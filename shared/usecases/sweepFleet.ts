@@ -1,4 +1,5 @@
 import type { AksGateway, InventoryCluster, InventoryScope } from '../azure/aksGateway';
+import type { ClusterRef } from '../domain/armId';
 import { parseClusterId } from '../domain/armId';
 import type { ClusterSnapshot, MaintenanceConfigurationSnapshot, NodePoolSnapshot } from '../domain/cluster';
 import { assessCompliance, imageFamilyKey, windowSignature } from '../domain/compliance';
@@ -327,11 +328,14 @@ export function parseShardMessage(input: unknown): ShardMessage {
 export async function runShard(
   deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'log' | 'afterWrite'>,
   message: ShardMessage,
+  /** What the sweep read of regions and node images; by default the cache its coordinator saved. */
+  known?: SweepCache,
 ): Promise<ShardResult> {
-  const cache = (await deps.store.loadSweepCache(message.sweepId)) ?? {
-    regions: new Map<string, RegionVersions>(),
-    nodeImages: new Map<string, string>(),
-  };
+  const cache = known ??
+    (await deps.store.loadSweepCache(message.sweepId)) ?? {
+      regions: new Map<string, RegionVersions>(),
+      nodeImages: new Map<string, string>(),
+    };
   // The message's clusters are a sorted slice of the subscription: read only that key range.
   const keys = message.clusters.map(keyOf).sort();
   const range = { from: keys[0] ?? '', to: keys[keys.length - 1] ?? '' };
@@ -465,6 +469,43 @@ function buildRecord(
     ...(windowsReadAt !== undefined && { windowsReadAt }),
     ...(signature !== undefined && { windowSignature: signature }),
   };
+}
+
+/**
+ * Sweeps one cluster that an event named before any sweep stored it (just onboarded, or Warden just
+ * deployed): its Resource Graph row under the sweep's scope and selector, its maintenance
+ * configurations, its region's versions; written exactly as a shard writes it (ETag-checked, never
+ * over a newer sweep). Calls: one Resource Graph query and one window read. Undefined when the
+ * cluster is not in scope, not selected, or gone.
+ */
+export async function sweepOneCluster(
+  deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'scope' | 'selector' | 'now' | 'log'>,
+  ref: ClusterRef,
+  regionVersions: (subscriptionId: string, location: string) => Promise<RegionVersions | undefined>,
+): Promise<StoredCluster | undefined> {
+  const found = await deps.gateway.inventoryCluster(deps.scope, ref);
+  if (found === undefined || !selected(found, deps.selector)) return undefined;
+  const region = await regionVersions(found.subscriptionId, found.location);
+  const at = deps.now();
+  await runShard(
+    deps,
+    {
+      v: 1,
+      sweepId: `cluster-${sweepIdAt(at)}`,
+      at: at.toISOString(),
+      subscriptionId: found.subscriptionId,
+      part: 1,
+      parts: 1,
+      clusters: [found],
+      readWindows: [keyOf(found)],
+    },
+    {
+      regions: new Map(region !== undefined ? [[found.location, region]] : []),
+      nodeImages: new Map(),
+    },
+  );
+  const stored = await deps.store.get(found.subscriptionId, keyOf(found));
+  return stored?.deletedAt === undefined ? stored : undefined;
 }
 
 /** A queue that runs each shard right here, one subscription at a time: the sweep in one process. */

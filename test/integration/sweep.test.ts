@@ -1,13 +1,15 @@
 import type { ClusterSpec, FleetFile, RunningSimulator } from '../../local/sim';
 import { startSimulator } from '../../local/sim';
 import { CURRENT_NODE_IMAGES, CURRENT_VERSIONS } from '../../local/sim/generateFleet';
+import type { InventoryScope } from '../../shared/azure/aksGateway';
 import { ArmAksGateway, ArmClients } from '../../shared/azure/armAksGateway';
 import { StaticTokenCredential } from '../../shared/azure/credentials';
+import { clusterId, parseClusterId } from '../../shared/domain/armId';
 import { DEFAULT_POLICY } from '../../shared/domain/policy';
 import { TableClusterStore } from '../../shared/store/clusterStore';
 import { findCluster, listClusters } from '../../shared/usecases/fleetStatus';
 import type { SweepDeps } from '../../shared/usecases/sweepFleet';
-import { inProcessQueue, sweepFleet } from '../../shared/usecases/sweepFleet';
+import { inProcessQueue, sweepFleet, sweepOneCluster } from '../../shared/usecases/sweepFleet';
 import { testTables } from '../helpers/storage';
 
 /**
@@ -263,5 +265,77 @@ describe('fleet sweep paging over Resource Graph', () => {
     } finally {
       await big.close();
     }
+  });
+});
+
+describe('sweeping one cluster an event named before any sweep stored it', () => {
+  const ref = (sub: number, rg: string, name: string) => parseClusterId(clusterId(SUBS[sub]!, rg, name))!;
+  const oneDeps = (scope: InventoryScope, selector?: { name: string; value: string }) => ({
+    gateway: new ArmAksGateway(clients),
+    store: new TableClusterStore(testTables()),
+    policy: DEFAULT_POLICY,
+    scope,
+    ...(selector !== undefined && { selector }),
+    now: () => new Date('2026-11-26T09:00:00Z'),
+  });
+  const allSubs: InventoryScope = { kind: 'subscriptions', subscriptionIds: SUBS };
+  const regionOf = (gateway: ArmAksGateway) => (sub: string, location: string) =>
+    gateway.listKubernetesVersions(sub, location);
+
+  it('stores it as a sweep would, with windows and support, in one Resource Graph query and one window read', async () => {
+    const d = oneDeps(allSubs);
+    sim.clearCalls();
+    const graph = jest.spyOn(clients.resourceGraph(), 'resources');
+    const stored = await sweepOneCluster(d, ref(1, 'rg-production', 'aks-prod-weu-1'), regionOf(d.gateway));
+    // The query names the one cluster: Resource Graph answers one row, not the fleet.
+    const answer = (await graph.mock.results[0]?.value) as { data: unknown[]; totalRecords: number };
+    expect(answer.data).toHaveLength(1);
+    graph.mockRestore();
+
+    expect(stored?.snapshot).toMatchObject({
+      name: 'aks-prod-weu-1',
+      ring: 'production',
+      kubernetesVersion: '1.35.8',
+      lastSeen: '2026-11-26T09:00:00.000Z',
+    });
+    expect(stored?.snapshot.maintenanceConfigurations.map((m) => m.name).sort()).toEqual([
+      'aksManagedAutoUpgradeSchedule',
+      'aksManagedNodeOSUpgradeSchedule',
+    ]);
+    expect(stored?.support?.status).toBe('supported');
+    expect(await d.store.get(SUBS[1]!, stored!.snapshot.key)).toMatchObject({
+      snapshot: { name: 'aks-prod-weu-1' },
+    });
+    const calls = sim.calls().filter((c) => c.api !== 'other');
+    expect(calls.filter((c) => c.api === 'resourcegraph')).toHaveLength(1);
+    expect(calls.filter((c) => c.path.includes('maintenanceConfigurations'))).toHaveLength(1);
+    expect(calls.filter((c) => c.path.includes('kubernetesVersions'))).toHaveLength(1);
+    expect(calls).toHaveLength(3);
+  });
+
+  it('finds nothing outside the scope (subscriptions or management group) and stores nothing', async () => {
+    const bySubs = oneDeps({ kind: 'subscriptions', subscriptionIds: [SUBS[0]!] });
+    const prodNeu = ref(2, 'rg-production', 'aks-prod-neu-1');
+    expect(await sweepOneCluster(bySubs, prodNeu, regionOf(bySubs.gateway))).toBeUndefined();
+    expect(await bySubs.store.get(SUBS[2]!, prodNeu.key)).toBeUndefined();
+
+    const byGroup = oneDeps({ kind: 'managementGroup', managementGroupId: 'mg-platform' });
+    expect(await sweepOneCluster(byGroup, prodNeu, regionOf(byGroup.gateway))).toBeUndefined();
+    const staging = ref(1, 'rg-staging', 'aks-staging-weu-1');
+    expect((await sweepOneCluster(byGroup, staging, regionOf(byGroup.gateway)))?.snapshot.name).toBe(
+      'aks-staging-weu-1',
+    );
+  });
+
+  it('finds nothing for a cluster without the selector tag, or one that does not exist', async () => {
+    const tagged = oneDeps(allSubs, { name: 'warden', value: 'enabled' });
+    const staging = ref(1, 'rg-staging', 'aks-staging-weu-1');
+    expect(await sweepOneCluster(tagged, staging, regionOf(tagged.gateway))).toBeUndefined();
+    expect(await tagged.store.get(SUBS[1]!, staging.key)).toBeUndefined();
+
+    const d = oneDeps(allSubs);
+    expect(
+      await sweepOneCluster(d, ref(1, 'rg-staging', 'aks-nowhere'), regionOf(d.gateway)),
+    ).toBeUndefined();
   });
 });

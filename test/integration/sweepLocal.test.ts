@@ -72,3 +72,61 @@ describe('npm start: the demo fleet at /api/clusters', () => {
     });
   });
 });
+
+describe('a cluster created after the last sweep', () => {
+  it('is swept and planned as soon as an AKS event names it, not at the next hourly sweep', async () => {
+    const known = (await (await fetch(`${warden.url}/_sim/clusters`)).json()) as {
+      name: string;
+      subscriptionId: string;
+    }[];
+    const subscriptionId = known.find((c) => c.name === 'aks-canary-weu-1')?.subscriptionId;
+    expect(subscriptionId).toBeDefined();
+    const created = await fetch(`${warden.url}/_sim/clusters`, {
+      method: 'POST',
+      body: JSON.stringify({
+        subscriptionId,
+        resourceGroup: 'rg-canary',
+        name: 'aks-canary-new',
+        location: 'westeurope',
+        kubernetesVersion: '1.36.1',
+        tags: { environment: 'canary' },
+        pools: [{ name: 'system', mode: 'System', count: 2 }],
+      }),
+    });
+    expect(created.status).toBe(201);
+    expect((await fetch(`${warden.url}/api/clusters/aks-canary-new`)).status).toBe(404);
+
+    const event = await fetch(`${warden.url}/_sim/events`, {
+      method: 'POST',
+      body: JSON.stringify({
+        cluster: 'aks-canary-new',
+        eventType: 'Microsoft.ContainerService.NewKubernetesVersionAvailable',
+      }),
+    });
+    expect(event.status).toBe(202);
+
+    const plans = await waitFor(
+      async () =>
+        (
+          (await (await fetch(`${warden.url}/api/plans?cluster=aks-canary-new`)).json()) as {
+            plans: { from: string; to: string; kind: string; reason: string }[];
+          }
+        ).plans,
+      (p) => p.length > 0,
+      { what: 'a plan for the new cluster' },
+    );
+    expect(plans).toEqual([
+      expect.objectContaining({
+        from: '1.36.1',
+        to: '1.36.3',
+        kind: 'patch',
+        reason: expect.stringContaining('NewKubernetesVersionAvailable'),
+      }),
+    ]);
+    const cluster = (await (await fetch(`${warden.url}/api/clusters/aks-canary-new`)).json()) as {
+      ring: string;
+      controlPlaneVersion: string;
+    };
+    expect(cluster).toMatchObject({ ring: 'canary', controlPlaneVersion: '1.36.1' });
+  });
+});
