@@ -98,7 +98,8 @@ async function recordItem(deps: IngestDeps, item: DeliveryItem, receivedAt: Date
       ...(item.type !== undefined && { type: item.type }),
     };
   }
-  const { event } = item;
+  // CloudEvents' `time` is optional; what Warden orders and dates by is then when it arrived.
+  const event = item.event.time === '' ? { ...item.event, time: receivedAt.toISOString() } : item.event;
   let stored: 'created' | 'duplicate';
   try {
     stored = await deps.events.record(event, receivedAt);

@@ -80,6 +80,19 @@ describe('POST /api/aks-events handler', () => {
     expect(events.records.size).toBe(1);
   });
 
+  test('a CloudEvent without its optional time is dated by its arrival', async () => {
+    const { events, call } = setup();
+    const { time: _time, ...untimed } = fixture<Record<string, unknown>>(
+      'events/ClusterSupportEnding.cloudevents.json',
+    );
+    const r = await call({
+      body: JSON.stringify(untimed),
+      headers: { 'content-type': 'application/cloudevents+json' },
+    });
+    expect(r).toMatchObject({ status: 200, body: { recorded: 1 } });
+    expect([...events.records.values()][0]).toMatchObject({ eventTime: NOW.toISOString() });
+  });
+
   test('the same id with another type is another event (the spec examples reuse ids)', async () => {
     const { events, call } = setup();
     await call({ body: `[${fixtureText('events/NodePoolRollingStarted.eventgrid.json')}]` });
