@@ -106,12 +106,14 @@ export function verifyToken(token: string, keys: ApprovalKeys, now: Date): Token
   const [, body = '', sig = ''] = parts;
   if (!/^[A-Za-z0-9_-]+$/.test(body) || !/^[A-Za-z0-9_-]{43}$/.test(sig))
     return { ok: false, problem: 'malformed' };
-  const given = Buffer.from(sig, 'base64url');
+  // Compared as text: decoding would ignore the last character's two spare bits, so four spellings of
+  // one signature would pass, and a link could be altered and still work.
+  const given = Buffer.from(sig, 'ascii');
   const signed = `${VERSION}.${body}`;
   const matches = [keys.current, keys.previous]
     .filter((k): k is Buffer => k !== undefined)
     .map((k) => {
-      const expected = mac(k, signed);
+      const expected = Buffer.from(mac(k, signed).toString('base64url'), 'ascii');
       return expected.length === given.length && timingSafeEqual(expected, given);
     });
   if (!matches.some(Boolean)) return { ok: false, problem: 'signature' };

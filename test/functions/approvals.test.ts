@@ -1,6 +1,7 @@
 import '../helpers/quietFunctions';
 
 import { HttpRequest, InvocationContext } from '@azure/functions';
+import fc from 'fast-check';
 
 import { approvalsHandler } from '../../functions/approvals';
 import { plansHandler } from '../../functions/plans';
@@ -497,5 +498,56 @@ describe('an approval is bound to the window', () => {
       (r) => r.kind === 'approval-requested',
     );
     expect(new Set(requests.map((r) => r.noticeKey)).size).toBe(2);
+  });
+});
+
+describe('arbitrary input to the approval routes', () => {
+  /** A valid token with one character changed, cut short, or its parts reordered; never the token itself. */
+  const spoiled = (valid: string) =>
+    fc
+      .oneof(
+        fc.tuple(fc.nat(), fc.string({ minLength: 1, maxLength: 1 })).map(([i, ch]) => {
+          const at = i % valid.length;
+          return valid.slice(0, at) + ch + valid.slice(at + 1);
+        }),
+        fc.nat().map((n) => valid.slice(0, n % valid.length)),
+        fc.constant(valid.split('.').reverse().join('.')),
+        fc.string().map((s) => `${valid}${s}`),
+        fc.string(),
+      )
+      .filter((t) => t !== valid);
+
+  it('a spoiled token or a bad decision gets 4xx and changes nothing, whatever the fields', async () => {
+    const s = await awaiting(planningWorld(policy(2)));
+    const valid = s.token('a1@contoso.com');
+    const before = await state(s.w, s.planId);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.record({ token: spoiled(valid), decision: fc.constantFrom('approve', 'reject') }),
+          fc.record({
+            token: fc.constant(valid),
+            decision: fc.string().filter((d) => d !== 'approve' && d !== 'reject'),
+          }),
+        ),
+        fc.string({ maxLength: 300 }),
+        fc.constantFrom(
+          'application/x-www-form-urlencoded',
+          'application/json',
+          'text/plain',
+          'multipart/form-data',
+        ),
+        async (fields, comment, contentType) => {
+          const viewed = await get(s.w, s.planId, fields.token);
+          expect([200, 400, 401, 403, 404, 409]).toContain(viewed.status);
+          const r = await post(s.w, s.planId, { ...fields, comment }, { 'content-type': contentType });
+          expect([400, 401, 403, 404, 409, 413, 415]).toContain(r.status);
+        },
+      ),
+      { numRuns: 60 },
+    );
+    expect(await state(s.w, s.planId)).toEqual(before);
+    // And the link still works afterwards.
+    expect((await post(s.w, s.planId, { token: valid, decision: 'approve' })).status).toBe(200);
   });
 });

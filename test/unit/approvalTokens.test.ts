@@ -42,6 +42,24 @@ describe('approval tokens', () => {
     expect(verifyToken(forged, keys, now)).toEqual({ ok: false, problem: 'signature' });
   });
 
+  test('only the one spelling of the signature is accepted (base64url has spare bits in its last character)', () => {
+    const token = signToken(claims, keys);
+    const last = token.at(-1)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // The characters whose top four bits are the signature's: they decode to the same bytes.
+    const sameBytes = [...alphabet].filter(
+      (ch) => ch !== last && alphabet.indexOf(ch) >> 2 === alphabet.indexOf(last) >> 2,
+    );
+    expect(sameBytes).toHaveLength(3);
+    for (const ch of sameBytes) {
+      const variant = token.slice(0, -1) + ch;
+      expect(Buffer.from(variant.split('.')[2]!, 'base64url')).toEqual(
+        Buffer.from(token.split('.')[2]!, 'base64url'),
+      );
+      expect(verifyToken(variant, keys, now)).toEqual({ ok: false, problem: 'signature' });
+    }
+  });
+
   test('a token signed with another key, or garbage, is refused', () => {
     expect(verifyToken(signToken(claims, { current: randomBytes(32) }), keys, now)).toEqual({
       ok: false,
