@@ -290,12 +290,12 @@ export function loadConfig(env: Env): Config {
       'must be letters and digits, starting with a letter, at most 41 long',
     );
   }
+  // Without WARDEN_PUBLIC_BASE_URL, links point at the app's own host name (set by App Service).
   const websiteHost = optional(env, 'WEBSITE_HOSTNAME');
-  const publicBaseUrl = url(
-    env,
-    'WARDEN_PUBLIC_BASE_URL',
-    websiteHost !== undefined ? `https://${websiteHost}` : 'http://127.0.0.1:7071',
-  );
+  const publicBaseUrl =
+    optional(env, 'WARDEN_PUBLIC_BASE_URL') === undefined && websiteHost !== undefined
+      ? url({ WEBSITE_HOSTNAME: `https://${websiteHost}` }, 'WEBSITE_HOSTNAME')
+      : url(env, 'WARDEN_PUBLIC_BASE_URL', 'http://127.0.0.1:7071');
   return Object.freeze({
     storage: storageFrom(env),
     tablePrefix,
