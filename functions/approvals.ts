@@ -6,7 +6,7 @@ import { services } from '../shared/app';
 import { ensureError, ValidationError } from '../shared/errors';
 import type { ApprovalDeps, Principal } from '../shared/usecases/decideApproval';
 import { checkApprovalLink, decideApproval } from '../shared/usecases/decideApproval';
-import { approvalPage, decisionPage, problemPage } from '../shared/web/approvalPage';
+import { approvalPage, decided, decisionPage, problemPage } from '../shared/web/approvalPage';
 import { errorResponse, htmlPage, json, readFields, requestSource, wantsJson } from '../shared/web/http';
 
 type Deps = Pick<Services, 'plans' | 'links' | 'approvalKeys' | 'policy' | 'now'>;
@@ -74,7 +74,7 @@ export function approvalsHandler(getServices: () => Deps) {
         s.now,
       );
       context.info(
-        `plan ${planId}: ${outcome.approver} ${outcome.decision}d; plan is ${outcome.plan.status}`,
+        `plan ${planId}: ${outcome.approver} ${decided(outcome.decision)}; plan is ${outcome.plan.status}`,
       );
       if (asJson)
         return json(200, {

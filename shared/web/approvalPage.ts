@@ -151,7 +151,7 @@ function approvalsSection(plan: Plan): Html {
     ${
       a.decisions.length > 0
         ? html`<ul>
-            ${a.decisions.map((d) => html`<li>${d.approver} ${d.decision}d at ${d.at}${d.comment !== '' ? html`: “${d.comment}”` : ''}</li>`)}
+            ${a.decisions.map((d) => html`<li>${d.approver} ${decided(d.decision)} at ${d.at}${d.comment !== '' ? html`: “${d.comment}”` : ''}</li>`)}
           </ul>`
         : ''
     }
@@ -185,6 +185,11 @@ export function approvalPage(plan: Plan, approver: string, token: string): strin
   );
 }
 
+/** A decision in the past tense, as pages and logs say it ("rejectd" is what `${decision}d` gives). */
+export function decided(decision: 'approve' | 'reject'): 'approved' | 'rejected' {
+  return decision === 'approve' ? 'approved' : 'rejected';
+}
+
 /** The answer to a decision. */
 export function decisionPage(plan: Plan, approver: string, decision: 'approve' | 'reject'): string {
   const title =
@@ -202,7 +207,7 @@ export function decisionPage(plan: Plan, approver: string, decision: 'approve' |
   return page(
     title,
     html`<h1 id="result">${title}</h1>
-      <p>${approver} ${decision}d. ${next}</p>
+      <p>${approver} ${decided(decision)}. ${next}</p>
       ${planTable(plan)}${approvalsSection(plan)}`,
   );
 }

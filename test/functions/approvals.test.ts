@@ -361,6 +361,11 @@ describe('approval page and decision: security', () => {
     });
     expect(r.status).toBe(200);
     expect(r.body).toContain('Rejected: ');
+    // The page speaks English: "a2 rejected", not "rejectd".
+    expect(r.body).toContain('a2@contoso.com rejected. The plan is closed.');
+    expect(r.body).toContain('a2@contoso.com rejected at ');
+    expect(r.body).toContain('a1@contoso.com approved at ');
+    expect(r.body).not.toContain('rejectd');
     expect((await w.plans.get(vetoed.planId))?.plan.status).toBe('rejected');
   });
 
