@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { ConfigError, loadConfig } from '../shared/config';
 import { ensureLocalApprovalSettings } from './approvalKeys';
 import type { RunningAzurite } from './azurite';
 import { startAzurite } from './azurite';
@@ -139,6 +140,16 @@ async function main(): Promise<void> {
       return Promise.resolve();
     },
   });
+  // Every setting is known now: a bad one stops the start naming it, as in docs/policy.md, instead of a
+  // host whose every function fails with it.
+  try {
+    loadConfig(process.env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    await Promise.allSettled([notifications.close(), sim?.close()]);
+    await azurite.close();
+    fail(e.message);
+  }
   const registrations = loadRegistrations(resolve(__dirname, 'functions.js'));
 
   let host: RunningHost;

@@ -30,6 +30,23 @@ describe('npm start (the local runtime)', () => {
     }
   });
 
+  test('an invalid setting stops the start with a one-line message naming it', () => {
+    const result = spawnSync(
+      process.execPath,
+      [resolve(__dirname, '../../dist/local/start.js'), '--memory'],
+      {
+        env: { ...process.env, PORT: '0', WARDEN_TIMERS: 'off', WARDEN_POLICY: '{"soak": {"dev": "soon"}}' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'warden: setting WARDEN_POLICY: /soak/dev: "soon" is not an ISO-8601 duration (PT30S, P1D) or a number of days',
+    );
+    expect(result.stdout).not.toMatch(/Warden is running/);
+  });
+
   test('an unwritable data folder gives a one-line message', () => {
     const result = spawnSync(process.execPath, [resolve(__dirname, '../../dist/local/start.js')], {
       env: { ...process.env, PORT: '0', WARDEN_DATA_DIR: '/dev/null/warden' },
