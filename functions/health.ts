@@ -3,13 +3,30 @@ import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
+import { ConfigError } from '../shared/config';
 import { ensureError } from '../shared/errors';
 import { json } from '../shared/web/http';
 
-/** `GET /api/health`: liveness, and whether Table Storage answers. 503 when it does not. */
+/**
+ * `GET /api/health`: liveness, and whether Table Storage answers. 503 when it does not, and 503 naming
+ * the setting when a setting is missing or invalid (every other function fails with it too).
+ */
 export function healthHandler(getServices: () => Pick<Services, 'tables' | 'now'>) {
   return async (_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-    const { tables, now } = getServices();
+    let s: Pick<Services, 'tables' | 'now'>;
+    try {
+      s = getServices();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      context.error(`health: ${e.message}`);
+      return json(503, {
+        status: 'misconfigured',
+        setting: e.setting,
+        detail: e.message,
+        at: new Date().toISOString(),
+      });
+    }
+    const { tables, now } = s;
     const started = Date.now();
     try {
       await tables.ping();
