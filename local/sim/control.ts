@@ -338,6 +338,8 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
             const limit = limitText === null ? undefined : Number(limitText);
             if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
               throw new BadRequest('limit must be a non-negative integer');
+            if (api !== null && !['arm', 'resourcegraph', 'other'].includes(api))
+              throw new BadRequest(`api must be arm, resourcegraph or other, got "${api.slice(0, 40)}"`);
             const calls = api === null ? server.calls : server.calls.filter((c) => c.api === api);
             return send(res, 200, {
               count: calls.length,

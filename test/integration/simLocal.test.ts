@@ -87,6 +87,10 @@ test('control API: calls, faults and bad input', async () => {
   expect(graphOnly.calls.length).toBeLessThanOrEqual(1);
   expect(graphOnly.calls.every((c) => c.api === 'resourcegraph')).toBe(true);
   expect((await fetch(`${warden.url}/_sim/calls?limit=-1`)).status).toBe(400);
+  // A misspelt api filter is bad input (400), not an empty list that looks like "no calls".
+  const badApi = await fetch(`${warden.url}/_sim/calls?api=arn`);
+  expect(badApi.status).toBe(400);
+  expect(await badApi.json()).toMatchObject({ error: 'bad request', detail: expect.stringContaining('api') });
   expect((await fetch(`${warden.url}/_sim/calls`, { method: 'DELETE' })).status).toBe(204);
   expect((await getJson<{ count: number }>('/_sim/calls')).count).toBe(0);
 
