@@ -8,6 +8,7 @@ export default tseslint.config(
       'node_modules',
       'dist',
       '.warden',
+      '.cache',
       'coverage',
       '*.config.js',
       'eslint.config.mjs',
