@@ -240,7 +240,8 @@ export async function startLocalNotifications(env: NodeJS.ProcessEnv): Promise<L
     mounts: [...outboxMounts(() => collectOutbox(acs, teams, sink.received)), sink.mount],
     lines: [
       `  sim       ACS Email ${acs.url} (faults: POST ${acs.url}/_control/faults)`,
-      `  sim       Teams workflows ${teams.url}/workflows/{${LOCAL_WORKFLOWS.join(',')}}`,
+      // The trigger path and its signature, as a Workflows URL has them: a bare /workflows/{name} is a 404.
+      `  sim       Teams workflows ${teams.url}/workflows/{${LOCAL_WORKFLOWS.join(',')}}/triggers/manual/paths/invoke?…&sig=… (the signed URLs are in WARDEN_TEAMS_WORKFLOWS)`,
     ],
     async close() {
       await Promise.allSettled([acs.close(), teams.close()]);

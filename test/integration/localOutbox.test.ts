@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 import { connectionStringFor } from '../../local/azurite';
 import type { OutboxMessage } from '../../local/outbox';
+import { startLocalNotifications } from '../../local/outbox';
 import { sharedCopy } from '../../shared/notify/notifier';
 import { routeNotice } from '../../shared/notify/routing';
 import { TableOutbox } from '../../shared/store/outboxStore';
@@ -120,6 +121,25 @@ describe('npm start: what was sent, at /_local/outbox', () => {
         (m) => m.to === 'payments-oncall@contoso.example' && /Your clusters digest/.test(m.subject),
       ),
     ).toBe(true);
+  });
+});
+
+describe('npm start: the Teams workflow simulator', () => {
+  it('prints the trigger path its workflow URLs really have', async () => {
+    const env: NodeJS.ProcessEnv = {};
+    const local = await startLocalNotifications(env);
+    try {
+      const urls = JSON.parse(env.WARDEN_TEAMS_WORKFLOWS ?? '{}') as Record<string, string>;
+      const line = local.lines.find((l) => l.includes('Teams workflows')) ?? '';
+      const printed = /(http:\/\/\S+)\/workflows\/\{([^}]+)\}(\S*)\?/.exec(line);
+      expect(printed).not.toBeNull();
+      const [, base, names, path] = printed!;
+      expect(names!.split(',').sort()).toEqual(Object.keys(urls).sort());
+      for (const [name, url] of Object.entries(urls))
+        expect(url.startsWith(`${base}/workflows/${name}${path}?`)).toBe(true);
+    } finally {
+      await local.close();
+    }
   });
 });
 
