@@ -1,5 +1,5 @@
 import type { ClusterSnapshot, MaintenanceConfigurationSnapshot, NodePoolSnapshot } from './cluster';
-import { windowFindings } from './maintenanceWindow';
+import { windowFindings } from './maintenanceConfiguration';
 import type { Ring } from './rings';
 import type { RegionVersions, SupportAssessment } from './versions';
 import { assessSupport, compareVersions, minorDistance, minorOf, parseVersion } from './versions';

@@ -1,5 +1,6 @@
+import { policySchedule, selectSchedule } from './maintenanceConfiguration';
 import type { Schedule } from './maintenanceWindow';
-import { describeSchedule, nextStartableWindow, policySchedule, selectSchedule } from './maintenanceWindow';
+import { describeSchedule, nextStartableWindow } from './maintenanceWindow';
 import type { PlanStep, PlanWindow } from './plan';
 import type { Policy } from './policy';
 import type { Ring } from './rings';

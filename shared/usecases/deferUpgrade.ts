@@ -13,7 +13,7 @@ import {
   NODE_OS_UPGRADE_CONFIG,
   parseMaintenanceConfiguration,
   withBlackoutDate,
-} from '../domain/maintenanceWindow';
+} from '../domain/maintenanceConfiguration';
 import type { Notice } from '../domain/notice';
 import type { Policy } from '../domain/policy';
 import { allowedApprovers, isGated } from '../domain/policy';

@@ -1,13 +1,9 @@
 import type { AksEvent } from '../domain/aksEvents';
 import type { ClusterRef } from '../domain/armId';
 import type { ClusterSnapshot, NodePoolSnapshot } from '../domain/cluster';
-import type { UpgradeKind } from '../domain/maintenanceWindow';
-import {
-  describeSchedule,
-  nextStartableWindow,
-  policySchedule,
-  selectSchedule,
-} from '../domain/maintenanceWindow';
+import type { UpgradeKind } from '../domain/maintenanceConfiguration';
+import { policySchedule, selectSchedule } from '../domain/maintenanceConfiguration';
+import { describeSchedule, nextStartableWindow } from '../domain/maintenanceWindow';
 import type { Notice } from '../domain/notice';
 import type {
   By,

@@ -1,17 +1,19 @@
 import fc from 'fast-check';
 
 import {
-  canStartStep,
   localDate,
   parseMaintenanceConfiguration,
   parseMaintenanceWindow,
-  type Schedule,
   scheduleToWire,
+  withBlackoutDate,
+} from '../../shared/domain/maintenanceConfiguration';
+import {
+  canStartStep,
+  type Schedule,
   WEEK_DAYS,
   WEEK_INDEXES,
   windowAt,
   type WindowSchedule,
-  withBlackoutDate,
 } from '../../shared/domain/maintenanceWindow';
 
 const MINUTE = 60_000;

@@ -1,17 +1,19 @@
 import {
-  canStartStep,
-  describeSchedule,
   localDate,
-  nextStartableWindow,
   parseMaintenanceConfiguration,
   parseMaintenanceWindow,
   policySchedule,
-  type Schedule,
-  scheduleKey,
   selectSchedule,
-  windowAt,
   windowFindings,
   withBlackoutDate,
+} from '../../shared/domain/maintenanceConfiguration';
+import {
+  canStartStep,
+  describeSchedule,
+  nextStartableWindow,
+  type Schedule,
+  scheduleKey,
+  windowAt,
 } from '../../shared/domain/maintenanceWindow';
 import { ValidationError } from '../../shared/errors';
 import { fixture } from '../helpers/fixtures';
