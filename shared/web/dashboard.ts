@@ -1,4 +1,6 @@
 import type { Plan } from '../domain/plan';
+import type { Ring } from '../domain/rings';
+import { RINGS } from '../domain/rings';
 import type { EventRecord } from '../store/eventStore';
 import type { ClusterView } from '../usecases/fleetStatus';
 import type { Html } from './html';
@@ -10,7 +12,19 @@ export interface DashboardData {
   readonly plans: readonly Plan[];
   readonly events: readonly EventRecord[];
   readonly now: Date;
+  /** The fleet table's filter (`?ring=`, `?q=` part of a name); the totals always count the whole fleet. */
+  readonly filter?: DashboardFilter;
+  /** Rows of the fleet table at most (default {@link FLEET_ROWS}); the rest is counted, not drawn. */
+  readonly maxRows?: number;
 }
+
+export interface DashboardFilter {
+  readonly ring?: Ring;
+  readonly q?: string;
+}
+
+/** A fleet of thousands would make a page of megabytes; the table shows the clusters that need a look first. */
+export const FLEET_ROWS = 200;
 
 const SUPPORT_CLASS: Record<string, string> = {
   supported: 'ok',
@@ -29,7 +43,6 @@ const PLAN_CLASS: Record<string, string> = {
   rejected: 'bad',
   expired: 'bad',
 };
-const RING_ORDER = ['canary', 'dev', 'staging', 'production'];
 
 function worstSeverity(c: ClusterView): string {
   if (c.findings.some((f) => f.severity === 'critical')) return 'bad';
@@ -37,11 +50,68 @@ function worstSeverity(c: ClusterView): string {
   return 'ok';
 }
 
-function clusterRows(clusters: readonly ClusterView[]): Html {
-  const sorted = [...clusters].sort(
-    (a, b) => RING_ORDER.indexOf(a.ring) - RING_ORDER.indexOf(b.ring) || a.name.localeCompare(b.name),
+const ATTENTION: Record<string, number> = { bad: 0, warn: 1, ok: 2 };
+const SUPPORT_ORDER = ['unsupported', 'platform-support', 'unknown', 'supported', 'lts'];
+
+/** Most in need of a look first: worst finding, then support status, then ring (production first), then name. */
+function byAttention(a: ClusterView, b: ClusterView): number {
+  return (
+    (ATTENTION[worstSeverity(a)] ?? 2) - (ATTENTION[worstSeverity(b)] ?? 2) ||
+    SUPPORT_ORDER.indexOf(a.support.status) - SUPPORT_ORDER.indexOf(b.support.status) ||
+    RINGS.indexOf(b.ring) - RINGS.indexOf(a.ring) ||
+    a.name.localeCompare(b.name)
   );
-  return html`${sorted.map(
+}
+
+function minorOf(version: string): string {
+  return version.split('.').slice(0, 2).join('.');
+}
+
+/** Ring by control-plane minor: where the fleet stands, in a few lines whatever its size. */
+function versionSummary(clusters: readonly ClusterView[]): Html {
+  const minors = [...new Set(clusters.map((c) => minorOf(c.controlPlaneVersion)))].sort((a, b) =>
+    a.localeCompare(b, 'en', { numeric: true }),
+  );
+  const rings = RINGS.filter((r) => clusters.some((c) => c.ring === r));
+  const count = (ring: string, minor: string): number =>
+    clusters.filter((c) => c.ring === ring && minorOf(c.controlPlaneVersion) === minor).length;
+  return html`<table>
+    <thead>
+      <tr>
+        <th>ring</th>
+        ${minors.map((m) => html`<th>${m}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${rings.map(
+        (r) =>
+          html`<tr>
+            <td><a href="?ring=${r}">${r}</a></td>
+            ${minors.map((m) => html`<td>${count(r, m) || ''}</td>`)}
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+function filterForm(filter: DashboardFilter): Html {
+  return html`<form method="get" action="">
+    <label
+      >ring
+      <select name="ring">
+        <option value="">all</option>
+        ${RINGS.map(
+          (r) => html`<option value="${r}" ${filter.ring === r ? raw('selected') : ''}>${r}</option>`,
+        )}
+      </select></label
+    >
+    <label>name <input name="q" value="${filter.q ?? ''}" size="24" /></label>
+    <button type="submit">show</button>
+  </form>`;
+}
+
+function clusterRows(clusters: readonly ClusterView[]): Html {
+  return html`${clusters.map(
     (c) =>
       html`<tr>
         <td>
@@ -107,6 +177,22 @@ export function renderDashboard(data: DashboardData): string {
     (c) => c.support.status === 'unsupported' || c.support.status === 'platform-support',
   ).length;
   const findings = data.clusters.reduce((n, c) => n + c.findings.length, 0);
+  const filter = data.filter ?? {};
+  const q = filter.q?.toLowerCase();
+  const matching = data.clusters
+    .filter(
+      (c) =>
+        (filter.ring === undefined || c.ring === filter.ring) &&
+        (q === undefined || c.name.toLowerCase().includes(q)),
+    )
+    .sort(byAttention);
+  const shown = matching.slice(0, data.maxRows ?? FLEET_ROWS);
+  const counted =
+    shown.length < matching.length
+      ? `Showing ${shown.length} of ${matching.length} clusters`
+      : `${matching.length} ${matching.length === 1 ? 'cluster' : 'clusters'}`;
+  const filtered = filter.ring !== undefined || filter.q !== undefined ? ' matching the filter' : '';
+  const tableCaption = `${counted}${filtered}, most in need of a look first.`;
   const body = html`
     <h1>AKS Upgrade Warden</h1>
     <p class="muted">
@@ -127,21 +213,23 @@ export function renderDashboard(data: DashboardData): string {
         ? html`<p class="muted">
             No clusters yet: the fleet sweep runs hourly (POST /api/sweep runs it now).
           </p>`
-        : html`<table>
-            <thead>
-              <tr>
-                <th>cluster</th>
-                <th>ring</th>
-                <th>version</th>
-                <th>support</th>
-                <th>channel</th>
-                <th>findings</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${clusterRows(data.clusters)}
-            </tbody>
-          </table>`
+        : html`${versionSummary(data.clusters)} ${filterForm(filter)}
+            <p class="muted">${tableCaption}</p>
+            <table>
+              <thead>
+                <tr>
+                  <th>cluster</th>
+                  <th>ring</th>
+                  <th>version</th>
+                  <th>support</th>
+                  <th>channel</th>
+                  <th>findings</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${clusterRows(shown)}
+              </tbody>
+            </table>`
     }
     <h2>Plans</h2>
     ${

@@ -38,5 +38,18 @@ describe('the fleet dashboard, over the local runtime with the demo fleet', () =
     for (const c of list) expect(text).toContain(`>${c.name}</a>`);
     expect(text).toMatch(new RegExp(`${list.length} clusters`));
     expect(text).toMatch(/class="badge">production</);
+
+    // The fleet table narrowed to one ring, from the form's own query; a ring that is none is a 400.
+    const production = await (await fetch(`${warden.url}/api/dashboard?ring=production`)).text();
+    const rows = [...production.matchAll(/<td><span class="badge">(\w+)<\/span><\/td>/g)].map((m) => m[1]);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(new Set(rows)).toEqual(new Set(['production']));
+    expect(production).toContain('matching the filter');
+    const bad = await fetch(`${warden.url}/api/dashboard?ring=prod`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({
+      error: 'bad ring',
+      detail: expect.stringContaining('canary, dev, staging, production'),
+    });
   });
 });
