@@ -1,7 +1,7 @@
 import type { ApprovalLinks } from '../approvals/links';
 import type { Notice } from '../domain/notice';
 import type { AuditEntry, Plan, PlanEffect, PlanEvent, TransitionResult } from '../domain/plan';
-import { transition } from '../domain/plan';
+import { transition } from '../domain/planTransition';
 import { NotFoundError } from '../errors';
 import type { Logger } from '../logging';
 import type { PlanCommit, PlanStore, StoredPlan } from '../store/planStore';

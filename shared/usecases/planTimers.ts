@@ -1,5 +1,5 @@
 import type { By, Plan, PlanEvent } from '../domain/plan';
-import { approvalTimerEvent } from '../domain/plan';
+import { approvalTimerEvent } from '../domain/planTransition';
 import type { PromotionEvidence } from '../domain/promotion';
 import { ConflictError, IllegalTransitionError } from '../errors';
 import { applyPlanEvent } from './planCommands';

@@ -16,7 +16,8 @@ import type {
   TransitionResult,
   Urgency,
 } from '../domain/plan';
-import { classOf, NOT_STARTED, proposePlan, transition, windowKey } from '../domain/plan';
+import { classOf, NOT_STARTED, windowKey } from '../domain/plan';
+import { proposePlan, transition } from '../domain/planTransition';
 import type { Policy } from '../domain/policy';
 import { allowedApprovers, isGated } from '../domain/policy';
 import type { PromotionEvidence } from '../domain/promotion';

@@ -1,6 +1,7 @@
 import type { ClusterSnapshot } from '../../shared/domain/cluster';
-import type { By, NewPlan, Plan, PlanGate } from '../../shared/domain/plan';
-import { proposePlan } from '../../shared/domain/plan';
+import type { By, Plan, PlanGate } from '../../shared/domain/plan';
+import type { NewPlan } from '../../shared/domain/planTransition';
+import { proposePlan } from '../../shared/domain/planTransition';
 import type { Ring } from '../../shared/domain/rings';
 import type { RegionVersions } from '../../shared/domain/versions';
 

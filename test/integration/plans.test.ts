@@ -1,6 +1,6 @@
 import type { AksEvent } from '../../shared/domain/aksEvents';
 import { parseClusterId } from '../../shared/domain/armId';
-import { transition } from '../../shared/domain/plan';
+import { transition } from '../../shared/domain/planTransition';
 import { silentLogger } from '../../shared/logging';
 import { StalePlanError } from '../../shared/store/planStore';
 import { applyPlanEvent, toCommit } from '../../shared/usecases/planCommands';

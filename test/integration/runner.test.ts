@@ -8,7 +8,7 @@ import { StaticTokenCredential } from '../../shared/azure/credentials';
 import type { AksEvent } from '../../shared/domain/aksEvents';
 import type { ClusterSnapshot } from '../../shared/domain/cluster';
 import type { Plan, PlanGate, TransitionResult } from '../../shared/domain/plan';
-import { proposePlan, transition } from '../../shared/domain/plan';
+import { proposePlan, transition } from '../../shared/domain/planTransition';
 import type { StepTarget } from '../../shared/domain/targeting';
 import { silentLogger } from '../../shared/logging';
 import type { PlanStore } from '../../shared/store/planStore';

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 
 import type { By, Plan, PlanEvent } from '../../shared/domain/plan';
-import { isOpen, transition } from '../../shared/domain/plan';
+import { isOpen } from '../../shared/domain/plan';
+import { transition } from '../../shared/domain/planTransition';
 import type { PromotionEvidence } from '../../shared/domain/promotion';
 import { IllegalTransitionError } from '../../shared/errors';
 import { GATE, proposed } from '../helpers/plans';

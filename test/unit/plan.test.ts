@@ -1,5 +1,6 @@
 import type { By, Plan, PlanEffect, PlanEvent, PlanStatus } from '../../shared/domain/plan';
-import { ACCEPTS, approvalTimerEvent, PLAN_STATUSES, transition } from '../../shared/domain/plan';
+import { ACCEPTS, PLAN_STATUSES } from '../../shared/domain/plan';
+import { approvalTimerEvent, transition } from '../../shared/domain/planTransition';
 import type { PromotionEvidence } from '../../shared/domain/promotion';
 import { ConflictError, ForbiddenError, IllegalTransitionError } from '../../shared/errors';
 import { GATE, proposed } from '../helpers/plans';
