@@ -3,16 +3,23 @@ import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
+import type { Config } from '../shared/config';
 import { ensureError, ValidationError } from '../shared/errors';
 import type { ApprovalDeps, Principal } from '../shared/usecases/decideApproval';
 import { checkApprovalLink, decideApproval } from '../shared/usecases/decideApproval';
 import { approvalPage, decided, decisionPage, problemPage } from '../shared/web/approvalPage';
 import { errorResponse, htmlPage, json, readFields, requestSource, wantsJson } from '../shared/web/http';
 
-type Deps = Pick<Services, 'plans' | 'links' | 'approvalKeys' | 'policy' | 'now'>;
+type Deps = Pick<Services, 'plans' | 'links' | 'approvalKeys' | 'policy' | 'now'> & {
+  readonly config: Pick<Config, 'easyAuth'>;
+};
 
-/** The principal App Service authentication put on the request (`x-ms-client-principal`), if any. */
-export function principalOf(request: HttpRequest): Principal | undefined {
+/**
+ * The principal App Service authentication put on the request (`x-ms-client-principal`), if any.
+ * Without Easy Auth on the app those headers are whatever the caller sent, so they are not read.
+ */
+export function principalOf(request: HttpRequest, easyAuth: boolean): Principal | undefined {
+  if (!easyAuth) return undefined;
   const user = request.user;
   if (!user || user.username === '') return undefined;
   const claims =
@@ -41,7 +48,13 @@ export function approvalsHandler(getServices: () => Deps) {
     if (request.method === 'GET' || request.method === 'HEAD') {
       try {
         const token = request.query.get('token') ?? request.query.get('t') ?? undefined;
-        const check = await checkApprovalLink(deps(s, context), planId, token, principalOf(request), s.now());
+        const check = await checkApprovalLink(
+          deps(s, context),
+          planId,
+          token,
+          principalOf(request, s.config.easyAuth),
+          s.now(),
+        );
         if (!check.ok)
           return htmlPage(check.status, problemPage(check.status, check.title, check.detail, check.plan));
         return htmlPage(200, approvalPage(check.plan, check.claims.approver, token ?? ''));
@@ -60,7 +73,7 @@ export function approvalsHandler(getServices: () => Deps) {
     const asJson = wantsJson(request);
     try {
       const fields = await readFields(request);
-      const principal = principalOf(request);
+      const principal = principalOf(request, s.config.easyAuth);
       const outcome = await decideApproval(
         deps(s, context),
         {

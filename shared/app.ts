@@ -89,6 +89,11 @@ export function buildServices(config: Config): Services {
   // The policy's ring routes, secondary lists and owner tag (Policy satisfies NotificationRoutes).
   const notificationRoutes = (): NotificationRoutes => config.policy;
   const approvalKeys = requireApprovalKeys(config);
+  if (config.policy.approvals.groups.length > 0 && !config.easyAuth)
+    consoleLogger.warn(
+      'policy approvals.groups is set but App Service Authentication is off (WEBSITE_AUTH_ENABLED): ' +
+        'group membership cannot be trusted and is not checked; only approvals.allow and the routes decide',
+    );
   const identity = (): DefaultAzureCredential =>
     new DefaultAzureCredential(
       config.storage.kind === 'identity' && config.storage.clientId !== undefined

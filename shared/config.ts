@@ -24,6 +24,12 @@ export interface Config {
   readonly tablePrefix: string;
   /** Base URL for links in notices (approval pages), without a trailing slash. */
   readonly publicBaseUrl: string;
+  /**
+   * App Service Authentication (Easy Auth) is on (`WEBSITE_AUTH_ENABLED=True`, set by App Service).
+   * Only then are the `x-ms-client-principal*` headers App Service's rather than the caller's, so
+   * only then does Warden read the signed-in principal (and its Entra groups).
+   */
+  readonly easyAuth: boolean;
   /** Where the fleet is and how Warden reaches ARM (the AKS gateway and the fleet sweep). */
   readonly fleet: FleetConfig;
   /** Notification channels (ACS Email, Teams workflows, the outbound webhook) and routes. */
@@ -300,6 +306,7 @@ export function loadConfig(env: Env): Config {
     storage: storageFrom(env),
     tablePrefix,
     publicBaseUrl,
+    easyAuth: optional(env, 'WEBSITE_AUTH_ENABLED')?.toLowerCase() === 'true',
     fleet: fleetFrom(env),
     notify: notifyFrom(env),
     policy: policyFrom(env),

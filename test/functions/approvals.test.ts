@@ -44,13 +44,15 @@ async function awaiting(
   return { w, planId, link, token: (a) => new URL(link(a)).searchParams.get('token')! };
 }
 
-function handler(w: PlanningWorld) {
+/** The handler as deployed; `easyAuth` says whether App Service Authentication is on (WEBSITE_AUTH_ENABLED). */
+function handler(w: PlanningWorld, easyAuth = true) {
   return approvalsHandler(() => ({
     plans: w.plans,
     links: w.deps.links,
     approvalKeys: w.keys,
     policy: w.policy,
     now: w.now,
+    config: { easyAuth },
   }));
 }
 
@@ -97,8 +99,9 @@ async function post(
   planId: string,
   fields: Record<string, string>,
   headers: Record<string, string> = {},
+  easyAuthOn = true,
 ) {
-  const r = await handler(w)(
+  const r = await handler(w, easyAuthOn)(
     new HttpRequest({
       method: 'POST',
       url: `http://warden.test/api/approvals/${planId}`,
@@ -367,6 +370,30 @@ describe('approval page and decision: security', () => {
     expect(r.body).toContain('a1@contoso.com approved at ');
     expect(r.body).not.toContain('rejectd');
     expect((await w.plans.get(vetoed.planId))?.plan.status).toBe('rejected');
+  });
+
+  test("without Easy Auth on the app the principal headers are the caller's: a forged group or name changes nothing", async () => {
+    const group = '1b4f0d2e-3a5c-4e6f-8a9b-0c1d2e3f4a5b';
+    const { w, planId, token } = await awaiting(
+      planningWorld(policy(1, `, allow: [a1@contoso.com], groups: [${group}]`)),
+    );
+    const forgedGroup = await post(
+      w,
+      planId,
+      { token: token('a3@contoso.com'), decision: 'approve' },
+      easyAuth('a3@contoso.com', [group]),
+      false,
+    );
+    expect(forgedGroup.status).toBe(403);
+    const forgedName = await post(
+      w,
+      planId,
+      { token: token('a1@contoso.com'), decision: 'approve' },
+      easyAuth('mallory@contoso.com'),
+      false,
+    );
+    expect(forgedName.status).toBe(200);
+    expect((await w.plans.get(planId))!.plan.status).toBe('approved');
   });
 
   test('an Entra group in the allow-list admits its members when Easy Auth is on', async () => {

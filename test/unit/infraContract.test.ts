@@ -51,6 +51,7 @@ const LOCAL_ONLY: Record<string, string> = {
   AzureWebJobsStorage:
     'a connection string (Azurite locally); in Azure shared keys are off and the identity form AzureWebJobsStorage__* is set',
   WEBSITE_HOSTNAME: 'set by App Service on every app, not an app setting',
+  WEBSITE_AUTH_ENABLED: 'set by App Service when App Service Authentication is turned on, not an app setting',
   WARDEN_ACS_CONNECTION_STRING:
     'an ACS access key (the local simulator); in Azure WARDEN_ACS_ENDPOINT with the app identity is set instead',
   WARDEN_ARM_CA_CERT: "the local ARM simulator's self-signed certificate; Azure's ARM has a public one",
