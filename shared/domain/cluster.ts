@@ -22,7 +22,7 @@ export interface NodePoolSnapshot {
 export interface MaintenanceConfigurationSnapshot {
   /** `default`, `aksManagedAutoUpgradeSchedule` or `aksManagedNodeOSUpgradeSchedule`. */
   readonly name: string;
-  /** The ARM `properties` object as returned (parsed by shared/domain/maintenanceWindow.ts). */
+  /** The ARM `properties` object as returned (parsed by shared/domain/maintenanceConfiguration.ts). */
   readonly properties: unknown;
 }
 

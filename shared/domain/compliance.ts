@@ -315,7 +315,7 @@ function nodeOsFindings(cluster: ClusterSnapshot): Finding[] {
   return [];
 }
 
-/** Window findings (none, under 4 h, unreadable), from maintenanceWindow.ts. */
+/** Window findings (none, under 4 h, unreadable), from maintenanceConfiguration.ts. */
 export function maintenanceFindings(configs: readonly MaintenanceConfigurationSnapshot[]): Finding[] {
   return windowFindings(configs).map((f) => ({
     code: f.code,
