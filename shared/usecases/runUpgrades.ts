@@ -273,7 +273,7 @@ function outcomeOf(status: PlanStatus): PlanRunOutcome {
 }
 
 /** What ARM shows of a step's resource, from one cluster read. */
-export function observe(step: PlanStep, cluster: ArmCluster): StepObservation {
+function observe(step: PlanStep, cluster: ArmCluster): StepObservation {
   if (step.kind === 'control-plane')
     return {
       desired: cluster.desiredKubernetesVersion,
