@@ -83,6 +83,17 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** Bad input the host itself refuses (as the Functions host does), answered 400 instead of a host error. */
+class BadHostInput extends Error {}
+
+function decodeSegment(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new BadHostInput(`the path has a malformed percent-encoding: "${text.slice(0, 80)}"`);
+  }
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' });
@@ -142,7 +153,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const params: Record<string, string> = {};
     route.params.forEach((p, i) => {
       const v = match[i + 1];
-      if (v !== undefined) params[p] = decodeURIComponent(v);
+      if (v !== undefined) params[p] = decodeSegment(v);
     });
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) {
@@ -234,18 +245,22 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         }
         const admin = /^\/admin\/functions\/([^/]+)$/i.exec(path);
         if (admin && req.method === 'POST') {
-          const name = decodeURIComponent(admin[1] ?? '');
+          const name = decodeSegment(admin[1] ?? '');
           if (!byName.has(name.toLowerCase())) {
             send(res, 404, { error: 'not found', detail: `no function named "${name}"` });
             return;
           }
           let input: unknown;
           if (body.length > 0) {
-            const parsed = JSON.parse(body.toString('utf8')) as { input?: unknown };
-            input =
-              typeof parsed.input === 'string' && parsed.input !== ''
-                ? (JSON.parse(parsed.input) as unknown)
-                : parsed.input || undefined;
+            try {
+              const parsed = JSON.parse(body.toString('utf8')) as { input?: unknown } | null;
+              input =
+                typeof parsed?.input === 'string' && parsed.input !== ''
+                  ? (JSON.parse(parsed.input) as unknown)
+                  : parsed?.input || undefined;
+            } catch {
+              throw new BadHostInput('the body must be JSON such as {"input":""}');
+            }
           }
           await run(name, input);
           res.writeHead(202).end();
@@ -268,6 +283,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         }
         send(res, 404, { error: 'not found', detail: `no route for ${req.method ?? 'GET'} ${path}` });
       } catch (e) {
+        if (e instanceof BadHostInput && !res.headersSent) {
+          send(res, 400, { error: 'bad request', detail: e.message });
+          return;
+        }
         log(
           `host error on ${req.method ?? ''} ${url.pathname}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
         );

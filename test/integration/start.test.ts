@@ -15,6 +15,31 @@ describe('npm start (the local runtime)', () => {
     await expect(fetch(`${warden.url}/api/health`)).rejects.toThrow();
   });
 
+  test('a malformed path or admin body is a 400, never a host error', async () => {
+    const warden = await startLocalWarden();
+    try {
+      for (const path of ['/api/plans/%', '/api/clusters/abc%ZZ']) {
+        const r = await fetch(`${warden.url}${path}`);
+        expect(r.status).toBe(400);
+        expect(await r.json()).toMatchObject({ error: 'bad request', detail: expect.stringContaining('%') });
+      }
+      const admin = await fetch(`${warden.url}/admin/functions/upgradeRunner`, {
+        method: 'POST',
+        body: 'now',
+      });
+      expect(admin.status).toBe(400);
+      expect(await admin.json()).toMatchObject({ error: 'bad request' });
+      const ok = await fetch(`${warden.url}/admin/functions/upgradeRunner`, {
+        method: 'POST',
+        body: '{"input":""}',
+      });
+      expect(ok.status).toBe(202);
+      expect(warden.output()).not.toMatch(/host error/);
+    } finally {
+      await warden.stop();
+    }
+  });
+
   test('a taken port gives a one-line message, not a stack trace', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
