@@ -185,4 +185,15 @@ describe('POST /api/aks-events handler', () => {
     const r = await call({ body: Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x80]) });
     expect(r.status).toBe(400);
   });
+
+  test('storage unavailable: 503 with Retry-After, so Event Grid retries (README, Event intake)', async () => {
+    const { events, call } = setup();
+    events.record = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:10002'));
+    const r = await call({
+      body: `[${fixtureText('events/NodePoolRollingFailed.eventgrid.json')}]`,
+    });
+    expect(r.status).toBe(503);
+    expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(r.body).toMatchObject({ error: 'temporarily unavailable' });
+  });
 });
