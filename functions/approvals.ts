@@ -30,6 +30,16 @@ export function principalOf(request: HttpRequest, easyAuth: boolean): Principal 
   return { name: user.username, id: user.id, groups };
 }
 
+/** A redirect to App Service's Entra sign-in, which returns to the same path and query. */
+function signInFirst(request: HttpRequest): HttpResponseInit {
+  const url = new URL(request.url);
+  const back = encodeURIComponent(`${url.pathname}${url.search}`);
+  return {
+    status: 302,
+    headers: { location: `/.auth/login/aad?post_login_redirect_uri=${back}`, 'cache-control': 'no-store' },
+  };
+}
+
 function deps(s: Deps, context: InvocationContext): ApprovalDeps {
   return { plans: s.plans, links: s.links, keys: s.approvalKeys, policy: s.policy, log: context };
 }
@@ -55,6 +65,8 @@ export function approvalsHandler(getServices: () => Deps) {
           principalOf(request, s.config.easyAuth),
           s.now(),
         );
+        // Easy Auth signs them in and brings them back to this very link.
+        if (!check.ok && check.signIn === true) return signInFirst(request);
         if (!check.ok)
           return htmlPage(check.status, problemPage(check.status, check.title, check.detail, check.plan));
         return htmlPage(200, approvalPage(check.plan, check.claims.approver, token ?? ''));

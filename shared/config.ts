@@ -302,14 +302,22 @@ export function loadConfig(env: Env): Config {
     optional(env, 'WARDEN_PUBLIC_BASE_URL') === undefined && websiteHost !== undefined
       ? url({ WEBSITE_HOSTNAME: `https://${websiteHost}` }, 'WEBSITE_HOSTNAME')
       : url(env, 'WARDEN_PUBLIC_BASE_URL', 'http://127.0.0.1:7071');
+  const easyAuth = optional(env, 'WEBSITE_AUTH_ENABLED')?.toLowerCase() === 'true';
+  const policy = policyFrom(env);
+  if (policy.approvals.requireSignIn && !easyAuth) {
+    throw new ConfigError(
+      'WARDEN_POLICY',
+      'approvals.requireSignIn needs App Service Authentication (Easy Auth) on the app, and WEBSITE_AUTH_ENABLED is not True',
+    );
+  }
   return Object.freeze({
     storage: storageFrom(env),
     tablePrefix,
     publicBaseUrl,
-    easyAuth: optional(env, 'WEBSITE_AUTH_ENABLED')?.toLowerCase() === 'true',
+    easyAuth,
     fleet: fleetFrom(env),
     notify: notifyFrom(env),
-    policy: policyFrom(env),
+    policy,
     ...approvalKeysFrom(env),
   });
 }

@@ -44,6 +44,11 @@ export interface ApprovalPolicy {
   readonly allow: readonly string[];
   /** Entra group object ids whose members may approve (checked against the signed-in principal's `groups` claim). */
   readonly groups: readonly string[];
+  /**
+   * Approvers must be signed in (App Service Authentication) as the person the link was sent to, so a
+   * forwarded link is of no use to anyone else. Needs Easy Auth on the app; checked at start.
+   */
+  readonly requireSignIn: boolean;
   readonly expiryMs: number;
   /** Fraction of the expiry at which on-call is reminded. */
   readonly reminderAt: number;
@@ -91,6 +96,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze<Policy>({
     required: { canary: 1, dev: 1, staging: 1, production: 1 },
     allow: [],
     groups: [],
+    requireSignIn: false,
     expiryMs: 24 * HOUR,
     reminderAt: 0.5,
     escalateAt: 0.75,
@@ -213,6 +219,7 @@ export const POLICY_SCHEMA = {
         required: perRing({ type: 'integer', minimum: 1, maximum: 10 }),
         allow: emails,
         groups: { type: 'array', items: { type: 'string', pattern: GUID }, uniqueItems: true },
+        requireSignIn: { type: 'boolean' },
         expiry: DURATION,
         reminderAt: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
         escalateAt: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
@@ -243,6 +250,7 @@ interface PolicyDocument {
     required?: Partial<Record<Ring, number>>;
     allow?: string[];
     groups?: string[];
+    requireSignIn?: boolean;
     expiry?: string | number;
     reminderAt?: number;
     escalateAt?: number;
@@ -353,6 +361,7 @@ export function policyFromDocument(doc: unknown): Policy {
       required: { ...D.approvals.required, ...d.approvals?.required },
       allow: lower(d.approvals?.allow),
       groups: lower(d.approvals?.groups),
+      requireSignIn: d.approvals?.requireSignIn ?? D.approvals.requireSignIn,
       expiryMs,
       reminderAt,
       escalateAt,

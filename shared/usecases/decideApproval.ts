@@ -34,6 +34,8 @@ export interface LinkProblem {
   readonly title: string;
   readonly detail: string;
   readonly plan?: Plan;
+  /** The policy asks approvers to sign in and nobody is signed in: send them to sign in, then back. */
+  readonly signIn?: true;
 }
 
 export type LinkCheck =
@@ -101,6 +103,15 @@ function checkAgainstPlan(
       plan,
     );
   }
+  if (policy.approvals.requireSignIn && principal === undefined) {
+    return {
+      ok: false,
+      status: 401,
+      title: 'Sign in to decide',
+      detail: `Approvers sign in with their work account before deciding. Sign in as ${claims.approver}, and the link opens again.`,
+      signIn: true,
+    };
+  }
   if (principal !== undefined && principal.name.toLowerCase() !== claims.approver) {
     return fail(
       403,
@@ -131,8 +142,9 @@ function checkAgainstPlan(
  * 2. It names this plan (403), which exists (404).
  * 3. It has not expired (401), and the plan still awaits this round's decision (409).
  * 4. It is bound to the plan's current target, node image and window (409).
- * 5. The approver may approve (allow-list / group / request list), is the signed-in principal when
- *    there is one, did not initiate the plan (403), and has not decided yet (409).
+ * 5. The approver may approve (allow-list / group / request list), is signed in when the policy asks
+ *    for it (401), is the signed-in principal when there is one, did not initiate the plan (403), and
+ *    has not decided yet (409).
  */
 export async function checkApprovalLink(
   deps: ApprovalDeps,

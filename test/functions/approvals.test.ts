@@ -396,6 +396,57 @@ describe('approval page and decision: security', () => {
     expect((await w.plans.get(planId))!.plan.status).toBe('approved');
   });
 
+  describe('approvals.requireSignIn', () => {
+    const signInPolicy = policy(1, ', requireSignIn: true');
+
+    test('the link sends someone not signed in to Entra sign-in and back to the same link, changing nothing', async () => {
+      const { w, planId, token } = await awaiting(planningWorld(signInPolicy));
+      const before = await state(w, planId);
+      const link = `http://warden.test/api/approvals/${planId}?token=${encodeURIComponent(token('a1@contoso.com'))}`;
+      const r = await handler(w)(
+        new HttpRequest({
+          method: 'GET',
+          url: link,
+          params: { planId },
+          query: { token: token('a1@contoso.com') },
+        }),
+        quiet(),
+      );
+      expect(r.status).toBe(302);
+      const location = new URL(String((r.headers as Record<string, string>).location), 'http://warden.test');
+      expect(location.pathname).toBe('/.auth/login/aad');
+      expect(location.searchParams.get('post_login_redirect_uri')).toBe(
+        new URL(link).pathname + new URL(link).search,
+      );
+      expect(await state(w, planId)).toEqual(before);
+    });
+
+    test('signed in as the approver the page opens and the decision counts; unsigned or as someone else it does not', async () => {
+      const { w, planId, token } = await awaiting(planningWorld(signInPolicy));
+      expect((await get(w, planId, token('a1@contoso.com'), easyAuth('a1@contoso.com'))).status).toBe(200);
+      const before = await state(w, planId);
+      const unsigned = await post(w, planId, { token: token('a1@contoso.com'), decision: 'approve' });
+      expect(unsigned.status).toBe(401);
+      expect(unsigned.body).toContain('Sign in to decide');
+      const someoneElse = await post(
+        w,
+        planId,
+        { token: token('a1@contoso.com'), decision: 'approve' },
+        easyAuth('a2@contoso.com'),
+      );
+      expect(someoneElse.status).toBe(403);
+      expect(await state(w, planId)).toEqual(before);
+      const signed = await post(
+        w,
+        planId,
+        { token: token('a1@contoso.com'), decision: 'approve' },
+        easyAuth('a1@contoso.com'),
+      );
+      expect(signed.status).toBe(200);
+      expect((await w.plans.get(planId))!.plan.status).toBe('approved');
+    });
+  });
+
   test('an Entra group in the allow-list admits its members when Easy Auth is on', async () => {
     const group = '1b4f0d2e-3a5c-4e6f-8a9b-0c1d2e3f4a5b';
     const { w, planId, token } = await awaiting(

@@ -91,4 +91,17 @@ describe('fleet settings', () => {
       expect(failure({ WARDEN_CLUSTER_SELECTOR_TAG: bad }).setting).toBe('WARDEN_CLUSTER_SELECTOR_TAG');
     }
   });
+
+  it('approvals.requireSignIn needs App Service Authentication on the app: without it the start fails naming the policy', () => {
+    const policy = 'approvals: { requireSignIn: true }';
+    const e = failure({ WARDEN_POLICY: policy });
+    expect(e.setting).toBe('WARDEN_POLICY');
+    expect(e.message).toMatch(/requireSignIn needs App Service Authentication/);
+    const config = loadConfig({ ...base, WARDEN_POLICY: policy, WEBSITE_AUTH_ENABLED: 'True' });
+    expect(config).toMatchObject({ easyAuth: true, policy: { approvals: { requireSignIn: true } } });
+    expect(loadConfig(base)).toMatchObject({
+      easyAuth: false,
+      policy: { approvals: { requireSignIn: false } },
+    });
+  });
 });

@@ -91,6 +91,9 @@ windows:
     expect(problems('approvals: { reminderAt: 0.9, escalateAt: 0.5 }')).toEqual([
       expect.stringContaining('/approvals/escalateAt'),
     ]);
+    expect(problems('approvals: { requireSignIn: sometimes }')).toEqual([
+      expect.stringContaining('/approvals/requireSignIn'),
+    ]);
   });
 
   test('durations', () => {
