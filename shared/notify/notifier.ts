@@ -46,9 +46,11 @@ export function sharedCopy(notice: Notice, baseUrl: string): Notice {
   const { recipient: _personal, ...shared } = notice;
   return {
     ...shared,
-    facts: notice.kind.startsWith('approval-')
-      ? [...notice.facts, { label: 'Decide', value: 'with the personal link each approver got by email' }]
-      : notice.facts,
+    // Every personal notice (approval, Defer, force upgrade, abort) says where its links went.
+    facts:
+      notice.recipient !== undefined
+        ? [...notice.facts, { label: 'Decide', value: 'with the personal link each approver got by email' }]
+        : notice.facts,
     actions: [{ label: 'Open Warden', url: `${baseUrl}/api/dashboard` }],
   };
 }
