@@ -130,6 +130,19 @@ describe('emails', () => {
     expect(email.html).toContain('&lt;script&gt;');
   });
 
+  it('an AKS advance notice with nothing to defer does not tell the reader to defer it', () => {
+    // No maintenance configuration to block a day in: deferUpgrade sends this without a Defer link.
+    const notice = sampleNotice('aks-advance-notice', {
+      summary:
+        "AKS will run this on a gated cluster without Warden's approval (ring production). There is no maintenance configuration to add a blackout day to: turn AKS auto-upgrade off or add a window.",
+      actions: [],
+    });
+    const email = renderEmail(notice);
+    expect(email.plainText).not.toMatch(/Defer it/);
+    expect(JSON.stringify(renderTeamsMessage(notice))).not.toMatch(/Defer it/);
+    expect(email.plainText).toMatch(/AKS will act on its own schedule/);
+  });
+
   it('tells the approver the links are personal', () => {
     const email = renderEmail(sampleNotice('approval-requested', { recipient: 'a@contoso.example' }));
     expect(email.plainText).toMatch(/personal to you/);

@@ -32,7 +32,9 @@ export const CALLS_TO_ACTION: Readonly<Partial<Record<NoticeKind, string>>> = {
   'plan-failed': 'The plan has stopped. Check the reason below.',
   'plan-blocked': 'The plan cannot go on until the blocker below is resolved.',
   'support-ended': 'This cluster runs an unsupported version. Plan an upgrade now.',
-  'aks-advance-notice': 'AKS will act on its own schedule. Defer it if the timing is wrong.',
+  // Whether Defer is possible (and what it blocks) is the notice's own summary: some clusters have no
+  // maintenance configuration to block a day in.
+  'aks-advance-notice': 'AKS will act on its own schedule, not after an approval.',
   'auto-upgrade-conflict': 'Turn AKS auto-upgrade off on this cluster, or Warden cannot gate it.',
 };
 
