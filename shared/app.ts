@@ -4,7 +4,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 
 import { ApprovalLinks } from './approvals/links';
 import type { ApprovalKeys } from './approvals/tokens';
-import type { AksGateway } from './azure/aksGateway';
+import type { AksGateway, ArmCluster } from './azure/aksGateway';
 import { ArmAksGateway, ArmClients } from './azure/armAksGateway';
 import { armCredential } from './azure/credentials';
 import type { Config } from './config';
@@ -33,7 +33,7 @@ import type { FleetReader } from './usecases/proposePlans';
 import { planningReaction } from './usecases/proposePlans';
 import { runnerReaction } from './usecases/runUpgrades';
 import type { ShardQueue, SweepPolicy } from './usecases/sweepFleet';
-import { sweepOneCluster } from './usecases/sweepFleet';
+import { storeClusterRow, sweepOneCluster } from './usecases/sweepFleet';
 
 /** Everything the functions need, built once from the settings. The one place real dependencies are wired. */
 export interface Services {
@@ -153,6 +153,22 @@ export function buildServices(config: Config): Services {
     newId,
     now,
     owner: runnerOwner,
+    // Once a plan succeeded, the cluster as ARM shows it replaces the swept snapshot (windows kept).
+    recordCluster: async (cluster: ArmCluster) => {
+      const region = await fleetReader.regionVersions(cluster.subscriptionId, cluster.location);
+      await storeClusterRow(
+        {
+          gateway: aks,
+          store: clusters,
+          policy: config.policy,
+          now,
+          log: (line) => consoleLogger.info(line),
+        },
+        cluster,
+        region,
+        { readWindows: false },
+      );
+    },
   });
   const runner = runnerReaction(runnerDeps);
   const defer = deferReaction(() => ({ ...runnerDeps(), fleet: fleetReader }));

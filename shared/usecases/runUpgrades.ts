@@ -38,6 +38,11 @@ export interface RunnerDeps extends PlanCommandDeps {
   readonly now: () => Date;
   /** This runner instance: the lease owner. */
   readonly owner: string;
+  /**
+   * Stores the cluster as ARM shows it once a plan succeeded, so the fleet views show the new
+   * versions now rather than after the next sweep. Its failure is logged; the plan has succeeded.
+   */
+  readonly recordCluster?: (cluster: ArmCluster) => Promise<void>;
 }
 
 export type PlanRunOutcome =
@@ -670,7 +675,15 @@ async function finish(deps: RunnerDeps, stored: StoredPlan, cluster: ArmCluster,
     return stay('waiting', reason);
   }
   const saved = await commit(deps, stored, now, [{ type: 'PlanSucceeded', by: BY }], clearHold);
-  return saved ? { outcome: 'succeeded', closed: true } : stay('busy', 'plan changed meanwhile');
+  if (!saved) return stay('busy', 'plan changed meanwhile');
+  try {
+    await deps.recordCluster?.(cluster);
+  } catch (e) {
+    deps.log.warn(
+      `runner: plan ${plan.id} succeeded; storing ${plan.cluster.name}: ${ensureError(e).message}`,
+    );
+  }
+  return { outcome: 'succeeded', closed: true };
 }
 
 /** Who may approve runner actions on a plan: the plan's approvers, else the ring's (policy). */

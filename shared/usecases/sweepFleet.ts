@@ -474,9 +474,8 @@ function buildRecord(
 /**
  * Sweeps one cluster that an event named before any sweep stored it (just onboarded, or Warden just
  * deployed): its Resource Graph row under the sweep's scope and selector, its maintenance
- * configurations, its region's versions; written exactly as a shard writes it (ETag-checked, never
- * over a newer sweep). Calls: one Resource Graph query and one window read. Undefined when the
- * cluster is not in scope, not selected, or gone.
+ * configurations, its region's versions, stored by {@link storeClusterRow}. Calls: one Resource Graph
+ * query and one window read. Undefined when the cluster is not in scope, not selected, or gone.
  */
 export async function sweepOneCluster(
   deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'scope' | 'selector' | 'now' | 'log'>,
@@ -486,6 +485,20 @@ export async function sweepOneCluster(
   const found = await deps.gateway.inventoryCluster(deps.scope, ref);
   if (found === undefined || !selected(found, deps.selector)) return undefined;
   const region = await regionVersions(found.subscriptionId, found.location);
+  return storeClusterRow(deps, found, region, { readWindows: true });
+}
+
+/**
+ * Stores one cluster row exactly as a shard writes it (ETag-checked, never over a newer sweep), with
+ * its findings: a cluster swept on its own, or the cluster as ARM shows it once Warden upgraded it.
+ * `readWindows` re-reads its maintenance configurations (one call); otherwise the stored ones stay.
+ */
+export async function storeClusterRow(
+  deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'now' | 'log'>,
+  row: InventoryCluster,
+  region: RegionVersions | undefined,
+  options: { readonly readWindows: boolean },
+): Promise<StoredCluster | undefined> {
   const at = deps.now();
   await runShard(
     deps,
@@ -493,18 +506,15 @@ export async function sweepOneCluster(
       v: 1,
       sweepId: `cluster-${sweepIdAt(at)}`,
       at: at.toISOString(),
-      subscriptionId: found.subscriptionId,
+      subscriptionId: row.subscriptionId,
       part: 1,
       parts: 1,
-      clusters: [found],
-      readWindows: [keyOf(found)],
+      clusters: [row],
+      readWindows: options.readWindows ? [keyOf(row)] : [],
     },
-    {
-      regions: new Map(region !== undefined ? [[found.location, region]] : []),
-      nodeImages: new Map(),
-    },
+    { regions: new Map(region !== undefined ? [[row.location, region]] : []), nodeImages: new Map() },
   );
-  const stored = await deps.store.get(found.subscriptionId, keyOf(found));
+  const stored = await deps.store.get(row.subscriptionId, keyOf(row));
   return stored?.deletedAt === undefined ? stored : undefined;
 }
 

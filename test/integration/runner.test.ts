@@ -6,11 +6,13 @@ import type { AksGateway } from '../../shared/azure/aksGateway';
 import { ArmAksGateway, ArmClients } from '../../shared/azure/armAksGateway';
 import { StaticTokenCredential } from '../../shared/azure/credentials';
 import type { AksEvent } from '../../shared/domain/aksEvents';
+import { parseClusterId } from '../../shared/domain/armId';
 import type { ClusterSnapshot } from '../../shared/domain/cluster';
 import type { Plan, PlanGate, TransitionResult } from '../../shared/domain/plan';
 import { proposePlan, transition } from '../../shared/domain/planTransition';
 import type { StepTarget } from '../../shared/domain/targeting';
 import { silentLogger } from '../../shared/logging';
+import { TableClusterStore } from '../../shared/store/clusterStore';
 import type { PlanStore } from '../../shared/store/planStore';
 import { TableRunnerStore } from '../../shared/store/runnerStore';
 import { checkDeferLink, deferReaction, deferUpgrade } from '../../shared/usecases/deferUpgrade';
@@ -18,6 +20,7 @@ import { abortStep, approveForceUpgrade, cancelPlan, requestAbort } from '../../
 import { toCommit } from '../../shared/usecases/planCommands';
 import type { RunnerDeps } from '../../shared/usecases/runUpgrades';
 import { runUpgrades } from '../../shared/usecases/runUpgrades';
+import { storeClusterRow, sweepOneCluster } from '../../shared/usecases/sweepFleet';
 import type { PlanningWorld } from '../helpers/planning';
 import { planningWorld } from '../helpers/planning';
 import { startTestSimulator } from '../helpers/sim';
@@ -85,6 +88,8 @@ const FLEET: FleetFile = {
   subscriptions: [{ id: SUB }],
   clusters: [
     cluster('prod-order'),
+    cluster('prod-record'),
+    cluster('prod-record-fails'),
     cluster('prod-closed'),
     cluster('prod-deprecated', {
       deprecatedApiUsage: [
@@ -347,6 +352,43 @@ describe('the upgrade runner against the simulator', () => {
     // Promotion reads the success as soak evidence.
     const ring = await world.plans.ringPlans('production', '1.36.3');
     expect(ring.find((r) => r.planId === plan.id)?.succeededAt).toBeDefined();
+  });
+
+  test('once a plan succeeded, the cluster as ARM shows it replaces the swept snapshot: the fleet views show the new versions now', async () => {
+    const store = new TableClusterStore(world.tables);
+    const sweepDeps = { gateway, store, policy: world.policy, now: () => clock };
+    const ref = parseClusterId(idOf('prod-record'))!;
+    const swept = await sweepOneCluster(
+      { ...sweepDeps, scope: { kind: 'subscriptions', subscriptionIds: [SUB] } },
+      ref,
+      (sub, location) => gateway.listKubernetesVersions(sub, location),
+    );
+    expect(swept?.snapshot.kubernetesVersion).toBe('1.35.8');
+
+    const plan = await approvedPlan('prod-record');
+    const recorded: string[] = [];
+    const done = await runToEnd(plan.id, 'prod-record', () =>
+      deps('runner-a', {
+        recordCluster: async (c) => {
+          recorded.push(c.kubernetesVersion);
+          await storeClusterRow(sweepDeps, c, undefined, { readWindows: false });
+        },
+      }),
+    );
+    expect(done.status).toBe('succeeded');
+    expect(recorded).toEqual(['1.36.3']);
+    const stored = (await store.get(SUB, ref.key))!;
+    expect(stored.snapshot.kubernetesVersion).toBe('1.36.3');
+    expect(stored.snapshot.nodePools.map((p) => p.orchestratorVersion)).toEqual(['1.36.3', '1.36.3']);
+    // The windows the sweep read are kept (not read again).
+    expect(stored.snapshot.maintenanceConfigurations).toEqual(swept?.snapshot.maintenanceConfigurations);
+    expect(stored.windowsReadAt).toBe(swept?.windowsReadAt);
+
+    const other = await approvedPlan('prod-record-fails');
+    const failing = await runToEnd(other.id, 'prod-record-fails', () =>
+      deps('runner-a', { recordCluster: () => Promise.reject(new Error('storage is down')) }),
+    );
+    expect(failing.status).toBe('succeeded');
   });
 
   test('a closed window: the plan waits as scheduled with the next opening, and nothing is sent', async () => {
