@@ -4,10 +4,11 @@ import { app } from '@azure/functions';
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
 import type { Config } from '../shared/config';
+import { decided } from '../shared/domain/plan';
 import { ensureError, ValidationError } from '../shared/errors';
 import type { ApprovalDeps, Principal } from '../shared/usecases/decideApproval';
 import { checkApprovalLink, decideApproval } from '../shared/usecases/decideApproval';
-import { approvalPage, decided, decisionPage, problemPage } from '../shared/web/approvalPage';
+import { approvalPage, decisionPage, problemPage } from '../shared/web/approvalPage';
 import { errorResponse, htmlPage, json, readFields, requestSource, wantsJson } from '../shared/web/http';
 
 type Deps = Pick<Services, 'plans' | 'links' | 'approvalKeys' | 'policy' | 'now'> & {

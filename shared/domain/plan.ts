@@ -142,6 +142,11 @@ export interface ApprovalDecision {
   readonly round: number;
 }
 
+/** A decision in the past tense, as pages, notices and logs say it (`${decision}d` gives "rejectd"). */
+export function decided(decision: ApprovalDecision['decision']): 'approved' | 'rejected' {
+  return decision === 'approve' ? 'approved' : 'rejected';
+}
+
 /** One round of asking for approval. A changed window voids it and starts the next round. */
 export interface ApprovalRound {
   readonly round: number;

@@ -1,7 +1,7 @@
 import type { ApprovalClaims, ApprovalKeys } from '../approvals/tokens';
 import { verifyToken, windowDigest } from '../approvals/tokens';
 import type { Plan } from '../domain/plan';
-import { windowKey } from '../domain/plan';
+import { decided, windowKey } from '../domain/plan';
 import type { Policy } from '../domain/policy';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors';
 import type { StoredPlan } from '../store/planStore';
@@ -66,11 +66,13 @@ function checkAgainstPlan(
   principal: Principal | undefined,
 ): LinkCheck {
   if (plan.status !== 'awaiting-approval' || plan.approval === undefined) {
-    const decided = plan.approval?.decisions.map((d) => `${d.approver} ${d.decision}d at ${d.at}`).join('; ');
+    const decisions = plan.approval?.decisions
+      .map((d) => `${d.approver} ${decided(d.decision)} at ${d.at}`)
+      .join('; ');
     return fail(
       409,
       `This plan is ${plan.status}`,
-      `There is nothing left to decide.${decided ? ` Decisions: ${decided}.` : ''}`,
+      `There is nothing left to decide.${decisions ? ` Decisions: ${decisions}.` : ''}`,
       plan,
     );
   }
@@ -128,7 +130,7 @@ function checkAgainstPlan(
     return fail(
       409,
       'This link was already used',
-      `${earlier.approver} ${earlier.decision}d at ${earlier.at}.`,
+      `${earlier.approver} ${decided(earlier.decision)} at ${earlier.at}.`,
       plan,
     );
   }

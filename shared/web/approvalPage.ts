@@ -1,5 +1,5 @@
 import type { AuditEntry, Plan } from '../domain/plan';
-import { pendingApprovers, stepLabel } from '../domain/plan';
+import { decided, pendingApprovers, stepLabel } from '../domain/plan';
 import { formatDuration } from '../domain/policy';
 import { minorOf } from '../domain/versions';
 import type { Html } from './html';
@@ -183,11 +183,6 @@ export function approvalPage(plan: Plan, approver: string, token: string): strin
         </p>
       </form>`,
   );
-}
-
-/** A decision in the past tense, as pages and logs say it ("rejectd" is what `${decision}d` gives). */
-export function decided(decision: 'approve' | 'reject'): 'approved' | 'rejected' {
-  return decision === 'approve' ? 'approved' : 'rejected';
 }
 
 /** The answer to a decision. */

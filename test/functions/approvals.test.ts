@@ -370,6 +370,14 @@ describe('approval page and decision: security', () => {
     expect(r.body).toContain('a1@contoso.com approved at ');
     expect(r.body).not.toContain('rejectd');
     expect((await w.plans.get(vetoed.planId))?.plan.status).toBe('rejected');
+    // The closed plan's 409 lists the decisions in the same words.
+    const closed = await post(w, vetoed.planId, {
+      token: vetoed.token('a3@contoso.com'),
+      decision: 'approve',
+    });
+    expect(closed.status).toBe(409);
+    expect(closed.body).toContain('a2@contoso.com rejected at ');
+    expect(closed.body).not.toContain('rejectd');
   });
 
   test("without Easy Auth on the app the principal headers are the caller's: a forged group or name changes nothing", async () => {
