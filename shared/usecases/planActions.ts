@@ -39,10 +39,11 @@ function httpSource(source: ActionSource): AuditSource {
 
 const EMAIL = /^[^\s@<>"']+@[^\s@<>"']+\.[^\s@<>"']+$/;
 
-function requireActor(actor: string | undefined): string {
+/** The acting person's email from the request field `field` (`actor` to cancel, `requestedBy` to abort). */
+function requireActor(actor: string | undefined, field: 'actor' | 'requestedBy'): string {
   const a = actor?.trim().toLowerCase() ?? '';
   if (!EMAIL.test(a))
-    throw new ValidationError('bad actor', 'actor must be the email address of the person acting');
+    throw new ValidationError(`bad ${field}`, `${field} must be the email address of the person acting`);
   return a;
 }
 
@@ -57,7 +58,7 @@ export async function cancelPlan(
   reasonText: string | undefined,
   source: ActionSource,
 ): Promise<Plan> {
-  const actor = requireActor(actorText);
+  const actor = requireActor(actorText, 'actor');
   const reason = (reasonText ?? '').trim().slice(0, 1000) || 'cancelled by an operator';
   try {
     const applied = await applyPlanEvent(
@@ -97,7 +98,7 @@ export async function requestAbort(
   requestedByText: string | undefined,
   reasonText: string | undefined,
 ): Promise<AbortRequest> {
-  const requestedBy = requireActor(requestedByText);
+  const requestedBy = requireActor(requestedByText, 'requestedBy');
   const stored = await deps.plans.get(planId);
   if (!stored) throw new NotFoundError(`no plan ${planId}`);
   const plan = stored.plan;

@@ -57,7 +57,10 @@ const ctx = (): InvocationContext => new InvocationContext({ functionName: 'test
 test('cancel: 400 without an actor or with a bad body, 404 for an unknown plan, 200 for a plan that has not started', async () => {
   const cancel = planCancelHandler(services);
   const url = 'http://localhost/api/plans/p/cancel';
-  expect((await cancel(request('POST', url, { planId: 'x' }, '{}'), ctx())).status).toBe(400);
+  expect(await cancel(request('POST', url, { planId: 'x' }, '{}'), ctx())).toMatchObject({
+    status: 400,
+    jsonBody: { error: 'bad actor', detail: expect.stringMatching(/^actor must be/) },
+  });
   const bad = await cancel(request('POST', url, { planId: 'x' }, '[1]'), ctx());
   expect(bad).toMatchObject({ status: 400, jsonBody: { error: 'bad body' } });
   expect(
@@ -87,6 +90,11 @@ test('abort: a plan without a running step answers 409; a forged token 401', asy
   expect(
     (await abort(request('POST', url, { planId: plan.id }, '{"token":"v1.abc.def"}'), ctx())).status,
   ).toBe(401);
+  // The field abort asks for is requestedBy, and that is what a bad one is called.
+  expect(await abort(request('POST', url, { planId: plan.id }, '{}'), ctx())).toMatchObject({
+    status: 400,
+    jsonBody: { error: 'bad requestedBy', detail: expect.stringMatching(/^requestedBy must be/) },
+  });
 });
 
 test('plan-action links: unknown action 400; a bad token shows a problem page and changes nothing', async () => {
