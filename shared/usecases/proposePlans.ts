@@ -16,7 +16,7 @@ import type {
   TransitionResult,
   Urgency,
 } from '../domain/plan';
-import { classOf, NOT_STARTED, windowKey } from '../domain/plan';
+import { classOf, NOT_STARTED, planTitle, windowKey } from '../domain/plan';
 import { proposePlan, transition } from '../domain/planTransition';
 import type { Policy } from '../domain/policy';
 import { allowedApprovers, isGated } from '../domain/policy';
@@ -321,9 +321,7 @@ async function proposeOne(
     }
     throw e;
   }
-  deps.log.info(
-    `plan ${id} for ${snapshot.name}: ${target.from} -> ${target.nodeImage ?? target.to} (${commit.plan.status})`,
-  );
+  deps.log.info(`plan ${id} ${planTitle(commit.plan)} (${commit.plan.status})`);
   return { planClass, outcome: existing ? 'superseded' : 'created', planId: id, status: commit.plan.status };
 }
 
