@@ -1,6 +1,7 @@
 import type { Plan } from '../domain/plan';
 import type { Ring } from '../domain/rings';
 import { RINGS } from '../domain/rings';
+import { parseVersion } from '../domain/versions';
 import type { EventRecord } from '../store/eventStore';
 import type { ClusterView } from '../usecases/fleetStatus';
 import type { Html } from './html';
@@ -63,18 +64,20 @@ function byAttention(a: ClusterView, b: ClusterView): number {
   );
 }
 
-function minorOf(version: string): string {
-  return version.split('.').slice(0, 2).join('.');
+/** `1.35` of `1.35.8`; a version ARM reported oddly is shown as it came, never breaking the page. */
+function minorLabel(text: string): string {
+  const v = parseVersion(text);
+  return v ? `${v.major}.${v.minor}` : text || '?';
 }
 
 /** Ring by control-plane minor: where the fleet stands, in a few lines whatever its size. */
 function versionSummary(clusters: readonly ClusterView[]): Html {
-  const minors = [...new Set(clusters.map((c) => minorOf(c.controlPlaneVersion)))].sort((a, b) =>
+  const minors = [...new Set(clusters.map((c) => minorLabel(c.controlPlaneVersion)))].sort((a, b) =>
     a.localeCompare(b, 'en', { numeric: true }),
   );
   const rings = RINGS.filter((r) => clusters.some((c) => c.ring === r));
   const count = (ring: string, minor: string): number =>
-    clusters.filter((c) => c.ring === ring && minorOf(c.controlPlaneVersion) === minor).length;
+    clusters.filter((c) => c.ring === ring && minorLabel(c.controlPlaneVersion) === minor).length;
   return html`<table>
     <thead>
       <tr>
