@@ -4,7 +4,7 @@ import type { ClusterSnapshot } from '../domain/cluster';
 import type { Plan } from '../domain/plan';
 import { planTitle, stepLabel } from '../domain/plan';
 import type { Logger } from '../logging';
-import { html, page } from './html';
+import { commentField, html, page } from './html';
 import { errorResponse, htmlPage } from './http';
 
 /**
@@ -77,13 +77,7 @@ export function planActionPage(
       ${planFacts(plan)}
       <form method="post" action="/api/plan-actions/${encodeURIComponent(plan.id)}/${action}">
         <input type="hidden" name="token" value="${token}" />
-        <p>
-          <label for="comment">Comment (optional)</label><br /><textarea
-            id="comment"
-            name="comment"
-            maxlength="2000"
-          ></textarea>
-        </p>
+        ${commentField()}
         <p>
           <button class="reject" type="submit" name="decision" value="approve">
             ${action === 'force-upgrade' ? 'Approve force upgrade' : 'Abort the step'}

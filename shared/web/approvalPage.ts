@@ -3,7 +3,7 @@ import { decided, pendingApprovers, stepLabel } from '../domain/plan';
 import { formatDuration } from '../domain/policy';
 import { minorOf } from '../domain/versions';
 import type { Html } from './html';
-import { html, page, safeUrl } from './html';
+import { commentField, html, page, safeUrl } from './html';
 
 /** Release notes a person should read before approving: AKS releases and the Kubernetes changelog of the minor. */
 export function releaseNotes(plan: Plan): { label: string; url: string }[] {
@@ -170,13 +170,7 @@ export function approvalPage(plan: Plan, approver: string, token: string): strin
       <h2>Your decision</h2>
       <form method="post" action="/api/approvals/${encodeURIComponent(plan.id)}">
         <input type="hidden" name="token" value="${token}" />
-        <p>
-          <label for="comment">Comment (optional)</label><br /><textarea
-            id="comment"
-            name="comment"
-            maxlength="2000"
-          ></textarea>
-        </p>
+        ${commentField()}
         <p>
           <button class="approve" type="submit" name="decision" value="approve">Approve</button
           ><button class="reject" type="submit" name="decision" value="reject">Reject</button>

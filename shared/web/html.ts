@@ -94,3 +94,14 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy':
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 };
+
+/** The optional comment of every decision form (the use cases take at most 2,000 characters). */
+export function commentField(): Html {
+  return html`<p>
+    <label for="comment">Comment (optional)</label><br /><textarea
+      id="comment"
+      name="comment"
+      maxlength="2000"
+    ></textarea>
+  </p>`;
+}
