@@ -65,6 +65,11 @@ export interface Notice {
   readonly planId?: string;
   /** Approval links are per approver: when set, this notice goes only to this address. */
   readonly recipient?: string;
+  /**
+   * A notice for one team's Teams channel (its daily digest): when set, it goes only to this configured
+   * workflow name (the `teams-channel` tag's value), as `recipient` does for one email address.
+   */
+  readonly teamsChannel?: string;
   /** ISO time the fact happened. */
   readonly at: string;
 }

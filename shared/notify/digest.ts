@@ -1,6 +1,6 @@
 import type { Notice, NoticeFact } from '../domain/notice';
 import type { Ring } from '../domain/rings';
-import { isEmailAddress, OWNER_EMAIL_TAG } from './routing';
+import { isEmailAddress, OWNER_EMAIL_TAG, splitList, tag, TEAMS_CHANNEL_TAG } from './routing';
 
 /** What the digest needs to know of a cluster (from the cluster store). */
 export interface DigestCluster {
@@ -106,10 +106,21 @@ function digestFor(
   };
 }
 
+/** Clusters by each value a tag lists (an owner address, a Teams channel), the values sorted. */
+function byTagValue(
+  clusters: readonly DigestCluster[],
+  values: (c: DigestCluster) => readonly string[],
+): [string, DigestCluster[]][] {
+  const groups = new Map<string, DigestCluster[]>();
+  for (const c of clusters) for (const v of new Set(values(c))) groups.set(v, [...(groups.get(v) ?? []), c]);
+  return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
+
 /**
- * The daily digests: one for the platform team (the whole fleet, to the platform route) and one per
- * owner address (the clusters whose owner tag names it, by email). Keys carry the UTC day, so a
- * second run on the same day announces nothing new.
+ * The daily digests: one for the platform team (the whole fleet, to the platform route), one per
+ * owner address (the clusters whose owner tag names it, by email) and one per Teams channel (the
+ * clusters whose `teams-channel` tag names a workflow). Keys carry the UTC day, so a second run on
+ * the same day announces nothing new.
  */
 export function buildDigests(
   clusters: readonly DigestCluster[],
@@ -128,22 +139,29 @@ export function buildDigests(
       audience: ['platform'],
     },
   ];
-  const byOwner = new Map<string, DigestCluster[]>();
-  for (const c of clusters) {
-    const value = Object.entries(c.tags).find(([k]) => k.toLowerCase() === ownerTag.toLowerCase())?.[1] ?? '';
-    for (const owner of value.split(/[,;\s]+/).filter(isEmailAddress)) {
-      const key = owner.toLowerCase();
-      byOwner.set(key, [...(byOwner.get(key) ?? []), c]);
-    }
-  }
-  for (const [owner, owned] of [...byOwner.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+  const forTeam = (
+    owned: readonly DigestCluster[],
+    key: string,
+    route: Pick<Notice, 'recipient' | 'teamsChannel'>,
+  ): Notice => {
     const ids = new Set(owned.map((c) => c.id.toLowerCase()));
-    notices.push({
+    return {
       ...digestFor('Your clusters', owned, plansOf(ids), day, now, baseUrl),
-      key: `digest:owner:${owner}:${day}`,
+      key,
       audience: ['owners'],
-      recipient: owner,
-    });
-  }
+      ...route,
+    };
+  };
+  const owners = byTagValue(clusters, (c) =>
+    splitList(tag(c.tags, ownerTag))
+      .filter(isEmailAddress)
+      .map((a) => a.toLowerCase()),
+  );
+  for (const [owner, owned] of owners)
+    notices.push(forTeam(owned, `digest:owner:${owner}:${day}`, { recipient: owner }));
+  // Workflow names are matched as configured (routing skips a name WARDEN_TEAMS_WORKFLOWS lacks).
+  const channels = byTagValue(clusters, (c) => splitList(tag(c.tags, TEAMS_CHANNEL_TAG)));
+  for (const [channel, owned] of channels)
+    notices.push(forTeam(owned, `digest:teams:${channel}:${day}`, { teamsChannel: channel }));
   return notices;
 }

@@ -51,11 +51,13 @@ export function isEmailAddress(text: string): boolean {
   return text.length <= 254 && EMAIL.test(text);
 }
 
-function tag(tags: Readonly<Record<string, string>> | undefined, name: string): string | undefined {
+/** A tag's value, the tag name matched without case (as ARM treats tag names). */
+export function tag(tags: Readonly<Record<string, string>> | undefined, name: string): string | undefined {
   return Object.entries(tags ?? {}).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
 }
 
-function splitList(value: string | undefined): string[] {
+/** The entries of a list-valued tag (`a@x; b@x`, `team-a,team-b`). */
+export function splitList(value: string | undefined): string[] {
   return (value ?? '')
     .split(/[,;\s]+/)
     .map((v) => v.trim())
@@ -63,7 +65,8 @@ function splitList(value: string | undefined): string[] {
 }
 
 /**
- * Turns a notice into deliveries. A notice with a `recipient` is personal (approval links are bound to
+ * Turns a notice into deliveries. A notice with a `teamsChannel` goes to that workflow only (a team's
+ * digest). A notice with a `recipient` is personal (approval links are bound to
  * one approver): its email goes only to that address; the Teams workflows of its on-call routes and
  * the webhook get one shared copy per key, without the personal links.
  * Otherwise each audience adds its targets: `oncall` the cluster's ring route (the platform route for
@@ -102,7 +105,9 @@ export function routeNotice(notice: Notice, options: RoutingOptions): RouteResul
     for (const t of targets?.teams ?? []) addTeams(t, from);
   };
 
-  if (notice.recipient !== undefined) {
+  if (notice.teamsChannel !== undefined) {
+    addTeams(notice.teamsChannel, 'teams channel');
+  } else if (notice.recipient !== undefined) {
     addEmail(notice.recipient, 'recipient');
     // The on-call channel hears of it too, once per key (the outbox stores a copy without the links).
     const ring = notice.cluster !== undefined ? options.routes.routes[notice.cluster.ring] : undefined;

@@ -90,7 +90,16 @@ describe('npm start: what was sent, at /_local/outbox', () => {
     expect(rows.notifications).toHaveLength(2);
   });
 
-  it('sends the daily digest to the platform team and each owner, from the swept fleet', async () => {
+  it('sends the daily digest to the platform team, each owner and each team channel, from the swept fleet', async () => {
+    // One team also reads Warden in Teams: its cluster names a configured workflow in teams-channel.
+    const prod = (await (await fetch(`${warden.url}/_sim/clusters/aks-prod-weu-1`)).json()) as {
+      tags: Record<string, string>;
+    };
+    const patched = await fetch(`${warden.url}/_sim/clusters/aks-prod-weu-1`, {
+      method: 'PATCH',
+      body: JSON.stringify({ tags: { ...prod.tags, 'teams-channel': 'production' } }),
+    });
+    expect(patched.status).toBe(200);
     const sweep = (await (await fetch(`${warden.url}/api/sweep`, { method: 'POST' })).json()) as {
       clusters: number;
     };
@@ -108,7 +117,8 @@ describe('npm start: what was sent, at /_local/outbox', () => {
         ),
       (list) =>
         list.some((m) => m.to === 'platform-team@contoso.example' && /Fleet digest/.test(m.subject)) &&
-        list.some((m) => m.to === 'payments-oncall@contoso.example'),
+        list.some((m) => m.to === 'payments-oncall@contoso.example') &&
+        list.some((m) => m.channel === 'teams' && m.to === 'production'),
       { what: 'the digests to be sent' },
     );
     const fleet = digests.find((m) => /Fleet digest/.test(m.subject));
@@ -121,6 +131,10 @@ describe('npm start: what was sent, at /_local/outbox', () => {
         (m) => m.to === 'payments-oncall@contoso.example' && /Your clusters digest/.test(m.subject),
       ),
     ).toBe(true);
+    // The channel's card: that team's one cluster, posted as an Adaptive Card to its workflow.
+    const card = digests.find((m) => m.channel === 'teams' && m.to === 'production');
+    expect(card?.subject).toMatch(/Your clusters digest .*: 1 cluster/);
+    expect(card?.card).toBeDefined();
   });
 });
 

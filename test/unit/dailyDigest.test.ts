@@ -67,6 +67,30 @@ describe('the daily digest', () => {
     });
   });
 
+  it("gives each team's Teams channel (the teams-channel tag) its own clusters", () => {
+    const tagged = [
+      cluster('prod-a', 'payments@contoso.example', {
+        tags: { 'owner-email': 'payments@contoso.example', 'Teams-Channel': 'payments; platform' },
+      }),
+      cluster('prod-b', 'retail@contoso.example', {
+        tags: { 'owner-email': 'retail@contoso.example', 'teams-channel': 'retail' },
+      }),
+      cluster('prod-c', 'retail@contoso.example', {
+        tags: { 'owner-email': 'retail@contoso.example', 'teams-channel': 'retail, retail' },
+      }),
+    ];
+    const channels = buildDigests(tagged, [], NOW, 'https://warden.example').filter(
+      (d) => d.teamsChannel !== undefined,
+    );
+    expect(
+      channels.map((d) => [d.key, d.teamsChannel, d.recipient, d.summary.match(/^\d+ clusters?/)?.[0]]),
+    ).toEqual([
+      ['digest:teams:payments:2026-11-25', 'payments', undefined, '1 cluster'],
+      ['digest:teams:platform:2026-11-25', 'platform', undefined, '1 cluster'],
+      ['digest:teams:retail:2026-11-25', 'retail', undefined, '2 clusters'],
+    ]);
+  });
+
   it('stays short on a phone for a big fleet', () => {
     const many = Array.from({ length: 300 }, (_, i) =>
       cluster(`c-${i}`, 'ops@contoso.example', {

@@ -109,6 +109,15 @@ describe('routing notices', () => {
     ).toEqual(['email:lead@contoso.example', 'teams:leads']);
   });
 
+  it("sends a team's digest only to its Teams channel, and nowhere when no workflow has that name", () => {
+    const { cluster: _c, ...digest } = sampleNotice('daily-digest', { audience: ['owners'] });
+    expect(targets({ ...digest, teamsChannel: 'prod-oncall' }, true)).toEqual([
+      'teams:prod-oncall',
+      'webhook:webhook',
+    ]);
+    expect(targets({ ...digest, teamsChannel: 'no-such-workflow' })).toEqual([]);
+  });
+
   it('sends fleet-wide notices and the digest to the platform route', () => {
     const { cluster: _c, ...fleetWide } = sampleNotice('daily-digest', { audience: ['platform'] });
     expect(targets(fleetWide)).toEqual(['email:platform@contoso.example', 'teams:platform']);
