@@ -9,6 +9,7 @@ import { generateFleet, startSimulator } from '../local/sim';
 import { clusterId } from '../shared/domain/armId';
 import { BENCH_POLICY, benchApproval } from './approval';
 import { benchColdStart } from './coldStart';
+import { benchDashboard } from './dashboard';
 import { benchIntake } from './intake';
 import type { Figure } from './report';
 import { printFigure, writeResults } from './report';
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     ['intake', () => benchIntake(azurite, startApp, knownClusters)],
     ['approval', () => benchApproval(azurite, startApp)],
     ['sweep', () => benchSweep(azurite)],
+    ['dashboard', () => benchDashboard(azurite)],
     [
       'coldstart',
       () => benchColdStart(resolve(__dirname, '../deploy'), resolve(__dirname, '../local/functions.js')),
