@@ -120,23 +120,20 @@ export function buildServices(config: Config): Services {
   const now = (): Date => new Date();
   const plans = new TablePlanStore(tables, notifier.outbox);
   const links = new ApprovalLinks(approvalKeys, config.publicBaseUrl);
+  // What the sweep's own write needs, for the one-cluster sweeps outside a sweep (below).
+  const oneClusterSweep = {
+    gateway: aks,
+    store: clusters,
+    policy: config.policy,
+    scope: config.fleet.scope,
+    ...(config.fleet.clusterSelector !== undefined && { selector: config.fleet.clusterSelector }),
+    now,
+    log: (line: string) => consoleLogger.info(line),
+  };
   // Events for clusters no sweep has stored yet sweep that one cluster (scope and selector as the sweep's).
   const fleetReader = storeFleetReader(clusters, aks, now, {
-    sweepOne: (ref, regionVersions) =>
-      sweepOneCluster(
-        {
-          gateway: aks,
-          store: clusters,
-          policy: config.policy,
-          scope: config.fleet.scope,
-          ...(config.fleet.clusterSelector !== undefined && { selector: config.fleet.clusterSelector }),
-          now,
-          log: (line) => consoleLogger.info(line),
-        },
-        ref,
-        regionVersions,
-      ),
-    log: (line) => consoleLogger.info(line),
+    sweepOne: (ref, regionVersions) => sweepOneCluster(oneClusterSweep, ref, regionVersions),
+    log: oneClusterSweep.log,
   });
   const newId = (): string => `${Date.now().toString(36)}${randomBytes(9).toString('base64url')}`;
   const runs = new TableRunnerStore(tables);
@@ -156,18 +153,7 @@ export function buildServices(config: Config): Services {
     // Once a plan succeeded, the cluster as ARM shows it replaces the swept snapshot (windows kept).
     recordCluster: async (cluster: ArmCluster) => {
       const region = await fleetReader.regionVersions(cluster.subscriptionId, cluster.location);
-      await storeClusterRow(
-        {
-          gateway: aks,
-          store: clusters,
-          policy: config.policy,
-          now,
-          log: (line) => consoleLogger.info(line),
-        },
-        cluster,
-        region,
-        { readWindows: false },
-      );
+      await storeClusterRow(oneClusterSweep, cluster, region, { readWindows: false });
     },
   });
   const runner = runnerReaction(runnerDeps);
