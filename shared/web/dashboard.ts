@@ -72,12 +72,19 @@ function minorLabel(text: string): string {
 
 /** Ring by control-plane minor: where the fleet stands, in a few lines whatever its size. */
 function versionSummary(clusters: readonly ClusterView[]): Html {
-  const minors = [...new Set(clusters.map((c) => minorLabel(c.controlPlaneVersion)))].sort((a, b) =>
-    a.localeCompare(b, 'en', { numeric: true }),
-  );
-  const rings = RINGS.filter((r) => clusters.some((c) => c.ring === r));
-  const count = (ring: string, minor: string): number =>
-    clusters.filter((c) => c.ring === ring && minorLabel(c.controlPlaneVersion) === minor).length;
+  // One pass: clusters per ring and minor.
+  const counts = new Map<string, number>();
+  const minorSet = new Set<string>();
+  const ringSet = new Set<string>();
+  for (const c of clusters) {
+    const minor = minorLabel(c.controlPlaneVersion);
+    minorSet.add(minor);
+    ringSet.add(c.ring);
+    counts.set(`${c.ring}|${minor}`, (counts.get(`${c.ring}|${minor}`) ?? 0) + 1);
+  }
+  const minors = [...minorSet].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const rings = RINGS.filter((r) => ringSet.has(r));
+  const count = (ring: string, minor: string): number => counts.get(`${ring}|${minor}`) ?? 0;
   return html`<table>
     <thead>
       <tr>
