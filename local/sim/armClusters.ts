@@ -14,8 +14,8 @@ import {
   listPage,
   obj,
   ok,
-  path,
   RG_PREFIX,
+  routesOn,
 } from './router';
 import { busy } from './upgrades';
 import { kubernetesVersionsBody } from './versions';
@@ -141,15 +141,7 @@ function abortCluster(ctx: SimContext, req: SimRequest): SimResponse {
 }
 
 export function clusterRoutes(ctx: SimContext): Route[] {
-  const r = (
-    method: string,
-    source: string,
-    handle: (ctx: SimContext, req: SimRequest) => SimResponse,
-  ): Route => ({
-    method,
-    pattern: path(source),
-    handle: (req) => handle(ctx, req),
-  });
+  const r = routesOn(ctx);
   return [
     r(
       'GET',

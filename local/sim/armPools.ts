@@ -6,7 +6,7 @@ import type { SimCluster, SimPool } from './fleet';
 import { clusterKey, latestNodeImage, newETag, newPool } from './fleet';
 import { lroHeaders, operationUrls } from './lro';
 import type { Route, SimRequest, SimResponse } from './router';
-import { apiVersion, armError, checkIfMatch, CLUSTER_PREFIX, listPage, obj, ok, path } from './router';
+import { apiVersion, armError, checkIfMatch, CLUSTER_PREFIX, listPage, obj, ok, routesOn } from './router';
 import { busy, checkPoolUpgrade, finishCluster, poolRollStep, resolveVersion } from './upgrades';
 import { compareVersions } from './versions';
 
@@ -198,15 +198,7 @@ function abortPool(ctx: SimContext, req: SimRequest): SimResponse {
 
 export function poolRoutes(ctx: SimContext): Route[] {
   const pool = `${CLUSTER_PREFIX}/agentpools/([^/]+)`;
-  const r = (
-    method: string,
-    source: string,
-    handle: (ctx: SimContext, req: SimRequest) => SimResponse,
-  ): Route => ({
-    method,
-    pattern: path(source),
-    handle: (req) => handle(ctx, req),
-  });
+  const r = routesOn(ctx);
   return [
     r('GET', `${CLUSTER_PREFIX}/agentpools`, listPools),
     r('GET', pool, getPool),

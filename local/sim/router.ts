@@ -54,6 +54,13 @@ export function path(source: string): RegExp {
   return new RegExp(`${source}/?$`, 'i');
 }
 
+/** A route builder for handlers that take the simulator context: `on('GET', pattern, handler)`. */
+export function routesOn<C>(
+  ctx: C,
+): (method: string, source: string, handle: (ctx: C, req: SimRequest) => SimResponse) => Route {
+  return (method, source, handle) => ({ method, pattern: path(source), handle: (req) => handle(ctx, req) });
+}
+
 export function findRoute(
   routes: readonly Route[],
   method: string,
