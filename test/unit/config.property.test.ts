@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 
 import { ConfigError, loadConfig } from '../../shared/config';
+import { BASE_ENV } from '../helpers/config';
 
 /**
  * DESIGN §5: "A missing or invalid setting fails at start naming the setting." For every setting
@@ -31,7 +32,7 @@ const PARTNERS: Record<string, readonly string[]> = {
 };
 
 const BASE = {
-  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+  ...BASE_ENV,
   WARDEN_APPROVAL_KEYS: randomBytes(32).toString('base64'),
 };
 

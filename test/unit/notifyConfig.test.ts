@@ -1,32 +1,24 @@
-import { ConfigError, loadConfig } from '../../shared/config';
+import { loadConfig } from '../../shared/config';
+import { BASE_ENV, configFailure } from '../helpers/config';
 
-const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 const KEY = Buffer.alloc(32, 7).toString('base64');
 
-function problem(env: Record<string, string>): string {
-  try {
-    loadConfig({ ...base, ...env });
-  } catch (e) {
-    if (e instanceof ConfigError) return e.message;
-    throw e;
-  }
-  return 'no error';
-}
+const problem = (env: Record<string, string>): string => configFailure(env).message;
 
 describe('notification settings', () => {
   it('has no channel when nothing is set', () => {
-    expect(loadConfig(base).notify).toEqual({ teamsWorkflows: {} });
+    expect(loadConfig(BASE_ENV).notify).toEqual({ teamsWorkflows: {} });
   });
 
   it('reads ACS by connection string or by endpoint, with a sender', () => {
     const local = loadConfig({
-      ...base,
+      ...BASE_ENV,
       WARDEN_ACS_CONNECTION_STRING: `endpoint=http://127.0.0.1:9999/;accesskey=${KEY}`,
       WARDEN_ACS_SENDER: 'DoNotReply@warden.example',
     }).notify.email;
     expect(local).toMatchObject({ kind: 'connectionString', sender: 'DoNotReply@warden.example' });
     const azure = loadConfig({
-      ...base,
+      ...BASE_ENV,
       WARDEN_ACS_ENDPOINT: 'https://acs-warden.communication.azure.com/',
       WARDEN_ACS_SENDER: 'DoNotReply@contoso.com',
     }).notify.email;
@@ -70,7 +62,7 @@ describe('notification settings', () => {
 
   it('keeps Teams workflows by name', () => {
     const notify = loadConfig({
-      ...base,
+      ...BASE_ENV,
       WARDEN_TEAMS_WORKFLOWS:
         '{"platform":"https://prod-00.westeurope.logic.azure.com/workflows/1/triggers/manual/paths/invoke?sig=x"}',
     }).notify;
