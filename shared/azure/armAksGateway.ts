@@ -38,11 +38,11 @@ const AKS_API_VERSION = '2026-06-01';
 export const INVENTORY_PAGE_SIZE = 1000;
 
 /**
- * The inventory query. Projects what a snapshot needs (pool versions, node images and max surge sit in
- * `agentPoolProfiles`); ordered by id so `$skipToken` paging is stable. The selector tag is applied by
- * the caller: tag names are case-insensitive in ARM but not in KQL's `tags['name']`.
+ * The inventory's rows: what a snapshot needs of each managed cluster (pool versions, node images and
+ * max surge sit in `agentPoolProfiles`). The selector tag is applied by the caller: tag names are
+ * case-insensitive in ARM but not in KQL's `tags['name']`. One cluster's row adds a `where id`.
  */
-export const INVENTORY_QUERY = [
+const INVENTORY_ROWS = [
   'resources',
   "| where type =~ 'microsoft.containerservice/managedclusters'",
   '| extend kubernetesVersion = properties.kubernetesVersion, currentKubernetesVersion = properties.currentKubernetesVersion,' +
@@ -50,8 +50,9 @@ export const INVENTORY_QUERY = [
     ' provisioningState = properties.provisioningState, agentPoolProfiles = properties.agentPoolProfiles',
   '| project id, name, location, subscriptionId, resourceGroup, tags, sku, kubernetesVersion, currentKubernetesVersion,' +
     ' supportPlan, autoUpgradeProfile, provisioningState, agentPoolProfiles',
-  '| order by id asc',
-].join('\n');
+];
+/** The inventory query, ordered by id so `$skipToken` paging is stable. */
+export const INVENTORY_QUERY = [...INVENTORY_ROWS, '| order by id asc'].join('\n');
 
 export interface ArmClientsOptions {
   /** ARM base URL (Azure's, or a loopback simulator's). */
@@ -252,7 +253,7 @@ export class ArmAksGateway implements AksGateway {
     // Names of resource groups and clusters never hold a quote; refuse one rather than escape it into KQL.
     const id = clusterId(cluster.subscriptionId, cluster.resourceGroup, cluster.name);
     if (!/^[\w/.()-]+$/.test(id)) return undefined;
-    const query = INVENTORY_QUERY.replace(/\n\| order by id asc$/, `\n| where id =~ '${id}'`);
+    const query = [...INVENTORY_ROWS, `| where id =~ '${id}'`].join('\n');
     const page = await this.resourceGraph(`Resource Graph query for ${cluster.name}`, query, scope);
     return page.clusters.find((c) => parseClusterId(c.id)?.key === cluster.key);
   }
