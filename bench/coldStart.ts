@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Figure } from './report';
+import { median } from './report';
 
 /**
  * Cold start: how long a fresh `node` takes to load the app and register every function, the work
@@ -48,12 +49,6 @@ function probe(entry: string): Probe {
     env: { ...process.env, WARDEN_LOG: 'quiet' },
   });
   return JSON.parse(out) as Probe;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 export interface ColdStartResult {

@@ -8,6 +8,7 @@ import { listClusters } from '../shared/usecases/fleetStatus';
 import { inProcessQueue, sweepFleet } from '../shared/usecases/sweepFleet';
 import { renderDashboard } from '../shared/web/dashboard';
 import type { Figure } from './report';
+import { median } from './report';
 import type { BenchStorage } from './storageProcess';
 
 /**
@@ -17,11 +18,6 @@ import type { BenchStorage } from './storageProcess';
  */
 const FLEET = 'generate:5000,20,10,3';
 const RUNS = 5;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
 
 export async function benchDashboard(azurite: BenchStorage): Promise<Figure[]> {
   const sim = await startSimulator({ fleet: FLEET });
