@@ -66,7 +66,7 @@ export function newVersionEvent(clusterId: string): string {
 /**
  * Event intake against Azurite: events/s through the webhook of the local host, and the table
  * requests Azurite served per event; beside Azurite's raw single-entity write rate at the same
- * concurrency. The events are for clusters the sweep has stored (DESIGN §8: "for a known cluster"),
+ * concurrency. The events are for clusters the sweep has stored ("for a known cluster"),
  * so each one is recorded and then planned: cluster read, open-plan query, plan writes when due.
  */
 export async function benchIntake(

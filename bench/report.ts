@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 
-/** One figure of DESIGN §8, printed beside the baseline measured in the same run. */
+/** One performance figure (docs/design/performance.md), printed beside the baseline measured in the same run. */
 export interface Figure {
   readonly name: string;
   readonly value: number;

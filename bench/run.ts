@@ -16,7 +16,7 @@ import { printFigure, writeResults } from './report';
 import { startStorageProcess } from './storageProcess';
 import { benchSweep } from './sweep';
 
-/** `npm run bench`: the figures of DESIGN §8, each beside its baseline from the same run. */
+/** `npm run bench`: the figures of docs/design/performance.md, each beside its baseline from the same run. */
 async function main(): Promise<void> {
   process.env.WARDEN_LOG = 'quiet';
   const azurite = await startStorageProcess();

@@ -12,7 +12,7 @@ import { pool } from './report';
 import type { BenchStorage } from './storageProcess';
 
 /**
- * DESIGN §8 sweep figure: 5,000 clusters in 20 subscriptions, 10 regions, 3 pools each, the simulator
+ * The sweep figure: 5,000 clusters in 20 subscriptions, 10 regions, 3 pools each, the simulator
  * at 20 ms per call with ARM's token buckets (reads 250, +25/s per subscription) and Resource Graph's
  * quota. Warden's sweep (Resource Graph pages + versions per region + node image per family + the
  * window budget, shards in one process, snapshots to Azurite) beside the per-cluster polling users

@@ -13,7 +13,7 @@ import type { SimServer } from './server';
 import { addRelease, parseVersion, versionAnnouncement } from './versions';
 
 /**
- * The simulator's control API, mounted on the app's own base URL at `/_sim` (DESIGN §6):
+ * The simulator's control API, mounted on the app's own base URL at `/_sim`:
  * release a version, read the simulated state and the calls received, add faults, emit events.
  * Bad input is a 400 `{ error, detail }`.
  */

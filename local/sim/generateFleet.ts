@@ -17,7 +17,7 @@ export interface GenerateOptions {
   readonly seed?: number;
 }
 
-/** The bench's fleet (DESIGN §8): 5,000 clusters, 20 subscriptions, 10 regions, 3 pools each. */
+/** The bench's fleet: 5,000 clusters, 20 subscriptions, 10 regions, 3 pools each. */
 export const BENCH_FLEET: GenerateOptions = { clusters: 5000, subscriptions: 20, regions: 10, pools: 3 };
 
 /** AKS versions as of late November 2026: 1.34–1.36 GA, 1.37 in preview, 1.33 on LTS only. */

@@ -71,6 +71,12 @@ export interface SimulatorOptions {
   readonly tenantId?: string;
   /** Calls kept for `GET /_sim/calls` (default 100,000). */
   readonly maxCallLog?: number;
+  /**
+   * The simulator's clock, for what it dates and compares (operation times, force-upgrade `until`,
+   * support dates of a fleet file). Default the wall clock; a test passes the clock it gives Warden.
+   * Operations still take real time (`durations`).
+   */
+  readonly now?: () => Date;
 }
 
 export interface RunningSimulator {
@@ -120,13 +126,13 @@ export interface RunningSimulator {
 
 const DEFAULT_DURATIONS: Durations = { controlPlaneMs: 20_000, poolMs: 15_000, nodeImageMs: 15_000 };
 
-function resolveFleet(fleet: SimulatorOptions['fleet']): SimFleet {
+function resolveFleet(fleet: SimulatorOptions['fleet'], now: Date): SimFleet {
   if (typeof fleet === 'string') {
     const spec = parseGenerateSpec(fleet);
-    return spec ? buildFleet(generateFleet(spec)) : loadFleetFile(fleet);
+    return spec ? buildFleet(generateFleet(spec), now) : loadFleetFile(fleet, now);
   }
   if ('clusters' in fleet && fleet.clusters instanceof Map) return fleet as SimFleet;
-  return buildFleet(fleet as FleetFile);
+  return buildFleet(fleet as FleetFile, now);
 }
 
 function throttleLimits(t: SimulatorOptions['throttle']): ThrottleLimits | false {
@@ -140,9 +146,9 @@ function throttleLimits(t: SimulatorOptions['throttle']): ThrottleLimits | false
  * operations, throttling, faults, and Event Grid deliveries to the app's webhook.
  */
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
-  const fleet = resolveFleet(options.fleet);
+  const now = options.now ?? ((): Date => new Date());
+  const fleet = resolveFleet(options.fleet, now());
   let webhook = options.webhookUrl;
-  const now = (): Date => new Date();
   const events = new EventEmitter(
     {
       webhookUrl: () => (typeof webhook === 'function' ? webhook() : webhook),

@@ -81,7 +81,7 @@ export async function startServer(
         : 'other';
     stats.byApi[api] += 1;
     calls.push({
-      time: new Date().toISOString(),
+      time: ctx.now().toISOString(),
       method: req.method ?? 'GET',
       path,
       status,
@@ -102,7 +102,10 @@ export async function startServer(
     const headers: Record<string, string> = {
       'x-ms-request-id': randomUUID(),
       'x-ms-correlation-request-id': randomUUID(),
-      'x-ms-routing-request-id': `${options.armRegion.toUpperCase()}:${new Date().toISOString().replace(/[-:]|\.\d+/g, '')}:${randomUUID()}`,
+      'x-ms-routing-request-id': `${options.armRegion.toUpperCase()}:${ctx
+        .now()
+        .toISOString()
+        .replace(/[-:]|\.\d+/g, '')}:${randomUUID()}`,
       'cache-control': 'no-cache',
       ...extra,
       ...r.headers,

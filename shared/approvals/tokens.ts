@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Signed approval tokens (DESIGN §4, §5): HMAC-SHA256 over what an approval is bound to — the plan, the
+ * Signed approval tokens: HMAC-SHA256 over what an approval is bound to — the plan, the
  * approver, the exact target version and node image, the window, the expiry — and the approval round's
  * random request id (the nonce). Two keys: links signed with the previous key keep working through a
  * rotation. A token is single use because the decision it carries is recorded for (round, approver)

@@ -3,7 +3,7 @@ import type { MaintenanceConfigurationSnapshot, NodePoolSnapshot } from '../doma
 import type { RegionVersions } from '../domain/versions';
 
 /**
- * The port Warden reads and changes AKS through (DESIGN §7). The sweep reads the fleet in
+ * The port Warden reads and changes AKS through. The sweep reads the fleet in
  * O(pages + regions + image families) calls: {@link AksGateway.inventory} pages, one
  * {@link AksGateway.listKubernetesVersions} per region, one {@link AksGateway.latestNodeImage} per
  * image family. Direct reads (`getCluster`, `listPools`, …) are for acting, since Resource Graph can

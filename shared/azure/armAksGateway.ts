@@ -32,7 +32,7 @@ import {
   regionVersionsFromWire,
 } from './wire';
 
-/** The api-version the SDK sends (notes/azure-arm.md); appended to poll URLs that lack one, as the SDK does. */
+/** The api-version the SDK sends (docs/design/azure-arm.md); appended to poll URLs that lack one, as the SDK does. */
 const AKS_API_VERSION = '2026-06-01';
 /** Resource Graph answers at most 1,000 rows per page. */
 export const INVENTORY_PAGE_SIZE = 1000;
@@ -379,7 +379,7 @@ export class ArmAksGateway implements AksGateway {
         });
     } catch (e) {
       // SDK 25.5.0 throws on `agentPoolProfiles: null`, which the live service returns
-      // (notes/azure-arm.md §c, surprise 2); the raw body is fine, so read that.
+      // (docs/design/azure-arm.md §c, surprise 2); the raw body is fine, so read that.
       if (watch.last?.status !== 200)
         throw toWardenError(e, `upgrade profile ${cluster.name}`, watch.failure);
     }

@@ -10,7 +10,7 @@ import {
 /**
  * What ARM (or Resource Graph) said when a call failed: HTTP status, `error.code`, and `error.subcode`
  * (e.g. `UpgradeBlockedOnDeprecatedAPIUsage`). The SDK's `RestError` drops `subcode` on LRO initial
- * responses (notes/azure-arm.md §e), so the gateway reads it from the raw body. Kept as the `cause` of
+ * responses (docs/design/azure-arm.md §e), so the gateway reads it from the raw body. Kept as the `cause` of
  * the Warden error the gateway throws; find it with {@link armErrorOf}.
  */
 export class ArmError extends Error {

@@ -7,7 +7,7 @@ import { retryAfterMs } from './armErrors';
  * `concurrency` in flight, and after a 429 (or a nearly empty bucket, read from the
  * `x-ms-ratelimit-remaining-subscription-*` / `x-ms-user-quota-remaining` headers) every call of the
  * scope waits until the `Retry-After` has passed, so one throttled call does not make its siblings
- * spend the bucket too (notes/azure-arm.md §f, §g).
+ * spend the bucket too (docs/design/azure-arm.md §f, §g).
  */
 export class CallGate {
   private inFlight = 0;

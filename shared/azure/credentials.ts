@@ -5,7 +5,7 @@ import type { FleetConfig } from '../config';
 
 /**
  * A fixed bearer token for a loopback simulator: the SDKs keep their normal https + bearer flow
- * (notes/azure-arm.md §h) and nothing leaves the machine. Never used for a non-loopback endpoint.
+ * (docs/design/azure-arm.md §h) and nothing leaves the machine. Never used for a non-loopback endpoint.
  */
 export class StaticTokenCredential implements TokenCredential {
   constructor(private readonly token = 'warden-local-simulator') {}

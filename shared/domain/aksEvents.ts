@@ -10,7 +10,7 @@ import { parseClusterId } from './armId';
 /**
  * AKS events as Warden understands them: one typed value per delivery, whichever schema it came in.
  *
- * The wire formats are in ../shared/notes/azure-events.md. Every `data` field is optional in the spec
+ * The wire formats are in docs/design/azure-events.md. Every `data` field is optional in the spec
  * (the SDK types claim otherwise), so each is validated here before anything is typed.
  */
 

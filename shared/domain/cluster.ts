@@ -1,7 +1,7 @@
 import type { Ring } from './rings';
 
 /**
- * What Warden knows of one cluster (DESIGN §4), as of `lastSeen`. Built by the fleet sweep from
+ * What Warden knows of one cluster, as of `lastSeen`. Built by the fleet sweep from
  * Resource Graph / ARM, refreshed before any action (Resource Graph can lag).
  */
 export interface NodePoolSnapshot {

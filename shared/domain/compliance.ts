@@ -5,7 +5,7 @@ import type { RegionVersions, SupportAssessment } from './versions';
 import { assessSupport, compareVersions, minorDistance, minorOf, parseVersion } from './versions';
 
 /**
- * Compliance findings for one cluster (DESIGN §4, the guidance of §9): each says what is off, how bad
+ * Compliance findings for one cluster (the AKS day-2 guidance): each says what is off, how bad
  * (`severity`), and the guidance it comes from. Pure: the sweep hands in the region's versions, the
  * latest node image per image family, the fleet context (the channel production runs, whether every
  * cluster of the subscription shares one window) and the time.
@@ -84,7 +84,7 @@ const G = {
   },
   gated: {
     text: 'A cluster whose upgrades need approval must not be upgraded by AKS itself: set its auto-upgrade channel to none.',
-    source: 'Warden policy (DESIGN §1, §4); learn.microsoft.com/azure/aks/auto-upgrade-cluster',
+    source: 'Warden policy; learn.microsoft.com/azure/aks/auto-upgrade-cluster',
   },
   nodeOs: {
     text: 'Nightly OS security patches need managed reboots: use the NodeImage or SecurityPatch node OS channel, or Kured.',

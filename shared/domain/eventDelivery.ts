@@ -5,7 +5,7 @@ import { decodeAksEvent, SUBSCRIPTION_VALIDATION_EVENT } from './aksEvents';
  * One HTTP delivery from Event Grid, parsed: either the subscription-validation handshake, or a
  * batch of events of which each is decoded or rejected on its own.
  *
- * Accepted shapes (../shared/notes/azure-events.md §3):
+ * Accepted shapes (docs/design/azure-events.md §3):
  * - Event Grid schema: a JSON array of events (Event Grid always sends an array). A single object is
  *   accepted too, so a sample file can be posted as it is.
  * - CloudEvents 1.0 structured mode: one object (`application/cloudevents+json`), or an array

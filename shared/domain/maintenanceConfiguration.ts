@@ -1,12 +1,12 @@
 /**
- * AKS maintenance configurations on the wire (DESIGN §4): the shapes ARM and the SDK return, read and
+ * AKS maintenance configurations on the wire: the shapes ARM and the SDK return, read and
  * validated into the normalised {@link Schedule} of ./maintenanceWindow.ts; which configuration governs an
  * upgrade ({@link selectSchedule}) and the policy fallback ({@link policySchedule}); writing a blackout day
  * back for the Defer action; and the compliance findings about a cluster's configurations. Separate from
  * evaluating a schedule in time because this is where ARM's shapes and quirks live: it imports the
  * schedule model, the model never imports it.
  *
- * Facts this follows (aksdocs planned-maintenance.md, SDK 25.5.0 model descriptions, notes/azure-arm.md §c):
+ * Facts this follows (aksdocs planned-maintenance.md, SDK 25.5.0 model descriptions, docs/design/azure-arm.md §c):
  * - configurations `aksManagedAutoUpgradeSchedule` (Kubernetes upgrades), `aksManagedNodeOSUpgradeSchedule`
  *   (node OS / node image) and `default` (AKS weekly releases; legacy `timeInWeek` form, auto-migrated);
  * - `maintenanceWindow{schedule, durationHours (4..24), utcOffset (default +00:00), startDate, startTime,

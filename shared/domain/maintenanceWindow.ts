@@ -1,12 +1,12 @@
 /**
- * AKS planned-maintenance windows in time (DESIGN §4): the normalised {@link Schedule} that every maintenance
+ * AKS planned-maintenance windows in time: the normalised {@link Schedule} that every maintenance
  * configuration and policy window is read into, and one pure function, {@link windowAt}, that says for a
  * schedule and an instant whether the window is open, when it closes and when it next opens; with it the
  * step-start check, descriptions and the "same window" key. Reading ARM's wire shapes into a `Schedule`
  * (validation, which configuration applies, the policy fallback, writing a blackout back) is
  * ./maintenanceConfiguration.ts: this file knows no ARM JSON, so the calendar arithmetic stands on its own.
  *
- * Facts this follows (aksdocs planned-maintenance.md, SDK 25.5.0 model descriptions, notes/azure-arm.md §c):
+ * Facts this follows (aksdocs planned-maintenance.md, SDK 25.5.0 model descriptions, docs/design/azure-arm.md §c):
  * - `startTime`, `startDate` and `notAllowedDates` are wall-clock in `utcOffset` (a fixed offset: no daylight
  *   saving);
  * - `notAllowedDates` are whole days, both ends included: with `+02:00`, `2022-12-23`..`2023-01-03` blocks

@@ -4,7 +4,7 @@ import type { Ring } from './rings';
 import type { PlanKind, StepTarget } from './targeting';
 
 /**
- * An upgrade plan (DESIGN §4): its statuses, steps, approval rounds and audit entries, the events it
+ * An upgrade plan: its statuses, steps, approval rounds and audit entries, the events it
  * accepts and the effects a transition returns, with small pure helpers over them:
  *
  * ```

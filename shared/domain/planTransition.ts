@@ -1,5 +1,5 @@
 /**
- * The plan state machine (DESIGN §4): `transition(plan, event, now)` is the one pure function that moves
+ * The plan state machine: `transition(plan, event, now)` is the one pure function that moves
  * a plan (./plan.ts holds the plan, its events and effects); it returns the next plan and the effects as
  * data (audit entry, notices, approval requests, ARM calls for the runner). The adapter saves the plan
  * with its ETag (the audit entry in the same transaction), then runs the rest. Also here: creating a plan

@@ -6,7 +6,7 @@ import type { Ring } from './rings';
 import { DEFAULT_RING_TAG, DEFAULT_RING_VALUES, RINGS } from './rings';
 
 /**
- * The platform team's policy (DESIGN §4, §5): how rings are read from tags, how long a version soaks
+ * The platform team's policy: how rings are read from tags, how long a version soaks
  * in a ring before the next, which rings need a human, who may approve, how long a request lives,
  * where notices go, and whether Warden may run an upgrade by itself. One JSON or YAML document,
  * validated against {@link POLICY_SCHEMA}; every field has a default a platform team would pick.

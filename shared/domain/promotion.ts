@@ -3,7 +3,7 @@ import { previousRing } from './rings';
 import { compareVersions, parseVersion } from './versions';
 
 /**
- * Promotion between rings (DESIGN §4): a version may be planned for a ring only after it soaked in the
+ * Promotion between rings: a version may be planned for a ring only after it soaked in the
  * ring before it — every plan to that version there succeeded, the first success is at least the
  * ring's soak old, and none failed. Plans that never ran (rejected, expired, cancelled, superseded)
  * say nothing about the version and are left out. The evidence is kept on the plan and shown on the

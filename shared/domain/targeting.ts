@@ -3,7 +3,7 @@ import type { OfferedMinor, RegionVersions } from './versions';
 import { compareVersions, minorDistance, minorOf, parseVersion } from './versions';
 
 /**
- * Version targeting (DESIGN §4): what one cluster should be upgraded to next.
+ * Version targeting: what one cluster should be upgraded to next.
  *
  * - control plane: the latest patch of its current minor when a newer one exists, else the latest
  *   patch of the next minor; never a minor skipped; no preview unless the policy allows it;

@@ -1,6 +1,6 @@
 /**
  * Kubernetes versions as AKS names them: `major.minor.patch` (a `major.minor` means "the latest patch").
- * Pure helpers for comparing, grouping by minor, and the support window of DESIGN §4 / §9:
+ * Pure helpers for comparing, grouping by minor, and the support window of the AKS support policy:
  * supported inside the region's N-2 window, platform support at N-3, unsupported below; LTS clusters
  * follow their LTS window.
  */

@@ -9,7 +9,7 @@ import type { Tables } from './tables';
 import { getOrUndefined, isConflict, isPreconditionFailed, listAll } from './tables';
 
 /**
- * Cluster snapshots with their findings (DESIGN §4), and the per-sweep cache of region version lists
+ * Cluster snapshots with their findings, and the per-sweep cache of region version lists
  * and latest node images.
  *
  * Partitioning: ONE PARTITION PER SUBSCRIPTION, a row per cluster (row key = the lower-case

@@ -5,7 +5,7 @@ import { PayloadTooLargeError, TransientError, ValidationError } from '../errors
 import type { Logger } from '../logging';
 import type { EventStore } from '../store/eventStore';
 
-/** Event Grid's own limit for one event or one batch (../shared/notes/azure-events.md §6). */
+/** Event Grid's own limit for one event or one batch (docs/design/azure-events.md §6). */
 export const MAX_DELIVERY_BYTES = 1024 * 1024;
 
 /** Reacts to a recorded AKS event. Must be idempotent: it also runs for redeliveries. */

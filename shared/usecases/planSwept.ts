@@ -3,7 +3,7 @@ import { proposePlansForCluster } from './proposePlans';
 import type { AfterSweep } from './sweepFleet';
 
 /**
- * The sweep's planning step (DESIGN §2: "versions missed by events, new plans"): after a shard stored a
+ * The sweep's planning step ("versions missed by events, new plans"): after a shard stored a
  * cluster, propose the plans it needs now, exactly as an event would, with the sweep's region versions,
  * the latest node image per family, and the findings shown on the approval page. Clusters gone from the
  * inventory are never planned.

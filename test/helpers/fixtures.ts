@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-/** The shared fixtures folder (../shared/fixtures beside the repository, in CI as locally). */
-export const FIXTURES = resolve(__dirname, '../../../shared/fixtures');
+/** The repository's copy of the real payloads (test/fixtures, provenance in each folder's SOURCES.md). */
+export const FIXTURES = resolve(__dirname, '../fixtures');
 
 export function fixtureText(relative: string): string {
   return readFileSync(resolve(FIXTURES, relative), 'utf8');

@@ -121,7 +121,7 @@ describe('npm start: what was sent, at /_local/outbox', () => {
         list.some((m) => m.channel === 'teams' && m.to === 'production'),
       { what: 'the digests to be sent' },
     );
-    const fleet = digests.find((m) => /Fleet digest/.test(m.subject));
+    const fleet = digests.find((m) => m.channel === 'email' && /Fleet digest/.test(m.subject));
     expect(fleet?.subject).toMatch(
       new RegExp(`^\\[Warden\\] Fleet digest \\d{4}-\\d{2}-\\d{2}: ${sweep.clusters} clusters`),
     );

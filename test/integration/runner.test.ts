@@ -165,7 +165,7 @@ let clock = OPEN;
 let planCount = 0;
 
 beforeAll(async () => {
-  sim = await startTestSimulator({ fleet: FLEET, throttle: false });
+  sim = await startTestSimulator({ fleet: FLEET, throttle: false, now: () => clock });
   const clients = new ArmClients({
     endpoint: sim.armUrl,
     credential: new StaticTokenCredential(),

@@ -7,7 +7,7 @@ import { fixture, FIXTURES } from '../helpers/fixtures';
 import { shapeDiff, simFetch, startTestSimulator } from '../helpers/sim';
 
 /**
- * Fidelity: for every example in shared/fixtures/arm, the simulator answers the example's request
+ * Fidelity: for every example in test/fixtures/arm, the simulator answers the example's request
  * with a status the example lists and a body of the same shape. Paths listed in NOT_MODELLED are
  * properties of the examples the simulator does not produce; anything else missing fails.
  */

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from '../../shared/config';
 import { BASE_ENV } from '../helpers/config';
 
 /**
- * DESIGN §5: "A missing or invalid setting fails at start naming the setting." For every setting
+ * "A missing or invalid setting fails at start naming the setting." For every setting
  * shared/config.ts reads, an arbitrary value (text, JSON, a path that is not there) either loads or
  * fails with a ConfigError that names that setting — or, for a setting that only matters with a
  * partner (ACS sender and endpoint, webhook URL and secret), the partner — never another kind of

@@ -294,7 +294,7 @@ const withAliases = (method: string, actions: string[]) => ({
 
 /**
  * SDK method → the ARM actions it needs (operation names from the Azure resource provider operations
- * list; paths from @azure/arm-containerservice 25.5.0, see ../shared/notes/azure-arm.md). A method not
+ * list; paths from @azure/arm-containerservice 25.5.0, see docs/design/azure-arm.md). A method not
  * here fails the test: add it with its actions, and the actions to a role if they are not covered.
  * Absent on purpose: delete, runCommand, start/stop, list*Credentials — Warden never calls them.
  */

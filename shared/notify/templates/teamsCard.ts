@@ -4,7 +4,7 @@ import { CALLS_TO_ACTION, formatAt, HEADINGS, oneLine, safeActions, SEVERITY_LAB
 /**
  * Teams (Workflows "Post to a channel when a webhook request is received") limits: Adaptive Card
  * version 1.5 at most, `Action.OpenUrl` only (`Action.Submit` is unsupported, `Action.Execute`
- * needs a bot), and the message under about 28 KB (../shared/notes/azure-platform.md §1).
+ * needs a bot), and the message under about 28 KB (docs/design/azure-platform.md §1).
  */
 export const TEAMS_CARD_VERSION = '1.5';
 export const TEAMS_MAX_BYTES = 28 * 1024;
