@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { SIGNATURE_HEADER, verifyWebhook } from '../shared/notify/templates/cloudEvent';
 import type { Mount } from './host';
-import { AcsEmailSim } from './sim/acsEmail';
-import { TeamsWorkflowSim } from './sim/teamsWorkflow';
+import { AcsEmailSim } from './sim/acs/email';
+import { TeamsWorkflowSim } from './sim/teams/workflow';
 
 /**
  * What the local simulators received, for people and tests: `/_local/outbox` (HTML, links clickable)

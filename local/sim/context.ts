@@ -1,11 +1,11 @@
-import type { EventEmitter } from './events';
+import type { OperationEngine } from './arm/operations';
+import type { ThrottleLimits } from './arm/throttle';
+import type { EventEmitter } from './eventGrid/deliveries';
 import type { Faults } from './faults';
-import type { SimCluster, SimFleet, SimRegion } from './fleet';
-import { clusterKey } from './fleet';
-import type { OperationEngine } from './lro';
+import type { SimCluster, SimFleet, SimRegion } from './fleetFile/fleet';
+import { clusterKey } from './fleetFile/fleet';
 import type { SimResponse } from './router';
 import { armError } from './router';
-import type { ThrottleLimits } from './throttle';
 
 /** How long simulated operations take (ms). */
 export interface Durations {

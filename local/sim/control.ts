@@ -1,16 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { Mount } from '../host';
-import { clusterArmId } from './armModel';
-import { scheduledEventPayload } from './autoUpgrade';
+import { scheduledEventPayload } from './arm/autoUpgrade';
+import { clusterArmId } from './arm/model';
+import { addRelease, parseVersion, versionAnnouncement } from './arm/versions';
 import type { SimContext } from './context';
-import type { AksEventType } from './events';
-import { AKS_EVENT_TYPES, SCHEDULED_EVENT_TYPE } from './events';
+import type { AksEventType } from './eventGrid/deliveries';
+import { AKS_EVENT_TYPES, SCHEDULED_EVENT_TYPE } from './eventGrid/deliveries';
 import { FaultError } from './faults';
-import type { ClusterSpec, SimCluster } from './fleet';
-import { clusterKey, FleetFileError, newCluster, newETag, regionKey } from './fleet';
+import type { ClusterSpec, SimCluster } from './fleetFile/fleet';
+import { clusterKey, FleetFileError, newCluster, newETag, regionKey } from './fleetFile/fleet';
 import type { SimServer } from './server';
-import { addRelease, parseVersion, versionAnnouncement } from './versions';
 
 /**
  * The simulator's control API, mounted on the app's own base URL at `/_sim`:

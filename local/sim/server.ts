@@ -4,11 +4,11 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
+import type { OperationKind } from './arm/throttle';
+import { operationKind, TokenBuckets } from './arm/throttle';
 import type { CallRecord, SimContext } from './context';
 import type { Route, SimRequest, SimResponse } from './router';
 import { armError, findRoute } from './router';
-import type { OperationKind } from './throttle';
-import { operationKind, TokenBuckets } from './throttle';
 
 /**
  * The simulator's HTTP(S) front door, in the order ARM applies things: record the call, apply a

@@ -8,7 +8,7 @@ import { HttpRequest, InvocationContext } from '@azure/functions';
 
 import { notificationDispatcherHandler } from '../../functions/notificationDispatcher';
 import { notificationRetryHandler, notificationsHandler } from '../../functions/notifications';
-import { AcsEmailSim } from '../../local/sim/acsEmail';
+import { AcsEmailSim } from '../../local/sim/acs/email';
 import { loadConfig } from '../../shared/config';
 import type { Notifier } from '../../shared/notify/notifier';
 import { buildNotifier } from '../../shared/notify/notifier';

@@ -1,6 +1,6 @@
 import type { FleetFile, RunningSimulator } from '../../local/sim';
 import { startSimulator } from '../../local/sim';
-import { CURRENT_NODE_IMAGES, CURRENT_VERSIONS } from '../../local/sim/generateFleet';
+import { CURRENT_NODE_IMAGES, CURRENT_VERSIONS } from '../../local/sim/fleetFile/generate';
 import type { OperationStatus, StartedOperation } from '../../shared/azure/aksGateway';
 import { ArmAksGateway, ArmClients } from '../../shared/azure/armAksGateway';
 import { armErrorOf } from '../../shared/azure/armErrors';

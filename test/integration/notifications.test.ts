@@ -3,8 +3,8 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { EmailClient } from '@azure/communication-email';
 import type { TokenCredential } from '@azure/core-auth';
 
-import { AcsEmailSim, verifyAcsSignature } from '../../local/sim/acsEmail';
-import { TeamsWorkflowSim } from '../../local/sim/teamsWorkflow';
+import { AcsEmailSim, verifyAcsSignature } from '../../local/sim/acs/email';
+import { TeamsWorkflowSim } from '../../local/sim/teams/workflow';
 import { loadConfig } from '../../shared/config';
 import type { Notifier } from '../../shared/notify/notifier';
 import { buildNotifier } from '../../shared/notify/notifier';

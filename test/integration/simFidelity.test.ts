@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import type { RunningSimulator } from '../../local/sim';
-import { CURRENT_NODE_IMAGES, CURRENT_VERSIONS } from '../../local/sim/generateFleet';
+import { CURRENT_NODE_IMAGES, CURRENT_VERSIONS } from '../../local/sim/fleetFile/generate';
 import { fixture, FIXTURES } from '../helpers/fixtures';
 import { shapeDiff, simFetch, startTestSimulator } from '../helpers/sim';
 

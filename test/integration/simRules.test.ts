@@ -6,7 +6,7 @@ import { ContainerServiceClient } from '@azure/arm-containerservice';
 import type { RestError } from '@azure/core-rest-pipeline';
 
 import type { FleetFile, RunningSimulator } from '../../local/sim';
-import { CURRENT_NODE_IMAGES, CURRENT_VERSIONS } from '../../local/sim/generateFleet';
+import { CURRENT_NODE_IMAGES, CURRENT_VERSIONS } from '../../local/sim/fleetFile/generate';
 import { clientOptions, fakeCredential, simFetch, startTestSimulator } from '../helpers/sim';
 
 /**

@@ -1,6 +1,6 @@
 import type { ClusterSpec, FleetFile, RunningSimulator } from '../../local/sim';
 import { startSimulator } from '../../local/sim';
-import { CURRENT_NODE_IMAGES, CURRENT_VERSIONS } from '../../local/sim/generateFleet';
+import { CURRENT_NODE_IMAGES, CURRENT_VERSIONS } from '../../local/sim/fleetFile/generate';
 import type { InventoryScope } from '../../shared/azure/aksGateway';
 import { ArmAksGateway, ArmClients } from '../../shared/azure/armAksGateway';
 import { StaticTokenCredential } from '../../shared/azure/credentials';

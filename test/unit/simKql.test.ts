@@ -1,4 +1,4 @@
-import { KqlError, runQuery } from '../../local/sim/kql';
+import { KqlError, runQuery } from '../../local/sim/resourceGraph/kql';
 
 /** The simulator's KQL subset over a few `resources` rows. */
 const resources = [

@@ -1,12 +1,12 @@
-import { channelTarget } from '../../local/sim/autoUpgrade';
-import { CURRENT_VERSIONS } from '../../local/sim/generateFleet';
-import type { MinorSpec } from '../../local/sim/versions';
+import { channelTarget } from '../../local/sim/arm/autoUpgrade';
+import type { MinorSpec } from '../../local/sim/arm/versions';
 import {
   addRelease,
   kubernetesVersionsBody,
   upgradeTargets,
   versionAnnouncement,
-} from '../../local/sim/versions';
+} from '../../local/sim/arm/versions';
+import { CURRENT_VERSIONS } from '../../local/sim/fleetFile/generate';
 
 /** The simulator's version arithmetic over the late-2026 catalogue (1.33 LTS only … 1.37 preview). */
 const catalogue = (): MinorSpec[] => CURRENT_VERSIONS.map((m) => ({ ...m, patches: [...m.patches] }));

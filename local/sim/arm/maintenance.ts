@@ -1,8 +1,8 @@
-import { renderMaintenance } from './armModel';
-import type { SimContext } from './context';
-import { findCluster } from './context';
-import type { Json, Route, SimRequest, SimResponse } from './router';
-import { armError, CLUSTER_PREFIX, listPage, obj, ok, path } from './router';
+import type { SimContext } from '../context';
+import { findCluster } from '../context';
+import type { Json, Route, SimRequest, SimResponse } from '../router';
+import { armError, CLUSTER_PREFIX, listPage, obj, ok, path } from '../router';
+import { renderMaintenance } from './model';
 
 /**
  * Maintenance configurations (synchronous, not LROs): `default` (legacy `timeInWeek` /

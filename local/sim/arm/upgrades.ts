@@ -1,9 +1,9 @@
-import type { SimContext } from './context';
-import type { SimCluster, SimPool, SimRegion } from './fleet';
-import { latestNodeImage, newETag } from './fleet';
-import type { Step } from './lro';
-import type { SimResponse } from './router';
-import { armError } from './router';
+import type { SimContext } from '../context';
+import type { SimCluster, SimPool, SimRegion } from '../fleetFile/fleet';
+import { latestNodeImage, newETag } from '../fleetFile/fleet';
+import type { SimResponse } from '../router';
+import { armError } from '../router';
+import type { Step } from './operations';
 import {
   compareVersions,
   isOffered,

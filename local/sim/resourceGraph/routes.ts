@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 
-import { graphRow } from './armModel';
-import type { SimContext } from './context';
+import { graphRow } from '../arm/model';
+import { hms, QueryQuota } from '../arm/throttle';
+import type { SimContext } from '../context';
+import type { Route, SimRequest, SimResponse } from '../router';
 import { KqlError, runQuery } from './kql';
-import type { Route, SimRequest, SimResponse } from './router';
-import { hms, QueryQuota } from './throttle';
 
 /**
  * Resource Graph `POST /providers/Microsoft.ResourceGraph/resources` (2024-04-01): the fleet's

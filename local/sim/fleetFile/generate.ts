@@ -1,5 +1,5 @@
+import type { MinorSpec } from '../arm/versions';
 import type { ClusterSpec, FleetFile, PoolSpec } from './fleet';
-import type { MinorSpec } from './versions';
 
 /**
  * Large synthetic fleets for the bench and scale tests: `clusters` clusters spread evenly over

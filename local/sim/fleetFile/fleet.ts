@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
-import type { MinorSpec } from './versions';
-import { compareVersions, latestPatch, minorOf, parseVersion } from './versions';
+import type { MinorSpec } from '../arm/versions';
+import { compareVersions, latestPatch, minorOf, parseVersion } from '../arm/versions';
 
 /**
  * The fleet file (docs/fleet-file.md): what the simulator's Azure looks like when it starts.

@@ -1,5 +1,5 @@
-import type { SimCluster, SimFleet, SimPool } from './fleet';
-import { latestNodeImage } from './fleet';
+import type { SimCluster, SimFleet, SimPool } from '../fleetFile/fleet';
+import { latestNodeImage } from '../fleetFile/fleet';
 import { compareVersions, minorDistance, upgradeTargets } from './versions';
 
 /**

@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 
-import { closeNow, listenOnLoopback } from './loopback';
+import { closeNow, listenOnLoopback } from '../loopback';
 
 /**
  * Azure Communication Services Email, enough of it for the real `@azure/communication-email` SDK:

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 
-import { clusterArmId } from './armModel';
-import type { SimContext } from './context';
-import { SCHEDULED_EVENT_TYPE } from './events';
-import type { SimCluster, SimRegion } from './fleet';
-import { clusterKey, newETag } from './fleet';
-import type { Step } from './lro';
+import type { SimContext } from '../context';
+import { SCHEDULED_EVENT_TYPE } from '../eventGrid/deliveries';
+import type { SimCluster, SimRegion } from '../fleetFile/fleet';
+import { clusterKey, newETag } from '../fleetFile/fleet';
+import { clusterArmId } from './model';
+import type { Step } from './operations';
 import { checkControlPlaneUpgrade, finishCluster, poolRollStep } from './upgrades';
 import type { MinorSpec } from './versions';
 import { compareVersions, minorDistance, minorOf, sortedMinors } from './versions';

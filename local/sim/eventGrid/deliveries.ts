@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import type { SimCluster } from './fleet';
+import type { SimCluster } from '../fleetFile/fleet';
 
 /**
  * Event Grid deliveries of AKS system events to one webhook, the way an Event Grid subscription

@@ -1,12 +1,12 @@
-import { abortOperation } from './armClusters';
-import { poolExtra, renderPool, renderPoolUpgradeProfile } from './armModel';
-import type { SimContext } from './context';
-import { findCluster } from './context';
-import type { SimCluster, SimPool } from './fleet';
-import { clusterKey, latestNodeImage, newETag, newPool } from './fleet';
-import { lroHeaders, operationUrls } from './lro';
-import type { Route, SimRequest, SimResponse } from './router';
-import { apiVersion, armError, checkIfMatch, CLUSTER_PREFIX, listPage, obj, ok, routesOn } from './router';
+import type { SimContext } from '../context';
+import { findCluster } from '../context';
+import type { SimCluster, SimPool } from '../fleetFile/fleet';
+import { clusterKey, latestNodeImage, newETag, newPool } from '../fleetFile/fleet';
+import type { Route, SimRequest, SimResponse } from '../router';
+import { apiVersion, armError, checkIfMatch, CLUSTER_PREFIX, listPage, obj, ok, routesOn } from '../router';
+import { abortOperation } from './clusters';
+import { poolExtra, renderPool, renderPoolUpgradeProfile } from './model';
+import { lroHeaders, operationUrls } from './operations';
 import { busy, checkPoolUpgrade, finishCluster, poolRollStep, resolveVersion } from './upgrades';
 import { compareVersions } from './versions';
 

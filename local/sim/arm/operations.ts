@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
-import type { SimContext } from './context';
-import type { Route, SimRequest, SimResponse } from './router';
-import { apiVersion, armError, ok, path } from './router';
+import type { SimContext } from '../context';
+import type { Route, SimRequest, SimResponse } from '../router';
+import { apiVersion, armError, ok, path } from '../router';
 
 /**
  * Long-running operations as ARM runs them: a status resource at `Azure-AsyncOperation`

@@ -1,11 +1,8 @@
-import { putCluster } from './armClusterWrites';
-import { renderCluster, renderClusterUpgradeProfile } from './armModel';
-import type { SimContext } from './context';
-import { checkSubscription, findCluster, resourceGroupExists } from './context';
-import type { SimCluster } from './fleet';
-import { clusterKey, newETag, regionKey } from './fleet';
-import { operationUrls } from './lro';
-import type { Route, SimRequest, SimResponse } from './router';
+import type { SimContext } from '../context';
+import { checkSubscription, findCluster, resourceGroupExists } from '../context';
+import type { SimCluster } from '../fleetFile/fleet';
+import { clusterKey, newETag, regionKey } from '../fleetFile/fleet';
+import type { Route, SimRequest, SimResponse } from '../router';
 import {
   apiVersion,
   armError,
@@ -16,7 +13,10 @@ import {
   ok,
   RG_PREFIX,
   routesOn,
-} from './router';
+} from '../router';
+import { putCluster } from './clusterWrites';
+import { renderCluster, renderClusterUpgradeProfile } from './model';
+import { operationUrls } from './operations';
 import { busy } from './upgrades';
 import { kubernetesVersionsBody } from './versions';
 

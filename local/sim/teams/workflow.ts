@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 
-import { closeNow, listenOnLoopback } from './loopback';
+import { closeNow, listenOnLoopback } from '../loopback';
 
 /**
  * A Teams Workflows trigger ("Post to a channel when a webhook request is received"), as Warden sees

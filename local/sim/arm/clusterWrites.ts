@@ -1,12 +1,12 @@
-import { poolExtra, renderCluster } from './armModel';
-import type { SimContext } from './context';
-import { checkSubscription, resourceGroupExists } from './context';
-import type { ClusterSpec, PoolSpec, SimCluster } from './fleet';
-import { clusterKey, newCluster, newETag, regionKey } from './fleet';
-import type { Step } from './lro';
-import { lroHeaders } from './lro';
-import type { Json, SimRequest, SimResponse } from './router';
-import { armError, checkIfMatch, obj } from './router';
+import type { SimContext } from '../context';
+import { checkSubscription, resourceGroupExists } from '../context';
+import type { ClusterSpec, PoolSpec, SimCluster } from '../fleetFile/fleet';
+import { clusterKey, newCluster, newETag, regionKey } from '../fleetFile/fleet';
+import type { Json, SimRequest, SimResponse } from '../router';
+import { armError, checkIfMatch, obj } from '../router';
+import { poolExtra, renderCluster } from './model';
+import type { Step } from './operations';
+import { lroHeaders } from './operations';
 import { busy, checkControlPlaneUpgrade, finishCluster, poolRollStep, resolveVersion } from './upgrades';
 import { compareVersions } from './versions';
 
