@@ -205,6 +205,21 @@ function decodeScheduled(
   return { ok: true, value: { data: value, clusters } };
 }
 
+/**
+ * The versions a NewKubernetesVersionAvailable announces (latest supported, stable, preview, and the
+ * lowest minor's newest patch); none for any other event. A region read that lacks one of them is
+ * older than the announcement.
+ */
+export function announcedVersions(data: AksEventData): string[] {
+  if (data.kind !== 'NewKubernetesVersionAvailable') return [];
+  return [
+    data.latestSupportedKubernetesVersion,
+    data.latestStableKubernetesVersion,
+    data.latestPreviewKubernetesVersion,
+    data.lowestMinorKubernetesVersion,
+  ].filter((v): v is string => v !== undefined);
+}
+
 function kindOf(type: string): AksEventKind | undefined {
   for (const [kind, wire] of Object.entries(AKS_EVENT_TYPES)) {
     if (wire.toLowerCase() === type.toLowerCase()) return kind as AksEventKind;

@@ -109,3 +109,31 @@ export function assessSupport(
   const status: SupportStatus = behind <= 2 ? 'supported' : behind === 3 ? 'platform-support' : 'unsupported';
   return { status, minorsBehind: behind, newestMinor: newest };
 }
+
+/**
+ * The versions of `versions` that the region does not offer (a patch it lists, or for `major.minor` a
+ * minor it lists): what an announcement says that a region read does not know yet.
+ */
+export function unlistedVersions(region: RegionVersions, versions: readonly string[]): string[] {
+  const offered = new Set(
+    region.minors.flatMap((m) => [m.minor, ...m.patches].map((p) => parseVersion(p)?.text ?? p)),
+  );
+  return [...new Set(versions.map((v) => parseVersion(v)?.text ?? v))].filter((v) => !offered.has(v));
+}
+
+/** What changed between two reads of a region's versions: patches added and removed. */
+export function regionVersionChanges(
+  before: RegionVersions,
+  after: RegionVersions,
+): { readonly added: string[]; readonly removed: string[] } {
+  const patches = (r: RegionVersions): string[] =>
+    r.minors.flatMap((m) => m.patches.map((p) => `${p}${m.isPreview ? ' (preview)' : ''}`));
+  const was = new Set(patches(before));
+  const now = new Set(patches(after));
+  const order = (list: string[]): string[] =>
+    list.sort((a, b) => compareVersions(a.split(' ')[0] ?? a, b.split(' ')[0] ?? b));
+  return {
+    added: order([...now].filter((p) => !was.has(p))),
+    removed: order([...was].filter((p) => !now.has(p))),
+  };
+}

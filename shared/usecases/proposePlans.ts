@@ -1,4 +1,5 @@
 import type { AksEvent } from '../domain/aksEvents';
+import { announcedVersions } from '../domain/aksEvents';
 import type { ClusterRef } from '../domain/armId';
 import type { ClusterSnapshot, NodePoolSnapshot } from '../domain/cluster';
 import type { UpgradeKind } from '../domain/maintenanceConfiguration';
@@ -47,7 +48,15 @@ export interface FleetReader {
   cluster(ref: ClusterRef): Promise<ClusterSnapshot | undefined>;
   /** The compliance findings stored with a snapshot this reader returned (shown on the approval page). */
   findings?(snapshot: ClusterSnapshot): readonly Finding[];
-  regionVersions(subscriptionId: string, location: string): Promise<RegionVersions | undefined>;
+  /**
+   * The region's versions. `announced`: versions an event says the region offers; a read that does
+   * not list one of them is refreshed before the answer (a release is planned when announced).
+   */
+  regionVersions(
+    subscriptionId: string,
+    location: string,
+    announced?: readonly string[],
+  ): Promise<RegionVersions | undefined>;
 }
 
 export interface ProposeOptions {
@@ -413,7 +422,11 @@ export function planningReaction(
       try {
         snapshot = await deps.fleet.cluster(ref);
         region = snapshot
-          ? await deps.fleet.regionVersions(snapshot.subscriptionId, snapshot.location)
+          ? await deps.fleet.regionVersions(
+              snapshot.subscriptionId,
+              snapshot.location,
+              announcedVersions(event.data),
+            )
           : undefined;
       } catch (e) {
         throw new TransientError(`could not read cluster ${ref.name} for planning`, { cause: e });

@@ -143,3 +143,112 @@ describe('storeFleetReader', () => {
     expect(sweepOne).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('storeFleetReader: a region read older than an announcement', () => {
+  const before: RegionVersions = {
+    location: 'westeurope',
+    minors: [
+      {
+        minor: '1.36',
+        isPreview: false,
+        patches: ['1.36.1', '1.36.3'],
+        supportPlans: ['KubernetesOfficial'],
+      },
+      { minor: '1.35', isPreview: false, patches: ['1.35.8'], supportPlans: ['KubernetesOfficial'] },
+    ],
+  };
+  const after: RegionVersions = {
+    ...before,
+    minors: [{ ...before.minors[0]!, patches: ['1.36.1', '1.36.3', '1.36.4'] }, before.minors[1]!],
+  };
+
+  function regionWorld(reads: RegionVersions[]) {
+    let t = Date.parse('2026-11-25T10:00:00Z');
+    const lines: string[] = [];
+    let pending: (() => void)[] = [];
+    let gated = false;
+    const versions = jest.fn(async () => {
+      if (gated) await new Promise<void>((r) => pending.push(r));
+      return reads.length > 1 ? reads.shift()! : reads[0]!;
+    });
+    const reader = storeFleetReader(
+      new MemoryClusterStore(),
+      { listKubernetesVersions: versions },
+      () => new Date(t),
+      {
+        log: (line) => lines.push(line),
+      },
+    );
+    return {
+      reader,
+      lines,
+      versions,
+      advance: (ms: number) => (t += ms),
+      gate: () => (gated = true),
+      open: () => {
+        gated = false;
+        for (const r of pending) r();
+        pending = [];
+      },
+    };
+  }
+
+  it('keeps a read for a minute when nothing new is announced', async () => {
+    const w = regionWorld([before, after]);
+    await w.reader.regionVersions(SUB, 'westeurope');
+    w.advance(30_000);
+    expect(await w.reader.regionVersions(SUB, 'westeurope', ['1.36.3', '1.35.8'])).toBe(before);
+    expect(w.versions).toHaveBeenCalledTimes(1);
+    w.advance(31_000);
+    expect(await w.reader.regionVersions(SUB, 'westeurope')).toBe(after);
+    expect(w.versions).toHaveBeenCalledTimes(2);
+  });
+
+  it('reads the region again at once when an event announces a version the kept read lacks, and says what changed', async () => {
+    const w = regionWorld([before, after]);
+    await w.reader.regionVersions(SUB, 'westeurope');
+    w.advance(3_000);
+    expect(await w.reader.regionVersions(SUB, 'westeurope', ['1.36.4', '1.35.8'])).toBe(after);
+    expect(w.versions).toHaveBeenCalledTimes(2);
+    expect(w.lines).toEqual(['region westeurope: Kubernetes versions changed: +1.36.4']);
+    // The refreshed read is kept like any other.
+    expect(await w.reader.regionVersions(SUB, 'westeurope', ['1.36.4'])).toBe(after);
+    expect(w.versions).toHaveBeenCalledTimes(2);
+  });
+
+  it('concurrent announcements for one region share one refresh', async () => {
+    const w = regionWorld([before, after]);
+    await w.reader.regionVersions(SUB, 'westeurope');
+    w.gate();
+    const answers = Array.from({ length: 20 }, () =>
+      w.reader.regionVersions(SUB, 'westeurope', ['1.36.4', '1.35.8']),
+    );
+    await new Promise((r) => setTimeout(r, 10));
+    w.open();
+    expect(new Set(await Promise.all(answers))).toEqual(new Set([after]));
+    expect(w.versions).toHaveBeenCalledTimes(2);
+    expect(w.lines).toHaveLength(1);
+  });
+
+  it('when ARM does not list the announced version yet, says so once and does not read again within the minute', async () => {
+    const w = regionWorld([before]);
+    await w.reader.regionVersions(SUB, 'westeurope');
+    expect(await w.reader.regionVersions(SUB, 'westeurope', ['1.36.4'])).toBe(before);
+    expect(await w.reader.regionVersions(SUB, 'westeurope', ['1.36.4'])).toBe(before);
+    expect(w.versions).toHaveBeenCalledTimes(2);
+    expect(w.lines).toEqual([
+      'region westeurope: announced 1.36.4, which ARM does not list yet; the next read or sweep plans it',
+    ]);
+    // A different announcement is worth another read.
+    await w.reader.regionVersions(SUB, 'westeurope', ['1.36.5']);
+    expect(w.versions).toHaveBeenCalledTimes(3);
+  });
+
+  it('a failed refresh fails the caller (the event is retried) and leaves no broken read behind', async () => {
+    const w = regionWorld([before]);
+    await w.reader.regionVersions(SUB, 'westeurope');
+    w.versions.mockRejectedValueOnce(new Error('ARM 503'));
+    await expect(w.reader.regionVersions(SUB, 'westeurope', ['1.36.4'])).rejects.toThrow('ARM 503');
+    expect(await w.reader.regionVersions(SUB, 'westeurope')).toBe(before);
+  });
+});
