@@ -1,7 +1,18 @@
 /**
  * Warden's closed set of errors. Each keeps its `cause`; callers match with `instanceof`.
- * `shared/web/httpErrors.ts` is the one place that maps them to HTTP status codes.
+ * `errorResponse` in `shared/web/http.ts` is the one place that maps them to HTTP status codes.
  */
+
+/** What a person is shown of a refusal: a short title and, in `detail`, precisely what. */
+export interface Explanation {
+  readonly title: string;
+  readonly detail: string;
+}
+
+/** Options of the refusals a person may see on a page (401, 403, 404, 409): their own title and detail. */
+export interface RefusalOptions extends Partial<Explanation> {
+  readonly cause?: unknown;
+}
 
 /** The request or payload is malformed; `detail` says what was wrong. Never retried. */
 export class ValidationError extends Error {
@@ -28,21 +39,49 @@ export class PayloadTooLargeError extends Error {
 
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
+  readonly title?: string;
+  readonly detail?: string;
+  constructor(message: string, options?: RefusalOptions) {
+    super(message, options);
+    this.title = options?.title;
+    this.detail = options?.detail;
+  }
 }
 
 /** The caller is not who the request needs (bad or missing token). */
 export class UnauthorizedError extends Error {
   override readonly name = 'UnauthorizedError';
+  readonly title?: string;
+  readonly detail?: string;
+  constructor(message: string, options?: RefusalOptions) {
+    super(message, options);
+    this.title = options?.title;
+    this.detail = options?.detail;
+  }
 }
 
 /** The caller is known but not allowed to do this (foreign token, wrong approver). */
 export class ForbiddenError extends Error {
   override readonly name = 'ForbiddenError';
+  readonly title?: string;
+  readonly detail?: string;
+  constructor(message: string, options?: RefusalOptions) {
+    super(message, options);
+    this.title = options?.title;
+    this.detail = options?.detail;
+  }
 }
 
 /** The state changed under us or the request conflicts with it (a decision on a closed plan, an ETag race). */
 export class ConflictError extends Error {
   override readonly name = 'ConflictError';
+  readonly title?: string;
+  readonly detail?: string;
+  constructor(message: string, options?: RefusalOptions) {
+    super(message, options);
+    this.title = options?.title;
+    this.detail = options?.detail;
+  }
 }
 
 /** A state-machine event that the current state does not accept. */
@@ -75,6 +114,18 @@ export class TransientError extends Error {
     this.retryAfterMs = options?.retryAfterMs;
   }
   readonly retryAfterMs: number | undefined;
+}
+
+/**
+ * The title and detail to show a person for an error: its own when it carries them (a refusal built
+ * with both, a `ValidationError`), else the message as the detail under `fallbackTitle`.
+ */
+export function explain(e: Error, fallbackTitle: string): Explanation {
+  if (e instanceof ValidationError) return { title: e.message, detail: e.detail };
+  const own = e as Partial<Explanation>;
+  if (typeof own.title === 'string' && typeof own.detail === 'string')
+    return { title: own.title, detail: own.detail };
+  return { title: fallbackTitle, detail: e.message };
 }
 
 /** Turns anything thrown into an `Error`, keeping the original as `cause`. */

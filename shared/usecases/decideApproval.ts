@@ -1,3 +1,4 @@
+import type { Principal } from '../approvals/principal';
 import type { ApprovalClaims, ApprovalKeys } from '../approvals/tokens';
 import { verifyToken, windowDigest } from '../approvals/tokens';
 import type { Plan } from '../domain/plan';
@@ -13,14 +14,7 @@ export interface ApprovalDeps extends PlanCommandDeps {
   readonly policy: Policy;
 }
 
-/** The person App Service authentication signed in (`x-ms-client-principal`), when it is on. */
-export interface Principal {
-  /** UPN or email. */
-  readonly name: string;
-  readonly id?: string;
-  /** Entra group object ids from the `groups` claim. */
-  readonly groups: readonly string[];
-}
+export type { Principal };
 
 /** Where a click came from, for the audit trail. */
 export interface ClickSource {
@@ -203,17 +197,18 @@ const MAX_COMMENT = 2000;
 
 function problemError(p: LinkProblem): Error {
   const message = `${p.title}: ${p.detail}`;
+  const explained = { title: p.title, detail: p.detail };
   switch (p.status) {
     case 400:
       return new ValidationError(p.title, p.detail);
     case 401:
-      return new UnauthorizedError(message);
+      return new UnauthorizedError(message, explained);
     case 403:
-      return new ForbiddenError(message);
+      return new ForbiddenError(message, explained);
     case 404:
-      return new NotFoundError(message);
+      return new NotFoundError(message, explained);
     case 409:
-      return new ConflictError(message);
+      return new ConflictError(message, explained);
   }
 }
 
