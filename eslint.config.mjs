@@ -88,6 +88,20 @@ export default tseslint.config(
     },
   },
   {
+    files: ['functions/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression[callee.object.name='app'][callee.property.name=/^(http|get|post|put|patch|deleteRequest)$/]",
+          message:
+            'register HTTP functions with httpRoute (shared/web/accessRoute.ts): each route declares who may reach it',
+        },
+      ],
+    },
+  },
+  {
     files: ['local/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },

@@ -1,9 +1,9 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
 import { ingestDelivery } from '../shared/usecases/ingestEvents';
+import { httpRoute } from '../shared/web/accessRoute';
 import { errorResponse, json, readBytes, remoteAddress } from '../shared/web/http';
 
 /**
@@ -62,7 +62,8 @@ export function aksEventsHandler(getServices: () => Pick<Services, 'events' | 'r
   };
 }
 
-app.http('aksEvents', {
+httpRoute('aksEvents', {
+  access: 'anonymous',
   route: 'aks-events',
   methods: ['POST', 'OPTIONS'],
   authLevel: 'function',

@@ -1,45 +1,20 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
+import { principalOf, signInRedirect } from '../shared/approvals/principal';
 import type { Config } from '../shared/config';
 import { decided } from '../shared/domain/plan';
-import { ensureError, ValidationError } from '../shared/errors';
-import type { ApprovalDeps, Principal } from '../shared/usecases/decideApproval';
+import { ensureError, explain } from '../shared/errors';
+import type { ApprovalDeps } from '../shared/usecases/decideApproval';
 import { checkApprovalLink, decideApproval } from '../shared/usecases/decideApproval';
+import { httpRoute } from '../shared/web/accessRoute';
 import { approvalPage, decisionPage, problemPage } from '../shared/web/approvalPage';
 import { errorResponse, htmlPage, json, readFields, requestSource, wantsJson } from '../shared/web/http';
 
 type Deps = Pick<Services, 'plans' | 'links' | 'approvalKeys' | 'policy' | 'now'> & {
   readonly config: Pick<Config, 'easyAuth'>;
 };
-
-/**
- * The principal App Service authentication put on the request (`x-ms-client-principal`), if any.
- * Without Easy Auth on the app those headers are whatever the caller sent, so they are not read.
- */
-export function principalOf(request: HttpRequest, easyAuth: boolean): Principal | undefined {
-  if (!easyAuth) return undefined;
-  const user = request.user;
-  if (!user || user.username === '') return undefined;
-  const claims =
-    (user.claimsPrincipalData as { claims?: { typ?: string; val?: string }[] } | undefined)?.claims ?? [];
-  const groups = claims
-    .filter((c) => c.typ === 'groups' && typeof c.val === 'string')
-    .map((c) => c.val as string);
-  return { name: user.username, id: user.id, groups };
-}
-
-/** A redirect to App Service's Entra sign-in, which returns to the same path and query. */
-function signInFirst(request: HttpRequest): HttpResponseInit {
-  const url = new URL(request.url);
-  const back = encodeURIComponent(`${url.pathname}${url.search}`);
-  return {
-    status: 302,
-    headers: { location: `/.auth/login/aad?post_login_redirect_uri=${back}`, 'cache-control': 'no-store' },
-  };
-}
 
 function deps(s: Deps, context: InvocationContext): ApprovalDeps {
   return { plans: s.plans, links: s.links, keys: s.approvalKeys, policy: s.policy, log: context };
@@ -67,7 +42,7 @@ export function approvalsHandler(getServices: () => Deps) {
           s.now(),
         );
         // Easy Auth signs them in and brings them back to this very link.
-        if (!check.ok && check.signIn === true) return signInFirst(request);
+        if (!check.ok && check.signIn === true) return signInRedirect(request);
         if (!check.ok)
           return htmlPage(check.status, problemPage(check.status, check.title, check.detail, check.plan));
         return htmlPage(200, approvalPage(check.plan, check.claims.approver, token ?? ''));
@@ -117,15 +92,14 @@ export function approvalsHandler(getServices: () => Deps) {
       const status = answer.status ?? 500;
       // A person's mistake (bad, expired, foreign or used link; closed plan) gets a page; the rest JSON.
       if (asJson || ![400, 401, 403, 404, 409].includes(status)) return answer;
-      const title = e instanceof ValidationError ? e.message : (e.message.split(': ')[0] ?? e.message);
-      const detail =
-        e instanceof ValidationError ? e.detail : e.message.split(': ').slice(1).join(': ') || e.message;
+      const { title, detail } = explain(e, 'This did not go through');
       return htmlPage(status, problemPage(status, title, detail));
     }
   };
 }
 
-app.http('approvals', {
+httpRoute('approvals', {
+  access: 'signed-link',
   route: 'approvals/{planId}',
   // HEAD: link checkers and scanners probe with it; it reads like GET and changes nothing.
   methods: ['GET', 'HEAD', 'POST'],

@@ -1,11 +1,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
 import { isRing } from '../shared/domain/rings';
 import { ValidationError } from '../shared/errors';
 import { AmbiguousClusterError, findCluster, listClusters } from '../shared/usecases/fleetStatus';
+import { httpRoute } from '../shared/web/accessRoute';
 import { errorResponse, json } from '../shared/web/http';
 
 /**
@@ -62,7 +62,8 @@ export function clustersHandler(getServices: () => Pick<Services, 'clusters'>) {
   };
 }
 
-app.http('clusters', {
+httpRoute('clusters', {
+  access: 'viewer',
   route: 'clusters/{*nameOrId}',
   methods: ['GET'],
   authLevel: 'anonymous',

@@ -1,11 +1,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
 import { isRing, RINGS } from '../shared/domain/rings';
 import { ValidationError } from '../shared/errors';
 import { listClusters } from '../shared/usecases/fleetStatus';
+import { httpRoute } from '../shared/web/accessRoute';
 import type { DashboardFilter } from '../shared/web/dashboard';
 import { renderDashboard } from '../shared/web/dashboard';
 import { PAGE_HEADERS } from '../shared/web/html';
@@ -50,7 +50,8 @@ export function dashboardHandler(getServices: () => Pick<Services, 'clusters' | 
   };
 }
 
-app.http('dashboard', {
+httpRoute('dashboard', {
+  access: 'viewer',
   route: 'dashboard',
   methods: ['GET'],
   authLevel: 'anonymous',

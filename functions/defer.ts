@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
 import type { DeferDeps } from '../shared/usecases/deferUpgrade';
 import { checkDeferLink, deferUpgrade } from '../shared/usecases/deferUpgrade';
+import { httpRoute } from '../shared/web/accessRoute';
 import { actionErrorResponse, deferDone, deferPage } from '../shared/web/actionPages';
 import { htmlPage, json, readFields, requestSource, wantsJson } from '../shared/web/http';
 
@@ -64,7 +64,8 @@ export function deferHandler(getServices: () => Deps) {
   };
 }
 
-app.http('defer', {
+httpRoute('defer', {
+  access: 'signed-link',
   route: 'defer/{clusterKey}',
   methods: ['GET', 'POST'],
   authLevel: 'anonymous',

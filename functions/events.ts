@@ -1,8 +1,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
+import { httpRoute } from '../shared/web/accessRoute';
 import { errorResponse, intParam, json } from '../shared/web/http';
 
 /**
@@ -33,7 +33,8 @@ export function eventsHandler(getServices: () => Pick<Services, 'events'>) {
   };
 }
 
-app.http('events', {
+httpRoute('events', {
+  access: 'viewer',
   route: 'events',
   methods: ['GET'],
   authLevel: 'anonymous',

@@ -5,6 +5,7 @@ import type { Services } from '../shared/app';
 import { services } from '../shared/app';
 import type { SweepDeps, SweepSummary } from '../shared/usecases/sweepFleet';
 import { sweepFleet } from '../shared/usecases/sweepFleet';
+import { httpRoute } from '../shared/web/accessRoute';
 import { errorResponse, json } from '../shared/web/http';
 
 type SweepServices = Pick<Services, 'aks' | 'clusters' | 'sweepQueue' | 'sweepPolicy' | 'config' | 'now'>;
@@ -56,7 +57,8 @@ export function sweepNowHandler(getServices: () => SweepServices) {
 
 app.timer('fleetSweep', { schedule: '0 0 * * * *', handler: fleetSweepTimerHandler(services) });
 
-app.http('sweep', {
+httpRoute('sweep', {
+  access: 'operator',
   route: 'sweep',
   methods: ['POST'],
   authLevel: 'function',

@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
 import { ConfigError } from '../shared/config';
 import { ensureError } from '../shared/errors';
+import { httpRoute } from '../shared/web/accessRoute';
 import { json } from '../shared/web/http';
 
 /**
@@ -48,7 +48,8 @@ export function healthHandler(getServices: () => Pick<Services, 'tables' | 'now'
   };
 }
 
-app.http('health', {
+httpRoute('health', {
+  access: 'anonymous',
   route: 'health',
   methods: ['GET'],
   authLevel: 'anonymous',

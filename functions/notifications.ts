@@ -1,5 +1,4 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
@@ -7,6 +6,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../shared/errors'
 import type { DeliveryStatus } from '../shared/notify/outbox';
 import { publicEntry } from '../shared/store/outboxStore';
 import { dispatchNotifications } from '../shared/usecases/dispatchNotifications';
+import { httpRoute } from '../shared/web/accessRoute';
 import { errorResponse, intParam, json } from '../shared/web/http';
 
 const STATUSES: readonly DeliveryStatus[] = ['pending', 'sending', 'sent', 'dead'];
@@ -82,21 +82,24 @@ export function notificationDispatchHandler(getServices: Deps) {
   };
 }
 
-app.http('notifications', {
+httpRoute('notifications', {
+  access: 'viewer',
   route: 'notifications',
   methods: ['GET'],
   authLevel: 'anonymous',
   handler: notificationsHandler(services),
 });
 
-app.http('notificationRetry', {
+httpRoute('notificationRetry', {
+  access: 'operator',
   route: 'notifications/{id}/retry',
   methods: ['POST'],
   authLevel: 'function',
   handler: notificationRetryHandler(services),
 });
 
-app.http('notificationDispatch', {
+httpRoute('notificationDispatch', {
+  access: 'operator',
   route: 'notifications/dispatch',
   methods: ['POST'],
   authLevel: 'function',

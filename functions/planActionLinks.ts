@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { app } from '@azure/functions';
 
 import { services } from '../shared/app';
 import type { PlanAction } from '../shared/approvals/actionTokens';
 import { ValidationError } from '../shared/errors';
 import { abortStep, approveForceUpgrade, checkActionLink } from '../shared/usecases/planActions';
+import { httpRoute } from '../shared/web/accessRoute';
 import { actionErrorResponse, planActionDone, planActionPage } from '../shared/web/actionPages';
 import { htmlPage, json, readFields, requestSource, wantsJson } from '../shared/web/http';
 import type { RunnerServices } from './upgradeRunner';
@@ -46,7 +46,8 @@ export function planActionLinksHandler(getServices: () => RunnerServices) {
   };
 }
 
-app.http('planActionLinks', {
+httpRoute('planActionLinks', {
+  access: 'signed-link',
   route: 'plan-actions/{planId}/{action}',
   methods: ['GET', 'POST'],
   authLevel: 'anonymous',

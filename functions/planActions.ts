@@ -1,9 +1,9 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { app } from '@azure/functions';
 
 import { services } from '../shared/app';
 import { ensureError } from '../shared/errors';
 import { abortStep, cancelPlan, requestAbort } from '../shared/usecases/planActions';
+import { httpRoute } from '../shared/web/accessRoute';
 import { errorResponse, json, readFields, requestSource } from '../shared/web/http';
 import type { RunnerServices } from './upgradeRunner';
 import { runnerDeps } from './upgradeRunner';
@@ -53,14 +53,16 @@ export function planAbortHandler(getServices: () => RunnerServices) {
   };
 }
 
-app.http('planCancel', {
+httpRoute('planCancel', {
+  access: 'operator',
   route: 'plans/{planId}/cancel',
   methods: ['POST'],
   authLevel: 'function',
   handler: planCancelHandler(services),
 });
 
-app.http('planAbort', {
+httpRoute('planAbort', {
+  access: 'operator',
   route: 'plans/{planId}/abort',
   methods: ['POST'],
   authLevel: 'function',

@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
 import { pendingApprovers } from '../shared/domain/plan';
 import { NotFoundError } from '../shared/errors';
+import { httpRoute } from '../shared/web/accessRoute';
 import { errorResponse, json } from '../shared/web/http';
 
 /**
@@ -32,7 +32,8 @@ export function planApprovalLinksHandler(getServices: () => Pick<Services, 'plan
   };
 }
 
-app.http('planApprovalLinks', {
+httpRoute('planApprovalLinks', {
+  access: 'operator',
   route: 'plans/{planId}/approval-links',
   methods: ['GET'],
   authLevel: 'function',

@@ -1,11 +1,11 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
 import { isPlanStatus } from '../shared/domain/plan';
 import { isRing } from '../shared/domain/rings';
 import { NotFoundError, ValidationError } from '../shared/errors';
+import { httpRoute } from '../shared/web/accessRoute';
 import { errorResponse, intParam, json } from '../shared/web/http';
 
 /**
@@ -64,7 +64,8 @@ export function plansHandler(getServices: () => Pick<Services, 'plans'>) {
   };
 }
 
-app.http('plans', {
+httpRoute('plans', {
+  access: 'viewer',
   route: 'plans/{planId?}',
   methods: ['GET'],
   authLevel: 'anonymous',

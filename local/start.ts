@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { ConfigError, loadConfig } from '../shared/config';
+import { accessOf } from '../shared/web/access';
 import { ensureLocalApprovalSettings } from './approvalKeys';
 import type { RunningAzurite } from './azurite';
 import { startAzurite } from './azurite';
@@ -142,8 +143,9 @@ async function main(): Promise<void> {
   });
   // Every setting is known now: a bad one stops the start naming it, as in docs/policy.md, instead of a
   // host whose every function fails with it.
+  let easyAuth = false;
   try {
-    loadConfig(process.env);
+    easyAuth = loadConfig(process.env).easyAuth;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     await Promise.allSettled([notifications.close(), sim?.close()]);
@@ -178,10 +180,11 @@ async function main(): Promise<void> {
   const lines = [
     `Warden is running at ${host.url}`,
     `  storage   Azurite tables ${azurite.tableUrl} (${options.memory ? 'in memory' : `data in ${join(options.dataDir, 'azurite')}`})`,
+    accessLine(easyAuth),
     ...registrations.map((r) => {
       const t = r.trigger;
       if (t.type === 'httpTrigger')
-        return `  http      ${(t.methods ?? ['GET', 'POST']).join(',').padEnd(12)} ${host.url}/api/${t.route ?? r.name}  (${r.name})`;
+        return `  http      ${(t.methods ?? ['GET', 'POST']).join(',').padEnd(12)} ${host.url}/api/${t.route ?? r.name}  (${r.name}, ${accessOf(r.handler) ?? 'no access declared'})`;
       if (t.type === 'timerTrigger')
         return `  timer     ${(t.schedule ?? '').padEnd(16)} ${r.name}${options.timers ? '' : ' (off)'}; run now: POST ${host.url}/admin/functions/${r.name}`;
       if (t.type === 'eventGridTrigger')
@@ -219,3 +222,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
+
+/** The one start line that says whether routes ask who you are. */
+function accessLine(easyAuth: boolean): string {
+  return easyAuth
+    ? '  access    signed-in only (WEBSITE_AUTH_ENABLED=True): reads need a Warden viewer, actions an operator'
+    : '  access    open: App Service Authentication is off here, so no route asks who you are (in Azure reads need a Warden viewer, actions an operator)';
+}

@@ -30,6 +30,8 @@ export interface Config {
    * only then does Warden read the signed-in principal (and its Entra groups).
    */
   readonly easyAuth: boolean;
+  /** Who may read and who may act once App Service Authentication is on (shared/web/access.ts). */
+  readonly access: AccessConfig;
   /** Where the fleet is and how Warden reaches ARM (the AKS gateway and the fleet sweep). */
   readonly fleet: FleetConfig;
   /** Notification channels (ACS Email, Teams workflows, the outbound webhook) and routes. */
@@ -42,6 +44,18 @@ export interface Config {
    * settings need no key.
    */
   readonly approvalKeys?: ApprovalKeys;
+}
+
+/**
+ * The Entra groups whose members are Warden viewers (read every page and list) and operators (also
+ * act: cancel, abort, retry, sweep, reissue links). The app roles `Warden.Viewer` / `Warden.Operator`
+ * grant the same without a group.
+ */
+export interface AccessConfig {
+  /** `WARDEN_VIEWER_GROUPS`: comma-separated group object ids, lower case. */
+  readonly viewerGroups: readonly string[];
+  /** `WARDEN_OPERATOR_GROUPS`: comma-separated group object ids, lower case. */
+  readonly operatorGroups: readonly string[];
 }
 
 /** Which clusters Warden manages and which ARM it talks to. */
@@ -287,6 +301,20 @@ function notifyFrom(env: Env): NotifyConfig {
   };
 }
 
+const GROUP_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A comma-separated list of Entra group object ids (the values of the `groups` claim). */
+function groupIds(env: Env, name: string): string[] {
+  const ids = (optional(env, name) ?? '')
+    .split(',')
+    .map((g) => g.trim().toLowerCase())
+    .filter((g) => g !== '');
+  const bad = ids.find((g) => !GROUP_ID.test(g));
+  if (bad !== undefined)
+    throw new ConfigError(name, `"${bad.slice(0, 60)}" is not an Entra group object id (a GUID)`);
+  return ids;
+}
+
 /** Reads the settings from an environment (`process.env` in the app). */
 export function loadConfig(env: Env): Config {
   const tablePrefix = optional(env, 'WARDEN_TABLE_PREFIX') ?? 'warden';
@@ -315,6 +343,10 @@ export function loadConfig(env: Env): Config {
     tablePrefix,
     publicBaseUrl,
     easyAuth,
+    access: {
+      viewerGroups: groupIds(env, 'WARDEN_VIEWER_GROUPS'),
+      operatorGroups: groupIds(env, 'WARDEN_OPERATOR_GROUPS'),
+    },
     fleet: fleetFrom(env),
     notify: notifyFrom(env),
     policy,
