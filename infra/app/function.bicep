@@ -48,6 +48,12 @@ param teamsWorkflowsInVault bool
 @description('True when Key Vault holds warden-webhook-secret.')
 param webhookSecretInVault bool
 
+@description('Entra group object ids whose members read Warden (WARDEN_VIEWER_GROUPS, comma-separated); empty: only the app role Warden.Viewer.')
+param viewerGroups string = ''
+
+@description('Entra group object ids whose members act in Warden (WARDEN_OPERATOR_GROUPS, comma-separated); empty: only the app role Warden.Operator.')
+param operatorGroups string = ''
+
 param maximumInstanceCount int = 40
 @allowed([2048, 4096])
 param instanceMemoryMB int = 2048
@@ -133,6 +139,8 @@ var settings = {
   WARDEN_ACS_ENDPOINT: acsEndpoint
   WARDEN_ACS_SENDER: acsSenderAddress
   WARDEN_WEBHOOK_URL: webhookUrl
+  WARDEN_VIEWER_GROUPS: viewerGroups
+  WARDEN_OPERATOR_GROUPS: operatorGroups
 }
 
 var teamsSetting = teamsWorkflowsInVault ? { WARDEN_TEAMS_WORKFLOWS: '${keyVaultRef}warden-teams-workflows)' } : {}

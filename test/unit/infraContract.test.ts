@@ -143,6 +143,8 @@ const DEPLOYED_EXAMPLES: Record<string, string> = {
   WARDEN_CLUSTER_SELECTOR_TAG: '',
   WARDEN_ARM_ENDPOINT: 'https://management.azure.com/',
   WARDEN_POLICY: '',
+  WARDEN_VIEWER_GROUPS: '2c8e4a10-0b1d-4c5e-9f3a-7d6b5e4c3a21',
+  WARDEN_OPERATOR_GROUPS: '9a7b6c5d-4e3f-4a1b-8c2d-1e0f9a8b7c6d,5f4e3d2c-1b0a-4f9e-8d7c-6b5a4f3e2d1c',
   // As infra/hooks/postprovision.sh writes it: 32 random bytes, base64url ("current[,previous]").
   WARDEN_APPROVAL_KEYS: Buffer.alloc(32, 0x5a).toString('base64url'),
   WARDEN_ACS_ENDPOINT: 'https://acs-abcdefghijklm.unitedstates.communication.azure.com',
