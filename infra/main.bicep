@@ -54,10 +54,29 @@ param teamsWorkflowsInVault string = 'false'
 
 @description('"true" when Key Vault holds warden-webhook-secret (infra/onboard.sh webhook).')
 @allowed(['true', 'false'])
+// A flag saying where the secret is, never the secret: nothing to mark @secure().
+#disable-next-line secure-secrets-in-params
 param webhookSecretInVault string = 'false'
 
 @description('Where Communication Services keeps data at rest.')
 param acsDataLocation string = 'United States'
+
+@description('Application (client) id of the Entra app registration people sign in to Warden with (WARDEN_AUTH_CLIENT_ID; docs/deploy.md, "Sign-in"); empty: nobody can sign in, and only the webhook, the personal links and the health probe answer.')
+param authClientId string = ''
+
+@description('Entra group object ids of Warden viewers, comma separated (WARDEN_VIEWER_GROUPS); the Warden.Viewer app role grants the same.')
+param viewerGroups string = ''
+
+@description('Entra group object ids of Warden operators, comma separated (WARDEN_OPERATOR_GROUPS); the Warden.Operator app role grants the same.')
+param operatorGroups string = ''
+
+@description('Memory of each Function App instance in MB (WARDEN_INSTANCE_MEMORY_MB): 512, 2048 or 4096, the sizes Flex Consumption offers. A string, as azd substitutes it.')
+@allowed(['512', '2048', '4096'])
+param instanceMemoryMB string = '2048'
+
+@description('"true" subscribes Warden to Fleet Manager gate events in every fleet subscription (a Microsoft.ResourceNotifications.AKSResources system topic; a subscription can have only one). "false" where another topic of that type exists already.')
+@allowed(['true', 'false'])
+param fleetGateEvents string = 'true'
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -65,6 +84,7 @@ var rgName = empty(resourceGroupName) ? 'rg-${environmentName}' : resourceGroupN
 var appName = 'func-warden-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
 var deadLetterContainerName = 'eventgrid-deadletter'
+var instanceMemorySizes = { '512': 512, '2048': 2048, '4096': 4096 }
 
 var requestedFleet = filter(split(replace(replace(fleetSubscriptionIds, ',', ' '), ';', ' '), ' '), s => !empty(s))
 var fleet = empty(requestedFleet) ? [subscription().subscriptionId] : requestedFleet
@@ -164,6 +184,10 @@ module app 'app/function.bicep' = {
     webhookUrl: webhookUrl
     teamsWorkflowsInVault: teamsWorkflowsInVault == 'true'
     webhookSecretInVault: webhookSecretInVault == 'true'
+    viewerGroups: viewerGroups
+    operatorGroups: operatorGroups
+    authClientId: authClientId
+    instanceMemoryMB: instanceMemorySizes[instanceMemoryMB]
   }
 }
 
@@ -193,6 +217,25 @@ module upgraderRole 'app/aks-upgrader-role.bicep' = {
   }
 }
 
+// Pre-flight's reads and the Fleet Manager gate decisions: two more custom roles, defined like the first.
+module preflightRole 'app/preflight-role.bicep' = {
+  name: take('warden-preflight-role-${environmentName}', 64)
+  scope: subscription(fleet[0])
+  params: {
+    environmentName: environmentName
+    assignableSubscriptionIds: fleet
+  }
+}
+
+module fleetGatesRole 'app/fleet-gates-role.bicep' = {
+  name: take('warden-fleet-gates-role-${environmentName}', 64)
+  scope: subscription(fleet[0])
+  params: {
+    environmentName: environmentName
+    assignableSubscriptionIds: fleet
+  }
+}
+
 module fleetRbac 'app/fleet-rbac.bicep' = [
   for (sub, i) in fleet: {
     name: '${take('warden-fleet-rbac-${environmentName}', 50)}-${i}'
@@ -200,6 +243,8 @@ module fleetRbac 'app/fleet-rbac.bicep' = [
     params: {
       principalId: identity.outputs.appPrincipalId
       upgraderRoleGuid: upgraderRole.outputs.roleDefinitionGuid
+      preflightRoleGuid: preflightRole.outputs.roleDefinitionGuid
+      fleetGatesRoleGuid: fleetGatesRole.outputs.roleDefinitionGuid
     }
   }
 ]
@@ -217,6 +262,7 @@ module fleetEvents 'app/fleet-events.bicep' = [
       deadLetterStorageAccountId: storage.outputs.id
       deadLetterContainerName: storage.outputs.deadLetterContainerName
       subscriptionEnabled: eventSubscriptions == 'true'
+      fleetGateEvents: fleetGateEvents == 'true'
     }
     dependsOn: [rbac]
   }
@@ -229,7 +275,7 @@ module clusterEvents 'app/cluster-events.bicep' = [
     // The topic's resource group: the cluster's for a new topic, else wherever the existing one lives.
     scope: resourceGroup(split(empty(c.topicId) ? c.id : c.topicId, '/')[2], split(empty(c.topicId) ? c.id : c.topicId, '/')[4])
     params: {
-      clusterName: last(split(c.id, '/'))
+      clusterId: c.id
       existingTopicName: empty(c.topicId) ? '' : last(split(c.topicId, '/'))
       tags: tags
       functionResourceId: app.outputs.eventGridFunctionId
@@ -252,5 +298,7 @@ output WARDEN_IDENTITY_PRINCIPAL_ID string = identity.outputs.appPrincipalId
 output WARDEN_IDENTITY_CLIENT_ID string = identity.outputs.appClientId
 output WARDEN_EVENTGRID_IDENTITY_ID string = identity.outputs.eventGridIdentityId
 output WARDEN_UPGRADER_ROLE_NAME string = upgraderRole.outputs.roleName
+output WARDEN_PREFLIGHT_ROLE_NAME string = preflightRole.outputs.roleName
+output WARDEN_FLEET_GATES_ROLE_NAME string = fleetGatesRole.outputs.roleName
 output WARDEN_ACS_SENDER string = communication.outputs.senderAddress
 output WARDEN_FLEET_SUBSCRIPTIONS string = join(fleet, ',')

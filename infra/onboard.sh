@@ -3,14 +3,16 @@
 # root, signed in with `az login` and inside the azd environment (`azd env select <name>`).
 #
 #   infra/onboard.sh cluster <cluster-resource-id>...   Event Grid topic + subscription for each cluster
-#   infra/onboard.sh subscription <subscription-id>...  add fleet subscriptions (Reader, Warden AKS Upgrader,
-#                                                       the AKS advance-notice topic)
-#   infra/onboard.sh management-group <mg-id>           the fleet is a management group: roles there
+#   infra/onboard.sh subscription <subscription-id>...  add fleet subscriptions (Warden's roles there, the AKS
+#                                                       advance-notice and Fleet Manager gate topics)
+#   infra/onboard.sh management-group <mg-id>           the fleet is a management group: Warden's roles there
 #   infra/onboard.sh gate <cluster-resource-id>...      hand upgrades to Warden: AKS auto-upgrade off
 #   infra/onboard.sh teams <workflows.json>             Teams Workflows URLs ({"name": "https://…"}) to Key Vault
 #   infra/onboard.sh webhook <url>                      outbound webhook: the URL, and a new signing secret in Key Vault
 #   infra/onboard.sh policy <policy.yaml|policy.json>   the policy document to Key Vault (WARDEN_POLICY)
 #   infra/onboard.sh rotate-approval-key                new signing key first, the previous one kept
+#   infra/onboard.sh auth                               sign-in: the app registration (WARDEN_AUTH_CLIENT_ID) gets
+#                                                       Warden's redirect URI and trusts the app identity (no secret)
 #
 # `cluster` and `subscription` append to the azd environment (WARDEN_AKS_CLUSTER_IDS,
 # WARDEN_FLEET_SUBSCRIPTION_IDS) and run `azd provision`: the Bicep stays the one source of truth.
@@ -84,6 +86,48 @@ secret_from_file() { # secret-name file flag-variable
   azd provision --no-prompt
 }
 
+assign() { # principal-id role scope
+  az role assignment create --assignee-object-id "$1" --assignee-principal-type ServicePrincipal \
+    --role "$2" --scope "$3" --output none
+}
+
+# The single-quoted strings of one permission list (actions or dataActions) of a role's Bicep file,
+# as JSON strings separated by commas. Comment lines are skipped.
+permissions() { # bicep-file actions|dataActions
+  awk -v key="$2:" -v q="'" '
+    $1 == key { on = 1; next }
+    on && /^[[:space:]]*\]/ { on = 0 }
+    on && /^[[:space:]]*\/\// { next }
+    on && index($0, q) { s = $0; sub("^[^" q "]*" q, "", s); sub(q ".*$", "", s); out = out (out ? "," : "") "\"" s "\"" }
+    END { print out }
+  ' "$1"
+}
+
+# Creates or updates a custom role at a management group with the permissions of a role's Bicep file,
+# and assigns it to the principal there.
+mg_role() { # bicep-file role-name scope principal-id
+  definition=$(mktemp)
+  cat >"$definition" <<JSON
+{
+  "Name": "$2",
+  "IsCustom": true,
+  "Description": "AKS Upgrade Warden over $3 (infra/app/$(basename "$1")).",
+  "Actions": [$(permissions "$1" actions)],
+  "NotActions": [],
+  "DataActions": [$(permissions "$1" dataActions)],
+  "NotDataActions": [],
+  "AssignableScopes": ["$3"]
+}
+JSON
+  if [ -z "$(az role definition list --name "$2" --scope "$3" --query '[0].name' -o tsv)" ]; then
+    az role definition create --role-definition "@$definition" --output none
+  else
+    az role definition update --role-definition "@$definition" --output none
+  fi
+  rm -f "$definition"
+  assign "$4" "$2" "$3"
+}
+
 check_cluster_id() {
   echo "$1" | grep -Eiq '^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.containerservice/managedclusters/[^/]+$' ||
     {
@@ -146,34 +190,17 @@ management-group)
     echo "run azd provision first (WARDEN_IDENTITY_PRINCIPAL_ID is unset)" >&2
     exit 1
   }
-  # The same actions as infra/app/aks-upgrader-role.bicep, read from it so the two cannot drift.
-  actions=$(grep -o "'Microsoft\.ContainerService/[^']*'" "$here/app/aks-upgrader-role.bicep" | tr "'" '"' | paste -sd, -)
-  role="Warden AKS Upgrader MG (${envname})"
-  definition=$(mktemp)
-  trap 'rm -f "$definition"' EXIT
-  cat >"$definition" <<JSON
-{
-  "Name": "$role",
-  "IsCustom": true,
-  "Description": "AKS Upgrade Warden over management group $mg (infra/app/aks-upgrader-role.bicep).",
-  "Actions": [$actions],
-  "NotActions": [],
-  "AssignableScopes": ["$scope"]
-}
-JSON
-  if [ -z "$(az role definition list --name "$role" --scope "$scope" --query '[0].name' -o tsv)" ]; then
-    az role definition create --role-definition "@$definition" --output none
-  else
-    az role definition update --role-definition "@$definition" --output none
-  fi
   # Reader: Resource Graph inventory over the management group and every read.
-  az role assignment create --assignee-object-id "$principal" --assignee-principal-type ServicePrincipal \
-    --role Reader --scope "$scope" --output none
-  # The custom role: the upgrade calls (see the role file for the call behind each action).
-  az role assignment create --assignee-object-id "$principal" --assignee-principal-type ServicePrincipal \
-    --role "$role" --scope "$scope" --output none
+  assign "$principal" Reader "$scope"
+  # Pre-flight: the user kubeconfig (API server URL and CA) and Kubernetes reads (pods, PDBs, events).
+  assign "$principal" "Azure Kubernetes Service Cluster User Role" "$scope"
+  assign "$principal" "Azure Kubernetes Service RBAC Reader" "$scope"
+  # The custom roles, with the same actions as their Bicep files (read from them, so they cannot drift).
+  mg_role "$here/app/aks-upgrader-role.bicep" "Warden AKS Upgrader MG ($envname)" "$scope" "$principal"
+  mg_role "$here/app/preflight-role.bicep" "Warden Pre-flight Reader MG ($envname)" "$scope" "$principal"
+  mg_role "$here/app/fleet-gates-role.bicep" "Warden Fleet Gate Approver MG ($envname)" "$scope" "$principal"
   azd env set WARDEN_FLEET_MANAGEMENT_GROUP "$mg"
-  echo "Event Grid: the AKS advance-notice topic is per subscription; onboard each with '$0 subscription'."
+  echo "Event Grid: the AKS advance-notice and Fleet gate topics are per subscription; onboard each with '$0 subscription'."
   azd provision --no-prompt
   ;;
 gate)
@@ -217,6 +244,60 @@ webhook)
 policy)
   file=${1:?usage: $0 policy <policy.yaml|policy.json>}
   secret_from_file warden-policy "$file" WARDEN_POLICY_IN_VAULT
+  ;;
+auth)
+  client=$(env_value WARDEN_AUTH_CLIENT_ID)
+  base=$(env_value SERVICE_WARDEN_BASE_URL)
+  principal=$(env_value WARDEN_IDENTITY_PRINCIPAL_ID)
+  tenant=$(env_value AZURE_TENANT_ID)
+  [ -n "$client" ] || {
+    echo "create the app registration first and azd env set WARDEN_AUTH_CLIENT_ID (docs/deploy.md, Sign-in)" >&2
+    exit 1
+  }
+  [ -n "$base" ] && [ -n "$principal" ] && [ -n "$tenant" ] || {
+    echo "run azd up first (SERVICE_WARDEN_BASE_URL, WARDEN_IDENTITY_PRINCIPAL_ID or AZURE_TENANT_ID is unset)" >&2
+    exit 1
+  }
+  app=$(az ad app show --id "$client" --query id -o tsv)
+  graph="https://graph.microsoft.com/v1.0/applications/$app"
+  body=$(mktemp)
+  trap 'rm -f "$body"' EXIT
+  # Warden's redirect URI, its audience (api://<client id>), the app roles (infra/auth/app-roles.json),
+  # the groups claim, and the user_impersonation scope (infra/auth/api.json); then the Azure CLI as a
+  # client that needs no consent, so `az account get-access-token --scope api://<client id>/user_impersonation`
+  # works (a scope must exist before a client is authorized for it: two requests).
+  for step in 1 2; do
+    node -e '
+      const fs = require("node:fs");
+      const [step, client, base, here] = process.argv.slice(1);
+      const api = JSON.parse(fs.readFileSync(here + "/auth/api.json", "utf8")).api;
+      const azureCli = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+      const scopes = api.oauth2PermissionScopes.map((s) => s.id);
+      process.stdout.write(JSON.stringify(step === "1" ? {
+        identifierUris: ["api://" + client],
+        web: { redirectUris: [base + "/.auth/login/aad/callback"] },
+        groupMembershipClaims: "SecurityGroup",
+        appRoles: JSON.parse(fs.readFileSync(here + "/auth/app-roles.json", "utf8")),
+        api,
+      } : { api: { ...api, preAuthorizedApplications: [{ appId: azureCli, delegatedPermissionIds: scopes }] } }));
+    ' "$step" "$client" "$base" "$here" >"$body"
+    az rest --method patch --url "$graph" --headers Content-Type=application/json --body "@$body" --output none
+  done
+  # The app proves itself to Entra with the app identity's token instead of a client secret
+  # (OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID in infra/app/function.bicep).
+  if [ -z "$(az ad app federated-credential list --id "$client" --query "[?name=='warden-app-service-auth'].name" -o tsv)" ]; then
+    cat >"$body" <<JSON
+{
+  "name": "warden-app-service-auth",
+  "issuer": "https://login.microsoftonline.com/$tenant/v2.0",
+  "subject": "$principal",
+  "audiences": ["api://AzureADTokenExchange"],
+  "description": "AKS Upgrade Warden's App Service Authentication, as its user-assigned identity"
+}
+JSON
+    az ad app federated-credential create --id "$client" --parameters "@$body" --output none
+  fi
+  echo "sign-in ready at $base: give people the Warden.Viewer / Warden.Operator app roles (Enterprise applications), or set WARDEN_VIEWER_GROUPS / WARDEN_OPERATOR_GROUPS"
   ;;
 rotate-approval-key)
   vault=$(env_value AZURE_KEY_VAULT_NAME)

@@ -1,10 +1,11 @@
 // One onboarded AKS cluster: its Event Grid system topic (Microsoft.ContainerService.ManagedClusters,
-// in the cluster's resource group and region) and a subscription delivering to the native Event Grid
-// trigger `aksEventGrid` by resource id (endpointType AzureFunction: Event Grid uses the function's
-// system key itself, no URL or key in a template). Deployed once per id in aksClusterIds.
+// in the cluster's resource group and region: cluster-topic.bicep) and a subscription delivering to the
+// native Event Grid trigger `aksEventGrid` by resource id (endpointType AzureFunction: Event Grid uses the
+// function's system key itself, no URL or key in a template). Deployed once per id in aksClusterIds.
 // An AKS cluster can have only one system topic: if one exists already, deploy this module in that
 // topic's resource group with its name in existingTopicName (main.bicep does, for clusterId|topicId).
-param clusterName string
+@description('Resource id of the AKS cluster.')
+param clusterId string
 param tags object
 
 @description('Resource id of the Function App function that receives the events (…/sites/{app}/functions/aksEventGrid).')
@@ -22,30 +23,35 @@ param existingTopicName string = ''
 @description('Create the event subscription (false on the very first provision, before the function exists).')
 param subscriptionEnabled bool = true
 
+var clusterName = last(split(clusterId, '/'))
 var topicName = empty(existingTopicName) ? 'evgt-aks-${clusterName}' : existingTopicName
 
+// The cluster's own resource group: an existing topic may live elsewhere.
 resource cluster 'Microsoft.ContainerService/managedClusters@2024-05-01' existing = {
   name: clusterName
+  scope: resourceGroup(split(clusterId, '/')[2], split(clusterId, '/')[4])
 }
 
-resource newTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = if (empty(existingTopicName)) {
+// A module, because a topic's location must be known when the deployment starts and the cluster's
+// region is known only once it is read: a module's parameters may be read at run time.
+module newTopic 'cluster-topic.bicep' = if (empty(existingTopicName)) {
+  name: take('warden-topic-${clusterName}', 64)
+  params: {
+    name: topicName
+    location: cluster.location
+    clusterId: cluster.id
+    tags: tags
+    eventGridIdentityId: eventGridIdentityId
+  }
+}
+
+resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = {
   name: topicName
-  location: cluster.location
-  tags: tags
-  identity: {
-    type: 'UserAssigned'
-    userAssignedIdentities: { '${eventGridIdentityId}': {} }
-  }
-  properties: {
-    source: cluster.id
-    topicType: 'Microsoft.ContainerService.ManagedClusters'
-  }
 }
 
-// Named by path rather than `parent`: the topic is either created above or already there.
-#disable-next-line use-parent-property
 resource toWarden 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = if (subscriptionEnabled) {
-  name: '${topicName}/warden'
+  parent: topic
+  name: 'warden'
   dependsOn: [newTopic]
   properties: {
     eventDeliverySchema: 'EventGridSchema'

@@ -48,14 +48,19 @@ param teamsWorkflowsInVault bool
 @description('True when Key Vault holds warden-webhook-secret.')
 param webhookSecretInVault bool
 
-@description('Entra group object ids whose members read Warden (WARDEN_VIEWER_GROUPS, comma-separated); empty: only the app role Warden.Viewer.')
-param viewerGroups string = ''
+@description('Comma-separated Entra group object ids whose members may read every page and list (WARDEN_VIEWER_GROUPS); empty: the Warden.Viewer app role only.')
+param viewerGroups string
 
-@description('Entra group object ids whose members act in Warden (WARDEN_OPERATOR_GROUPS, comma-separated); empty: only the app role Warden.Operator.')
-param operatorGroups string = ''
+@description('Comma-separated Entra group object ids whose members may also act (WARDEN_OPERATOR_GROUPS); empty: the Warden.Operator app role only.')
+param operatorGroups string
+
+@description('Application (client) id of the Entra app registration people sign in to (docs/deploy.md, "Sign-in"); empty: no identity provider, so only the excluded paths answer.')
+param authClientId string
 
 param maximumInstanceCount int = 40
-@allowed([2048, 4096])
+
+@description('Memory of each instance, in MB: the sizes Flex Consumption offers (flex-consumption-plan.md, "Instance memory").')
+@allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -141,6 +146,10 @@ var settings = {
   WARDEN_WEBHOOK_URL: webhookUrl
   WARDEN_VIEWER_GROUPS: viewerGroups
   WARDEN_OPERATOR_GROUPS: operatorGroups
+  // App Service Authentication proves the app to Entra with this identity's token (a federated
+  // credential on the app registration) instead of a client secret (configure-authentication-provider-aad.md,
+  // "Use a managed identity instead of a secret").
+  OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identityClientId
 }
 
 var teamsSetting = teamsWorkflowsInVault ? { WARDEN_TEAMS_WORKFLOWS: '${keyVaultRef}warden-teams-workflows)' } : {}
@@ -150,6 +159,59 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: app
   name: 'appsettings'
   properties: union(settings, teamsSetting, webhookSecretSetting)
+}
+
+// Paths that answer without Entra sign-in: the Event Grid webhook (function key) and the Event Grid
+// trigger's runtime endpoint (its system key), the personal link pages whose signed token is the
+// control, and the health probe. Everything else needs a signed-in principal; Warden itself then
+// tells viewers from operators (WARDEN_VIEWER_GROUPS / WARDEN_OPERATOR_GROUPS and the app roles).
+// test/unit/infraAuth.test.ts keeps this list, the routes in functions/ and docs/deploy.md's table equal.
+var unauthenticatedPaths = [
+  '/api/aks-events'
+  '/runtime/webhooks/eventgrid'
+  '/api/approvals/*'
+  '/api/defer/*'
+  '/api/plan-actions/*'
+  '/api/health'
+]
+
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      // A person opening a page is sent to sign in; the excluded paths never are.
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
+      excludedPaths: unauthenticatedPaths
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: !empty(authClientId)
+        registration: {
+          clientId: authClientId
+          clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: empty(authClientId) ? [] : ['api://${authClientId}', authClientId]
+        }
+      }
+    }
+    // Warden reads who signed in from the headers App Service adds; it keeps no provider tokens.
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+  }
 }
 
 output name string = app.name

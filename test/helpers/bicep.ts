@@ -1,25 +1,18 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 
 /**
- * Just enough of Bicep to check templates without the Bicep compiler (it ships through NuGet, which
- * these machines cannot reach): a lexer that tells code from comments and strings, and readers for
- * declarations. Not a parser; the checks built on it are conservative.
+ * The templates as the real Bicep compiler sees them: `compiledMain()` is `infra/main.bicep` compiled to
+ * ARM JSON (every module inlined as a nested deployment), so tests read resources, role assignments and
+ * Event Grid filters from what ARM will be sent. The CLI is `scripts/bicep.sh` (NuGet, into `.cache/`);
+ * where it is not installed the tests that need it say they skipped, unless `WARDEN_REQUIRE_BICEP=1`
+ * (CI), which makes its absence a failure.
  */
 
 export const repoRoot = resolve(__dirname, '../..');
 export const infraDir = join(repoRoot, 'infra');
-
-export interface BicepFile {
-  readonly path: string;
-  /** Path relative to the repository root, for messages. */
-  readonly name: string;
-  readonly text: string;
-  /** The text with comments blanked and string literal contents blanked, `${…}` interpolations kept. */
-  readonly code: string;
-  /** Problems the lexer found (unterminated string or comment, unbalanced or mismatched brackets). */
-  readonly problems: readonly string[];
-}
 
 export function listBicepFiles(dir = infraDir): string[] {
   const out: string[] = [];
@@ -31,216 +24,195 @@ export function listBicepFiles(dir = infraDir): string[] {
   return out.sort();
 }
 
-const CLOSERS: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
-
-/** Lexes a Bicep text: blanks comments and string contents (keeping interpolations), checks brackets. */
-export function lex(text: string): { code: string; problems: string[] } {
-  const out = text.split('');
-  const problems: string[] = [];
-  const line = (i: number) => text.slice(0, i).split('\n').length;
-  // Each frame: a bracket in code, or a string (whose `${` opens an interpolation frame '${').
-  const stack: { kind: string; at: number }[] = [];
-  const blank = (from: number, to: number) => {
-    for (let k = from; k < to; k++) if (out[k] !== '\n') out[k] = ' ';
-  };
-  let i = 0;
-  const inString = () => stack.length > 0 && stack[stack.length - 1]!.kind === "'";
-  while (i < text.length) {
-    const c = text[i]!;
-    if (inString()) {
-      if (c === '\\') {
-        blank(i, i + 2);
-        i += 2;
-      } else if (c === '$' && text[i + 1] === '{') {
-        stack.push({ kind: '${', at: i });
-        i += 2;
-      } else if (c === "'") {
-        stack.pop();
-        i += 1;
-      } else if (c === '\n') {
-        problems.push(`line ${line(i)}: string not closed on its line`);
-        stack.pop();
-        i += 1;
-      } else {
-        blank(i, i + 1);
-        i += 1;
-      }
-      continue;
-    }
-    if (c === '/' && text[i + 1] === '/') {
-      const end = text.indexOf('\n', i);
-      const stop = end === -1 ? text.length : end;
-      blank(i, stop);
-      i = stop;
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      if (end === -1) {
-        problems.push(`line ${line(i)}: comment not closed`);
-        blank(i, text.length);
-        i = text.length;
-      } else {
-        blank(i, end + 2);
-        i = end + 2;
-      }
-    } else if (c === "'") {
-      if (text.startsWith("'''", i)) {
-        const end = text.indexOf("'''", i + 3);
-        if (end === -1) problems.push(`line ${line(i)}: multi-line string not closed`);
-        const stop = end === -1 ? text.length : end + 3;
-        blank(i + 3, Math.max(i + 3, stop - 3));
-        i = stop;
-      } else {
-        stack.push({ kind: "'", at: i });
-        i += 1;
-      }
-    } else if (c === '(' || c === '[' || c === '{') {
-      stack.push({ kind: c, at: i });
-      i += 1;
-    } else if (c === ')' || c === ']' || c === '}') {
-      const top = stack[stack.length - 1];
-      if (c === '}' && top?.kind === '${') {
-        stack.pop();
-      } else if (!top || top.kind !== CLOSERS[c]) {
-        problems.push(
-          `line ${line(i)}: '${c}' does not close ${top ? `'${top.kind}' of line ${line(top.at)}` : 'anything'}`,
-        );
-      } else {
-        stack.pop();
-      }
-      i += 1;
-    } else {
-      i += 1;
-    }
-  }
-  for (const open of stack) problems.push(`line ${line(open.at)}: '${open.kind}' never closed`);
-  return { code: out.join(''), problems };
+export interface BicepFile {
+  readonly path: string;
+  /** Path relative to the repository root, for messages. */
+  readonly name: string;
+  readonly text: string;
+  /** The text with `//` and `/* *\/` comments blanked (strings kept), for readers of declarations. */
+  readonly code: string;
 }
 
 export function readBicep(path: string): BicepFile {
   const text = readFileSync(path, 'utf8');
-  const { code, problems } = lex(text);
-  return { path, name: relative(repoRoot, path), text, code, problems };
+  const code = text.replace(/'(?:[^'\\\n]|\\.)*'|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (m) =>
+    m.startsWith("'") ? m : m.replace(/[^\n]/g, ' '),
+  );
+  return { path, name: relative(repoRoot, path), text, code };
 }
 
-export interface ParamDecl {
+/** Module paths a Bicep file references, resolved against it (registry references left out). */
+export function modulePaths(file: BicepFile): string[] {
+  return [...file.code.matchAll(/^\s*module\s+\w+\s+'([^']+)'/gm)]
+    .map((m) => m[1]!)
+    .filter((p) => !/^(br|ts)[:/]/.test(p))
+    .map((p) => resolve(join(file.path, '..'), p));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiled ARM JSON
+// ---------------------------------------------------------------------------------------------
+
+export interface ArmParameter {
+  readonly type: string;
+  readonly defaultValue?: unknown;
+  readonly allowedValues?: readonly unknown[];
+}
+
+export interface ArmResource {
+  readonly type: string;
+  readonly apiVersion: string;
   readonly name: string;
-  readonly hasDefault: boolean;
-  readonly secure: boolean;
-  /** The default value's source text, if any. */
-  readonly defaultText?: string;
+  readonly scope?: string;
+  readonly condition?: string | boolean;
+  readonly location?: string;
+  readonly identity?: Record<string, unknown>;
+  readonly properties?: Record<string, unknown> & { template?: ArmTemplate };
 }
 
-/** `param name type [= default]`, with whether a `@secure()` decorator precedes it. */
-export function params(file: BicepFile): ParamDecl[] {
-  const decls: ParamDecl[] = [];
-  const lines = file.code.split('\n');
-  const textLines = file.text.split('\n');
-  let secure = false;
-  lines.forEach((l, n) => {
-    if (/^\s*@secure\(\)/.test(l)) secure = true;
-    const m = /^\s*param\s+(\w+)\s+[\w.[\]]+\s*(=\s*(.*))?$/.exec(l);
-    if (m) {
-      const text = /=\s*(.*)$/.exec(textLines[n] ?? '');
-      decls.push({
-        name: m[1]!,
-        hasDefault: m[2] !== undefined,
-        secure,
-        ...(text ? { defaultText: text[1]!.trim() } : {}),
-      });
-      secure = false;
-    } else if (!/^\s*(@|$)/.test(l)) {
-      secure = false;
-    }
-  });
-  return decls;
+export interface ArmTemplate {
+  readonly parameters?: Record<string, ArmParameter>;
+  readonly variables?: Record<string, unknown>;
+  readonly resources: readonly ArmResource[] | Record<string, ArmResource>;
+  readonly outputs?: Record<string, { type: string; value: unknown }>;
 }
 
-export function outputs(file: BicepFile): string[] {
-  return [...file.code.matchAll(/^\s*output\s+(\w+)\s/gm)].map((m) => m[1]!);
+/** A resource with the template that declares it and the nested deployments (modules) above it. */
+export interface Placed {
+  readonly resource: ArmResource;
+  readonly template: ArmTemplate;
+  /** Names (expressions) of the nested deployments from main.bicep down to the template. */
+  readonly path: readonly string[];
 }
 
-export interface ModuleDecl {
-  readonly symbol: string;
-  readonly path: string;
-  /** The module file, resolved against the declaring file, or undefined for a registry reference. */
-  readonly file?: string;
-  /** Top-level keys of its `params: { … }` block. */
-  readonly paramKeys: readonly string[];
-}
+const bicepCli = (): string | undefined => {
+  const r = spawnSync('bash', [join(repoRoot, 'scripts/bicep.sh'), '--path'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+};
 
-/** The source text of the balanced `{…}` block starting at `open` in `code`. */
-export function block(code: string, open: number): string {
-  let depth = 0;
-  for (let i = open; i < code.length; i++) {
-    if (code[i] === '{' || code[i] === '[' || code[i] === '(') depth++;
-    else if (code[i] === '}' || code[i] === ']' || code[i] === ')') {
-      depth--;
-      if (depth === 0) return code.slice(open, i + 1);
-    }
+let compiled: { template?: ArmTemplate; skipped?: string } | undefined;
+
+/**
+ * `infra/main.bicep` compiled by the real Bicep CLI, or undefined (with the reason in `bicepSkipped()`)
+ * where the CLI is not installed. Compiled once per set of sources, cached under `.cache/`.
+ */
+export function compiledMain(): ArmTemplate | undefined {
+  if (compiled) return compiled.template;
+  const cli = bicepCli();
+  if (cli === undefined) {
+    const reason = 'the Bicep CLI is not installed (npm run infra:check installs it from NuGet)';
+    if (process.env.WARDEN_REQUIRE_BICEP === '1') throw new Error(`WARDEN_REQUIRE_BICEP=1, but ${reason}`);
+    compiled = { skipped: reason };
+    return undefined;
   }
-  return code.slice(open);
-}
-
-/** Keys at the first level of an object block `{ a: …, b: { c: … } }` → ['a', 'b']. */
-export function topLevelKeys(objectBlock: string): string[] {
-  const keys: string[] = [];
-  let depth = 0;
-  let lineStart = true;
-  for (let i = 0; i < objectBlock.length; i++) {
-    const c = objectBlock[i]!;
-    if (depth === 1 && lineStart) {
-      const m = /^\s*'?([A-Za-z_][\w-]*)'?\s*:/.exec(
-        objectBlock.slice(i, objectBlock.indexOf('\n', i) >>> 0),
-      );
-      if (m) keys.push(m[1]!);
-    }
-    lineStart = c === '\n' || (lineStart && /\s/.test(c));
-    if (c === '{' || c === '[' || c === '(') depth++;
-    else if (c === '}' || c === ']' || c === ')') depth--;
+  const hash = createHash('sha256').update(cli);
+  for (const f of [...listBicepFiles(), join(infraDir, 'bicepconfig.json')])
+    hash.update(relative(repoRoot, f)).update(readFileSync(f));
+  const cacheDir = join(repoRoot, '.cache/bicep-build');
+  const cached = join(cacheDir, `main-${hash.digest('hex').slice(0, 16)}.json`);
+  if (!existsSync(cached)) {
+    const r = spawnSync(cli, ['build', join(infraDir, 'main.bicep'), '--stdout'], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (r.status !== 0) throw new Error(`bicep build infra/main.bicep failed:\n${r.stderr}`);
+    mkdirSync(cacheDir, { recursive: true });
+    const partial = `${cached}.${process.pid}`;
+    writeFileSync(partial, r.stdout);
+    renameSync(partial, cached);
   }
-  return [...new Set(keys)];
+  compiled = { template: JSON.parse(readFileSync(cached, 'utf8')) as ArmTemplate };
+  return compiled.template;
 }
 
-export function modules(file: BicepFile): ModuleDecl[] {
-  const found: ModuleDecl[] = [];
-  for (const m of file.text.matchAll(/^\s*module\s+(\w+)\s+'([^']+)'\s*=/gm)) {
-    const path = m[2]!;
-    const registry = /^(br[:/]|ts[:/])/.test(path);
-    const at = (m.index ?? 0) + m[0].length;
-    const rest = file.code.slice(at);
-    const p = /\bparams\s*:\s*\{/.exec(rest);
-    // The module's own body ends where the next top-level declaration starts.
-    const nextDecl = /^(module|resource|output|param|var|targetScope|type|func)\b/m.exec(rest);
-    const paramKeys =
-      p && (!nextDecl || p.index < nextDecl.index)
-        ? topLevelKeys(block(rest, p.index + p[0].length - 1))
-        : [];
-    found.push({
-      symbol: m[1]!,
-      path,
-      ...(registry ? {} : { file: resolve(dirname(file.path), path) }),
-      paramKeys,
+/** Why `compiledMain()` is undefined. */
+export function bicepSkipped(): string | undefined {
+  compiledMain();
+  return compiled?.skipped;
+}
+
+/**
+ * `describe` over the compiled template; where the CLI is absent, a skipped block whose title says why
+ * (jest counts it among the skipped tests).
+ */
+export function describeCompiled(title: string, body: (template: ArmTemplate) => void): void {
+  const template = compiledMain();
+  if (template) describe(title, () => body(template));
+  else {
+    console.warn(`skipped "${title}": ${bicepSkipped()}`);
+    describe.skip(`${title} (skipped: ${bicepSkipped()})`, () => {
+      it('needs the compiled template', () => undefined);
     });
   }
-  return found;
 }
 
-export function resourceTypes(file: BicepFile): { symbol: string; type: string }[] {
-  return [...file.text.matchAll(/^\s*resource\s+(\w+)\s+'([^']+)'/gm)].map((m) => ({
-    symbol: m[1]!,
-    type: m[2]!,
-  }));
+function resourceList(t: ArmTemplate): ArmResource[] {
+  return Array.isArray(t.resources)
+    ? [...(t.resources as ArmResource[])]
+    : Object.values(t.resources as Record<string, ArmResource>);
 }
 
-/** Every string array under `key: [ … ]` in a file, e.g. includedEventTypes or role actions. */
-export function stringArrays(file: BicepFile, key: string): string[][] {
-  const arrays: string[][] = [];
-  const re = new RegExp(`\\b${key}\\s*:\\s*\\[`, 'g');
-  for (const m of file.code.matchAll(re)) {
-    const open = (m.index ?? 0) + m[0].length - 1;
-    const inCode = block(file.code, open);
-    const inText = file.text.slice(open, open + inCode.length);
-    arrays.push([...inText.matchAll(/'([^'$]+)'/g)].map((s) => s[1]!));
-  }
-  return arrays;
+/** Every resource of a template and of the modules it deploys, depth first. */
+export function allResources(t: ArmTemplate, path: readonly string[] = []): Placed[] {
+  return resourceList(t).flatMap((resource) => [
+    { resource, template: t, path },
+    ...(resource.type === 'Microsoft.Resources/deployments' && resource.properties?.template
+      ? allResources(resource.properties.template, [...path, resource.name])
+      : []),
+  ]);
+}
+
+export function ofType(t: ArmTemplate, type: string): Placed[] {
+  return allResources(t).filter((p) => p.resource.type.toLowerCase() === type.toLowerCase());
+}
+
+/** The module whose deployment name is `name`, or else whose name (an expression) contains it. */
+export function moduleTemplate(t: ArmTemplate, name: string): ArmTemplate {
+  const modules = ofType(t, 'Microsoft.Resources/deployments');
+  const exact = modules.filter((p) => p.resource.name === name);
+  const found = exact.length > 0 ? exact : modules.filter((p) => p.resource.name.includes(name));
+  if (found.length !== 1) throw new Error(`${found.length} modules named like ${name}`);
+  return found[0]!.resource.properties!.template!;
+}
+
+/**
+ * An ARM expression with `variables('x')` and `variables('x').y` replaced by their string values from
+ * the template that declares them, as quoted literals: `[subscriptionResourceId('…', '<guid>')]`.
+ */
+export function withVariables(expression: string, template: ArmTemplate): string {
+  return expression.replace(/variables\('(\w+)'\)(?:\.(\w+))?/g, (whole, name: string, key?: string) => {
+    const v = template.variables?.[name];
+    const value = key === undefined ? v : (v as Record<string, unknown> | undefined)?.[key];
+    return typeof value === 'string' && !value.startsWith('[') ? `'${value}'` : whole;
+  });
+}
+
+/** The role definition GUID of a role assignment, when its expression names one. */
+export function assignedRole(p: Placed): string | undefined {
+  const expression = p.resource.properties?.roleDefinitionId;
+  if (typeof expression !== 'string') return undefined;
+  const id = withVariables(expression, p.template);
+  return /'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'\)\]$/i
+    .exec(id)?.[1]
+    ?.toLowerCase();
+}
+
+export interface RolePermissions {
+  readonly actions: string[];
+  readonly notActions: string[];
+  readonly dataActions: string[];
+  readonly notDataActions: string[];
+}
+
+/** The permissions of the one custom role whose roleName starts with `name (`, as compiled. */
+export function customRoleOf(template: ArmTemplate, name: string): RolePermissions {
+  const found = ofType(template, 'Microsoft.Authorization/roleDefinitions').filter((p) =>
+    String(p.resource.properties?.roleName)
+      .replace(/variables\('(\w+)'\)/g, (_, v: string) => String(p.template.variables?.[v]))
+      .includes(`'${name} (`),
+  );
+  if (found.length !== 1) throw new Error(`${found.length} custom roles named ${name}`);
+  const permissions = found[0]!.resource.properties!.permissions as RolePermissions[];
+  if (permissions.length !== 1) throw new Error(`${name}: ${permissions.length} permission blocks`);
+  return permissions[0]!;
 }

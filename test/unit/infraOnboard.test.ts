@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { infraDir, readBicep, stringArrays } from '../helpers/bicep';
+import { customRoleOf, describeCompiled, infraDir } from '../helpers/bicep';
 
 /**
  * infra/onboard.sh and the azd hooks, run with stand-ins for `azd` and `az` on PATH that record
@@ -33,9 +33,14 @@ case "$1 $2" in
 "account show") echo 00000000-0000-0000-0000-00000000000a ;;
 "eventgrid system-topic") cat "$FAKE_TOPICS" 2>/dev/null ;;
 "resource show") case "$*" in *providers/Microsoft.EventGrid/*) echo '{"type":"SystemAssigned","principalId":"x"}' ;; *) echo '{"environment":"production"}' ;; esac ;;
-"rest --method") for a in "$@"; do case "$a" in @*) cat "\${a#@}" >"$FAKE_PATCH" ;; esac; done ;;
+"rest --method") for a in "$@"; do case "$a" in @*) cat "\${a#@}" >>"$FAKE_PATCH"; echo >>"$FAKE_PATCH" ;; esac; done ;;
 "role definition")
-  for a in "$@"; do case "$a" in @*) cat "\${a#@}" >"$FAKE_ROLE" ;; esac; done ;;
+  for a in "$@"; do case "$a" in @*) cat "\${a#@}" >>"$FAKE_ROLE"; echo "---" >>"$FAKE_ROLE" ;; esac; done ;;
+"ad app")
+  case "$3" in
+  show) echo 0b0b0b0b-0000-0000-0000-00000000app1 ;;
+  federated-credential) if [ "$4" = "create" ]; then for a in "$@"; do case "$a" in @*) cp "\${a#@}" "$FAKE_FIC" ;; esac; done; fi ;;
+  esac ;;
 "keyvault secret")
   if [ "$3" = "list" ]; then cat "$FAKE_SECRETS" 2>/dev/null; fi
   if [ "$3" = "set" ]; then
@@ -79,6 +84,7 @@ function sandbox(initialEnv: Record<string, string>): Sandbox {
     FAKE_SECRETS: join(dir, 'secrets'),
     FAKE_TOPICS: join(dir, 'topics'),
     FAKE_PATCH: join(dir, 'patch.json'),
+    FAKE_FIC: join(dir, 'fic.json'),
   };
   return {
     dir,
@@ -217,22 +223,114 @@ describe('infra/onboard.sh', () => {
     expect(b.env().WARDEN_POLICY_IN_VAULT).toBe('true');
   });
 
-  it('management-group: the custom role there has exactly the actions of aks-upgrader-role.bicep', () => {
+  it('auth: the app registration gets the redirect URI, app roles, scope and a federated credential for the app identity', () => {
+    const b = box({
+      WARDEN_AUTH_CLIENT_ID: 'c1c1c1c1-0000-0000-0000-000000000001',
+      SERVICE_WARDEN_BASE_URL: 'https://func-warden-x.azurewebsites.net',
+      WARDEN_IDENTITY_PRINCIPAL_ID: 'p-1',
+      AZURE_TENANT_ID: 't-1',
+    });
+    const r = b.run('onboard.sh', ['auth']);
+    expect(r.out).toContain('sign-in ready');
+    expect(r.status).toBe(0);
+    const [first, second] = b
+      .file('patch.json')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(first).toMatchObject({
+      identifierUris: ['api://c1c1c1c1-0000-0000-0000-000000000001'],
+      web: { redirectUris: ['https://func-warden-x.azurewebsites.net/.auth/login/aad/callback'] },
+      groupMembershipClaims: 'SecurityGroup',
+      appRoles: [{ value: 'Warden.Viewer' }, { value: 'Warden.Operator' }],
+      api: { oauth2PermissionScopes: [{ value: 'user_impersonation' }] },
+    });
+    expect(second).toMatchObject({
+      api: {
+        oauth2PermissionScopes: [{ value: 'user_impersonation' }],
+        preAuthorizedApplications: [{ appId: '04b07795-8ddb-461a-bbee-02f9e1bf7b46' }],
+      },
+    });
+    expect(b.log().filter((l) => l.includes('graph.microsoft.com/v1.0/applications/0b0b0b0b-'))).toHaveLength(
+      2,
+    );
+    expect(JSON.parse(b.file('fic.json'))).toEqual(
+      expect.objectContaining({
+        issuer: 'https://login.microsoftonline.com/t-1/v2.0',
+        subject: 'p-1',
+        audiences: ['api://AzureADTokenExchange'],
+      }),
+    );
+  });
+
+  it('auth: refuses before azd has the app registration id, touching nothing', () => {
+    const b = box({});
+    const r = b.run('onboard.sh', ['auth']);
+    expect(r.status).toBe(1);
+    expect(r.out).toContain('WARDEN_AUTH_CLIENT_ID');
+    expect(b.log().filter((l) => l.startsWith('az '))).toEqual([]);
+  });
+});
+
+describeCompiled('infra/onboard.sh management-group', (template) => {
+  const run = () => {
     const b = box({ WARDEN_IDENTITY_PRINCIPAL_ID: 'p-1', AZURE_ENV_NAME: 'warden-prod' });
     const r = b.run('onboard.sh', ['management-group', 'mg-platform']);
     expect(r.status).toBe(0);
-    const role = JSON.parse(b.file('role.json')) as { Actions: string[]; AssignableScopes: string[] };
-    const bicep = stringArrays(readBicep(join(infraDir, 'app/aks-upgrader-role.bicep')), 'actions').flat();
-    expect(role.Actions).toEqual(bicep);
-    expect(role.AssignableScopes).toEqual(['/providers/Microsoft.Management/managementGroups/mg-platform']);
-    const log = b.log();
-    expect(
-      log.some((l) =>
-        /az role assignment create .*--role Reader --scope \/providers\/Microsoft\.Management\/managementGroups\/mg-platform/.test(
-          l,
-        ),
-      ),
-    ).toBe(true);
+    return b;
+  };
+  const MG = '/providers/Microsoft.Management/managementGroups/mg-platform';
+
+  it("creates the three custom roles there with exactly the compiled roles' permissions", () => {
+    const b = run();
+    const roles = b
+      .file('role.json')
+      .split('---\n')
+      .filter((x) => x.trim())
+      .map(
+        (x) =>
+          JSON.parse(x) as {
+            Name: string;
+            Actions: string[];
+            DataActions: string[];
+            AssignableScopes: string[];
+          },
+      );
+    expect(roles.map((r) => r.Name)).toEqual([
+      'Warden AKS Upgrader MG (warden-prod)',
+      'Warden Pre-flight Reader MG (warden-prod)',
+      'Warden Fleet Gate Approver MG (warden-prod)',
+    ]);
+    const compiledNames = ['Warden AKS Upgrader', 'Warden Pre-flight Reader', 'Warden Fleet Gate Approver'];
+    roles.forEach((role, i) => {
+      const compiled = customRoleOf(template, compiledNames[i]!);
+      expect({ name: role.Name, actions: role.Actions, dataActions: role.DataActions }).toEqual({
+        name: role.Name,
+        actions: compiled.actions,
+        dataActions: compiled.dataActions,
+      });
+      expect(role.AssignableScopes).toEqual([MG]);
+    });
+  });
+
+  it("assigns Reader, the two AKS roles and the custom roles there, and sets the app's scope", () => {
+    const b = run();
+    const assigned = b
+      .log()
+      .filter((l) => l.startsWith('az role assignment create'))
+      .map((l) => {
+        expect(l).toContain('--assignee-object-id p-1 --assignee-principal-type ServicePrincipal');
+        expect(l).toContain(`--scope ${MG}`);
+        return /--role (.*) --scope/.exec(l)?.[1];
+      });
+    expect(assigned).toEqual([
+      'Reader',
+      'Azure Kubernetes Service Cluster User Role',
+      'Azure Kubernetes Service RBAC Reader',
+      'Warden AKS Upgrader MG (warden-prod)',
+      'Warden Pre-flight Reader MG (warden-prod)',
+      'Warden Fleet Gate Approver MG (warden-prod)',
+    ]);
     expect(b.env().WARDEN_FLEET_MANAGEMENT_GROUP).toBe('mg-platform');
   });
 });
