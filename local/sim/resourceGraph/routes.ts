@@ -4,6 +4,7 @@ import { graphRow } from '../arm/model';
 import { hms, QueryQuota } from '../arm/throttle';
 import type { SimContext } from '../context';
 import type { Route, SimRequest, SimResponse } from '../router';
+import type { QueryResult } from './kql';
 import { KqlError, runQuery } from './kql';
 
 /**
@@ -33,7 +34,12 @@ function graphError(
 interface SkipToken {
   readonly q: string;
   readonly o: number;
+  /** The result set the first page was cut from (see `results` below). */
+  readonly r?: number;
 }
+
+/** Result sets kept for their next pages: a few concurrent pagings, never the history. */
+const KEPT_RESULTS = 8;
 
 function queryHash(query: string, subs: readonly string[]): string {
   return createHash('sha256')
@@ -55,6 +61,10 @@ export interface GraphOptions {
 
 export function resourceGraphRoutes(ctx: SimContext, options: GraphOptions): Route[] {
   const quota = new QueryQuota(options.quotaPerWindow, options.quotaWindowMs);
+  // Resource Graph pages one result set by $skipToken; running the query again for every page would
+  // make paging a fleet of n rows cost n x pages (the simulator, not Warden, growing quadratically).
+  const results = new Map<number, QueryResult>();
+  let resultSeq = 0;
   let snapshot: { at: number; rows: { subscriptionId: string; row: Json }[] } | undefined;
   const fleetRows = (): { subscriptionId: string; row: Json }[] => {
     const t = ctx.now().getTime();
@@ -99,6 +109,7 @@ export function resourceGraphRoutes(ctx: SimContext, options: GraphOptions): Rou
       return withQuota(graphError(400, 'BadRequest', '$skip must be a non-negative integer.'));
     const hash = queryHash(body.query, subs);
     let offset = typeof skipOpt === 'number' ? skipOpt : 0;
+    let resultId: number | undefined;
     const tokenText = options.$skipToken ?? options.skipToken;
     if (typeof tokenText === 'string' && tokenText !== '') {
       let token: SkipToken | undefined;
@@ -112,6 +123,7 @@ export function resourceGraphRoutes(ctx: SimContext, options: GraphOptions): Rou
           graphError(400, 'InvalidSkipToken', 'The $skipToken is not valid for this query and scope.'),
         );
       offset = token.o;
+      if (typeof token.r === 'number' && results.has(token.r)) resultId = token.r;
     }
     // Scope: the listed subscriptions, else the management groups' (the whole fleet when the fleet
     // file names none), else every subscription the caller can read.
@@ -135,12 +147,17 @@ export function resourceGraphRoutes(ctx: SimContext, options: GraphOptions): Rou
         for (const s of members) scope.add(s);
       }
     }
-    const rows = fleetRows()
-      .filter((r) => !scoped || scope.has(r.subscriptionId))
-      .map((r) => r.row);
-    let result;
+    let result = resultId === undefined ? undefined : results.get(resultId);
     try {
-      result = runQuery(body.query, { resources: rows });
+      if (result === undefined) {
+        const rows = fleetRows()
+          .filter((r) => !scoped || scope.has(r.subscriptionId))
+          .map((r) => r.row);
+        result = runQuery(body.query, { resources: rows });
+        resultId = ++resultSeq;
+        results.set(resultId, result);
+        for (const id of results.keys()) if (results.size > KEPT_RESULTS) results.delete(id);
+      }
     } catch (e) {
       if (e instanceof KqlError)
         return withQuota(
@@ -155,11 +172,12 @@ export function resourceGraphRoutes(ctx: SimContext, options: GraphOptions): Rou
     const size = typeof top === 'number' ? top : DEFAULT_TOP;
     const page = result.rows.slice(offset, offset + size);
     const more = offset + size < result.rows.length;
+    if (!more && resultId !== undefined) results.delete(resultId);
     // Paging needs `id` in the results; without it the answer is truncated instead.
     const pageable = result.columns.some((c) => c.toLowerCase() === 'id');
     const skipToken =
       more && pageable
-        ? Buffer.from(JSON.stringify({ q: hash, o: offset + size })).toString('base64')
+        ? Buffer.from(JSON.stringify({ q: hash, o: offset + size, r: resultId })).toString('base64')
         : undefined;
     const format = options.resultFormat === 'table' ? 'table' : 'objectArray';
     const data =
