@@ -1,12 +1,12 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 
-import type { ClusterSnapshot } from '../domain/cluster';
+import type { ClusterSnapshot, MaintenanceConfigurationSnapshot } from '../domain/cluster';
 import type { Finding } from '../domain/compliance';
 import type { RegionVersions, SupportAssessment } from '../domain/versions';
 import { ConflictError } from '../errors';
 import type { Tables } from './tables';
-import { getOrUndefined, isConflict, isPreconditionFailed, listAll } from './tables';
+import { getJson, getOrUndefined, isConflict, isPreconditionFailed, listAll, putJson } from './tables';
 
 /**
  * Cluster snapshots with their findings, and the per-sweep cache of region version lists
@@ -39,7 +39,11 @@ export interface StoredCluster extends ClusterRecord {
   readonly etag: string;
 }
 
-/** The few columns the sweep coordinator needs about every stored cluster. */
+/**
+ * The few columns the sweep coordinator reads of every stored cluster (one scan of the table, no
+ * snapshot): enough to pick the window reads, detect deletions, and hand each shard what it needs to
+ * write over the stored row without reading it again.
+ */
 export interface ClusterSummary {
   readonly subscriptionId: string;
   readonly key: string;
@@ -47,6 +51,11 @@ export interface ClusterSummary {
   readonly deletedAt?: string;
   readonly windowsReadAt?: string;
   readonly windowSignature?: string;
+  /** The sweep that wrote the row, and its `lastSeen`. */
+  readonly sweepId?: string;
+  readonly lastSeen?: string;
+  /** The row's maintenance configurations; undefined for a row written before they had a column. */
+  readonly windows?: readonly MaintenanceConfigurationSnapshot[];
 }
 
 export interface SweepCache {
@@ -80,12 +89,11 @@ export interface ClusterStore {
   get(subscriptionId: string, key: string): Promise<StoredCluster | undefined>;
   /** Clusters named so (without case), in any subscription. */
   findByName(name: string): Promise<StoredCluster[]>;
+  /** Saves (or replaces: the coordinator adds regions and images as the pages bring them) a sweep's cache. */
   saveSweepCache(sweepId: string, cache: SweepCache): Promise<void>;
   loadSweepCache(sweepId: string): Promise<SweepCache | undefined>;
 }
 
-/** Table Storage string properties hold 32K UTF-16 characters; longer JSON is split across columns. */
-const CHUNK = 30_000;
 const BATCH = 100;
 
 interface ClusterEntity {
@@ -106,29 +114,6 @@ interface ClusterEntity {
   windowSignature?: string;
   deletedAt?: string;
   [column: string]: unknown;
-}
-
-function putJson(target: Record<string, unknown>, column: string, value: unknown): void {
-  const text = JSON.stringify(value);
-  const parts = Math.max(1, Math.ceil(text.length / CHUNK));
-  target[`${column}Parts`] = parts;
-  for (let i = 0; i < parts; i++)
-    target[i === 0 ? column : `${column}${i}`] = text.slice(i * CHUNK, (i + 1) * CHUNK);
-}
-
-function getJson<T>(source: Record<string, unknown>, column: string): T | undefined {
-  const parts = typeof source[`${column}Parts`] === 'number' ? (source[`${column}Parts`] as number) : 1;
-  let text = '';
-  for (let i = 0; i < parts; i++) {
-    const v = source[i === 0 ? column : `${column}${i}`];
-    if (typeof v !== 'string') return undefined;
-    text += v;
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
 }
 
 function toEntity(record: ClusterRecord): ClusterEntity {
@@ -152,6 +137,7 @@ function toEntity(record: ClusterRecord): ClusterEntity {
     ...(record.deletedAt !== undefined && { deletedAt: record.deletedAt }),
   };
   putJson(entity, 'snapshot', s);
+  putJson(entity, 'windows', s.maintenanceConfigurations);
   putJson(entity, 'findings', record.findings);
   if (record.support !== undefined) putJson(entity, 'support', record.support);
   return entity;
@@ -247,6 +233,10 @@ export class TableClusterStore implements ClusterStore {
       'deletedAt',
       'windowsReadAt',
       'windowSignature',
+      'sweepId',
+      'lastSeen',
+      'windows',
+      'windowsParts',
     ]);
     return rows.map((r) => {
       const s = (k: string): string | undefined =>
@@ -254,6 +244,9 @@ export class TableClusterStore implements ClusterStore {
       const deletedAt = s('deletedAt');
       const windowsReadAt = s('windowsReadAt');
       const windowSignature = s('windowSignature');
+      const sweepId = s('sweepId');
+      const lastSeen = s('lastSeen');
+      const windows = getJson<MaintenanceConfigurationSnapshot[]>(r, 'windows');
       return {
         subscriptionId: r.partitionKey as string,
         key: r.rowKey as string,
@@ -261,6 +254,9 @@ export class TableClusterStore implements ClusterStore {
         ...(deletedAt !== undefined && { deletedAt }),
         ...(windowsReadAt !== undefined && { windowsReadAt }),
         ...(windowSignature !== undefined && { windowSignature }),
+        ...(sweepId !== undefined && { sweepId }),
+        ...(lastSeen !== undefined && { lastSeen }),
+        ...(windows !== undefined && { windows }),
       };
     });
   }
@@ -326,12 +322,7 @@ export class TableClusterStore implements ClusterStore {
     putJson(entity, 'regions', [...cache.regions.values()]);
     putJson(entity, 'nodeImages', Object.fromEntries(cache.nodeImages));
     if (cache.productionChannel !== undefined) entity.productionChannel = cache.productionChannel;
-    try {
-      await client.createEntity(entity);
-    } catch (e) {
-      // A redelivered coordinator message: the first write stands (the shards may already read it).
-      if (!isConflict(e)) throw e;
-    }
+    await client.upsertEntity(entity, 'Replace');
   }
 
   async loadSweepCache(sweepId: string): Promise<SweepCache | undefined> {

@@ -122,3 +122,31 @@ export function clip(text: string, max = MAX_STRING_CHARS): string {
 }
 
 export type { TableEntity };
+
+/** Table Storage string properties hold 32K UTF-16 characters; longer JSON is split across columns. */
+const JSON_CHUNK = 30_000;
+
+/** Writes `value` as JSON in `column`, `column1`, … (`columnParts` says how many). */
+export function putJson(target: Record<string, unknown>, column: string, value: unknown): void {
+  const text = JSON.stringify(value);
+  const parts = Math.max(1, Math.ceil(text.length / JSON_CHUNK));
+  target[`${column}Parts`] = parts;
+  for (let i = 0; i < parts; i++)
+    target[i === 0 ? column : `${column}${i}`] = text.slice(i * JSON_CHUNK, (i + 1) * JSON_CHUNK);
+}
+
+/** Reads what {@link putJson} wrote; undefined when a part is missing or the JSON is broken. */
+export function getJson<T>(source: Record<string, unknown>, column: string): T | undefined {
+  const parts = typeof source[`${column}Parts`] === 'number' ? (source[`${column}Parts`] as number) : 1;
+  let text = '';
+  for (let i = 0; i < parts; i++) {
+    const v = source[i === 0 ? column : `${column}${i}`];
+    if (typeof v !== 'string') return undefined;
+    text += v;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}

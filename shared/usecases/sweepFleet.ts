@@ -18,22 +18,25 @@ import type {
 
 /**
  * The fleet sweep (hourly, and on demand). Primary course:
- *  1. Page the managed clusters in scope from Resource Graph (1,000 rows a page); keep those carrying
- *     the selector tag.
- *  2. Read each region's Kubernetes versions once (`listKubernetesVersions`, through a subscription
- *     that has clusters there).
- *  3. Read the latest node image once per image family (OS type + OS SKU + family): the upgrade
- *     profile of ONE representative pool.
- *  4. Save 2 and 3 as this sweep's cache; the shards read it.
- *  5. Mark stored clusters that left the inventory as deleted (their last snapshot stays).
- *  6. Pick the clusters whose maintenance configurations are (re)read this sweep: never read first,
- *     then the oldest past a day, within a per-sweep budget (Resource Graph does not carry them).
- *  7. Fan out: one shard message per subscription (split to stay under the queue's 64 KB), so many
- *     instances share a large fleet. With an in-process queue the whole sweep runs here.
- * A shard ({@link runShard}) reads its slice of the subscription's records, reads the chosen windows,
- * computes ring, support and findings, writes ETag-checked batches of up to 100, then runs the
- * after-write step per cluster (planning). A lost race re-reads and retries; a redelivered message finds
- * its clusters already written and skips them; a late one never overwrites a newer sweep: idempotent.
+ *  1. Read the few columns the sweep needs of every stored cluster ({@link ClusterSummary}: ETag,
+ *     windows, when they were read, the sweep that wrote it), never the snapshots.
+ *  2. Page the managed clusters in scope from Resource Graph (1,000 rows a page, ordered by id, so a
+ *     subscription's clusters come together); keep those carrying the selector tag.
+ *  3. For each region and image family a page brings first: read the region's Kubernetes versions
+ *     (`listKubernetesVersions`, through a subscription that has clusters there) and the family's
+ *     latest node image (the upgrade profile of ONE representative pool), and save them in this
+ *     sweep's cache before any shard that needs them is sent.
+ *  4. Once a subscription's clusters are all read, pick those whose maintenance configurations are
+ *     (re)read (never read first, then the oldest past a day, within a per-sweep budget: Resource
+ *     Graph does not carry them) and fan out: its clusters in shard messages (split to stay under the
+ *     queue's 64 KB), each carrying the stored row's ETag and windows so the shard reads nothing.
+ *  5. After the last page, mark stored clusters that left the inventory as deleted (their last
+ *     snapshot stays).
+ * The coordinator holds one subscription's clusters at a time and the summaries, never the fleet's
+ * snapshots. A shard ({@link runShard}) reads the chosen windows, computes ring, support and findings,
+ * writes ETag-checked batches of up to 100, then runs the after-write step per cluster (planning). A
+ * lost race re-reads and retries; a redelivered message finds its clusters already written and skips
+ * them; a late one never overwrites a newer sweep: idempotent.
  *
  * Calls: pages + regions + image families (+ the window budget), never clusters x pools.
  */
@@ -56,7 +59,16 @@ export interface ShardMessage {
   readonly readWindows: readonly string[];
   /** Set when every cluster of the subscription (3 or more) has the same window: its signature. */
   readonly sharedWindow?: { readonly signature: string; readonly clusters: number };
+  /**
+   * What is stored of the message's clusters, by key, as the coordinator read it (a cluster absent
+   * here was not stored). Lets the shard write without reading its rows; without it, or when a row is
+   * older than its `windows` column, the shard reads them.
+   */
+  readonly stored?: Readonly<Record<string, PriorRow>>;
 }
+
+/** What a shard needs of a stored row to write over it (see {@link ShardMessage.stored}). */
+export type PriorRow = Omit<ClusterSummary, 'subscriptionId' | 'key'>;
 
 /** One cluster a shard has just written, with what the sweep knows of its region and node images. */
 export interface SweptCluster {
@@ -75,6 +87,8 @@ export type AfterSweep = (swept: SweptCluster) => Promise<void>;
 /** Where shard messages go: a Storage Queue in Azure, or straight to {@link runShard} in one process. */
 export interface ShardQueue {
   send(messages: readonly ShardMessage[]): Promise<void>;
+  /** Waits until every message sent has been handled (an in-process queue); a queue service has none. */
+  drain?(): Promise<void>;
 }
 
 export interface SweepDeps {
@@ -132,13 +146,34 @@ function sweepIdAt(at: Date): string {
   return `${at.toISOString().replace(/[-:.]/g, '')}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-function mostCommon(values: readonly string[]): string | undefined {
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+function mostCommon(counts: ReadonlyMap<string, number>): string | undefined {
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
 }
 
-/** Runs the coordinator's part of a sweep (steps 1-7). */
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Splits one subscription's sorted clusters into messages under the queue's size and count limits. */
+function splitMessages(
+  list: readonly InventoryCluster[],
+  sizeOf: (c: InventoryCluster) => number,
+): InventoryCluster[][] {
+  const parts: InventoryCluster[][] = [[]];
+  let size = 0;
+  for (const c of list) {
+    const n = sizeOf(c);
+    const current = parts[parts.length - 1] ?? [];
+    if (current.length > 0 && (size + n > MAX_MESSAGE_CHARS || current.length >= MAX_CLUSTERS_PER_MESSAGE)) {
+      parts.push([c]);
+      size = n;
+    } else {
+      current.push(c);
+      size += n;
+    }
+  }
+  return parts;
+}
+
+/** Runs the coordinator's part of a sweep (steps 1-5). */
 export async function sweepFleet(
   deps: SweepDeps,
   command: { readonly sweepId?: string } = {},
@@ -149,98 +184,77 @@ export async function sweepFleet(
   const log = deps.log ?? (() => {});
   const problems: string[] = [];
 
-  // 1. Inventory.
-  const inventory: InventoryCluster[] = [];
-  let pages = 0;
-  let skipToken: string | undefined;
-  do {
-    const page = await deps.gateway.inventory(deps.scope, skipToken);
-    pages++;
-    inventory.push(...page.clusters.filter((c) => selected(c, deps.selector)));
-    skipToken = page.skipToken;
-    if (pages >= MAX_PAGES)
-      throw new Error(`inventory still paging after ${MAX_PAGES} pages: refusing a runaway sweep`);
-  } while (skipToken !== undefined);
-  const byKey = new Map(inventory.map((c) => [keyOf(c), c]));
-  const clusters = [...byKey.values()];
-
-  // 2. Versions per region, each through a subscription with clusters there.
-  const regionVia = new Map<string, string>();
-  for (const c of clusters) if (!regionVia.has(c.location)) regionVia.set(c.location, c.subscriptionId);
-  const regions = new Map<string, RegionVersions>();
-  await Promise.all(
-    [...regionVia].map(async ([location, subscriptionId]) => {
-      try {
-        regions.set(location, await deps.gateway.listKubernetesVersions(subscriptionId, location));
-      } catch (e) {
-        problems.push(`versions of ${location}: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }),
-  );
-
-  // 3. Latest node image per family, from one representative pool.
-  const representative = new Map<string, { cluster: InventoryCluster; pool: string }>();
-  for (const c of clusters)
-    for (const p of c.nodePools) {
-      const family = imageFamilyKey(p);
-      if (family !== undefined && !representative.has(family))
-        representative.set(family, { cluster: c, pool: p.name });
-    }
-  const nodeImages = new Map<string, string>();
-  await Promise.all(
-    [...representative].map(async ([family, { cluster, pool }]) => {
-      const ref = parseClusterId(cluster.id);
-      if (!ref) return;
-      try {
-        const latest = await deps.gateway.latestNodeImage(ref, pool);
-        if (latest !== undefined) nodeImages.set(family, latest);
-      } catch (e) {
-        problems.push(`node image of ${family}: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }),
-  );
-
-  // 4. The sweep's cache.
-  const productionChannel = mostCommon(
-    clusters
-      .filter((c) => ringFromTags(c.tags, deps.policy.ringTag, deps.policy.ringValues) === 'production')
-      .map((c) => c.autoUpgradeChannel.toLowerCase())
-      .filter((ch) => ch !== 'none'),
-  );
-  const cache: SweepCache = {
-    regions,
-    nodeImages,
-    ...(productionChannel !== undefined && { productionChannel }),
-  };
-  await deps.store.saveSweepCache(sweepId, cache);
-
-  // 5. Deleted clusters. An empty inventory over a non-empty store looks like an outage, not a mass deletion.
-  const summaries = await deps.store.summaries();
-  const gone = summaries.filter((s) => s.deletedAt === undefined && !byKey.has(s.key));
-  if (clusters.length === 0 && gone.length > 0) {
-    problems.push(`inventory empty while ${gone.length} clusters are stored: not marking them deleted`);
-  } else if (gone.length > 0) {
-    await deps.store.markDeleted(gone, now);
-    log(`sweep ${sweepId}: ${gone.length} clusters no longer in the inventory, marked deleted`);
-  }
-
-  // 6. Window reads within the budget.
-  const stored = new Map<string, ClusterSummary>(summaries.map((s) => [s.key, s]));
+  // 1. What is stored, and which stored clusters are due a window read.
+  const stored = new Map<string, ClusterSummary>((await deps.store.summaries()).map((s) => [s.key, s]));
   const budget = deps.windowReadsPerSweep ?? DEFAULT_WINDOW_READS_PER_SWEEP;
-  const stale = clusters
-    .map((c) => ({ key: keyOf(c), readAt: stored.get(keyOf(c))?.windowsReadAt }))
-    .filter((x) => x.readAt === undefined || now.getTime() - Date.parse(x.readAt) >= WINDOW_REFRESH_MS)
-    .sort((a, b) => (a.readAt ?? '').localeCompare(b.readAt ?? '') || a.key.localeCompare(b.key));
-  const readWindows = new Set(stale.slice(0, budget).map((x) => x.key));
+  const neverRead = [...stored.values()].filter((s) => s.windowsReadAt === undefined).length;
+  const due = new Set(
+    [...stored.values()]
+      .filter(
+        (s) =>
+          s.windowsReadAt !== undefined && now.getTime() - Date.parse(s.windowsReadAt) >= WINDOW_REFRESH_MS,
+      )
+      .sort(
+        (a, b) => (a.windowsReadAt ?? '').localeCompare(b.windowsReadAt ?? '') || a.key.localeCompare(b.key),
+      )
+      .slice(0, Math.max(0, budget - neverRead))
+      .map((s) => s.key),
+  );
+  let windowReads = 0;
 
-  // 7. Fan out by subscription.
-  const bySubscription = new Map<string, InventoryCluster[]>();
-  for (const c of clusters) {
-    const sub = c.subscriptionId.toLowerCase();
-    bySubscription.set(sub, [...(bySubscription.get(sub) ?? []), c]);
-  }
-  const messages: ShardMessage[] = [];
-  for (const [, list] of [...bySubscription].sort((a, b) => a[0].localeCompare(b[0]))) {
+  // 3. Region versions and node images, read as the pages bring them; the shards read the cache.
+  const regions = new Map<string, RegionVersions>();
+  const nodeImages = new Map<string, string>();
+  const tried = new Set<string>();
+  const channels = new Map<string, number>();
+  const discover = async (page: readonly InventoryCluster[]): Promise<void> => {
+    const reads: Promise<void>[] = [];
+    for (const c of page) {
+      if (ringFromTags(c.tags, deps.policy.ringTag, deps.policy.ringValues) === 'production') {
+        const channel = c.autoUpgradeChannel.toLowerCase();
+        if (channel !== 'none') channels.set(channel, (channels.get(channel) ?? 0) + 1);
+      }
+      if (!tried.has(`region|${c.location}`)) {
+        tried.add(`region|${c.location}`);
+        reads.push(
+          deps.gateway.listKubernetesVersions(c.subscriptionId, c.location).then(
+            (v) => void regions.set(c.location, v),
+            (e: unknown) => void problems.push(`versions of ${c.location}: ${errorText(e)}`),
+          ),
+        );
+      }
+      for (const p of c.nodePools) {
+        const family = imageFamilyKey(p);
+        const ref = parseClusterId(c.id);
+        if (family === undefined || ref === undefined || tried.has(`image|${family}`)) continue;
+        tried.add(`image|${family}`);
+        reads.push(
+          deps.gateway.latestNodeImage(ref, p.name).then(
+            (latest) => void (latest !== undefined && nodeImages.set(family, latest)),
+            (e: unknown) => void problems.push(`node image of ${family}: ${errorText(e)}`),
+          ),
+        );
+      }
+    }
+    if (reads.length === 0) return;
+    await Promise.all(reads);
+    await saveCache();
+  };
+  const saveCache = (): Promise<void> => {
+    const productionChannel = mostCommon(channels);
+    return deps.store.saveSweepCache(sweepId, {
+      regions,
+      nodeImages,
+      ...(productionChannel !== undefined && { productionChannel }),
+    });
+  };
+
+  // 4. Fan out one subscription once all its clusters are read.
+  const seen = new Set<string>();
+  const subscriptions = new Set<string>();
+  let shards = 0;
+  const fanOut = async (list: InventoryCluster[]): Promise<void> => {
+    if (list.length === 0) return;
     list.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
     const signatures = list.map((c) => stored.get(keyOf(c))?.windowSignature);
     const first = signatures[0];
@@ -248,26 +262,34 @@ export async function sweepFleet(
       list.length >= 3 && first !== undefined && signatures.every((s) => s === first)
         ? { signature: first, clusters: list.length }
         : undefined;
-    const parts: InventoryCluster[][] = [[]];
-    let size = 0;
+    const prior = (c: InventoryCluster): PriorRow | undefined => {
+      const s = stored.get(keyOf(c));
+      if (s === undefined) return undefined;
+      const { subscriptionId: _s, key: _k, ...row } = s;
+      return row;
+    };
+    const read = new Set<string>();
     for (const c of list) {
-      // Its JSON, its key again in readWindows, and separators.
-      const n = Buffer.byteLength(JSON.stringify(c)) + keyOf(c).length + 8;
-      const current = parts[parts.length - 1] ?? [];
-      if (
-        current.length > 0 &&
-        (size + n > MAX_MESSAGE_CHARS || current.length >= MAX_CLUSTERS_PER_MESSAGE)
-      ) {
-        parts.push([c]);
-        size = n;
-      } else {
-        current.push(c);
-        size += n;
+      const s = stored.get(keyOf(c));
+      if (windowReads < budget && (s?.windowsReadAt === undefined || due.has(keyOf(c)))) {
+        read.add(keyOf(c));
+        windowReads++;
       }
     }
+    // Its JSON, its stored row, its key again in readWindows, and separators.
+    const parts = splitMessages(
+      list,
+      (c) =>
+        Buffer.byteLength(JSON.stringify(c)) +
+        JSON.stringify(prior(c) ?? null).length +
+        2 * keyOf(c).length +
+        16,
+    );
     const subscriptionId = list[0]?.subscriptionId ?? '';
-    parts.forEach((part, i) =>
-      messages.push({
+    subscriptions.add(subscriptionId.toLowerCase());
+    shards += parts.length;
+    await deps.queue.send(
+      parts.map((part, i) => ({
         v: 1,
         sweepId,
         at,
@@ -275,24 +297,64 @@ export async function sweepFleet(
         part: i + 1,
         parts: parts.length,
         clusters: part,
-        readWindows: part.map(keyOf).filter((k) => readWindows.has(k)),
+        readWindows: part.map(keyOf).filter((k) => read.has(k)),
         ...(sharedWindow !== undefined && { sharedWindow }),
-      }),
+        stored: Object.fromEntries(
+          part.flatMap((c) => {
+            const row = prior(c);
+            return row === undefined ? [] : [[keyOf(c), row]];
+          }),
+        ),
+      })),
     );
+  };
+
+  // 2. Page the inventory; a subscription's clusters are contiguous (ordered by id).
+  let pages = 0;
+  let skipToken: string | undefined;
+  let current: InventoryCluster[] = [];
+  do {
+    const page = await deps.gateway.inventory(deps.scope, skipToken);
+    pages++;
+    const fresh = page.clusters.filter((c) => selected(c, deps.selector) && !seen.has(keyOf(c)));
+    for (const c of fresh) seen.add(keyOf(c));
+    await discover(fresh);
+    for (const c of fresh) {
+      const sub = c.subscriptionId.toLowerCase();
+      if (current.length > 0 && current[0]?.subscriptionId.toLowerCase() !== sub) {
+        await fanOut(current);
+        current = [];
+      }
+      current.push(c);
+    }
+    skipToken = page.skipToken;
+    if (pages >= MAX_PAGES)
+      throw new Error(`inventory still paging after ${MAX_PAGES} pages: refusing a runaway sweep`);
+  } while (skipToken !== undefined);
+  if (seen.size === 0) await saveCache();
+  await fanOut(current);
+
+  // 5. Deleted clusters. An empty inventory over a non-empty store looks like an outage, not a mass deletion.
+  const gone = [...stored.values()].filter((s) => s.deletedAt === undefined && !seen.has(s.key));
+  if (seen.size === 0 && gone.length > 0) {
+    problems.push(`inventory empty while ${gone.length} clusters are stored: not marking them deleted`);
+  } else if (gone.length > 0) {
+    await deps.store.markDeleted(gone, now);
+    log(`sweep ${sweepId}: ${gone.length} clusters no longer in the inventory, marked deleted`);
   }
-  await deps.queue.send(messages);
+  await deps.queue.drain?.();
   for (const p of problems) log(`sweep ${sweepId}: ${p}`);
   return {
     sweepId,
     at,
-    clusters: clusters.length,
-    subscriptions: bySubscription.size,
+    clusters: seen.size,
+    subscriptions: subscriptions.size,
     pages,
     regions: regions.size,
     imageFamilies: nodeImages.size,
-    markedDeleted: clusters.length === 0 ? 0 : gone.length,
-    windowReads: readWindows.size,
-    shards: messages.length,
+    markedDeleted: seen.size === 0 ? 0 : gone.length,
+    windowReads,
+    shards,
     problems,
   };
 }
@@ -336,14 +398,20 @@ export async function runShard(
       regions: new Map<string, RegionVersions>(),
       nodeImages: new Map<string, string>(),
     };
-  // The message's clusters are a sorted slice of the subscription: read only that key range.
+  // The message's clusters are a sorted slice of the subscription: read only that key range, and only
+  // when the coordinator did not send what is stored (or a row predates its windows column).
   const keys = message.clusters.map(keyOf).sort();
   const range = { from: keys[0] ?? '', to: keys[keys.length - 1] ?? '' };
-  let stored = await deps.store.subscription(message.subscriptionId, range);
+  const readStored = async (): Promise<Map<string, Prior>> =>
+    new Map(
+      [...(await deps.store.subscription(message.subscriptionId, range))].map(([k, c]) => [k, priorOf(c)]),
+    );
+  const sent = message.stored === undefined ? undefined : fromMessage(message.stored);
+  let stored = sent ?? (await readStored());
   // Written by this sweep already (a redelivery), or by a later sweep (this message is late): skip.
   const done = (c: InventoryCluster): boolean => {
     const s = stored.get(keyOf(c));
-    return s !== undefined && (s.sweepId === message.sweepId || s.snapshot.lastSeen > message.at);
+    return s !== undefined && (s.sweepId === message.sweepId || s.lastSeen > message.at);
   };
   const pending = message.clusters.filter((c) => !done(c));
 
@@ -387,7 +455,7 @@ export async function runShard(
       };
     } catch (e) {
       if (!(e instanceof ConflictError) || attempt >= SHARD_ATTEMPTS) throw e;
-      stored = await deps.store.subscription(message.subscriptionId, range);
+      stored = await readStored();
     }
   }
 }
@@ -416,15 +484,50 @@ async function runAfterWrite(
   return failures;
 }
 
+/** What a shard uses of a stored row: whether to skip it, what to carry over, the ETag to write over. */
+interface Prior {
+  readonly etag: string;
+  readonly sweepId: string;
+  readonly lastSeen: string;
+  readonly windowsReadAt?: string;
+  readonly windows: readonly MaintenanceConfigurationSnapshot[];
+}
+
+function priorOf(c: StoredCluster): Prior {
+  return {
+    etag: c.etag,
+    sweepId: c.sweepId,
+    lastSeen: c.snapshot.lastSeen,
+    ...(c.windowsReadAt !== undefined && { windowsReadAt: c.windowsReadAt }),
+    windows: c.snapshot.maintenanceConfigurations,
+  };
+}
+
+/** The rows a message carries, or undefined when one of them lacks a column (the shard reads them). */
+function fromMessage(rows: Readonly<Record<string, PriorRow>>): Map<string, Prior> | undefined {
+  const out = new Map<string, Prior>();
+  for (const [key, r] of Object.entries(rows)) {
+    if (r.windows === undefined || r.sweepId === undefined || r.lastSeen === undefined) return undefined;
+    out.set(key, {
+      etag: r.etag,
+      sweepId: r.sweepId,
+      lastSeen: r.lastSeen,
+      ...(r.windowsReadAt !== undefined && { windowsReadAt: r.windowsReadAt }),
+      windows: r.windows,
+    });
+  }
+  return out;
+}
+
 function buildRecord(
   c: InventoryCluster,
-  previous: StoredCluster | undefined,
+  previous: Prior | undefined,
   freshWindows: MaintenanceConfigurationSnapshot[] | undefined,
   cache: SweepCache,
   policy: SweepPolicy,
   message: ShardMessage,
 ): ClusterRecord {
-  const maintenanceConfigurations = freshWindows ?? previous?.snapshot.maintenanceConfigurations ?? [];
+  const maintenanceConfigurations = freshWindows ?? previous?.windows ?? [];
   const windowsReadAt = freshWindows !== undefined ? message.at : previous?.windowsReadAt;
   const snapshot: ClusterSnapshot = {
     id: c.id,
@@ -518,21 +621,35 @@ export async function storeClusterRow(
   return stored?.deletedAt === undefined ? stored : undefined;
 }
 
-/** A queue that runs each shard right here, one subscription at a time: the sweep in one process. */
+/**
+ * A queue that runs each shard right here, at most `concurrency` at a time: the sweep in one process.
+ * `send` returns once its messages are started (so the coordinator pages on while shards write);
+ * `drain` waits for them all and rethrows the first shard failure.
+ */
 export function inProcessQueue(
   deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'log' | 'afterWrite'>,
   concurrency = 4,
 ): ShardQueue {
+  const running = new Set<Promise<void>>();
+  let failure: { readonly error: unknown } | undefined;
   return {
     async send(messages) {
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < messages.length) {
-          const m = messages[next++];
-          if (m) await runShard(deps, m);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(concurrency, messages.length) }, worker));
+      for (const m of messages) {
+        while (running.size >= concurrency) await Promise.race(running);
+        const task: Promise<void> = runShard(deps, m)
+          .then(
+            () => undefined,
+            (error: unknown) => void (failure ??= { error }),
+          )
+          .finally(() => running.delete(task));
+        running.add(task);
+      }
+    },
+    async drain() {
+      while (running.size > 0) await Promise.all(running);
+      const f = failure;
+      failure = undefined;
+      if (f) throw f.error;
     },
   };
 }

@@ -62,6 +62,9 @@ export class MemoryClusterStore implements ClusterStore {
         ...(r.deletedAt !== undefined && { deletedAt: r.deletedAt }),
         ...(r.windowsReadAt !== undefined && { windowsReadAt: r.windowsReadAt }),
         ...(r.windowSignature !== undefined && { windowSignature: r.windowSignature }),
+        sweepId: r.sweepId,
+        lastSeen: r.snapshot.lastSeen,
+        windows: r.snapshot.maintenanceConfigurations,
       })),
     );
   }
@@ -93,7 +96,11 @@ export class MemoryClusterStore implements ClusterStore {
   }
 
   saveSweepCache(sweepId: string, cache: SweepCache): Promise<void> {
-    if (!this.caches.has(sweepId)) this.caches.set(sweepId, cache);
+    this.caches.set(sweepId, {
+      ...cache,
+      regions: new Map(cache.regions),
+      nodeImages: new Map(cache.nodeImages),
+    });
     return Promise.resolve();
   }
 
