@@ -13,6 +13,8 @@ import { benchDashboard } from './dashboard';
 import { benchIntake } from './intake';
 import type { Figure } from './report';
 import { printFigure, writeResults } from './report';
+import type { ScaleFigure } from './scale';
+import { benchScale } from './scale';
 import { startStorageProcess } from './storageProcess';
 import { benchSweep } from './sweep';
 
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
   const registrations = loadRegistrations(resolve(__dirname, '../local/functions.js'));
   const startApp = () => startHost({ registrations, port: 0, logHandler: () => {}, log: () => {} });
   // `npm run bench -- intake sweep` runs only the named sections; results.json is written only for a full run.
+  // `scale` (minutes: 50,000 clusters) runs only when named.
   const only = process.argv.slice(2);
   const sections: [string, () => Promise<Figure[]> | Figure[]][] = [
     ['intake', () => benchIntake(azurite, startApp, knownClusters)],
@@ -50,11 +53,12 @@ async function main(): Promise<void> {
       'coldstart',
       () => benchColdStart(resolve(__dirname, '../deploy'), resolve(__dirname, '../local/functions.js')),
     ],
+    ['scale', () => benchScale(azurite)],
   ];
   const figures: Figure[] = [];
   console.log('Warden bench (2 cores; every figure beside its baseline from this run)');
   for (const [name, run] of sections) {
-    if (only.length > 0 && !only.includes(name)) continue;
+    if ((only.length > 0 || name === 'scale') && !only.includes(name)) continue;
     for (const f of await run()) {
       printFigure(f);
       figures.push(f);
@@ -62,6 +66,13 @@ async function main(): Promise<void> {
   }
   await sim.close();
   await azurite.close();
+  const failed = figures.filter(
+    (f) => (f as Partial<ScaleFigure>).decides === true && !(f as ScaleFigure).pass,
+  );
+  if (failed.length > 0) {
+    console.log(`goals missed: ${failed.map((f) => f.name).join('; ')}`);
+    process.exitCode = 1;
+  }
   if (only.length === 0) {
     writeResults(resolve(process.cwd(), 'bench/results.json'), figures);
     console.log('written bench/results.json');

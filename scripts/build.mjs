@@ -28,6 +28,8 @@ if (local) {
       'local/functions': 'functions/index.ts',
       'bench/run': 'bench/run.ts',
       'bench/azuriteChild': 'bench/azuriteChild.ts',
+      'bench/scaleSim': 'bench/scaleSim.ts',
+      'bench/scaleInvocation': 'bench/scaleInvocation.ts',
     },
     outdir: 'dist',
     packages: 'external',
