@@ -22,6 +22,9 @@ param resourceGroupName string = ''
 @description('Fleet subscriptions, comma or space separated (WARDEN_SCOPE_SUBSCRIPTIONS); empty: this subscription.')
 param fleetSubscriptionIds string = ''
 
+@description('Subscriptions outside the fleet that hold the virtual networks of node subnets, comma or space separated (WARDEN_NETWORK_SUBSCRIPTION_IDS): pre-flight reads subnets and their free addresses there.')
+param networkSubscriptionIds string = ''
+
 @description('Fleet management group id (WARDEN_SCOPE_MANAGEMENT_GROUP); roles there come from infra/onboard.sh.')
 param fleetManagementGroup string = ''
 
@@ -88,6 +91,8 @@ var instanceMemorySizes = { '512': 512, '2048': 2048, '4096': 4096 }
 
 var requestedFleet = filter(split(replace(replace(fleetSubscriptionIds, ',', ' '), ';', ' '), ' '), s => !empty(s))
 var fleet = empty(requestedFleet) ? [subscription().subscriptionId] : requestedFleet
+var requestedNetwork = filter(split(replace(replace(networkSubscriptionIds, ',', ' '), ';', ' '), ' '), s => !empty(s))
+var networkOnly = filter(requestedNetwork, s => !contains(fleet, s))
 var clusterEntries = filter(split(replace(replace(aksClusterIds, ',', ' '), ';', ' '), ' '), s => !empty(s))
 // An entry is a cluster id, or clusterId|topicId for a cluster that has a system topic already.
 var clusters = map(clusterEntries, e => {
@@ -223,7 +228,7 @@ module preflightRole 'app/preflight-role.bicep' = {
   scope: subscription(fleet[0])
   params: {
     environmentName: environmentName
-    assignableSubscriptionIds: fleet
+    assignableSubscriptionIds: concat(fleet, networkOnly)
   }
 }
 
@@ -245,6 +250,19 @@ module fleetRbac 'app/fleet-rbac.bicep' = [
       upgraderRoleGuid: upgraderRole.outputs.roleDefinitionGuid
       preflightRoleGuid: preflightRole.outputs.roleDefinitionGuid
       fleetGatesRoleGuid: fleetGatesRole.outputs.roleDefinitionGuid
+    }
+  }
+]
+
+// Node subnets whose virtual network lives in a subscription outside the fleet (a hub): the pre-flight
+// role there, and nothing else.
+module networkRbac 'app/network-rbac.bicep' = [
+  for (sub, i) in networkOnly: {
+    name: '${take('warden-network-rbac-${environmentName}', 50)}-${i}'
+    scope: subscription(sub)
+    params: {
+      principalId: identity.outputs.appPrincipalId
+      preflightRoleGuid: preflightRole.outputs.roleDefinitionGuid
     }
   }
 ]

@@ -6,6 +6,8 @@
 #   infra/onboard.sh subscription <subscription-id>...  add fleet subscriptions (Warden's roles there, the AKS
 #                                                       advance-notice and Fleet Manager gate topics)
 #   infra/onboard.sh management-group <mg-id>           the fleet is a management group: Warden's roles there
+#   infra/onboard.sh network <subscription-id>...       node subnets' virtual networks live there (a hub): the
+#                                                       pre-flight role there, to read subnets and their usage
 #   infra/onboard.sh gate <cluster-resource-id>...      hand upgrades to Warden: AKS auto-upgrade off
 #   infra/onboard.sh teams <workflows.json>             Teams Workflows URLs ({"name": "https://…"}) to Key Vault
 #   infra/onboard.sh webhook <url>                      outbound webhook: the URL, and a new signing secret in Key Vault
@@ -14,8 +16,9 @@
 #   infra/onboard.sh auth                               sign-in: the app registration (WARDEN_AUTH_CLIENT_ID) gets
 #                                                       Warden's redirect URI and trusts the app identity (no secret)
 #
-# `cluster` and `subscription` append to the azd environment (WARDEN_AKS_CLUSTER_IDS,
-# WARDEN_FLEET_SUBSCRIPTION_IDS) and run `azd provision`: the Bicep stays the one source of truth.
+# `cluster`, `subscription` and `network` append to the azd environment (WARDEN_AKS_CLUSTER_IDS,
+# WARDEN_FLEET_SUBSCRIPTION_IDS, WARDEN_NETWORK_SUBSCRIPTION_IDS) and run `azd provision`: the Bicep
+# stays the one source of truth.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -179,6 +182,20 @@ subscription)
     append_list WARDEN_FLEET_SUBSCRIPTION_IDS "$(az account show --query id -o tsv)"
   fi
   append_list WARDEN_FLEET_SUBSCRIPTION_IDS "$@"
+  azd provision --no-prompt
+  ;;
+network)
+  [ $# -gt 0 ] || {
+    echo "usage: $0 network <subscription-id>..." >&2
+    exit 2
+  }
+  for id in "$@"; do
+    echo "$id" | grep -Eiq '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' || {
+      echo "not a subscription id: $id" >&2
+      exit 2
+    }
+  done
+  append_list WARDEN_NETWORK_SUBSCRIPTION_IDS "$@"
   azd provision --no-prompt
   ;;
 management-group)

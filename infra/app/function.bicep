@@ -178,7 +178,7 @@ var unauthenticatedPaths = [
 resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: app
   name: 'authsettingsV2'
-  // One configuration write to the site at a time: App Service refuses concurrent ones (409).
+  // One configuration write to the site at a time: App Service may answer concurrent ones 409 Conflict.
   dependsOn: [appSettings]
   properties: {
     platform: {

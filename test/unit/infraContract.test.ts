@@ -377,8 +377,12 @@ const withAliases = (method: string, actions: string[]) => ({
  * SDK method → the ARM actions it needs (operation names from the Azure resource provider operations
  * list; paths from @azure/arm-containerservice 25.5.0, see docs/design/azure-arm.md). A method not
  * here fails the test: add it with its actions, and the actions to a role if they are not covered.
- * Absent on purpose: delete, runCommand, start/stop, list*Credentials — Warden never calls them.
+ * Absent on purpose: delete, runCommand, start/stop, the admin and monitoring credentials — Warden
+ * never calls them.
  */
+/** listClusterUserCredential: granted by the built-in Azure Kubernetes Service Cluster User Role. */
+const CLUSTER_USER_ACTION = `${CS}/managedClusters/listClusterUserCredential/action`;
+
 const SDK_ACTIONS: Record<string, Record<string, string[]>> = {
   managedClusters: {
     get: [`${CS}/managedClusters/read`],
@@ -389,6 +393,8 @@ const SDK_ACTIONS: Record<string, Record<string, string[]>> = {
     ...withAliases('createOrUpdate', [`${CS}/managedClusters/write`, ...LRO]),
     ...withAliases('updateTags', [`${CS}/managedClusters/write`, ...LRO]),
     ...withAliases('abortLatestOperation', [`${CS}/managedClusters/abort/action`, ...LRO]),
+    // Pre-flight: the server URL and CA of the cluster's API server (no credential for Entra clusters).
+    listClusterUserCredentials: [CLUSTER_USER_ACTION],
   },
   agentPools: {
     get: [`${CS}/managedClusters/agentPools/read`],
@@ -456,6 +462,9 @@ const NOT_SDK = new Set([
 /** REST path fragments called without the SDK (raw pipeline requests) → actions. */
 const REST_ACTIONS: Record<string, string[]> = {
   nodeImageVersions: [`${CS}/locations/nodeImageVersions/read`],
+  // Pre-flight: VNet usages (free addresses per subnet) and Compute usages (vCPU quota), resource SKUs.
+  usages: ['Microsoft.Network/virtualNetworks/usages/read', 'Microsoft.Compute/locations/usages/read'],
+  skus: ['Microsoft.Compute/skus/read'],
 };
 
 interface Call {
@@ -518,10 +527,13 @@ describeCompiled('ARM actions (compiled)', (template) => {
     moduleTemplate(template, 'warden-fleet-rbac-'),
     'Microsoft.Authorization/roleAssignments',
   );
-  const fleetRoles = [
-    ...(fleetRbac.some((p) => assignedRole(p) === BUILT_IN.reader) ? ['*/read'] : []),
-    ...customActions,
+  const assigned = (role: string) => fleetRbac.some((p) => assignedRole(p) === role);
+  /** What the built-in roles assigned over the fleet scope grant, of what the code calls. */
+  const builtInActions = [
+    ...(assigned(BUILT_IN.reader) ? ['*/read'] : []),
+    ...(assigned(BUILT_IN.clusterUser) ? [CLUSTER_USER_ACTION] : []),
   ];
+  const fleetRoles = [...builtInActions, ...customActions];
 
   it('the scan recognises SDK calls, aliases, Resource Graph and raw REST paths', () => {
     const src = `
@@ -554,7 +566,7 @@ describeCompiled('ARM actions (compiled)', (template) => {
     expect([...new Set(missing)]).toEqual([]);
   });
 
-  it('writes and actions come from the custom role, which grants nothing Warden does not call', () => {
+  it('writes and actions come from the custom role (or the built-in Cluster User Role), which grants nothing Warden does not call', () => {
     expect(customActions.every((a) => !a.includes('*'))).toBe(true);
     const tableActions = new Set(
       Object.values(SDK_ACTIONS)
@@ -564,7 +576,7 @@ describeCompiled('ARM actions (compiled)', (template) => {
     expect(customActions.filter((a) => !tableActions.has(a.toLowerCase()))).toEqual([]);
     for (const c of calls)
       for (const a of actionsFor(c) ?? [])
-        if (!/\/read$/i.test(a))
+        if (!/\/read$/i.test(a) && !builtInActions.includes(a))
           expect({
             call: `${c.group}.${c.method}`,
             granted: customActions.some((p) => covers(p, a)),
@@ -615,6 +627,30 @@ describeCompiled('ARM actions (compiled)', (template) => {
       });
       expect(p.resource.scope).toBeUndefined(); // the subscription of the deployment
     }
+  });
+
+  it('network-rbac.bicep gives only the pre-flight role, in each network subscription outside the fleet', () => {
+    const deployment = ofType(template, 'Microsoft.Resources/deployments').find((p) =>
+      p.resource.name.includes('warden-network-rbac-'),
+    )!.resource as unknown as { copy?: { count: string }; subscriptionId?: string };
+    expect(deployment.copy?.count).toBe("[length(variables('networkOnly'))]");
+    expect(deployment.subscriptionId).toBe("[variables('networkOnly')[copyIndex()]]");
+    expect(template.variables?.networkOnly).toBe(
+      "[filter(variables('requestedNetwork'), lambda('s', not(contains(variables('fleet'), lambdaVariables('s')))))]",
+    );
+    const assignments = ofType(
+      moduleTemplate(template, 'warden-network-rbac-'),
+      'Microsoft.Authorization/roleAssignments',
+    );
+    expect(assignments.map((p) => p.resource.properties?.roleDefinitionId)).toEqual([
+      "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', parameters('preflightRoleGuid'))]",
+    ]);
+    const role = ofType(template, 'Microsoft.Resources/deployments').find((p) =>
+      p.resource.name.includes('warden-preflight-role-'),
+    )!.resource.properties as unknown as { parameters: { assignableSubscriptionIds: { value: string } } };
+    expect(role.parameters.assignableSubscriptionIds.value).toBe(
+      "[concat(variables('fleet'), variables('networkOnly'))]",
+    );
   });
 
   it('the pre-flight role only reads: nodes and /metrics beside RBAC Reader, subnets and usages, Compute usages and SKUs', () => {

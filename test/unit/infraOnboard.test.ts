@@ -175,6 +175,28 @@ describe('infra/onboard.sh', () => {
     );
   });
 
+  it('network: appends the subscriptions once to WARDEN_NETWORK_SUBSCRIPTION_IDS and provisions', () => {
+    const b = box({ WARDEN_NETWORK_SUBSCRIPTION_IDS: '00000000-0000-0000-0000-0000000000c1' });
+    const r = b.run('onboard.sh', [
+      'network',
+      '00000000-0000-0000-0000-0000000000c1',
+      '00000000-0000-0000-0000-0000000000c2',
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.out).toContain('already onboarded: 00000000-0000-0000-0000-0000000000c1');
+    expect(b.env().WARDEN_NETWORK_SUBSCRIPTION_IDS).toBe(
+      '00000000-0000-0000-0000-0000000000c1,00000000-0000-0000-0000-0000000000c2',
+    );
+    expect(b.log()).toContain('azd provision --no-prompt');
+  });
+
+  it('network: refuses what is not a subscription id, before touching anything', () => {
+    const b = box();
+    const r = b.run('onboard.sh', ['network', '/subscriptions/x/resourceGroups/hub']);
+    expect(r.status).toBe(2);
+    expect(b.log().filter((l) => !l.startsWith('azd env get-value'))).toEqual([]);
+  });
+
   it('gate: turns AKS auto-upgrade off on each cluster', () => {
     const b = box();
     expect(b.run('onboard.sh', ['gate', CLUSTER]).status).toBe(0);
