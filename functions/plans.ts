@@ -5,20 +5,37 @@ import { services } from '../shared/app';
 import { isPlanStatus } from '../shared/domain/plan';
 import { isRing } from '../shared/domain/rings';
 import { NotFoundError, ValidationError } from '../shared/errors';
+import { pageDeps, planPageData } from '../shared/usecases/pageViews';
 import { httpRoute } from '../shared/web/accessRoute';
+import { actionErrorResponse } from '../shared/web/actionPages';
 import { errorResponse, intParam, json } from '../shared/web/http';
+import { wantsPage } from '../shared/web/pageParts';
+import { planPageResponse } from '../shared/web/planPage';
 
 /**
  * `GET /api/plans` (filters `?status=`, `?ring=`, `?cluster=` name or ARM id, `?limit=`), newest first;
  * with `?cluster=` also that cluster's audit trail;
- * `GET /api/plans/{planId}`: one plan with its audit trail. Approval links are not here: operators get
+ * `GET /api/plans/{planId}`: one plan with its audit trail; a browser (`Accept: text/html`) gets the plan
+ * page instead (what it waits for, steps, timeline). Approval links are not here: operators get
  * them from `GET /api/plans/{planId}/approval-links` (function key).
  */
-export function plansHandler(getServices: () => Pick<Services, 'plans'>) {
+export type PlansServices = Pick<Services, 'plans' | 'events' | 'clusters' | 'now'> & {
+  readonly notifier: Pick<Services['notifier'], 'outbox'>;
+};
+
+export function plansHandler(getServices: () => PlansServices) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const asPage = wantsPage(request);
     try {
-      const { plans } = getServices();
+      const s = getServices();
+      const { plans } = s;
       const planId = request.params.planId;
+      if (planId !== undefined && planId !== '' && asPage)
+        return planPageResponse(
+          await planPageData(pageDeps(s), planId),
+          s.now(),
+          request.query.get('refresh') !== 'off',
+        );
       if (planId !== undefined && planId !== '') {
         const stored = await plans.get(planId);
         if (!stored) throw new NotFoundError(`no plan ${planId}`);
@@ -59,7 +76,7 @@ export function plansHandler(getServices: () => Pick<Services, 'plans'>) {
         .slice(0, limit);
       return json(200, { plans: list, audit });
     } catch (e) {
-      return errorResponse(e, context);
+      return asPage ? actionErrorResponse(e, context, false) : errorResponse(e, context);
     }
   };
 }

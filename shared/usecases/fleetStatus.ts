@@ -131,13 +131,18 @@ export class AmbiguousClusterError extends ConflictError {
  * matches live clusters first; several live matches -> {@link AmbiguousClusterError}.
  */
 export async function findCluster(store: ClusterStore, nameOrId: string): Promise<ClusterView> {
+  return toView(await findStoredCluster(store, nameOrId));
+}
+
+/** {@link findCluster}, as stored: the snapshot with its maintenance configurations and support assessment. */
+export async function findStoredCluster(store: ClusterStore, nameOrId: string): Promise<StoredCluster> {
   const text = nameOrId.trim();
   if (text.startsWith('/')) {
     const ref = parseClusterId(text);
     if (!ref) throw new NotFoundError(`"${text.slice(0, 200)}" is not a managed cluster id`);
     const found = await store.get(ref.subscriptionId, ref.key);
     if (!found) throw new NotFoundError(`no cluster ${ref.id} in the fleet`);
-    return toView(found);
+    return found;
   }
   const matches = await store.findByName(text);
   const live = matches.filter((m) => m.deletedAt === undefined);
@@ -152,5 +157,5 @@ export async function findCluster(store: ClusterStore, nameOrId: string): Promis
         resourceGroup: m.snapshot.resourceGroup,
       })),
     );
-  return toView(pool[0] as StoredCluster);
+  return pool[0] as StoredCluster;
 }

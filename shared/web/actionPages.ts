@@ -6,6 +6,7 @@ import { planTitle, stepLabel } from '../domain/plan';
 import type { Logger } from '../logging';
 import { commentField, html, page } from './html';
 import { errorResponse, htmlPage } from './http';
+import { navLine } from './pageParts';
 
 /**
  * Confirmation pages for the runner's signed links (force upgrade, abort, Defer). Like the approval page
@@ -151,7 +152,8 @@ export function deferDone(cluster: string, date: string, configName: string, cha
 export function actionProblemPage(status: number, title: string, detail: string): string {
   return page(
     title,
-    html`<h1 id="problem" data-status="${status}">${title}</h1>
+    html`${navLine()}
+      <h1 id="problem" data-status="${status}">${title}</h1>
       <p id="detail">${detail}</p>`,
   );
 }

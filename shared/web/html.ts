@@ -63,10 +63,26 @@ th{width:11rem;color:#555;font-weight:600}
 textarea{width:100%;min-height:4rem;box-sizing:border-box;font:inherit}
 button{font:inherit;padding:.5rem 1.2rem;border-radius:6px;border:1px solid #888;cursor:pointer;margin-right:.6rem}
 button.approve{background:#1a7f37;color:#fff;border-color:#1a7f37}button.reject{background:#fff;color:#b42318;border-color:#b42318}
-.muted{color:#666;font-size:.9rem}ul{margin:.2rem 0;padding-left:1.2rem}`;
+.muted{color:#595959;font-size:.9rem}ul{margin:.2rem 0;padding-left:1.2rem}
+main.wide{max-width:min(1600px,calc(100% - 2rem))}
+.run{background:#dbeafe}.muted-badge{background:#eceff3}
+.crumbs{font-size:.9rem;margin-bottom:.4rem}
+.next{border-left:4px solid #0b5cad;background:#f1f6fd;padding:.6rem .9rem;margin:.6rem 0 1rem;font-size:1.05rem}
+.next.bad{border-color:#b42318;background:#fdf0ef}.next.ok{border-color:#1a7f37;background:#eef8f0}
+table.grid th{width:auto;background:#f6f7f9}.scroll{overflow-x:auto}
+.legend{font-size:.85rem;color:#444}.chips a{text-decoration:none;color:inherit}
+.chips a:hover .badge,.chips a:focus .badge{outline:2px solid #0b5cad}
+a{color:#0b5cad}code{font-size:.85rem;background:#f1f3f5;padding:0 .25rem;border-radius:3px;overflow-wrap:anywhere}
+.decide button{min-width:8rem;padding:.7rem 1.4rem;font-weight:600}
+@media (max-width:600px){main{margin:0;border:0;border-radius:0;padding:1rem}th{width:7rem}}`;
+
+export interface PageOptions {
+  /** Use the width of the screen (tables of the dashboard, plan and cluster pages). */
+  readonly wide?: boolean;
+}
 
 /** The shared page layout; `title` and `body` go through the same escaping. */
-export function page(title: string, body: Html): string {
+export function page(title: string, body: Html, options: PageOptions = {}): string {
   return html`<!doctype html>
     <html lang="en">
       <head>
@@ -79,7 +95,7 @@ export function page(title: string, body: Html): string {
         </style>
       </head>
       <body>
-        <main>${body}</main>
+        <main class="${options.wide === true ? 'wide' : ''}">${body}</main>
       </body>
     </html>`.value;
 }

@@ -9,7 +9,7 @@ import { signToken } from '../../shared/approvals/tokens';
 import type { ClusterSnapshot } from '../../shared/domain/cluster';
 import { proposePlansForCluster } from '../../shared/usecases/proposePlans';
 import type { PlanningWorld } from '../helpers/planning';
-import { planningWorld } from '../helpers/planning';
+import { pageServices, planningWorld } from '../helpers/planning';
 import { REGION, snapshot } from '../helpers/plans';
 
 const APPROVERS = ['a1@contoso.com', 'a2@contoso.com', 'a3@contoso.com', 'a4@contoso.com', 'a5@contoso.com'];
@@ -534,7 +534,7 @@ describe('approval page and decision: security', () => {
       expect(body).not.toContain('<b>bold');
     }
     expect(pages.join('')).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
-    const api = await plansHandler(() => ({ plans: w.plans }))(
+    const api = await plansHandler(() => pageServices(w))(
       new HttpRequest({ method: 'GET', url: `http://warden.test/api/plans/${planId}`, params: { planId } }),
       quiet(),
     );

@@ -5,7 +5,7 @@ import { HttpRequest, InvocationContext } from '@azure/functions';
 import { planApprovalLinksHandler } from '../../functions/planApprovalLinks';
 import { plansHandler } from '../../functions/plans';
 import { proposePlansForCluster } from '../../shared/usecases/proposePlans';
-import { planningWorld } from '../helpers/planning';
+import { pageServices, planningWorld } from '../helpers/planning';
 import { REGION, snapshot } from '../helpers/plans';
 
 const quiet = () => new InvocationContext({ logHandler: () => {} });
@@ -13,7 +13,7 @@ const opts = { by: { actor: 'warden', source: { kind: 'sweep' as const } }, reas
 
 describe('GET /api/plans', () => {
   const w = planningWorld(`gatedRings: [canary]\nroutes: { canary: { email: [oncall@contoso.com] } }`);
-  const list = plansHandler(() => ({ plans: w.plans }));
+  const list = plansHandler(() => pageServices(w));
   const call = async (query: Record<string, string>, params: Record<string, string> = {}) => {
     const r = await list(
       new HttpRequest({ method: 'GET', url: 'http://warden.test/api/plans', query, params }),

@@ -9,12 +9,16 @@ import { parsePolicy } from '../../shared/domain/policy';
 import type { RegionVersions } from '../../shared/domain/versions';
 import { silentLogger } from '../../shared/logging';
 import { routeNotice } from '../../shared/notify/routing';
+import type { ClusterStore } from '../../shared/store/clusterStore';
+import type { EventStore } from '../../shared/store/eventStore';
 import { TableOutbox } from '../../shared/store/outboxStore';
 import { TablePlanStore } from '../../shared/store/planStore';
 import type { Tables } from '../../shared/store/tables';
 import type { ApprovalDeps } from '../../shared/usecases/decideApproval';
 import { applyPlanEvent } from '../../shared/usecases/planCommands';
 import type { PlanningDeps } from '../../shared/usecases/proposePlans';
+import { MemoryClusterStore } from './memoryClusterStore';
+import { MemoryEventStore } from './memoryEventStore';
 import { testTables } from './storage';
 
 export const TEST_POLICY = `
@@ -62,6 +66,15 @@ export function planningWorld(
     log: silentLogger,
   };
   return { tables, outbox, plans, policy, keys, deps, now: () => new Date(t), advance: (ms) => (t += ms) };
+}
+
+/** What the page handlers read, over this world's plans and outbox (events and clusters in memory). */
+export function pageServices(
+  world: PlanningWorld,
+  events: EventStore = new MemoryEventStore(),
+  clusters: ClusterStore = new MemoryClusterStore(),
+) {
+  return { plans: world.plans, events, clusters, notifier: { outbox: world.outbox }, now: () => world.now() };
 }
 
 const runner: By = { actor: 'runner', source: { kind: 'runner' } };
