@@ -5,13 +5,18 @@ import { services } from '../shared/app';
 import { isRing } from '../shared/domain/rings';
 import { ValidationError } from '../shared/errors';
 import { AmbiguousClusterError, findCluster, listClusters } from '../shared/usecases/fleetStatus';
+import { clusterPageData, pageDeps } from '../shared/usecases/pageViews';
 import { httpRoute } from '../shared/web/accessRoute';
-import { errorResponse, json } from '../shared/web/http';
+import { actionErrorResponse } from '../shared/web/actionPages';
+import { renderClusterPage } from '../shared/web/clusterPage';
+import { errorResponse, htmlPage, json } from '../shared/web/http';
+import { wantsPage } from '../shared/web/pageParts';
 
 /**
  * `GET /api/clusters` (`?ring=`, `?subscription=`, `?deleted=true` to include clusters gone from the
  * inventory) and `GET /api/clusters/{name-or-id}` (an ARM id, URL-encoded or as path segments, or a
  * name). A name several live clusters carry is answered 409 with the candidates' ids to ask by.
+ * A browser (`Accept: text/html`) asking for one cluster gets the cluster page.
  */
 /**
  * ASP.NET Core routing (the Functions host) leaves an encoded `/` (`%2F`) encoded in route values, so an
@@ -26,14 +31,22 @@ function decodeSlashes(value: string): string {
   }
 }
 
-export function clustersHandler(getServices: () => Pick<Services, 'clusters'>) {
+export type ClustersServices = Pick<Services, 'clusters' | 'plans' | 'events' | 'policy' | 'now'> & {
+  readonly notifier: Pick<Services['notifier'], 'outbox'>;
+};
+
+export function clustersHandler(getServices: () => ClustersServices) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const asPage = wantsPage(request);
     try {
-      const { clusters } = getServices();
+      const s = getServices();
+      const { clusters } = s;
       const nameOrId = decodeSlashes((request.params.nameOrId ?? '').trim());
       if (nameOrId !== '') {
         const id = nameOrId.startsWith('subscriptions/') ? `/${nameOrId}` : nameOrId;
-        return json(200, await findCluster(clusters, id));
+        if (!asPage) return json(200, await findCluster(clusters, id));
+        const data = await clusterPageData(pageDeps(s), id);
+        return htmlPage(200, renderClusterPage(data, s.policy.windows[data.cluster.snapshot.ring], s.now()));
       }
       const ring = request.query.get('ring') ?? undefined;
       if (ring !== undefined && !isRing(ring))
@@ -57,7 +70,7 @@ export function clustersHandler(getServices: () => Pick<Services, 'clusters'>) {
     } catch (e) {
       if (e instanceof AmbiguousClusterError)
         return json(409, { error: 'ambiguous cluster name', detail: e.message, candidates: e.candidates });
-      return errorResponse(e, context);
+      return asPage ? actionErrorResponse(e, context, false) : errorResponse(e, context);
     }
   };
 }

@@ -5,9 +5,15 @@ import { HttpRequest, InvocationContext } from '@azure/functions';
 
 import { clustersHandler } from '../../functions/clusters';
 import { MemoryClusterStore, snapshotOf } from '../helpers/memoryClusterStore';
+import { MemoryEventStore } from '../helpers/memoryEventStore';
+import { pageServices, planningWorld } from '../helpers/planning';
 
 const store = new MemoryClusterStore();
-const handler = clustersHandler(() => ({ clusters: store }));
+const world = planningWorld();
+const handler = clustersHandler(() => ({
+  ...pageServices(world, new MemoryEventStore(), store),
+  policy: world.policy,
+}));
 
 const SUB_A = '1b7e6d2a-5c1f-4e8a-9d3b-0a1c2e3f4a51';
 const SUB_B = '2c8f7e3b-6d2a-4f9b-8e4c-1b2d3f4a5b62';
