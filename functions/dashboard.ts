@@ -2,19 +2,37 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
+import { isPlanStatus } from '../shared/domain/plan';
 import { isRing, RINGS } from '../shared/domain/rings';
 import { ValidationError } from '../shared/errors';
 import { listClusters } from '../shared/usecases/fleetStatus';
 import { httpRoute } from '../shared/web/accessRoute';
+import { actionErrorResponse } from '../shared/web/actionPages';
 import type { DashboardFilter } from '../shared/web/dashboard';
 import { renderDashboard } from '../shared/web/dashboard';
 import { PAGE_HEADERS } from '../shared/web/html';
 import { errorResponse } from '../shared/web/http';
+import { wantsPage } from '../shared/web/pageParts';
 
-/** The fleet table's filter: `?ring=` one of the rings, `?q=` part of a cluster name. */
+/**
+ * The filters: `?ring=` one of the rings, `?q=` part of a cluster name, `?support=out`, `?findings=any`
+ * (the fleet table); `?plans=open` or a plan status (the plans table).
+ */
 function filterOf(request: HttpRequest): DashboardFilter {
   const ring = request.query.get('ring')?.trim() || undefined;
   const q = request.query.get('q')?.trim() || undefined;
+  const support = request.query.get('support')?.trim() || undefined;
+  const findings = request.query.get('findings')?.trim() || undefined;
+  const plans = request.query.get('plans')?.trim() || undefined;
+  if (support !== undefined && support !== 'out')
+    throw new ValidationError('bad support', `support can only be "out", got "${support.slice(0, 40)}"`);
+  if (findings !== undefined && findings !== 'any')
+    throw new ValidationError('bad findings', `findings can only be "any", got "${findings.slice(0, 40)}"`);
+  if (plans !== undefined && plans !== 'open' && !isPlanStatus(plans))
+    throw new ValidationError(
+      'bad plans',
+      `plans must be "open" or a plan status such as awaiting-approval, got "${plans.slice(0, 40)}"`,
+    );
   if (ring !== undefined && !isRing(ring))
     throw new ValidationError(
       'bad ring',
@@ -22,11 +40,17 @@ function filterOf(request: HttpRequest): DashboardFilter {
     );
   if (q !== undefined && q.length > 100)
     throw new ValidationError('bad filter', 'q is at most 100 characters');
-  return { ...(ring !== undefined && { ring }), ...(q !== undefined && { q }) };
+  return {
+    ...(ring !== undefined && { ring }),
+    ...(q !== undefined && { q }),
+    ...(support !== undefined && { support: 'out' as const }),
+    ...(findings !== undefined && { findings: 'any' as const }),
+    ...(plans !== undefined && { plans }),
+  };
 }
 
 /**
- * `GET /api/dashboard` (`?ring=`, `?q=`): the fleet, open and recent plans, the latest events, as one
+ * `GET /api/dashboard` (filters below): the fleet, open and recent plans, the latest events, as one
  * HTML page. The fleet table shows the clusters most in need of a look first, at most 200 rows.
  */
 export function dashboardHandler(getServices: () => Pick<Services, 'clusters' | 'plans' | 'events' | 'now'>) {
@@ -45,7 +69,7 @@ export function dashboardHandler(getServices: () => Pick<Services, 'clusters' | 
         body: renderDashboard({ clusters, plans, events, now: s.now(), filter }),
       };
     } catch (e) {
-      return errorResponse(e, context);
+      return wantsPage(request) ? actionErrorResponse(e, context, false) : errorResponse(e, context);
     }
   };
 }

@@ -1,4 +1,5 @@
-import type { Plan } from '../domain/plan';
+import type { Plan, PlanStatus } from '../domain/plan';
+import { isOpen } from '../domain/plan';
 import type { Ring } from '../domain/rings';
 import { RINGS } from '../domain/rings';
 import { parseVersion } from '../domain/versions';
@@ -6,6 +7,8 @@ import type { EventRecord } from '../store/eventStore';
 import type { ClusterView } from '../usecases/fleetStatus';
 import type { Html } from './html';
 import { html, page, raw } from './html';
+import { clusterHref, DASHBOARD_HREF, planChange, planHref, statusBadge } from './pageParts';
+import { at, when } from './times';
 
 /** What the dashboard shows: the fleet, the plans, the latest events. */
 export interface DashboardData {
@@ -22,6 +25,12 @@ export interface DashboardData {
 export interface DashboardFilter {
   readonly ring?: Ring;
   readonly q?: string;
+  /** `out`: only clusters out of (or leaving) support. */
+  readonly support?: 'out';
+  /** `any`: only clusters with a finding. */
+  readonly findings?: 'any';
+  /** The plans table: `open` plans, or plans in one status. */
+  readonly plans?: 'open' | PlanStatus;
 }
 
 /** A fleet of thousands would make a page of megabytes; the table shows the clusters that need a look first. */
@@ -32,17 +41,6 @@ const SUPPORT_CLASS: Record<string, string> = {
   lts: 'ok',
   'platform-support': 'warn',
   unsupported: 'bad',
-};
-const PLAN_CLASS: Record<string, string> = {
-  succeeded: 'ok',
-  approved: 'ok',
-  'awaiting-approval': 'warn',
-  scheduled: 'warn',
-  running: 'warn',
-  failed: 'bad',
-  blocked: 'bad',
-  rejected: 'bad',
-  expired: 'bad',
 };
 
 function worstSeverity(c: ClusterView): string {
@@ -125,7 +123,7 @@ function clusterRows(clusters: readonly ClusterView[]): Html {
     (c) =>
       html`<tr>
         <td>
-          <a href="clusters/${encodeURIComponent(c.id)}">${c.name}</a>
+          <a href="${clusterHref(c.id)}">${c.name}</a>
           <div class="muted">${c.location} · ${c.subscriptionId.slice(0, 8)}</div>
         </td>
         <td><span class="badge">${c.ring}</span></td>
@@ -145,47 +143,58 @@ function clusterRows(clusters: readonly ClusterView[]): Html {
   )}`;
 }
 
-function planRows(plans: readonly Plan[]): Html {
+function planRows(plans: readonly Plan[], now: Date): Html {
   return html`${plans.map(
     (p) =>
       html`<tr>
         <td>
-          <a href="plans/${encodeURIComponent(p.id)}">${p.cluster.name}</a>
-          <div class="muted">${p.cluster.ring}</div>
+          <a href="${planHref(p.id)}">${p.cluster.name}: ${planChange(p)}</a>
+          <div class="muted">${p.cluster.ring} · ${p.kind}</div>
         </td>
-        <td>${p.kind}</td>
-        <td>${p.kind === 'node-image' ? `node image → ${p.nodeImage ?? '?'}` : `${p.from} → ${p.to}`}</td>
         <td>
-          <span class="badge ${PLAN_CLASS[p.status] ?? ''}">${p.status}</span>
-          ${p.failure ? html`<div class="muted">${p.failure.reason}</div>` : ''}
+          ${statusBadge(p.status)} ${p.failure ? html`<div class="muted">${p.failure.reason}</div>` : ''}
           ${p.blocked ? html`<div class="muted">deprecated APIs in use: ${p.blocked.deprecatedApis.join(', ')}</div>` : ''}
           ${p.hold ? html`<div class="muted">${p.hold.reason}</div>` : ''}
         </td>
-        <td class="muted">${p.updatedAt.slice(0, 16).replace('T', ' ')}</td>
+        <td class="muted">${when(p.updatedAt, now)}</td>
       </tr>`,
   )}`;
 }
 
-function eventRows(events: readonly EventRecord[]): Html {
+function eventRows(events: readonly EventRecord[], now: Date): Html {
   return html`${events.map(
     (e) =>
       html`<tr>
-        <td class="muted">${e.receivedAt.slice(0, 19).replace('T', ' ')}</td>
+        <td class="muted">${at(e.receivedAt, now, true)}</td>
         <td>${e.eventType.split('.').pop() ?? e.eventType}</td>
-        <td>${e.clusterName ?? '—'}</td>
+        <td>
+          ${e.clusterId !== undefined ? html`<a href="${clusterHref(e.clusterId)}">${e.clusterName ?? e.clusterId}</a>` : (e.clusterName ?? '—')}
+        </td>
       </tr>`,
   )}`;
 }
 
-/** The fleet dashboard: everyone may look; it links to the JSON behind it. */
+/** A count that links to the list it counts. */
+function chip(href: string, text: string, cls: string): Html {
+  return html`<a href="${href}"><span class="${cls === '' ? 'badge' : `badge ${cls}`}">${text}</span></a>`;
+}
+
+const LEGEND = html`<p class="legend">
+  <span class="badge bad">red</span> critical: act now (out of support, failed, blocked) ·
+  <span class="badge warn">amber</span> warning: look soon, or waiting for someone ·
+  <span class="badge run">blue</span> running · <span class="badge ok">green</span> fine or done
+</p>`;
+
+const isOutOfSupport = (c: ClusterView): boolean =>
+  c.support.status === 'unsupported' || c.support.status === 'platform-support';
+
+/** The fleet dashboard: everyone may look. Chips link to the lists they count; rows to the cluster and plan pages. */
 export function renderDashboard(data: DashboardData): string {
-  const open = data.plans.filter(
-    (p) => !['succeeded', 'rejected', 'expired', 'failed', 'cancelled', 'superseded'].includes(p.status),
-  );
+  const now = data.now;
+  const open = data.plans.filter((p) => isOpen(p.status));
   const waiting = open.filter((p) => p.status === 'awaiting-approval').length;
-  const unsupported = data.clusters.filter(
-    (c) => c.support.status === 'unsupported' || c.support.status === 'platform-support',
-  ).length;
+  const running = open.filter((p) => p.status === 'running').length;
+  const unsupported = data.clusters.filter(isOutOfSupport).length;
   const findings = data.clusters.reduce((n, c) => n + c.findings.length, 0);
   const filter = data.filter ?? {};
   const q = filter.q?.toLowerCase();
@@ -193,7 +202,9 @@ export function renderDashboard(data: DashboardData): string {
     .filter(
       (c) =>
         (filter.ring === undefined || c.ring === filter.ring) &&
-        (q === undefined || c.name.toLowerCase().includes(q)),
+        (q === undefined || c.name.toLowerCase().includes(q)) &&
+        (filter.support === undefined || isOutOfSupport(c)) &&
+        (filter.findings === undefined || c.findings.length > 0),
     )
     .sort(byAttention);
   const shown = matching.slice(0, data.maxRows ?? FLEET_ROWS);
@@ -201,82 +212,114 @@ export function renderDashboard(data: DashboardData): string {
     shown.length < matching.length
       ? `Showing ${shown.length} of ${matching.length} clusters`
       : `${matching.length} ${matching.length === 1 ? 'cluster' : 'clusters'}`;
-  const filtered = filter.ring !== undefined || filter.q !== undefined ? ' matching the filter' : '';
-  const tableCaption = `${counted}${filtered}, most in need of a look first.`;
+  const clusterFiltered =
+    filter.ring !== undefined ||
+    filter.q !== undefined ||
+    filter.support !== undefined ||
+    filter.findings !== undefined;
+  const tableCaption = `${counted}${clusterFiltered ? ' matching the filter' : ''}, most in need of a look first.`;
+  const plans =
+    filter.plans === undefined
+      ? data.plans
+      : data.plans.filter((p) => (filter.plans === 'open' ? isOpen(p.status) : p.status === filter.plans));
+  const lastSweep = data.clusters.reduce<string | undefined>(
+    (latest, c) => (latest === undefined || c.lastSeen > latest ? c.lastSeen : latest),
+    undefined,
+  );
   const body = html`
     <h1>AKS Upgrade Warden</h1>
     <p class="muted">
-      As of ${data.now.toISOString().slice(0, 16).replace('T', ' ')} UTC · JSON:
-      <a href="clusters">clusters</a> · <a href="plans">plans</a> · <a href="events">events</a> ·
-      <a href="notifications">notifications</a>
+      As of ${at(now, now)} · last sweep saw the fleet
+      ${lastSweep !== undefined ? when(lastSweep, now) : 'never'} (hourly) ·
+      <a href="${DASHBOARD_HREF}">show everything</a>
     </p>
-    <p>
-      <span class="badge">${data.clusters.length} clusters</span>
-      <span class="badge ${unsupported > 0 ? 'bad' : 'ok'}">${unsupported} out of (or leaving) support</span>
-      <span class="badge ${findings > 0 ? 'warn' : 'ok'}">${findings} findings</span>
-      <span class="badge">${open.length} open plans</span>
-      <span class="badge ${waiting > 0 ? 'warn' : 'ok'}">${waiting} awaiting approval</span>
+    <p class="chips">
+      ${chip(`${DASHBOARD_HREF}#fleet`, `${data.clusters.length} clusters`, '')}
+      ${chip(`${DASHBOARD_HREF}?support=out#fleet`, `${unsupported} out of (or leaving) support`, unsupported > 0 ? 'bad' : 'ok')}
+      ${chip(`${DASHBOARD_HREF}?findings=any#fleet`, `${findings} findings`, findings > 0 ? 'warn' : 'ok')}
+      ${chip(`${DASHBOARD_HREF}?plans=open#plans`, `${open.length} open plans`, '')}
+      ${chip(`${DASHBOARD_HREF}?plans=awaiting-approval#plans`, `${waiting} awaiting approval`, waiting > 0 ? 'warn' : 'ok')}
+      ${chip(`${DASHBOARD_HREF}?plans=running#plans`, `${running} running`, running > 0 ? 'run' : 'ok')}
     </p>
-    <h2>Fleet</h2>
-    ${
-      data.clusters.length === 0
-        ? html`<p class="muted">
-            No clusters yet: the fleet sweep runs hourly (POST /api/sweep runs it now).
-          </p>`
-        : html`${versionSummary(data.clusters)} ${filterForm(filter)}
-            <p class="muted">${tableCaption}</p>
-            <table>
-              <thead>
-                <tr>
-                  <th>cluster</th>
-                  <th>ring</th>
-                  <th>version</th>
-                  <th>support</th>
-                  <th>channel</th>
-                  <th>findings</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${clusterRows(shown)}
-              </tbody>
-            </table>`
-    }
-    <h2>Plans</h2>
-    ${
-      data.plans.length === 0
-        ? html`<p class="muted">No upgrade plans.</p>`
-        : html`<table>
-            <thead>
-              <tr>
-                <th>cluster</th>
-                <th>kind</th>
-                <th>upgrade</th>
-                <th>status</th>
-                <th>updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${planRows(data.plans)}
-            </tbody>
-          </table>`
-    }
-    <h2>Latest events</h2>
-    ${
-      data.events.length === 0
-        ? html`<p class="muted">No AKS events recorded yet.</p>`
-        : html`<table>
-            <thead>
-              <tr>
-                <th>received</th>
-                <th>event</th>
-                <th>cluster</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${eventRows(data.events)}
-            </tbody>
-          </table>`
-    }
+    ${LEGEND}
+    <div class="columns">
+      <section aria-labelledby="plans">
+        <h2 id="plans">Plans${filter.plans !== undefined ? `: ${filter.plans}` : ''}</h2>
+        ${
+          plans.length === 0
+            ? html`<p class="muted">
+                ${filter.plans !== undefined ? 'No plans match.' : 'No upgrade plans.'}
+              </p>`
+            : html`<table>
+                <thead>
+                  <tr>
+                    <th scope="col">plan</th>
+                    <th scope="col">status</th>
+                    <th scope="col">updated</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${planRows(plans, now)}
+                </tbody>
+              </table>`
+        }
+        <h2 id="events">Latest events</h2>
+        ${
+          data.events.length === 0
+            ? html`<p class="muted">No AKS events recorded yet.</p>`
+            : html`<table>
+                <thead>
+                  <tr>
+                    <th scope="col">received</th>
+                    <th scope="col">event</th>
+                    <th scope="col">cluster</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${eventRows(data.events, now)}
+                </tbody>
+              </table>`
+        }
+      </section>
+      <section aria-labelledby="fleet">
+        <h2 id="fleet">Fleet</h2>
+        ${
+          data.clusters.length === 0
+            ? html`<p class="muted">
+                No clusters yet: the fleet sweep runs hourly (POST /api/sweep runs it now).
+              </p>`
+            : html`${versionSummary(data.clusters)} ${filterForm(filter)}
+                <p class="muted">${tableCaption}</p>
+                <div class="scroll">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">cluster</th>
+                        <th scope="col">ring</th>
+                        <th scope="col">version</th>
+                        <th scope="col">support</th>
+                        <th scope="col">channel</th>
+                        <th scope="col">findings</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      ${clusterRows(shown)}
+                    </tbody>
+                  </table>
+                </div>`
+        }
+      </section>
+    </div>
+    <p class="muted">
+      For scripts, the same data as JSON: <code>GET /api/clusters</code> · <code>GET /api/plans</code> ·
+      <code>GET /api/events</code> · <code>GET /api/notifications</code>
+    </p>
   `;
-  return page('Fleet', html`${raw('<style>main{max-width:1100px}th{width:auto}</style>')}${body}`);
+  return page(
+    'Fleet',
+    html`${raw(
+      '<style>th{width:auto}.columns{display:grid;gap:0 2rem;grid-template-columns:minmax(0,1fr)}@media (min-width:1280px){.columns{grid-template-columns:minmax(0,2fr) minmax(0,3fr)}}</style>',
+    )}${body}`,
+    { wide: true },
+  );
 }

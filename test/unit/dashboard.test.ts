@@ -64,7 +64,7 @@ describe('the dashboard page', () => {
     expect(page).not.toContain('<img');
     expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(page).toMatch(/1 clusters/);
-    expect(page).toMatch(/class="badge bad">failed</);
+    expect(page).toMatch(/class="badge bad" data-status="failed">failed</);
   });
 
   test('given an empty fleet, it says how to fill it', () => {
@@ -106,7 +106,7 @@ describe('the dashboard page', () => {
         ...(filter && { filter }),
       });
     const rowNames = (html: string) =>
-      [...html.matchAll(/<a href="clusters\/[^"]+">([^<]+)<\/a>/g)].map((m) => m[1]);
+      [...html.matchAll(/<a href="\/api\/clusters\/[^"]+">([^<]+)<\/a>/g)].map((m) => m[1]);
 
     test('draws at most 200 rows, the clusters most in need of a look first, and counts the rest', () => {
       const html = render();
