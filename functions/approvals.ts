@@ -44,8 +44,11 @@ export function approvalsHandler(getServices: () => Deps) {
         // Easy Auth signs them in and brings them back to this very link.
         if (!check.ok && check.signIn === true) return signInRedirect(request);
         if (!check.ok)
-          return htmlPage(check.status, problemPage(check.status, check.title, check.detail, check.plan));
-        return htmlPage(200, approvalPage(check.plan, check.claims.approver, token ?? ''));
+          return htmlPage(
+            check.status,
+            problemPage(check.status, check.title, check.detail, s.now(), check.plan),
+          );
+        return htmlPage(200, approvalPage(check.plan, check.claims.approver, token ?? '', s.now()));
       } catch (e) {
         const r = errorResponse(e, context);
         return htmlPage(
@@ -54,6 +57,7 @@ export function approvalsHandler(getServices: () => Deps) {
             r.status ?? 500,
             'Something went wrong',
             'The failure was logged; try again in a minute.',
+            s.now(),
           ),
         );
       }
@@ -85,7 +89,7 @@ export function approvalsHandler(getServices: () => Deps) {
           status: outcome.plan.status,
           approvals: outcome.plan.approval?.decisions ?? [],
         });
-      return htmlPage(200, decisionPage(outcome.plan, outcome.approver, outcome.decision));
+      return htmlPage(200, decisionPage(outcome.plan, outcome.approver, outcome.decision, s.now()));
     } catch (thrown) {
       const e = ensureError(thrown);
       const answer = errorResponse(e, context);
@@ -93,7 +97,7 @@ export function approvalsHandler(getServices: () => Deps) {
       // A person's mistake (bad, expired, foreign or used link; closed plan) gets a page; the rest JSON.
       if (asJson || ![400, 401, 403, 404, 409].includes(status)) return answer;
       const { title, detail } = explain(e, 'This did not go through');
-      return htmlPage(status, problemPage(status, title, detail));
+      return htmlPage(status, problemPage(status, title, detail, s.now()));
     }
   };
 }

@@ -1,9 +1,12 @@
-import type { AuditEntry, Plan } from '../domain/plan';
+import type { Plan } from '../domain/plan';
 import { decided, pendingApprovers, stepLabel } from '../domain/plan';
-import { formatDuration } from '../domain/policy';
 import { minorOf } from '../domain/versions';
 import type { Html } from './html';
 import { commentField, html, page, safeUrl } from './html';
+import { navLine, planHref, statusBadge } from './pageParts';
+import { nextRunnerRun, preflightOf, whatNext } from './planPage';
+import { preflightSection } from './preflightView';
+import { at, duration, when } from './times';
 
 /** Release notes a person should read before approving: AKS releases and the Kubernetes changelog of the minor. */
 export function releaseNotes(plan: Plan): { label: string; url: string }[] {
@@ -18,16 +21,7 @@ export function releaseNotes(plan: Plan): { label: string; url: string }[] {
   return links;
 }
 
-function statusBadge(status: string): Html {
-  const cls = ['succeeded', 'approved'].includes(status)
-    ? 'ok'
-    : ['failed', 'rejected', 'expired'].includes(status)
-      ? 'bad'
-      : 'warn';
-  return html`<span class="badge ${cls}" data-status="${status}">${status}</span>`;
-}
-
-function planTable(plan: Plan): Html {
+function planTable(plan: Plan, now: Date): Html {
   const change =
     plan.kind === 'node-image' ? `node image → ${plan.nodeImage ?? ''}` : `${plan.from} → ${plan.to}`;
   const tags = Object.entries(plan.cluster.tags);
@@ -59,14 +53,16 @@ function planTable(plan: Plan): Html {
     <tr>
       <th>Window</th>
       <td id="window">
-        ${plan.window?.description ?? 'any time'}${plan.window?.start !== undefined ? html`<br /><span class="muted">next: ${plan.window.start} – ${plan.window.end ?? ''}</span>` : ''}
+        ${plan.window?.description ?? 'any time'}${plan.window?.start !== undefined ? html`<br /><span class="muted">next opening ${when(plan.window.start, now)}${plan.window.end !== undefined ? html`, closes ${at(plan.window.end, now)}` : ''}</span>` : ''}
       </td>
     </tr>
     ${
       plan.urgency !== 'normal'
         ? html`<tr>
             <th>Urgency</th>
-            <td>${plan.urgency}${plan.deadline !== undefined ? html` (deadline ${plan.deadline})` : ''}</td>
+            <td>
+              ${plan.urgency}${plan.deadline !== undefined ? html` (deadline ${when(plan.deadline, now)})` : ''}
+            </td>
           </tr>`
         : ''
     }
@@ -93,14 +89,14 @@ function planTable(plan: Plan): Html {
   </table>`;
 }
 
-function evidenceSection(plan: Plan): Html {
+function evidenceSection(plan: Plan, now: Date): Html {
   const e = plan.evidence;
   if (e === undefined)
     return html`<h2>Evidence from lower rings</h2>
       <p class="muted">Not checked yet.</p>`;
   return html`<h2>Evidence from lower rings</h2>
     <p id="evidence">${e.reason}</p>
-    ${e.lowerRing !== undefined ? html`<p class="muted">Soak required in ${e.lowerRing}: ${formatDuration(e.soakMs)}${e.firstSuccessAt !== undefined ? html`; first success ${e.firstSuccessAt}` : ''}.</p>` : ''}
+    ${e.lowerRing !== undefined ? html`<p class="muted">Soak required in ${e.lowerRing}: ${duration(e.soakMs)}${e.firstSuccessAt !== undefined ? html`; first success ${when(e.firstSuccessAt, now)}` : ''}; checked ${when(e.checkedAt, now)}.</p>` : ''}
     ${
       e.plans.length > 0
         ? html`<table>
@@ -114,7 +110,7 @@ function evidenceSection(plan: Plan): Html {
                 html`<tr>
                   <th>${p.clusterName}</th>
                   <td>${p.status}</td>
-                  <td>${p.at ?? ''}</td>
+                  <td>${at(p.at, now)}</td>
                 </tr>`,
             )}
           </table>`
@@ -140,88 +136,136 @@ function notesSection(plan: Plan): Html {
     </ul>`;
 }
 
-function approvalsSection(plan: Plan): Html {
+function approvalsSection(plan: Plan, now: Date): Html {
   const a = plan.approval;
   if (a === undefined) return html``;
   return html`<h2>Approvals</h2>
     <p>
       ${a.decisions.filter((d) => d.decision === 'approve').length} of ${plan.gate.required} approval(s);
-      request expires ${a.expiresAt}.
+      request expires ${when(a.expiresAt, now)}.
     </p>
     ${
       a.decisions.length > 0
         ? html`<ul>
-            ${a.decisions.map((d) => html`<li>${d.approver} ${decided(d.decision)} at ${d.at}${d.comment !== '' ? html`: “${d.comment}”` : ''}</li>`)}
+            ${a.decisions.map((d) => html`<li>${d.approver} ${decided(d.decision)} at ${at(d.at, now)}${d.comment !== '' ? html`: “${d.comment}”` : ''}</li>`)}
           </ul>`
         : ''
     }
     ${pendingApprovers(plan).length > 0 ? html`<p class="muted">Waiting for: ${pendingApprovers(plan).join(', ')}</p>` : ''}`;
 }
 
-/** The confirmation page: the whole plan, and a plain POST form (no script; scanners that run scripts submit nothing). */
-export function approvalPage(plan: Plan, approver: string, token: string): string {
+/**
+ * The verdict in one line, above the buttons: what lower rings showed, the worst finding, the pre-flight
+ * verdict. The rest of the page is the evidence for it.
+ */
+export function verdictLine(plan: Plan): Html {
+  const e = plan.evidence;
+  const critical = plan.findings.filter((f) => f.severity === 'critical').length;
+  const warnings = plan.findings.filter((f) => f.severity === 'warning').length;
+  const preflight = preflightOf(plan);
+  const tone = e?.allowed === false || critical > 0 || preflight?.verdict === 'no-go' ? 'bad' : 'ok';
+  return html`<p class="next ${tone}" id="verdict">
+    <b
+      >${e === undefined ? 'Lower rings not checked yet' : e.allowed ? 'Lower rings: ✓' : 'Lower rings: ✗'}</b
+    >
+    ${e !== undefined ? html` ${e.reason}` : ''} ·
+    ${critical > 0 ? html`<b>${critical} critical finding(s)</b>` : `${warnings} warning(s), no critical finding`}${preflight !== undefined ? html` · pre-flight <b>${preflight.verdict}</b>` : ''}
+  </p>`;
+}
+
+function decisionForm(plan: Plan, token: string): Html {
+  return html`<form method="post" action="/api/approvals/${encodeURIComponent(plan.id)}" id="decide">
+    <input type="hidden" name="token" value="${token}" />
+    <p class="decide">
+      <button class="approve" type="submit" name="decision" value="approve">Approve</button
+      ><button class="reject" type="submit" name="decision" value="reject">Reject</button>
+    </p>
+    ${commentField()}
+  </form>`;
+}
+
+/**
+ * The confirmation page: the verdict line and the buttons first (they fit a laptop's and a phone's first
+ * screen), then the whole plan. A plain POST form (no script; scanners that run scripts submit nothing).
+ */
+export function approvalPage(plan: Plan, approver: string, token: string, now: Date): string {
   const title = `${plan.cluster.name}: approve ${plan.kind === 'node-image' ? `node image ${plan.nodeImage ?? ''}` : `${plan.from} → ${plan.to}`}?`;
   return page(
     title,
     html`<h1>${title}</h1>
-      <p>You are deciding as <b id="approver">${approver}</b>. Nothing changes until you press a button.</p>
-      ${planTable(plan)} ${evidenceSection(plan)} ${findingsSection(plan)} ${notesSection(plan)}
-      ${approvalsSection(plan)}
-      <h2>Your decision</h2>
-      <form method="post" action="/api/approvals/${encodeURIComponent(plan.id)}">
-        <input type="hidden" name="token" value="${token}" />
-        ${commentField()}
-        <p>
-          <button class="approve" type="submit" name="decision" value="approve">Approve</button
-          ><button class="reject" type="submit" name="decision" value="reject">Reject</button>
-        </p>
-      </form>`,
+      <p>
+        ${plan.cluster.ring} · ${plan.steps.length} step(s) · ${plan.window?.description ?? 'any time'}. You
+        decide as
+        <b id="approver">${approver}</b>; nothing changes until you press a button.
+      </p>
+      ${verdictLine(plan)} ${decisionForm(plan, token)}
+      <p class="muted">
+        The plan page, without the buttons: <a href="${planHref(plan.id)}">${plan.cluster.name} plan</a>.
+      </p>
+      ${planTable(plan, now)} ${evidenceSection(plan, now)} ${findingsSection(plan)}
+      ${preflightOf(plan) !== undefined ? preflightSection(preflightOf(plan)) : ''} ${notesSection(plan)}
+      ${approvalsSection(plan, now)}`,
   );
 }
 
-/** The answer to a decision. */
-export function decisionPage(plan: Plan, approver: string, decision: 'approve' | 'reject'): string {
+/** When the upgrade will start after an approval: the next window opening, and the runner's next run. */
+function startsWhen(plan: Plan, now: Date): Html {
+  const w = plan.window;
+  const tick = when(nextRunnerRun(now), now);
+  if (w !== undefined && w.start !== undefined && Date.parse(w.start) > now.getTime())
+    return html`The upgrade starts when its window opens, ${when(w.start, now)} (${w.description}), at the
+    runner's first run after that.`;
+  return html`The window is open${w?.end !== undefined ? html` until ${at(w.end, now)}` : ''}: the first step
+  starts at the runner's next run, about ${tick}.`;
+}
+
+/** The answer to a decision: what it did, when the upgrade will start, and where to follow it. */
+export function decisionPage(
+  plan: Plan,
+  approver: string,
+  decision: 'approve' | 'reject',
+  now: Date,
+): string {
   const title =
     decision === 'reject'
       ? `Rejected: ${plan.cluster.name}`
-      : plan.status === 'approved'
-        ? `Approved: ${plan.cluster.name}`
-        : `Approval recorded: ${plan.cluster.name}`;
+      : plan.status === 'awaiting-approval'
+        ? `Approval recorded: ${plan.cluster.name}`
+        : `Approved: ${plan.cluster.name}`;
   const next =
     decision === 'reject'
-      ? 'The plan is closed. Owners and on-call were told.'
-      : plan.status === 'approved'
-        ? `The upgrade runs in its window: ${plan.window?.description ?? 'any time'}.`
-        : `More approvals are needed (${plan.gate.required} in all).`;
+      ? undefined
+      : plan.status === 'awaiting-approval'
+        ? html`${whatNext(plan, now).text}`
+        : startsWhen(plan, now);
   return page(
     title,
-    html`<h1 id="result">${title}</h1>
-      <p>${approver} ${decided(decision)}. ${next}</p>
-      ${planTable(plan)}${approvalsSection(plan)}`,
+    html`${navLine(plan.cluster)}
+      <h1 id="result">${title}</h1>
+      <p>
+        ${approver}
+        ${decided(decision)}.${decision === 'reject' ? ' The plan is closed. Owners and on-call were told.' : ''}
+        ${statusBadge(plan.status)}
+      </p>
+      ${next !== undefined ? html`<p class="next" id="next">${next}</p>` : ''}
+      <p>
+        <a href="${planHref(plan.id)}" id="plan-link">Follow the plan: steps, timeline, what it waits for</a>
+      </p>
+      ${planTable(plan, now)}${approvalsSection(plan, now)}`,
   );
 }
 
 /** Why a link cannot be used (expired, used, for someone else…), with the plan when it is known. */
-export function problemPage(status: number, title: string, detail: string, plan?: Plan): string {
+export function problemPage(status: number, title: string, detail: string, now: Date, plan?: Plan): string {
   return page(
     title,
     html`<h1 id="problem" data-status="${status}">${title}</h1>
       <p id="detail">${detail}</p>
-      ${plan !== undefined ? html`${planTable(plan)}${approvalsSection(plan)}` : ''}`,
+      ${
+        plan !== undefined
+          ? html`<p><a href="${planHref(plan.id)}">The plan page</a> says what it waits for now.</p>
+              ${planTable(plan, now)}${approvalsSection(plan, now)}`
+          : ''
+      }`,
   );
-}
-
-/** The audit trail as a small table (used by the plan page of the dashboard, too). */
-export function auditTable(entries: readonly AuditEntry[]): Html {
-  return html`<table>
-    ${entries.map(
-      (e) =>
-        html`<tr>
-          <th>${e.at}</th>
-          <td>${e.event}: ${e.from} → ${e.to}</td>
-          <td>${e.actor}</td>
-          <td>${e.reason}${e.comment !== undefined ? html` — “${e.comment}”` : ''}</td>
-        </tr>`,
-    )}
-  </table>`;
 }
