@@ -2,6 +2,7 @@ import type { Notice } from '../domain/notice';
 import type { Plan, PlanEffect } from '../domain/plan';
 import { noticeCluster } from '../domain/plan';
 import { planTitle, windowKey } from '../domain/plan';
+import { formatAt } from '../notify/templates/common';
 import type { ApprovalClaims, ApprovalKeys } from './tokens';
 import { signToken, windowDigest } from './tokens';
 
@@ -65,7 +66,7 @@ export class ApprovalLinks {
           severity: plan.urgency === 'critical' || effect.mode === 'escalation' ? 'critical' : 'warning',
           title: `${plan.cluster.name}: ${verb} ${what}`,
           summary:
-            `${planTitle(plan)} in ring ${plan.cluster.ring} is awaiting your approval until ${effect.expiresAt}. ` +
+            `${planTitle(plan)} in ring ${plan.cluster.ring} is awaiting your approval until ${formatAt(effect.expiresAt)}. ` +
             `Open the link to see the plan, the evidence from lower rings and the findings, then approve or reject.`,
           facts: [
             { label: 'Cluster', value: plan.cluster.name },
@@ -74,7 +75,8 @@ export class ApprovalLinks {
             { label: 'Upgrade', value: what },
             { label: 'Window', value: plan.window?.description ?? 'any time' },
             { label: 'Evidence', value: plan.evidence?.reason ?? 'none' },
-            { label: 'Expires', value: effect.expiresAt },
+            { label: 'Expires', value: formatAt(effect.expiresAt) },
+            { label: 'Asked', value: `${effect.approvers.join(', ')}, each by email with a personal link` },
           ],
           actions: [{ label: 'Review and decide', url, style: 'positive' }],
           audience: ['oncall'],
@@ -96,7 +98,7 @@ export class ApprovalLinks {
       title: `${planTitle(plan)}: nobody to ask for approval`,
       summary:
         `The plan needs approval in ring ${plan.cluster.ring}, but the policy names no approver for it. ` +
-        `Set routes.${plan.cluster.ring}.email (or approvals.allow) in WARDEN_POLICY; the request expires at ${effect.expiresAt}.`,
+        `Set routes.${plan.cluster.ring}.email (or approvals.allow) in WARDEN_POLICY; the request expires at ${formatAt(effect.expiresAt)}.`,
       facts: [
         { label: 'Cluster', value: plan.cluster.name },
         { label: 'Ring', value: plan.cluster.ring },

@@ -61,6 +61,11 @@ function duration(ms: number): string {
   return s >= 60 ? `${Math.ceil(s / 60)} min` : `${s} s`;
 }
 
+/** `2026-12-01 21:17 UTC`: reasons are read later (in an email, on a page), so they carry no "ago". */
+function utc(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 /**
  * Decides whether `version` may be planned for `ring`, from the plans to it in the ring before.
  * `lowerRing` defaults to the previous ring; the caller passes the nearest lower ring that has clusters
@@ -123,7 +128,7 @@ export function promotionEvidence(
         allowed: soaked >= soakMs,
         reason:
           soaked >= soakMs
-            ? `every cluster in ${lowerRing} already runs a newer version (${versions}), the last for ${duration(soaked)} (soak ${duration(soakMs)}); ${version} is behind that ring`
+            ? `every cluster in ${lowerRing} already runs a newer version (${versions}), the last since ${utc(since)} (soak ${duration(soakMs)}); ${version} is behind that ring`
             : `every cluster in ${lowerRing} runs a newer version (${versions}); soaked ${duration(Math.max(0, soaked))} of ${duration(soakMs)}`,
       };
     }
@@ -156,6 +161,6 @@ export function promotionEvidence(
   return {
     ...withFirst,
     allowed: true,
-    reason: `${succeeded.length} cluster(s) in ${lowerRing} run ${version} (upgraded by Warden or seen by the sweep), the first ${duration(soaked)} ago (soak ${duration(soakMs)}), none failed`,
+    reason: `${succeeded.length} cluster(s) in ${lowerRing} run ${version} (upgraded by Warden or seen by the sweep), the first since ${utc(firstSuccessAt)} (soak ${duration(soakMs)}), none failed`,
   };
 }

@@ -31,6 +31,7 @@ import { compareVersions } from '../domain/versions';
 import { TransientError } from '../errors';
 import type { Logger } from '../logging';
 import type { Outbox } from '../notify/outbox';
+import { formatAt } from '../notify/templates/common';
 import type { StoredPlan } from '../store/planStore';
 import { OpenPlanExistsError, StalePlanError } from '../store/planStore';
 import type { EventReaction } from './ingestEvents';
@@ -483,12 +484,12 @@ function supportNotice(
     title: `${snapshot.name}: Kubernetes ${version} support ${ended ? 'has ended' : 'is ending'}`,
     summary: ended
       ? `AKS no longer supports ${version} on ${snapshot.name}. Warden planned an urgent upgrade; approve it now.`
-      : `AKS support for ${version} on ${snapshot.name} ends soon. Warden planned an upgrade with a deadline of ${deadline}.`,
+      : `AKS support for ${version} on ${snapshot.name} ends soon. Warden planned an upgrade with a deadline of ${formatAt(deadline)}.`,
     facts: [
       { label: 'Cluster', value: snapshot.name },
       { label: 'Ring', value: snapshot.ring },
       { label: 'Version', value: version },
-      { label: 'Deadline', value: deadline },
+      { label: 'Deadline', value: formatAt(deadline) },
     ],
     actions: [],
     audience: ended ? ['oncall', 'oncall-secondary', 'owners'] : ['oncall', 'owners'],

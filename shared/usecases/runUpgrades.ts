@@ -18,6 +18,7 @@ import { compareVersions } from '../domain/versions';
 import { ensureError, NotFoundError, TransientError } from '../errors';
 import type { Logger } from '../logging';
 import type { Outbox } from '../notify/outbox';
+import { formatAt } from '../notify/templates/common';
 import type { StoredPlan } from '../store/planStore';
 import { StalePlanError } from '../store/planStore';
 import type { RunnerStore } from '../store/runnerStore';
@@ -395,7 +396,7 @@ async function startStep(
     const reason = w.problem
       ? `window closed: an AKS maintenance configuration cannot be read (${w.problem})`
       : w.window.start !== undefined
-        ? `waiting for the window: next opening ${w.window.start} (${w.window.description})`
+        ? `waiting for the window: next opening ${formatAt(w.window.start)} (${w.window.description})`
         : `no opening with ${Math.round(deps.policy.minimumWindowRemainingMs / 60_000)} min to spare in ${w.window.description}`;
     if (plan.status === 'approved' && plan.gate.autoExecute) {
       const saved = await commit(

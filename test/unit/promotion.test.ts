@@ -33,6 +33,9 @@ describe('promotion: given the plans to a version in the ring below', () => {
     expect(e.allowed).toBe(true);
     expect(e.firstSuccessAt).toBe('2026-11-10T00:00:00Z');
     expect(e.plans.map((p) => p.planId)).toEqual(['a', 'b']);
+    // The reason is read later, in an email: an absolute time, never "… ago".
+    expect(e.reason).toContain('the first since 2026-11-10 00:00 UTC (soak 7 d)');
+    expect(e.reason).not.toMatch(/ ago\b/);
   });
   test('still soaking', () => {
     const e = promotionEvidence(
