@@ -100,7 +100,9 @@ function digestFor(
     facts: shown,
     actions: [
       { label: 'Open the dashboard', url: `${baseUrl}/api/dashboard` },
-      ...(plans.length > 0 ? [{ label: 'Open plans', url: `${baseUrl}/api/plans` }] : []),
+      ...(plans.length > 0
+        ? [{ label: 'Open plans', url: `${baseUrl}/api/dashboard?plans=open#plans` }]
+        : []),
     ],
     at: now.toISOString(),
   };

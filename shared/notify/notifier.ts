@@ -9,7 +9,9 @@ import { TableOutbox } from '../store/outboxStore';
 import type { Tables } from '../store/tables';
 import { dispatchNotifications } from '../usecases/dispatchNotifications';
 import type { Channels, Fetch } from './channels';
+import type { ChannelSender } from './channels';
 import { AcsEmailSender, TeamsWorkflowSender, WebhookSender } from './channels';
+import { withPageLinks } from './pageLinks';
 import type { NotificationRoutes } from './routing';
 import { routeNotice } from './routing';
 
@@ -40,18 +42,29 @@ export function emailClient(
 
 /**
  * What a channel gets of a personal notice (an approval request to one approver): the same facts, the
- * personal links replaced by the dashboard, and a line saying where the decision is made.
+ * personal links replaced by the plan page (else the cluster page, else the dashboard), and a line
+ * saying where the decision is made.
  */
 export function sharedCopy(notice: Notice, baseUrl: string): Notice {
   const { recipient: _personal, ...shared } = notice;
+  return withPageLinks(
+    {
+      ...shared,
+      // Every personal notice (approval, Defer, force upgrade, abort) says where its links went.
+      facts:
+        notice.recipient !== undefined
+          ? [...notice.facts, { label: 'Decide', value: 'with the personal link each approver got by email' }]
+          : notice.facts,
+      actions: [],
+    },
+    baseUrl,
+  );
+}
+
+/** A sender that adds the page links to every notice it sends (see `withPageLinks`). */
+function linkingPages(sender: ChannelSender, baseUrl: string): ChannelSender {
   return {
-    ...shared,
-    // Every personal notice (approval, Defer, force upgrade, abort) says where its links went.
-    facts:
-      notice.recipient !== undefined
-        ? [...notice.facts, { label: 'Decide', value: 'with the personal link each approver got by email' }]
-        : notice.facts,
-    actions: [{ label: 'Open Warden', url: `${baseUrl}/api/dashboard` }],
+    send: (notice, delivery, attempt) => sender.send(withPageLinks(notice, baseUrl), delivery, attempt),
   };
 }
 
@@ -69,19 +82,21 @@ export function buildNotifier(
   dispatchSoon?: { readonly now: () => Date; readonly log: Logger },
 ): Notifier {
   const { notify } = config;
+  const base = config.publicBaseUrl;
   const channels: Channels = {
     ...(notify.email !== undefined && {
-      email: new AcsEmailSender(emailClient(notify.email, credential), notify.email.sender),
+      email: linkingPages(
+        new AcsEmailSender(emailClient(notify.email, credential), notify.email.sender),
+        base,
+      ),
     }),
     ...(Object.keys(notify.teamsWorkflows).length > 0 && {
-      teams: new TeamsWorkflowSender(notify.teamsWorkflows, fetchFn),
+      teams: linkingPages(new TeamsWorkflowSender(notify.teamsWorkflows, fetchFn), base),
     }),
     ...(notify.webhook !== undefined && {
-      webhook: new WebhookSender(
-        notify.webhook.url,
-        notify.webhook.secret,
-        `${config.publicBaseUrl}/api/notifications`,
-        fetchFn,
+      webhook: linkingPages(
+        new WebhookSender(notify.webhook.url, notify.webhook.secret, `${base}/api/notifications`, fetchFn),
+        base,
       ),
     }),
   };
