@@ -1,0 +1,285 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+
+import { DEV_ACCOUNT, DEV_KEY } from '../../local/azurite';
+import { ApprovalLinks } from '../../shared/approvals/links';
+import { parsePolicy } from '../../shared/domain/policy';
+import { silentLogger } from '../../shared/logging';
+import { routeNotice } from '../../shared/notify/routing';
+import { TableClusterStore } from '../../shared/store/clusterStore';
+import { TableOutbox } from '../../shared/store/outboxStore';
+import { TablePlanStore } from '../../shared/store/planStore';
+import { Tables } from '../../shared/store/tables';
+import { proposePlansForCluster } from '../../shared/usecases/proposePlans';
+import type { LocalWarden } from '../helpers/localWarden';
+import { startLocalWarden } from '../helpers/localWarden';
+import { REGION, snapshot } from '../helpers/plans';
+
+/**
+ * The pages as a person uses them, in headless Chromium: every page passes axe-core, the approval
+ * buttons are on the first screen of a laptop and a phone, links lead from the dashboard to a plan, its
+ * cluster and back (never to raw JSON), and hostile values in names, tags, comments and event fields
+ * stay text.
+ */
+
+const POLICY = `{"gatedRings":["canary"],"routes":{"canary":{"email":["oncall@contoso.com"]}}}`;
+const KEY = randomBytes(32);
+/** Runs only if it becomes markup: the flag it sets is checked on every page. */
+const EVIL = `<img src=x onerror="window.pwned=1">`;
+const NAME = `aks-e2e-${randomBytes(2).toString('hex')}`;
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+let warden: LocalWarden;
+let browser: Browser;
+let context: BrowserContext;
+let links: ApprovalLinks;
+let plans: TablePlanStore;
+let planId = '';
+let clusterId = '';
+
+beforeAll(async () => {
+  warden = await startLocalWarden({
+    env: {
+      WARDEN_APPROVAL_KEYS: KEY.toString('base64'),
+      WARDEN_POLICY: POLICY,
+      WARDEN_TABLE_PREFIX: 'warden',
+    },
+  });
+  const tables = new Tables(
+    {
+      kind: 'connectionString',
+      connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=${warden.storageUrl};`,
+    },
+    'warden',
+  );
+  const policy = parsePolicy(POLICY);
+  plans = new TablePlanStore(
+    tables,
+    new TableOutbox(
+      tables,
+      (n) => routeNotice(n, { routes: policy, teamsWorkflows: new Set(), webhook: false }).deliveries,
+    ),
+  );
+  links = new ApprovalLinks({ current: KEY }, warden.url);
+  // The cluster as a sweep stores it, with markup in its tags, a finding and a maintenance window.
+  const snap = snapshot(NAME, 'canary', '1.29.7', {
+    tags: { environment: 'canary', team: EVIL },
+    lastSeen: new Date().toISOString(),
+    maintenanceConfigurations: [
+      {
+        name: 'aksManagedAutoUpgradeSchedule',
+        properties: {
+          maintenanceWindow: {
+            schedule: { weekly: { intervalWeeks: 1, dayOfWeek: 'Saturday' } },
+            durationHours: 4,
+            utcOffset: '+00:00',
+            startTime: '02:00',
+          },
+        },
+      },
+    ],
+  });
+  clusterId = snap.id;
+  await new TableClusterStore(tables).write(
+    snap.subscriptionId,
+    [
+      {
+        snapshot: snap,
+        support: { status: 'supported', minorsBehind: 1, newestMinor: '1.30' },
+        findings: [
+          {
+            code: 'max-surge-low',
+            severity: 'warning',
+            message: `pool ${EVIL} surges one node`,
+            guidance: {
+              text: 'Use 33% in production.',
+              source: 'https://learn.microsoft.com/azure/aks/upgrade-cluster',
+            },
+          },
+        ],
+        sweepId: 'e2e',
+      },
+    ],
+    new Map(),
+  );
+  const [o] = await proposePlansForCluster(
+    { plans, links, policy, newId: () => `e2epage${randomBytes(4).toString('hex')}`, log: silentLogger },
+    snap,
+    REGION,
+    new Date(),
+    { by: { actor: 'warden', source: { kind: 'sweep' } }, reason: `sweep ${EVIL}` },
+  );
+  if (o?.status !== 'awaiting-approval') throw new Error(`plan not awaiting approval: ${JSON.stringify(o)}`);
+  planId = o.planId!;
+  // An AKS event about the cluster, with markup in a data field.
+  const event = {
+    topic: clusterId,
+    subject: NAME,
+    eventType: 'Microsoft.ContainerService.NodePoolRollingStarted',
+    id: randomBytes(8).toString('hex'),
+    data: { nodePoolName: 'nodepool1', note: EVIL },
+    dataVersion: '1',
+    metadataVersion: '1',
+    eventTime: new Date().toISOString(),
+  };
+  const intake = await fetch(`${warden.url}/api/aks-events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify([event]),
+  });
+  if (intake.status !== 200) throw new Error(`event not recorded: ${intake.status} ${await intake.text()}`);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu'],
+  });
+  // The pages send CSP default-src 'none'; axe is injected as a script, so the test context bypasses it.
+  context = await browser.newContext({ bypassCSP: true });
+}, 60_000);
+
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await warden?.stop();
+});
+
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE });
+  const results = await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run(): Promise<{
+            violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+          }>;
+        };
+      }
+    ).axe;
+    return (await axe.run()).violations;
+  });
+  return results
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+async function expectSafe(page: Page): Promise<void> {
+  expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
+  expect(await page.locator('img').count()).toBe(0);
+}
+
+async function open(page: Page, url: string): Promise<void> {
+  const response = await page.goto(url);
+  expect(response?.status()).toBe(200);
+  expect(response?.headers()['content-type']).toMatch(/text\/html/);
+}
+
+/** Every same-origin link a person can follow answers a page, not JSON. */
+async function expectLinksArePages(page: Page): Promise<void> {
+  const hrefs = await page.$$eval('a[href]', (as) => as.map((a) => (a as unknown as { href: string }).href));
+  const own = [...new Set(hrefs.filter((h) => h.startsWith(warden.url)).map((h) => h.split('#')[0] ?? h))];
+  expect(own.length).toBeGreaterThan(0);
+  for (const href of own) {
+    const r = await fetch(href, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    expect([href, r.status, r.headers.get('content-type')]).toEqual([
+      href,
+      200,
+      expect.stringMatching(/text\/html/),
+    ]);
+  }
+}
+
+test('a person goes from the dashboard to a plan, to its cluster and back, by links alone', async () => {
+  const page = await context.newPage();
+  await open(page, `${warden.url}/`);
+  await expectLinksArePages(page);
+  await Promise.all([
+    page.waitForURL(`**/api/plans/${planId}`),
+    page.click(`a[href="/api/plans/${planId}"]`),
+  ]);
+  await expect(page.locator('h1').textContent()).resolves.toContain(`${NAME}: 1.29.7 → 1.29.9`);
+  await expect(page.locator('#next').textContent()).resolves.toMatch(
+    /Waits for 1 more approval from oncall@contoso\.com\s.*expires \w{3} \d+ \w{3} \d\d:\d\d UTC, in \d+ h/s,
+  );
+  await expect(page.locator('#timeline').textContent()).resolves.toContain('NodePoolRollingStarted');
+  await expect(page.locator('#timeline').textContent()).resolves.toContain(EVIL);
+  await expectLinksArePages(page);
+  await Promise.all([page.waitForURL(`**/api/clusters/subscriptions/**`), page.click('#cluster')]);
+  await expect(page.locator('h1').textContent()).resolves.toBe(NAME);
+  await expect(page.locator('#windows').textContent()).resolves.toMatch(/every week on Saturday at 02:00/);
+  await expect(page.locator('#windows').textContent()).resolves.toMatch(/Sat \d+ \w{3}.* 02:00 UTC, in /);
+  await expect(page.locator('#findings').textContent()).resolves.toContain(EVIL);
+  await expectLinksArePages(page);
+  await Promise.all([page.waitForURL('**/api/dashboard'), page.click('nav a[href="/api/dashboard"]')]);
+  await expect(page.locator('h1').textContent()).resolves.toBe('AKS Upgrade Warden');
+  await page.close();
+});
+
+test('every page passes axe-core with no serious or critical violation, and shows hostile values as text', async () => {
+  const plan = (await plans.get(planId))!.plan;
+  const page = await context.newPage();
+  const pages = [
+    `${warden.url}/api/dashboard`,
+    `${warden.url}/api/dashboard?plans=awaiting-approval`,
+    `${warden.url}/api/plans/${planId}`,
+    `${warden.url}/api/clusters${clusterId}`,
+    links.linkFor(plan, 'oncall@contoso.com')!,
+  ];
+  for (const url of pages) {
+    await open(page, url);
+    await expectSafe(page);
+    expect([url, await axeViolations(page)]).toEqual([url, []]);
+  }
+  // The decision page, after a comment with markup in it.
+  await page.fill('#comment', EVIL);
+  await Promise.all([page.waitForURL(`**/api/approvals/${planId}`), page.click('button.approve')]);
+  await expect(page.locator('#result').textContent()).resolves.toBe(`Approved: ${NAME}`);
+  await expect(page.locator('#next').textContent()).resolves.toMatch(/window opens|runner's next run/);
+  await expectSafe(page);
+  expect(await axeViolations(page)).toEqual([]);
+  await Promise.all([page.waitForURL(`**/api/plans/${planId}`), page.click('#plan-link')]);
+  await expect(page.locator('#timeline').textContent()).resolves.toContain(EVIL);
+  await expectSafe(page);
+  expect(await axeViolations(page)).toEqual([]);
+  await page.close();
+});
+
+test('an API client still gets JSON at the same routes', async () => {
+  const plan = (await (await fetch(`${warden.url}/api/plans/${planId}`)).json()) as { id: string };
+  expect(plan.id).toBe(planId);
+  const cluster = (await (await fetch(`${warden.url}/api/clusters${clusterId}`)).json()) as { name: string };
+  expect(cluster.name).toBe(NAME);
+});
+
+test.each([
+  [1366, 768],
+  [390, 844],
+])('at %ix%i the verdict and the Approve / Reject buttons are on the first screen', async (width, height) => {
+  const [o] = await proposePlansForCluster(
+    {
+      plans,
+      links,
+      policy: parsePolicy(POLICY),
+      newId: () => `e2eview${randomBytes(4).toString('hex')}`,
+      log: silentLogger,
+    },
+    snapshot(`aks-view-${width}`, 'canary'),
+    REGION,
+    new Date(),
+    { by: { actor: 'warden', source: { kind: 'sweep' } }, reason: 'e2e' },
+  );
+  const plan = (await plans.get(o!.planId!))!.plan;
+  const sized = await browser.newContext({ viewport: { width, height } });
+  const page = await sized.newPage();
+  await open(page, links.linkFor(plan, 'oncall@contoso.com')!);
+  await page.screenshot({ path: `/tmp/pages-approval-${width}.png` });
+  for (const selector of ['#verdict', 'button.approve', 'button.reject']) {
+    const box = await page.locator(selector).boundingBox();
+    expect([
+      selector,
+      box !== null && box.y >= 0 && box.y + box.height <= height && box.x + box.width <= width,
+    ]).toEqual([selector, true]);
+  }
+  await sized.close();
+});
