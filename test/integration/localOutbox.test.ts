@@ -10,7 +10,7 @@ import { TableOutbox } from '../../shared/store/outboxStore';
 import { Tables } from '../../shared/store/tables';
 import type { LocalWarden } from '../helpers/localWarden';
 import { startLocalWarden } from '../helpers/localWarden';
-import { sampleNotice } from '../helpers/notices';
+import { PROD_CLUSTER, sampleNotice } from '../helpers/notices';
 import { waitFor } from '../helpers/waitFor';
 
 let warden: LocalWarden;
@@ -68,17 +68,22 @@ describe('npm start: what was sent, at /_local/outbox', () => {
     expect(email).toMatchObject({
       to: 'approver@contoso.example',
       subject: '[Warden] prod-weu-1: approve 1.29.7 → 1.30.3',
-      links: [link],
     });
+    // The personal link first, then the pages that say what happens next.
+    expect(email?.links).toEqual([
+      link,
+      `${warden.url}/api/plans/p-123`,
+      `${warden.url}/api/clusters${PROD_CLUSTER.id}`,
+    ]);
     expect(email?.html).toContain('<a href=');
     expect(email?.text).toContain(link);
-    // The channel's card leads to Warden; deciding takes the approver's personal link.
+    // The channel's card leads to the plan and its cluster; deciding takes the approver's personal link.
     expect(card).toMatchObject({
       to: 'production',
       subject: 'prod-weu-1: approve 1.29.7 → 1.30.3',
-      links: [`${warden.url}/api/dashboard`],
+      links: [`${warden.url}/api/plans/p-123`, `${warden.url}/api/clusters${PROD_CLUSTER.id}`],
     });
-    expect((await fetch(card?.links[0] ?? '')).status).toBe(200);
+    expect(card?.text).toContain('with the personal link each approver got by email');
     expect(card?.card).toMatchObject({ type: 'AdaptiveCard', version: '1.5' });
 
     const page = await (await fetch(`${warden.url}/_local/outbox`)).text();
@@ -198,7 +203,11 @@ describe('npm start: the outbound webhook, received at /_local/webhook', () => {
           channel: 'webhook',
           to: '/_local/webhook',
           subject: 'warden.plan-succeeded: prod-weu-1: plan succeeded 1.29.7 → 1.30.3',
-          links: ['http://127.0.0.1:7071/api/plans/p-123'],
+          links: [
+            'http://127.0.0.1:7071/api/plans/p-123',
+            `${local.url}/api/plans/p-123`,
+            `${local.url}/api/clusters${PROD_CLUSTER.id}`,
+          ],
         }),
       ]);
     } finally {

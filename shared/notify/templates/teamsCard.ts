@@ -29,9 +29,13 @@ export interface TeamsMessage {
   }[];
 }
 
+/**
+ * The heading's colour. Teams' light theme draws `Warning` as yellow on white (#f8d22a), which few can
+ * read, so a warning heading keeps the default colour and says "Warning" in words.
+ */
 const COLOR: Readonly<Record<Notice['severity'], string>> = {
   info: 'Accent',
-  warning: 'Warning',
+  warning: 'Default',
   critical: 'Attention',
 };
 
