@@ -232,6 +232,7 @@ export function decisionPage(
       : plan.status === 'awaiting-approval'
         ? `Approval recorded: ${plan.cluster.name}`
         : `Approved: ${plan.cluster.name}`;
+  const said = `${approver} ${decided(decision)}.${decision === 'reject' ? ' The plan is closed. Owners and on-call were told.' : ''}`;
   const next =
     decision === 'reject'
       ? undefined
@@ -242,11 +243,7 @@ export function decisionPage(
     title,
     html`${navLine(plan.cluster)}
       <h1 id="result">${title}</h1>
-      <p>
-        ${approver}
-        ${decided(decision)}.${decision === 'reject' ? ' The plan is closed. Owners and on-call were told.' : ''}
-        ${statusBadge(plan.status)}
-      </p>
+      <p>${said} ${statusBadge(plan.status)}</p>
       ${next !== undefined ? html`<p class="next" id="next">${next}</p>` : ''}
       <p>
         <a href="${planHref(plan.id)}" id="plan-link">Follow the plan: steps, timeline, what it waits for</a>
