@@ -11,12 +11,20 @@ import { tickPlans } from '../shared/usecases/planTimers';
  * secondary list, and expire at the end.
  */
 export function approvalTimerHandler(
-  getServices: () => Pick<Services, 'plans' | 'links' | 'policy' | 'newId' | 'now'>,
+  getServices: () => Pick<Services, 'plans' | 'links' | 'policy' | 'newId' | 'now'> &
+    Partial<Pick<Services, 'preflight'>>,
 ) {
   return async (_timer: Timer, context: InvocationContext): Promise<void> => {
     const s = getServices();
     const outcome = await tickPlans(
-      { plans: s.plans, links: s.links, policy: s.policy, newId: s.newId, log: context },
+      {
+        plans: s.plans,
+        links: s.links,
+        policy: s.policy,
+        newId: s.newId,
+        log: context,
+        ...(s.preflight !== undefined && { preflight: s.preflight }),
+      },
       s.now,
     );
     for (const c of outcome.changed) context.info(`plan ${c.planId} (${c.cluster}): ${c.from} -> ${c.to}`);

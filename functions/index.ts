@@ -18,6 +18,7 @@ import './notifications';
 import './planActionLinks';
 import './planActions';
 import './planApprovalLinks';
+import './planPreflight';
 import './plans';
 import './sweepShard';
 import './upgradeRunner';

@@ -20,7 +20,8 @@ export type RunnerServices = Pick<
   | 'newId'
   | 'now'
   | 'runnerOwner'
->;
+> &
+  Partial<Pick<Services, 'preflight'>>;
 
 /** The runner's ports from the services (also used by the plan-action functions). */
 export function runnerDeps(s: RunnerServices, log: Logger): RunnerDeps {
@@ -36,6 +37,7 @@ export function runnerDeps(s: RunnerServices, log: Logger): RunnerDeps {
     newId: s.newId,
     now: s.now,
     owner: s.runnerOwner,
+    ...(s.preflight !== undefined && { preflight: s.preflight }),
     log,
   };
 }

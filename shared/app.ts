@@ -7,6 +7,8 @@ import type { ApprovalKeys } from './approvals/tokens';
 import type { AksGateway, ArmCluster } from './azure/aksGateway';
 import { ArmAksGateway, ArmClients } from './azure/armAksGateway';
 import { armCredential } from './azure/credentials';
+import { KubeStats } from './azure/kubeApi';
+import { ArmPreflight } from './azure/preflightArm';
 import type { Config } from './config';
 import { loadConfig, requireApprovalKeys } from './config';
 import type { Policy } from './domain/policy';
@@ -29,6 +31,7 @@ import { deferReaction } from './usecases/deferUpgrade';
 import { storeDigestSources } from './usecases/digestSources';
 import { storeFleetReader } from './usecases/fleetReader';
 import type { EventReaction } from './usecases/ingestEvents';
+import { Preflight } from './usecases/preflight';
 import type { FleetReader } from './usecases/proposePlans';
 import { planningReaction } from './usecases/proposePlans';
 import { runnerReaction } from './usecases/runUpgrades';
@@ -71,7 +74,14 @@ export interface Services {
   readonly runs: RunnerStore;
   /** This instance's name as a lease owner (two runner instances never run the same step). */
   readonly runnerOwner: string;
+  /** Pre-flight: whether a plan's upgrade can succeed (ARM + each cluster's Kubernetes API). */
+  readonly preflight: Preflight;
+  /** Kubernetes API calls pre-flight made. */
+  readonly kubeStats: KubeStats;
 }
+
+/** Per Kubernetes GET of pre-flight: an API server that does not answer by then is `unknown`. */
+const KUBE_TIMEOUT_MS = 8_000;
 
 export function buildServices(config: Config): Services {
   const tables = new Tables(
@@ -100,9 +110,10 @@ export function buildServices(config: Config): Services {
         ? { managedIdentityClientId: config.storage.clientId }
         : {},
     );
+  const credential = armCredential(config.fleet);
   const armClients = new ArmClients({
     endpoint: config.fleet.armEndpoint,
-    credential: armCredential(config.fleet),
+    credential,
     ...(config.fleet.armCaCertPem !== undefined && { caCertPem: config.fleet.armCaCertPem }),
   });
   const sweepQueue = new StorageShardQueue(
@@ -135,6 +146,15 @@ export function buildServices(config: Config): Services {
     sweepOne: (ref, regionVersions) => sweepOneCluster(oneClusterSweep, ref, regionVersions),
     log: oneClusterSweep.log,
   });
+  const kubeStats = new KubeStats();
+  const preflight = new Preflight({
+    arm: new ArmPreflight(armClients, config.fleet.armEndpoint, credential),
+    regionVersions: (subscriptionId, location) => fleetReader.regionVersions(subscriptionId, location),
+    policy: config.policy,
+    now,
+    kubeTimeoutMs: KUBE_TIMEOUT_MS,
+    kubeStats,
+  });
   const newId = (): string => `${Date.now().toString(36)}${randomBytes(9).toString('base64url')}`;
   const runs = new TableRunnerStore(tables);
   const runnerOwner = `runner-${randomBytes(6).toString('hex')}`;
@@ -150,6 +170,7 @@ export function buildServices(config: Config): Services {
     newId,
     now,
     owner: runnerOwner,
+    preflight,
     // Once a plan succeeded, the cluster as ARM shows it replaces the swept snapshot (windows kept).
     recordCluster: async (cluster: ArmCluster) => {
       const region = await fleetReader.regionVersions(cluster.subscriptionId, cluster.location);
@@ -167,6 +188,7 @@ export function buildServices(config: Config): Services {
     outbox: notifier.outbox,
     now,
     log: console,
+    preflight,
   }));
   return {
     config,
@@ -189,6 +211,8 @@ export function buildServices(config: Config): Services {
     runs,
     runnerOwner,
     now,
+    preflight,
+    kubeStats,
   };
 }
 

@@ -53,6 +53,8 @@ export interface SimContext {
   readonly hooks: {
     afterRelease?: (region: SimRegion) => void;
     autoUpgrades?: () => readonly unknown[];
+    /** Base URL of the Kubernetes API server (local/sim/kube). */
+    kubeUrl?: () => string;
   };
 }
 

@@ -4,12 +4,15 @@ import type { Mount } from '../host';
 import { scheduledEventPayload } from './arm/autoUpgrade';
 import { clusterArmId } from './arm/model';
 import { addRelease, parseVersion, versionAnnouncement } from './arm/versions';
+import { setQuota } from './compute/model';
 import type { SimContext } from './context';
 import type { AksEventType } from './eventGrid/deliveries';
 import { AKS_EVENT_TYPES, SCHEDULED_EVENT_TYPE } from './eventGrid/deliveries';
 import { FaultError } from './faults';
 import type { ClusterSpec, SimCluster } from './fleetFile/fleet';
 import { clusterKey, FleetFileError, newCluster, newETag, regionKey } from './fleetFile/fleet';
+import { setAccess, setNode, setPdb } from './kube/control';
+import { setSubnetUse } from './network/model';
 import type { SimServer } from './server';
 
 /**
@@ -20,6 +23,10 @@ import type { SimServer } from './server';
 type Json = Record<string, unknown>;
 
 class BadRequest extends Error {}
+
+const bad = (detail: string): never => {
+  throw new BadRequest(detail);
+};
 
 function send(res: ServerResponse, status: number, body?: unknown): void {
   if (body === undefined) {
@@ -310,6 +317,11 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
                 'PATCH /_sim/clusters/{name-or-id} {tags?, deprecatedApiUsage?, autoUpgradeProfile?}',
                 'DELETE /_sim/clusters/{name-or-id}',
                 'POST /_sim/node-images {family, version, location?}',
+                'POST /_sim/network/subnets {vnet, subnet, used}',
+                'POST /_sim/compute/quotas {subscriptionId, location, name, limit, otherUse?}',
+                'POST /_sim/kube/pdbs {cluster, namespace, name, minAvailable?|maxUnavailable?, unhealthy?, observed?}',
+                'POST /_sim/kube/nodes {cluster, pool, index, notReady?, cordoned?}',
+                'POST /_sim/kube/access {cluster, access: full|rbac-reader|none}',
                 'GET /_sim/auto-upgrades',
                 'GET /_sim/deliveries',
               ],
@@ -376,6 +388,20 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
             if (b.data !== undefined && (b.data === null || typeof b.data !== 'object'))
               throw new BadRequest('data must be an object');
             return send(res, 202, emitEvent(ctx, b.cluster, b.eventType, b.data as Json | undefined));
+          }
+          case 'POST /network/subnets':
+            return send(res, 200, setSubnetUse(ctx, parseJson(body), bad));
+          case 'POST /compute/quotas':
+            return send(res, 200, setQuota(ctx.fleet, parseJson(body), bad));
+          case 'POST /kube/pdbs':
+          case 'POST /kube/nodes':
+          case 'POST /kube/access': {
+            const b = parseJson(body);
+            if (typeof b.cluster !== 'string' || b.cluster === '')
+              throw new BadRequest('cluster (name or ARM id) is required');
+            const c = lookupCluster(ctx, b.cluster);
+            const change = sub === '/kube/pdbs' ? setPdb : sub === '/kube/nodes' ? setNode : setAccess;
+            return send(res, 200, change(c, b, bad));
           }
           case 'GET /auto-upgrades':
             return send(res, 200, ctx.hooks.autoUpgrades?.() ?? []);

@@ -2,12 +2,14 @@ import type { Mount } from '../host';
 import type { AutoUpgradeOptions, AutoUpgradeRecord } from './arm/autoUpgrade';
 import { AutoUpgrader } from './arm/autoUpgrade';
 import { clusterRoutes } from './arm/clusters';
+import { credentialRoutes } from './arm/credentials';
 import { maintenanceRoutes } from './arm/maintenance';
 import { OperationEngine, operationRoutes } from './arm/operations';
 import { poolRoutes } from './arm/pools';
 import type { ThrottleLimits } from './arm/throttle';
 import { ARM_LIMITS } from './arm/throttle';
 import { LOOPBACK_CERT_PEM, LOOPBACK_KEY_PEM } from './certs/loopbackCert';
+import { computeRoutes } from './compute/model';
 import type { CallRecord, Durations, Quirks, SimContext } from './context';
 import { addCluster, controlMount, emitEvent, release, releaseNodeImage, removeCluster } from './control';
 import type { Delivery } from './eventGrid/deliveries';
@@ -17,6 +19,9 @@ import { Faults } from './faults';
 import type { ClusterSpec, FleetFile, SimFleet } from './fleetFile/fleet';
 import { buildFleet, loadFleetFile } from './fleetFile/fleet';
 import { generateFleet, parseGenerateSpec } from './fleetFile/generate';
+import type { KubeServer } from './kube/server';
+import { startKubeServer } from './kube/server';
+import { networkRoutes } from './network/model';
 import { resourceGraphRoutes } from './resourceGraph/routes';
 import type { SimStats } from './server';
 import { startServer } from './server';
@@ -84,6 +89,8 @@ export interface RunningSimulator {
   readonly armUrl: string;
   /** The certificate to trust (`tlsOptions.ca`) when serving https. */
   readonly caCertPem: string | undefined;
+  /** The clusters' Kubernetes API (one https port, a path per cluster; kubeconfigs name it). */
+  readonly kube: Pick<KubeServer, 'url' | 'stats'>;
   /** The `/_sim` control API, to mount on the app's host. */
   readonly mount: Mount;
   /** The live simulated state. */
@@ -188,6 +195,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     ...clusterRoutes(ctx),
     ...poolRoutes(ctx),
     ...maintenanceRoutes(ctx),
+    ...credentialRoutes(ctx),
+    ...networkRoutes(ctx),
+    ...computeRoutes(ctx),
   ];
   const useHttps = options.https ?? true;
   const server = await startServer(ctx, routes, {
@@ -197,9 +207,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     armRegion: options.armRegion ?? 'westeurope',
     maxCallLog: options.maxCallLog ?? 100_000,
   });
+  const kube = await startKubeServer(ctx, { latencyMs: options.latencyMs ?? 0 });
+  ctx.hooks.kubeUrl = () => kube.url;
   return {
     armUrl: server.url,
     caCertPem: useHttps ? LOOPBACK_CERT_PEM : undefined,
+    kube,
     mount: controlMount(ctx, server),
     fleet,
     calls: () => server.calls,
@@ -230,7 +243,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       const url = typeof webhook === 'function' ? webhook() : webhook;
       return url === undefined ? Promise.resolve('no webhook URL') : events.validate(url);
     },
-    setLatency: (ms) => server.setLatency(ms),
+    setLatency: (ms) => {
+      server.setLatency(ms);
+      kube.setLatency(ms);
+    },
     resetThrottle: () => server.buckets?.reset(),
     async idle() {
       await lro.idle();
@@ -241,7 +257,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       autoUpgrader?.close();
       lro.close();
       events.close();
-      await server.close();
+      await Promise.all([server.close(), kube.close()]);
     },
   };
 }

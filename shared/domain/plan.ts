@@ -1,4 +1,5 @@
 import type { Notice } from './notice';
+import type { PlanPreflight } from './preflight';
 import type { PromotionEvidence } from './promotion';
 import type { Ring } from './rings';
 import type { PlanKind, StepTarget } from './targeting';
@@ -206,6 +207,8 @@ export interface Plan {
   readonly hold?: { readonly reason: string; readonly since: string };
   readonly supersededBy?: string;
   readonly closedAt?: string;
+  /** The latest pre-flight report: whether the upgrade can succeed (shared/domain/preflight.ts). */
+  readonly preflight?: PlanPreflight;
 }
 
 /** Where a transition came from, for the audit trail. */
@@ -297,6 +300,8 @@ export type PlanEvent =
       readonly by: By;
     }
   | { readonly type: 'Cancelled'; readonly reason: string; readonly by: By }
+  /** A pre-flight ran (proposal, before the approval request, on demand, before a step). */
+  | { readonly type: 'PreflightChecked'; readonly report: PlanPreflight; readonly by: By }
   | {
       readonly type: 'UrgencyRaised';
       readonly urgency: Urgency;
@@ -328,6 +333,7 @@ export const ACCEPTS: Readonly<Record<PlanEventType, readonly PlanStatus[]>> = {
   // Only while no step has started (a finer rule in `transition`); abort a running step instead.
   Cancelled: ['proposed', 'awaiting-approval', 'approved', 'scheduled', 'running', 'blocked'],
   UrgencyRaised: ['proposed', 'awaiting-approval', 'approved', 'scheduled', 'running', 'blocked'],
+  PreflightChecked: ['proposed', 'awaiting-approval', 'approved', 'scheduled', 'running', 'blocked'],
 };
 
 /** Data the adapter acts on after the plan is saved. */

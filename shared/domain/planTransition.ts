@@ -670,6 +670,13 @@ export function transition(plan: Plan, event: PlanEvent, now: Date): TransitionR
       return { plan: p, effects: [audit(p, from, event.type, by, event.reason)] };
     }
 
+    case 'PreflightChecked': {
+      const p = next({ preflight: event.report });
+      const failing = event.report.checks.filter((c) => c.status === 'fail' || c.status === 'unknown');
+      const reason = `pre-flight ${event.report.verdict}${failing.length > 0 ? `: ${[...new Set(failing.map((c) => `${c.id} ${c.status}`))].join(', ')}` : ''}`;
+      return { plan: p, effects: [audit(p, from, event.type, by, reason)] };
+    }
+
     default: {
       const unknown: never = event;
       throw new IllegalTransitionError(plan.status, (unknown as { type: string }).type);

@@ -2,6 +2,9 @@ import type { ErrorObject } from 'ajv';
 import Ajv from 'ajv';
 import { parse as parseYaml } from 'yaml';
 
+import type { PreflightBlocking, PreflightCheckId } from './preflight';
+import { PREFLIGHT_CHECK_IDS } from './preflight';
+import type { UpgradeTiming } from './preflightChecks';
 import type { Ring } from './rings';
 import { DEFAULT_RING_TAG, DEFAULT_RING_VALUES, RINGS } from './rings';
 
@@ -56,6 +59,16 @@ export interface ApprovalPolicy {
   readonly escalateAt: number;
 }
 
+/** Pre-flight: which outcomes stop a step per ring, how old a report may be, the time estimates. */
+export interface PreflightPolicy {
+  /** Per ring: check ids whose `fail` / `unknown` make the verdict `no-go` (default: `fail` blocks staging and production). */
+  readonly block: Readonly<Record<Ring, PreflightBlocking>>;
+  /** A report older than this is run again before the approval request goes out. */
+  readonly maxAgeMs: number;
+  /** What `window-fits` estimates with. */
+  readonly timing: UpgradeTiming;
+}
+
 export interface Policy {
   readonly ringTag: string;
   readonly ringValues: Readonly<Record<Ring, readonly string[]>>;
@@ -80,6 +93,7 @@ export interface Policy {
    * first. Empty: system pools first, then by name (the AKS guidance's default).
    */
   readonly poolOrder: readonly string[];
+  readonly preflight: PreflightPolicy;
 }
 
 const DAY = 86_400_000;
@@ -109,6 +123,16 @@ export const DEFAULT_POLICY: Policy = Object.freeze<Policy>({
   ownerTag: 'owner-email',
   autoExecute: { canary: true, dev: true, staging: true, production: true },
   poolOrder: [],
+  preflight: {
+    block: {
+      canary: {},
+      dev: {},
+      staging: { fail: PREFLIGHT_CHECK_IDS },
+      production: { fail: PREFLIGHT_CHECK_IDS },
+    },
+    maxAgeMs: 1 * HOUR,
+    timing: { controlPlaneMs: 15 * 60_000, batchMs: 10 * 60_000 },
+  },
 });
 
 export function isGated(policy: Policy, ring: Ring): boolean {
@@ -202,6 +226,11 @@ const window = {
   },
 };
 
+/** `all`, or a list of check ids. */
+const checkList = {
+  oneOf: [{ const: 'all' }, { type: 'array', items: { enum: [...PREFLIGHT_CHECK_IDS] }, uniqueItems: true }],
+};
+
 /** JSON Schema of the policy document (what `docs/policy.md` describes). */
 export const POLICY_SCHEMA = {
   $id: 'https://warden.example/policy.schema.json',
@@ -237,6 +266,20 @@ export const POLICY_SCHEMA = {
       items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9]{0,11}$' },
       uniqueItems: true,
     },
+    preflight: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        block: perRing({
+          type: 'object',
+          additionalProperties: false,
+          properties: { fail: checkList, unknown: checkList },
+        }),
+        maxAge: DURATION,
+        controlPlaneTime: DURATION,
+        batchTime: DURATION,
+      },
+    },
   },
 } as const;
 
@@ -263,6 +306,14 @@ interface PolicyDocument {
   ownerTag?: string;
   autoExecute?: Partial<Record<Ring, boolean>>;
   poolOrder?: string[];
+  preflight?: {
+    block?: Partial<
+      Record<Ring, { fail?: 'all' | PreflightCheckId[]; unknown?: 'all' | PreflightCheckId[] }>
+    >;
+    maxAge?: string | number;
+    controlPlaneTime?: string | number;
+    batchTime?: string | number;
+  };
 }
 
 /** A policy document that does not validate; `problems` name each field by its path. */
@@ -378,6 +429,24 @@ export function policyFromDocument(doc: unknown): Policy {
     ownerTag: d.ownerTag ?? D.ownerTag,
     autoExecute: { ...D.autoExecute, ...d.autoExecute },
     poolOrder: (d.poolOrder ?? D.poolOrder).map((n) => n.toLowerCase()),
+    preflight: {
+      block: byRing((r): PreflightBlocking => {
+        const given = d.preflight?.block?.[r];
+        if (given === undefined) return D.preflight.block[r];
+        const ids = (v: 'all' | PreflightCheckId[] | undefined): readonly PreflightCheckId[] =>
+          v === 'all' ? PREFLIGHT_CHECK_IDS : (v ?? []);
+        return { fail: ids(given.fail), unknown: ids(given.unknown) };
+      }),
+      maxAgeMs: duration('/preflight/maxAge', d.preflight?.maxAge, D.preflight.maxAgeMs),
+      timing: {
+        controlPlaneMs: duration(
+          '/preflight/controlPlaneTime',
+          d.preflight?.controlPlaneTime,
+          D.preflight.timing.controlPlaneMs,
+        ),
+        batchMs: duration('/preflight/batchTime', d.preflight?.batchTime, D.preflight.timing.batchMs),
+      },
+    },
   };
   if (problems.length > 0) throw new PolicyError(problems);
   return Object.freeze(policy);

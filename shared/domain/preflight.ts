@@ -46,3 +46,62 @@ export interface PreflightReport {
 export function isPreflightCheckId(value: string): value is PreflightCheckId {
   return (PREFLIGHT_CHECK_IDS as readonly string[]).includes(value);
 }
+
+/** One node as `kubectl describe nodes` shows it: kept with the report and shown with the cluster. */
+export interface PreflightNode {
+  readonly name: string;
+  /** The `kubernetes.azure.com/agentpool` label. */
+  readonly pool?: string;
+  readonly ready: boolean;
+  /** `spec.unschedulable` (cordoned). */
+  readonly cordoned: boolean;
+  readonly kernel: string;
+  readonly osImage: string;
+  readonly kubelet: string;
+  /** The `kubernetes.azure.com/node-image-version` label. */
+  readonly nodeImage?: string;
+}
+
+/** A report as plans carry it: the checks, their verdict, and the node view the checks read. */
+export interface PlanPreflight extends PreflightReport {
+  /** The nodes of the cluster, when its Kubernetes API could be read. */
+  readonly nodes?: readonly PreflightNode[];
+}
+
+/**
+ * Which check outcomes stop a step in a ring (the policy's `preflight.block`): a check whose status
+ * is listed for its id makes the verdict `no-go`; any other `warn`, `fail` or `unknown` makes it `warn`.
+ */
+export type PreflightBlocking = Readonly<Partial<Record<'fail' | 'unknown', readonly PreflightCheckId[]>>>;
+
+/** The verdict of a set of checks under a ring's blocking rules. */
+export function preflightVerdict(
+  checks: readonly Pick<PreflightCheck, 'id' | 'status'>[],
+  blocking: PreflightBlocking,
+): PreflightVerdict {
+  const blocks = (c: Pick<PreflightCheck, 'id' | 'status'>): boolean =>
+    (c.status === 'fail' || c.status === 'unknown') && (blocking[c.status] ?? []).includes(c.id);
+  if (checks.some(blocks)) return 'no-go';
+  return checks.some((c) => c.status !== 'pass') ? 'warn' : 'go';
+}
+
+/** The checks that make a report `no-go` under `blocking` (what a held plan waits for). */
+export function blockingChecks(
+  report: Pick<PreflightReport, 'checks'>,
+  blocking: PreflightBlocking,
+): PreflightCheck[] {
+  return report.checks.filter(
+    (c) => (c.status === 'fail' || c.status === 'unknown') && (blocking[c.status] ?? []).includes(c.id),
+  );
+}
+
+/** The checks that are not `pass`, worst first (notices and cards list these). */
+export function notPassing(report: Pick<PreflightReport, 'checks'>): PreflightCheck[] {
+  const rank: Record<PreflightStatus, number> = { fail: 0, unknown: 1, warn: 2, pass: 3 };
+  return report.checks.filter((c) => c.status !== 'pass').sort((a, b) => rank[a.status] - rank[b.status]);
+}
+
+/** One line for a check: `pdb (pool user1): PDB payments/api allows no disruption …`. */
+export function checkLine(c: PreflightCheck): string {
+  return `${c.id}${c.pool !== undefined ? ` (pool ${c.pool})` : ''}: ${c.detail}`;
+}

@@ -46,8 +46,12 @@ export async function tickPlans(deps: PlanningDeps, now: () => Date): Promise<Ti
           ? promotionEvent(current, evidence, deps.newId(), by)
           : approvalTimerEvent(current, now(), by);
       // Most ticks change nothing: decide on the plan as listed, and only then write.
-      if (decide(plan) === undefined) continue;
-      const applied = await applyPlanEvent(deps, plan.id, decide, now, { read: stored });
+      const event = decide(plan);
+      if (event === undefined) continue;
+      if (event.type === 'PromotionSatisfied' && plan.gate.gated) await refreshPreflight(deps, plan, now());
+      const applied = await applyPlanEvent(deps, plan.id, decide, now, {
+        ...(event.type !== 'PromotionSatisfied' && { read: stored }),
+      });
       if (applied && applied.plan.status !== applied.previous.status) {
         changed.push({
           planId: plan.id,
@@ -64,3 +68,21 @@ export async function tickPlans(deps: PlanningDeps, now: () => Date): Promise<Ti
   }
   return { checked: open.length, changed, failed };
 }
+
+/**
+ * Before an approval request goes out: a pre-flight report older than the policy's `preflight.maxAge`
+ * (or none) is run again and recorded, so the approver sees a current verdict.
+ */
+async function refreshPreflight(deps: PlanningDeps, plan: Plan, now: Date): Promise<void> {
+  const at = plan.preflight === undefined ? Number.NaN : Date.parse(plan.preflight.checkedAt);
+  if (deps.preflight === undefined || now.getTime() - at < deps.policy.preflight.maxAgeMs) return;
+  const report = await deps.preflight.check(plan);
+  await applyPlanEvent(
+    deps,
+    plan.id,
+    (p) => (p.status === 'proposed' ? { type: 'PreflightChecked', report, by: PREFLIGHT_BY } : undefined),
+    () => now,
+  );
+}
+
+const PREFLIGHT_BY: By = { actor: 'warden', source: { kind: 'timer', name: 'approvalTimer' } };

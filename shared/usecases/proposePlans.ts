@@ -37,11 +37,14 @@ import { OpenPlanExistsError, StalePlanError } from '../store/planStore';
 import type { EventReaction } from './ingestEvents';
 import type { PlanCommandDeps } from './planCommands';
 import { applyPlanEvent, relayQuietly, toCommit } from './planCommands';
+import type { Preflight } from './preflight';
 
 /** Everything plan creation needs. */
 export interface PlanningDeps extends PlanCommandDeps {
   readonly policy: Policy;
   readonly newId: () => string;
+  /** Pre-flight for new plans and before an approval request (absent: plans carry no report). */
+  readonly preflight?: Pick<Preflight, 'check'>;
 }
 
 /** Reads what Warden knows of a cluster and a region (the sweep's cluster store, or ARM). */
@@ -301,13 +304,14 @@ async function proposeOne(
     },
     now,
   );
-  const results: TransitionResult[] = [created];
-  const evidence = await evidenceFor(deps, created.plan, now);
-  const promotion = promotionEvent(created.plan, evidence, deps.newId(), {
+  const checked = await withPreflight(deps, created);
+  const results: TransitionResult[] = [checked];
+  const evidence = await evidenceFor(deps, checked.plan, now);
+  const promotion = promotionEvent(checked.plan, evidence, deps.newId(), {
     actor: 'warden',
     source: options.by.source,
   });
-  if (promotion) results.push(transition(created.plan, promotion, now));
+  if (promotion) results.push(transition(checked.plan, promotion, now));
   const { commit } = toCommit(deps.links, results);
 
   let supersede;
@@ -333,6 +337,24 @@ async function proposeOne(
   }
   deps.log.info(`plan ${id} ${planTitle(commit.plan)} (${commit.plan.status})`);
   return { planClass, outcome: existing ? 'superseded' : 'created', planId: id, status: commit.plan.status };
+}
+
+/**
+ * A new plan with its pre-flight report, so that the approval request it may send at once carries the
+ * verdict. Pre-flight answers `unknown` for what it cannot read; anything else it throws is logged
+ * and the plan goes on without a report (the runner checks again before each step).
+ */
+async function withPreflight(deps: PlanningDeps, created: TransitionResult): Promise<TransitionResult> {
+  if (deps.preflight === undefined) return created;
+  try {
+    const report = await deps.preflight.check(created.plan);
+    return { ...created, plan: { ...created.plan, preflight: report } };
+  } catch (e) {
+    deps.log.warn(
+      `pre-flight for ${created.plan.cluster.name}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+    return created;
+  }
 }
 
 /**

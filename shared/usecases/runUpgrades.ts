@@ -11,6 +11,8 @@ import { isOpen, planTitle, stepLabel } from '../domain/plan';
 import { transition } from '../domain/planTransition';
 import type { Policy } from '../domain/policy';
 import { allowedApprovers } from '../domain/policy';
+import type { PlanPreflight } from '../domain/preflight';
+import { blockingChecks, checkLine } from '../domain/preflight';
 import type { FailureHandling, RequestFailure, StepObservation } from '../domain/runner';
 import { handleFailure, stepState, stepWindow } from '../domain/runner';
 import { compareNodeImages } from '../domain/targeting';
@@ -25,6 +27,7 @@ import type { RunnerStore } from '../store/runnerStore';
 import type { EventReaction } from './ingestEvents';
 import type { PlanCommandDeps } from './planCommands';
 import { relayQuietly, toCommit } from './planCommands';
+import type { Preflight, PreflightRun } from './preflight';
 
 /** What the upgrade runner needs. */
 export interface RunnerDeps extends PlanCommandDeps {
@@ -44,6 +47,10 @@ export interface RunnerDeps extends PlanCommandDeps {
    * versions now rather than after the next sweep. Its failure is logged; the plan has succeeded.
    */
   readonly recordCluster?: (cluster: ArmCluster) => Promise<void>;
+  /** Pre-flight right before each step: a step never starts on `no-go`. */
+  readonly preflight?: Pick<Preflight, 'check' | 'newRun' | 'blocking'>;
+  /** This invocation's pre-flight run (usages and SKUs read once per subscription and region). */
+  readonly preflightRun?: PreflightRun;
 }
 
 export type PlanRunOutcome =
@@ -114,7 +121,11 @@ export async function runUpgrades(
     );
   const results: PlanRunResult[] = [];
   // One lease owner per invocation: the timer and an event reaction in the same process exclude each other too.
-  const self: RunnerDeps = { ...deps, owner: `${deps.owner}/${deps.newId()}` };
+  const self: RunnerDeps = {
+    ...deps,
+    owner: `${deps.owner}/${deps.newId()}`,
+    ...(deps.preflight !== undefined && { preflightRun: deps.preflight.newRun() }),
+  };
   const now = deps.now();
   for (const { plan } of mine) {
     const opens = plan.status === 'scheduled' ? Date.parse(plan.window?.start ?? '') : Number.NaN;
@@ -435,8 +446,14 @@ async function startStep(
     );
     return saved ? 'moved' : stay('busy', 'plan changed meanwhile');
   }
+  const report = await preflightBeforeStep(deps, stored, index, now);
+  if (report === 'held') return stay('waiting', stored.plan.hold?.reason ?? 'pre-flight no-go');
+  const checked: PlanEvent[] =
+    report !== undefined && report.verdict !== plan.preflight?.verdict
+      ? [{ type: 'PreflightChecked', report, by: BY }]
+      : [];
   // The intent write: only its writer may send request n (docs/runner.md §4).
-  const intent = await commit(deps, stored, now, [started], (p) =>
+  const intent = await commit(deps, stored, now, [...checked, started], (p) =>
     clearHold({
       ...withStep(p, index, (s) => ({
         ...s,
@@ -445,10 +462,71 @@ async function startStep(
         desiredBefore: seen.desired,
       })),
       window: w.window,
+      ...(report !== undefined && { preflight: report }),
     }),
   );
   if (!intent) return stay('busy', 'plan changed meanwhile');
   return send(deps, intent, index, now);
+}
+
+/**
+ * Pre-flight right before a step's request: on `no-go` the plan waits with the blocking checks as its
+ * reason (on-call told once per step) and goes on by itself once they pass. Undefined without
+ * pre-flight; `held` when the step must not start.
+ */
+async function preflightBeforeStep(
+  deps: RunnerDeps,
+  stored: StoredPlan,
+  index: number,
+  now: Date,
+): Promise<PlanPreflight | 'held' | undefined> {
+  if (deps.preflight === undefined) return undefined;
+  const plan = stored.plan;
+  const report = await deps.preflight.check(plan, deps.preflightRun ?? deps.preflight.newRun());
+  const blockers = blockingChecks(report, deps.preflight.blocking(plan));
+  if (blockers.length === 0) return report;
+  const reason = `pre-flight no-go: waiting for ${blockers.map(checkLine).join('; ')}`;
+  const told = plan.hold?.reason.startsWith('pre-flight no-go') === true;
+  await commit(
+    deps,
+    stored,
+    now,
+    report.verdict !== plan.preflight?.verdict ? [{ type: 'PreflightChecked', report, by: BY }] : [],
+    (p) => ({
+      ...p,
+      preflight: report,
+      hold: {
+        reason: reason.slice(0, 2000),
+        since: told && p.hold !== undefined ? p.hold.since : now.toISOString(),
+      },
+    }),
+    (p) => (told ? [] : [preflightHoldNotice(p, index, blockers.map(checkLine), now)]),
+  );
+  deps.log.info(`runner: plan ${plan.id} held: ${reason}`);
+  return 'held';
+}
+
+function preflightHoldNotice(plan: Plan, index: number, blockers: readonly string[], now: Date): Notice {
+  const step = plan.steps[index];
+  return {
+    kind: 'plan-blocked',
+    key: `plan:${plan.id}:preflight-hold:${index}`,
+    severity: 'warning',
+    title: `${planTitle(plan)}: waiting, pre-flight is no-go`,
+    summary:
+      `Warden did not start ${step !== undefined ? stepLabel(step) : 'the next step'}: pre-flight predicts AKS would refuse or stall the upgrade. ` +
+      'Fix what the checks name; the plan goes on by itself at the next runner tick once they pass.',
+    facts: [
+      { label: 'Cluster', value: plan.cluster.name },
+      { label: 'Upgrade', value: `${plan.from} → ${plan.to}` },
+      ...blockers.slice(0, 6).map((b) => ({ label: 'Waiting for', value: b })),
+    ],
+    actions: [],
+    audience: ['oncall'],
+    cluster: noticeCluster(plan),
+    planId: plan.id,
+    at: now.toISOString(),
+  };
 }
 
 async function reconcile(

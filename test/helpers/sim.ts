@@ -100,3 +100,30 @@ export function shapeDiff(
   }
   return [];
 }
+
+/** A call to the simulator's control API (`/_sim/…`), served by its mount on a throwaway local server. */
+export async function simControl(
+  sim: RunningSimulator,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
+  const { createServer } = await import('node:http');
+  const payload = Buffer.from(body === undefined ? '' : JSON.stringify(body));
+  const server = createServer((req, res) => void sim.mount.handle(req, res, payload));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (server.address() as { port: number }).port;
+    const r = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method,
+      ...(body !== undefined && { body: payload, headers: { 'content-type': 'application/json' } }),
+    });
+    const text = await r.text();
+    const out = text === '' ? undefined : (JSON.parse(text) as unknown);
+    if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+    return out;
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}

@@ -7,6 +7,7 @@ import { armError, checkIfMatch, obj } from '../router';
 import { poolExtra, renderCluster } from './model';
 import type { Step } from './operations';
 import { lroHeaders } from './operations';
+import { surgeRefusal } from './surgeChecks';
 import { busy, checkControlPlaneUpgrade, finishCluster, poolRollStep, resolveVersion } from './upgrades';
 import { compareVersions } from './versions';
 
@@ -108,7 +109,14 @@ export function putCluster(ctx: SimContext, req: SimRequest): SimResponse {
       poolTargets.set(pool.name, resolved.version);
   }
   const override = overrideFrom(props) ?? c.overrideSettings;
-  const invalid = checkControlPlaneUpgrade(ctx, region, c, target, override, poolTargets);
+  const invalid =
+    checkControlPlaneUpgrade(ctx, region, c, target, override, poolTargets) ??
+    surgeRefusal(
+      ctx,
+      c,
+      c.pools.filter((p) => poolTargets.has(p.name)),
+      override,
+    );
   if (invalid) return invalid;
 
   // Settings apply at once; versions move as the operation runs.

@@ -38,6 +38,8 @@ export const POOL_MODELLED = new Set([
   'upgradeSettings',
   'eTag',
   'status',
+  'vnetSubnetID',
+  'podSubnetID',
 ]);
 
 /** The unmodelled part of sent pool properties. */
@@ -52,7 +54,9 @@ function poolProperties(p: SimPool): Record<string, unknown> {
     vmSize: p.vmSize,
     osDiskSizeGB: 128,
     osDiskType: 'Managed',
-    maxPods: 110,
+    maxPods: p.maxPods,
+    ...(p.vnetSubnetID !== undefined && { vnetSubnetID: p.vnetSubnetID }),
+    ...(p.podSubnetID !== undefined && { podSubnetID: p.podSubnetID }),
     type: 'VirtualMachineScaleSets',
     provisioningState: p.provisioningState,
     powerState: { code: 'Running' },
@@ -105,9 +109,24 @@ export function renderCluster(c: SimCluster): Record<string, unknown> {
       ...(c.overrideSettings !== undefined && {
         upgradeSettings: { overrideSettings: { ...c.overrideSettings } },
       }),
+      ...((c.apiServerAccess.enablePrivateCluster || c.apiServerAccess.authorizedIPRanges.length > 0) && {
+        apiServerAccessProfile: {
+          ...(c.apiServerAccess.enablePrivateCluster && { enablePrivateCluster: true }),
+          ...(c.apiServerAccess.authorizedIPRanges.length > 0 && {
+            authorizedIPRanges: [...c.apiServerAccess.authorizedIPRanges],
+          }),
+        },
+      }),
+      aadProfile: {
+        managed: true,
+        enableAzureRBAC: c.kube.access !== 'none',
+        tenantID: '72f988bf-0000-4000-8000-00000000aaaa',
+      },
       networkProfile: {
-        networkPlugin: 'azure',
-        networkPluginMode: 'overlay',
+        networkPlugin: c.networkProfile.networkPlugin,
+        ...(c.networkProfile.networkPluginMode !== undefined && {
+          networkPluginMode: c.networkProfile.networkPluginMode,
+        }),
         loadBalancerSku: 'standard',
         outboundType: 'loadBalancer',
         podCidr: '10.244.0.0/16',

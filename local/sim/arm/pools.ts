@@ -7,6 +7,7 @@ import { apiVersion, armError, checkIfMatch, CLUSTER_PREFIX, listPage, obj, ok, 
 import { abortOperation } from './clusters';
 import { poolExtra, renderPool, renderPoolUpgradeProfile } from './model';
 import { lroHeaders, operationUrls } from './operations';
+import { surgeRefusal } from './surgeChecks';
 import { busy, checkPoolUpgrade, finishCluster, poolRollStep, resolveVersion } from './upgrades';
 import { compareVersions } from './versions';
 
@@ -121,7 +122,7 @@ function putPool(ctx: SimContext, req: SimRequest): SimResponse {
   const p = f.pool;
   const upgrading = target !== undefined && compareVersions(target, p.currentOrchestratorVersion) !== 0;
   if (upgrading && target !== undefined) {
-    const invalid = checkPoolUpgrade(c, p, target);
+    const invalid = checkPoolUpgrade(c, p, target) ?? surgeRefusal(ctx, c, [p], c.overrideSettings);
     if (invalid) return invalid;
   }
   if (typeof surge?.maxSurge === 'string') p.maxSurge = surge.maxSurge;
@@ -169,6 +170,8 @@ function upgradeNodeImage(ctx: SimContext, req: SimRequest): SimResponse {
   if (conflict) return conflict;
   const latest = latestNodeImage(ctx.fleet.regions.get(c.location), p.nodeImageVersion);
   if (latest === p.nodeImageVersion) return { status: ctx.quirks.nodeImage304 ? 304 : 200 };
+  const refused = surgeRefusal(ctx, c, [p], c.overrideSettings);
+  if (refused) return refused;
   const op = ctx.lro.start({
     subscriptionId: c.subscriptionId,
     location: c.location,

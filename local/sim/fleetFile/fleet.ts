@@ -2,6 +2,12 @@ import { readFileSync } from 'node:fs';
 
 import type { MinorSpec } from '../arm/versions';
 import { compareVersions, latestPatch, minorOf, parseVersion } from '../arm/versions';
+import type { QuotaSpec, SimQuota } from '../compute/model';
+import { buildQuotas } from '../compute/model';
+import type { KubeSpec, SimKube } from '../kube/model';
+import { newKube } from '../kube/model';
+import type { SimVnet, VnetSpec } from '../network/model';
+import { buildVnets } from '../network/model';
 
 /**
  * The fleet file (docs/fleet-file.md): what the simulator's Azure looks like when it starts.
@@ -19,6 +25,10 @@ export interface FleetFile {
   readonly managementGroups?: readonly { readonly id: string; readonly subscriptions: readonly string[] }[];
   /** Empty resource groups to create (those holding clusters exist anyway). */
   readonly resourceGroups?: readonly { readonly subscriptionId: string; readonly name: string }[];
+  /** Virtual networks whose subnets pools name in `vnetSubnetID` (Network usages). */
+  readonly virtualNetworks?: readonly VnetSpec[];
+  /** vCPU quotas per subscription and region (Compute usages); unlisted: 350 regional and per family. */
+  readonly quotas?: readonly QuotaSpec[];
 }
 
 export interface RegionSpec {
@@ -40,6 +50,11 @@ export interface PoolSpec {
   readonly maxUnavailable?: string;
   readonly count?: number;
   readonly vmSize?: string;
+  /** Full subnet id (`/subscriptions/…/virtualNetworks/{vnet}/subnets/{subnet}`); absent: AKS-managed VNet. */
+  readonly vnetSubnetID?: string;
+  readonly podSubnetID?: string;
+  /** Default 30 with Azure CNI on the node subnet, else 110 (AKS defaults). */
+  readonly maxPods?: number;
 }
 
 /** A recent call to an API that the target minor removes: blocks control-plane minor upgrades. */
@@ -71,6 +86,14 @@ export interface ClusterSpec {
   /** By configuration name (`default`, `aksManagedAutoUpgradeSchedule`, `aksManagedNodeOSUpgradeSchedule`): the wire `properties`. */
   readonly maintenanceConfigurations?: Record<string, Record<string, unknown>>;
   readonly deprecatedApiUsage?: readonly DeprecatedApiUsage[];
+  /** Default Azure CNI Overlay (`{ networkPlugin: 'azure', networkPluginMode: 'overlay' }`). */
+  readonly networkProfile?: { readonly networkPlugin?: string; readonly networkPluginMode?: string | null };
+  readonly apiServerAccessProfile?: {
+    readonly enablePrivateCluster?: boolean;
+    readonly authorizedIPRanges?: readonly string[];
+  };
+  /** The cluster's Kubernetes API: access for Warden, workloads with PDBs, node conditions. */
+  readonly kube?: KubeSpec;
 }
 
 /** A node pool as the simulator holds it. */
@@ -93,6 +116,9 @@ export interface SimPool {
   provisioningError?: { code: string; message: string } | undefined;
   /** Wire properties the simulator does not model, kept from the PUT that created the pool. */
   extra: Record<string, unknown>;
+  vnetSubnetID: string | undefined;
+  podSubnetID: string | undefined;
+  maxPods: number;
 }
 
 export interface SimCluster {
@@ -122,6 +148,9 @@ export interface SimCluster {
   identity: Record<string, unknown>;
   /** The running long-running operation, if any (one at a time per cluster). */
   operationId: string | undefined;
+  networkProfile: { networkPlugin: string; networkPluginMode: string | undefined };
+  apiServerAccess: { enablePrivateCluster: boolean; authorizedIPRanges: string[] };
+  kube: SimKube;
 }
 
 export interface SimRegion {
@@ -139,6 +168,10 @@ export interface SimFleet {
   readonly resourceGroups: Set<string>;
   /** Management group id (lower case) -> its subscription ids (lower case). */
   readonly managementGroups: Map<string, Set<string>>;
+  /** Virtual networks by id (lower case). */
+  readonly vnets: Map<string, SimVnet>;
+  /** vCPU quotas by `subscription|region|name` (lower case). */
+  readonly quotas: Map<string, SimQuota>;
 }
 
 export class FleetFileError extends Error {
@@ -250,7 +283,9 @@ export function buildFleet(file: FleetFile, now: Date = new Date()): SimFleet {
         fail(`managementGroups[${i}].subscriptions`, `"${String(s)}" is not in subscriptions`);
     managementGroups.set(g.id.toLowerCase(), new Set(subs.map((s) => String(s).toLowerCase())));
   }
-  return { regions, subscriptions, clusters, resourceGroups, managementGroups };
+  const vnets = buildVnets(asArray<VnetSpec>(file.virtualNetworks, 'virtualNetworks'), fail);
+  const quotas = buildQuotas(asArray<QuotaSpec>(file.quotas, 'quotas'), fail);
+  return { regions, subscriptions, clusters, resourceGroups, managementGroups, vnets, quotas };
 }
 
 /** A cluster from its fleet-file description (also used by PUT create). */
@@ -261,8 +296,17 @@ export function newCluster(c: ClusterSpec, region: SimRegion, now: Date, where =
     v.patch === undefined
       ? (latestPatch(region.versions, c.kubernetesVersion) ?? `${c.kubernetesVersion}.0`)
       : c.kubernetesVersion;
+  const plugin = c.networkProfile?.networkPlugin ?? 'azure';
+  const mode = c.networkProfile === undefined ? 'overlay' : (c.networkProfile.networkPluginMode ?? undefined);
+  const cniNodeSubnet = plugin === 'azure' && mode === undefined;
   const pools = (c.pools ?? [{ name: 'nodepool1', mode: 'System' as const }]).map((p, j) =>
-    newPool(p, version, region, now, `${where}.pools[${j}]`),
+    newPool(
+      p.maxPods === undefined && cniNodeSubnet ? { ...p, maxPods: 30 } : p,
+      version,
+      region,
+      now,
+      `${where}.pools[${j}]`,
+    ),
   );
   if (pools.length === 0) fail(`${where}.pools`, 'needs at least one pool');
   return {
@@ -294,6 +338,17 @@ export function newCluster(c: ClusterSpec, region: SimRegion, now: Date, where =
       tenantId: '72f988bf-0000-4000-8000-00000000aaaa',
     },
     operationId: undefined,
+    networkProfile: { networkPlugin: plugin, networkPluginMode: mode },
+    apiServerAccess: {
+      enablePrivateCluster: c.apiServerAccessProfile?.enablePrivateCluster === true,
+      authorizedIPRanges: [...(c.apiServerAccessProfile?.authorizedIPRanges ?? [])],
+    },
+    kube: newKube(
+      c.kube,
+      pools.map((p) => p.name),
+      `${where}.kube`,
+      fail,
+    ),
   };
 }
 
@@ -332,6 +387,9 @@ export function newPool(
       { orchestratorVersion: version, nodeImageVersion: image, timestamp: now.toISOString() },
     ],
     extra: {},
+    vnetSubnetID: p.vnetSubnetID,
+    podSubnetID: p.podSubnetID,
+    maxPods: p.maxPods ?? 110,
   };
 }
 

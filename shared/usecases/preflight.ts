@@ -1,0 +1,434 @@
+import type { KubeEndpoint, KubeStats } from '../azure/kubeApi';
+import { KubeApiError, KubeClient } from '../azure/kubeApi';
+import type { PreflightArm } from '../azure/preflightArm';
+import type { By, Plan } from '../domain/plan';
+import { isOpen } from '../domain/plan';
+import type { Policy } from '../domain/policy';
+import type { PlanPreflight, PreflightBlocking, PreflightNode } from '../domain/preflight';
+import type {
+  ClusterFacts,
+  ComputeUsage,
+  DeprecatedApiUse,
+  Known,
+  KubePdb,
+  KubePod,
+  SubnetUsage,
+  VmSku,
+} from '../domain/preflightChecks';
+import {
+  known,
+  needsPods,
+  parseDeprecatedApiMetric,
+  preflightReport,
+  unknownFact,
+} from '../domain/preflightChecks';
+import type { RegionVersions } from '../domain/versions';
+import { ConflictError, ensureError, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors';
+import type { PlanCommandDeps } from './planCommands';
+import { applyPlanEvent } from './planCommands';
+
+/** What pre-flight reads through (ARM, the region's versions, each cluster's Kubernetes API). */
+export interface PreflightDeps {
+  readonly arm: PreflightArm;
+  /** The fleet reader's region versions (cached a minute there). */
+  readonly regionVersions: (subscriptionId: string, location: string) => Promise<RegionVersions | undefined>;
+  readonly policy: Pick<Policy, 'preflight'>;
+  readonly now: () => Date;
+  /** Per Kubernetes GET. */
+  readonly kubeTimeoutMs: number;
+  readonly kubeStats?: KubeStats;
+}
+
+/**
+ * The reads clusters share within one run: Compute usages and resource SKUs per subscription and
+ * region, VNet usages per VNet, the AKS token. A run is one runner tick, one on-demand check, or at
+ * most {@link SHARED_RUN_MS} of proposals (a sweep's burst after a release): quota and subnet use
+ * change as people deploy, so nothing is kept longer than that.
+ */
+export class PreflightRun {
+  private readonly cache = new Map<string, Promise<unknown>>();
+  constructor(readonly startedAt: number) {}
+
+  once<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const k = key.toLowerCase();
+    let p = this.cache.get(k) as Promise<T> | undefined;
+    if (p === undefined) {
+      p = read();
+      this.cache.set(k, p);
+    }
+    return p;
+  }
+}
+
+/** How long proposals share one run's reads. */
+export const SHARED_RUN_MS = 30_000;
+
+const settle = async <T>(p: Promise<T>, reason: (e: Error) => string): Promise<Known<T>> => {
+  try {
+    return known(await p);
+  } catch (e) {
+    return unknownFact(reason(ensureError(e)));
+  }
+};
+
+/** An ARM read's failure as a reason, with the permission to grant on a 401 / 403. */
+const armReason =
+  (grant: string) =>
+  (e: Error): string =>
+    e instanceof ForbiddenError || e instanceof UnauthorizedError
+      ? `${e.message} — grant Warden's identity ${grant}`
+      : e instanceof NotFoundError
+        ? `not found: ${e.message}`
+        : e.message;
+
+const KUBE_GRANT = {
+  read: "Azure Kubernetes Service RBAC Reader on the cluster (Azure RBAC), or bind Warden's identity to the view ClusterRole (Kubernetes RBAC)",
+  nodes:
+    "the Warden pre-flight custom role (data action Microsoft.ContainerService/managedClusters/nodes/read, which RBAC Reader lacks), or a ClusterRole with get/list on nodes bound to Warden's identity",
+  metrics:
+    "the Warden pre-flight custom role (the /metrics non-resource URL, which RBAC Reader lacks), or a ClusterRole with nonResourceURLs ['/metrics'] verbs ['get'] bound to Warden's identity",
+};
+
+/** Pre-flight for plans: reads the facts, runs the checks, and gives the verdict under the ring's rules. */
+export class Preflight {
+  private shared: PreflightRun | undefined;
+
+  constructor(private readonly deps: PreflightDeps) {}
+
+  /** A run of its own (an on-demand check, a runner tick). */
+  newRun(): PreflightRun {
+    return new PreflightRun(this.deps.now().getTime());
+  }
+
+  /** Proposals share a run for {@link SHARED_RUN_MS}. */
+  sharedRun(): PreflightRun {
+    const t = this.deps.now().getTime();
+    if (this.shared === undefined || t - this.shared.startedAt >= SHARED_RUN_MS || t < this.shared.startedAt)
+      this.shared = new PreflightRun(t);
+    return this.shared;
+  }
+
+  blocking(plan: Pick<Plan, 'cluster'>): PreflightBlocking {
+    return this.deps.policy.preflight.block[plan.cluster.ring];
+  }
+
+  /** The report for a plan now. Never throws for a fact it cannot read: that check is `unknown`. */
+  async check(plan: Plan, run: PreflightRun = this.sharedRun()): Promise<PlanPreflight> {
+    const { arm } = this.deps;
+    const c = plan.cluster;
+    const ref = {
+      id: c.id,
+      key: c.key,
+      name: c.name,
+      subscriptionId: c.subscriptionId,
+      resourceGroup: c.resourceGroup,
+    };
+    const region = `${c.subscriptionId}|${c.location}`;
+    const clusterP = settle(
+      arm.clusterFacts(ref),
+      armReason('Reader (or Azure Kubernetes Service Cluster User Role) on the cluster'),
+    );
+    const regionP = settle(
+      run.once(`versions|${region}`, async () => {
+        const v = await this.deps.regionVersions(c.subscriptionId, c.location);
+        if (v === undefined) throw new Error(`no Kubernetes versions known for ${c.location}`);
+        return v;
+      }),
+      (e) => e.message,
+    );
+    const kubeP = this.readKube(plan, ref, run, clusterP);
+    const cluster = await clusterP;
+    const pooled = cluster.ok ? poolsOfSteps(plan, cluster.value) : [];
+    const subnetIds = [
+      ...new Set(
+        pooled.flatMap((p) => [p.vnetSubnetId, p.podSubnetId]).filter((x): x is string => x !== undefined),
+      ),
+    ];
+    const subnets = new Map<string, Known<SubnetUsage>>();
+    const needsCompute = pooled.length > 0;
+    const [computeUsages, skus] = await Promise.all([
+      needsCompute
+        ? settle(
+            run.once(`usages|${region}`, () => arm.computeUsages(c.subscriptionId, c.location)),
+            armReason('Microsoft.Compute/locations/usages/read on the subscription'),
+          )
+        : Promise.resolve(unknownFact<readonly ComputeUsage[]>('not read: no pool surges')),
+      needsCompute
+        ? settle(
+            run.once(
+              `skus|${region}`,
+              async () =>
+                new Map(
+                  (await arm.vmSkus(c.subscriptionId, c.location)).map((s): [string, VmSku] => [
+                    s.name.toLowerCase(),
+                    s,
+                  ]),
+                ),
+            ),
+            armReason('Microsoft.Compute/skus/read on the subscription'),
+          )
+        : Promise.resolve(unknownFact<ReadonlyMap<string, VmSku>>('not read: no pool surges')),
+      ...subnetIds.map(async (id) => {
+        const vnet = id.replace(/\/subnets\/[^/]+$/i, '');
+        const all = await settle(
+          run.once(`vnet|${vnet}`, () => arm.subnetUsages(subscriptionOf(vnet) ?? c.subscriptionId, vnet)),
+          armReason(
+            'Microsoft.Network/virtualNetworks/read and …/subnets/read on the virtual network (Network Reader)',
+          ),
+        );
+        if (!all.ok) subnets.set(id.toLowerCase(), all);
+        else {
+          const mine = all.value.find((u) => u.id.toLowerCase() === id.toLowerCase());
+          subnets.set(
+            id.toLowerCase(),
+            mine ? known(mine) : unknownFact(`the virtual network's usages list no subnet ${id}`),
+          );
+        }
+      }),
+    ]);
+    const kube = await kubeP;
+    return preflightReport(
+      {
+        plan: {
+          kind: plan.kind,
+          to: plan.to,
+          ring: c.ring,
+          steps: plan.steps,
+          ...(plan.window !== undefined && { window: plan.window }),
+        },
+        cluster,
+        region: await regionP,
+        subnets,
+        computeUsages,
+        skus,
+        ...kube,
+        timing: this.deps.policy.preflight.timing,
+      },
+      this.blocking(plan),
+      this.deps.now(),
+    );
+  }
+
+  private async readKube(
+    plan: Plan,
+    ref: Parameters<PreflightArm['kubeEndpoint']>[0],
+    run: PreflightRun,
+    clusterP: Promise<Known<ClusterFacts>>,
+  ): Promise<{
+    nodes: Known<readonly PreflightNode[]>;
+    pdbs: Known<readonly KubePdb[]>;
+    pods?: Known<readonly KubePod[]>;
+    deprecated?: Known<readonly DeprecatedApiUse[]>;
+  }> {
+    const minor = plan.kind === 'minor';
+    const all = (reason: string) => ({
+      nodes: unknownFact<readonly PreflightNode[]>(reason),
+      pdbs: unknownFact<readonly KubePdb[]>(reason),
+      ...(minor && { deprecated: unknownFact<readonly DeprecatedApiUse[]>(reason) }),
+    });
+    let endpoint: KubeEndpoint;
+    let token: string;
+    try {
+      [endpoint, token] = await Promise.all([
+        this.deps.arm.kubeEndpoint(ref),
+        run.once('token', () => this.deps.arm.kubeToken()),
+      ]);
+    } catch (e) {
+      const err = ensureError(e);
+      return all(
+        `the Kubernetes API could not be reached: ${armReason('Azure Kubernetes Service Cluster User Role on the cluster (listClusterUserCredential) and a token for the AKS server application')(err)}`,
+      );
+    }
+    const client = new KubeClient(endpoint, token, {
+      timeoutMs: this.deps.kubeTimeoutMs,
+      ...(this.deps.kubeStats !== undefined && { stats: this.deps.kubeStats }),
+    });
+    try {
+      const cluster = await clusterP;
+      const why = (grant: string) => (e: Error) =>
+        kubeReason(e, grant, cluster.ok ? cluster.value : undefined);
+      const [nodes, pdbs, deprecated] = await Promise.all([
+        settle(
+          listAll(client, '/api/v1/nodes').then((items) => items.map(nodeFromWire)),
+          why(KUBE_GRANT.nodes),
+        ),
+        settle(
+          listAll(client, '/apis/policy/v1/poddisruptionbudgets').then((items) => items.map(pdbFromWire)),
+          why(KUBE_GRANT.read),
+        ),
+        minor
+          ? settle(client.get('/metrics').then(parseDeprecatedApiMetric), why(KUBE_GRANT.metrics))
+          : undefined,
+      ]);
+      const pods =
+        pdbs.ok && needsPods(pdbs.value)
+          ? await settle(
+              listAll(
+                client,
+                '/api/v1/pods?fieldSelector=status.phase%21%3DSucceeded%2Cstatus.phase%21%3DFailed',
+              ).then((items) => items.map(podFromWire)),
+              why(KUBE_GRANT.read),
+            )
+          : undefined;
+      return {
+        nodes,
+        pdbs,
+        ...(pods !== undefined && { pods }),
+        ...(deprecated !== undefined && { deprecated }),
+      };
+    } finally {
+      client.close();
+    }
+  }
+}
+
+const subscriptionOf = (id: string): string | undefined => /^\/subscriptions\/([^/]+)/i.exec(id)?.[1];
+
+function poolsOfSteps(plan: Plan, cluster: ClusterFacts) {
+  const names = new Set(
+    plan.steps.flatMap((s) => (s.kind === 'control-plane' ? [] : [s.pool.toLowerCase()])),
+  );
+  return cluster.pools.filter((p) => names.has(p.name.toLowerCase()));
+}
+
+/** A Kubernetes GET's failure as a reason: what happened and what to grant or open. */
+function kubeReason(e: Error, grant: string, cluster: ClusterFacts | undefined): string {
+  if (!(e instanceof KubeApiError)) return e.message;
+  switch (e.kind) {
+    case 'forbidden':
+      return `${e.message} — grant ${grant}`;
+    case 'unauthorized':
+      return `${e.message} — the API server refused Warden's token for the AKS server application: the cluster must use Microsoft Entra integration with Warden's tenant, and local accounts cannot be used`;
+    case 'unreachable':
+    case 'timeout':
+      if (cluster?.privateCluster)
+        return `${e.message} — a private cluster: its API server is reachable only from its virtual network; give Warden VNet integration with a route and the private DNS zone to it`;
+      if ((cluster?.authorizedIpRanges.length ?? 0) > 0)
+        return `${e.message} — the API server accepts only its authorized IP ranges (${cluster?.authorizedIpRanges.join(', ')}): add Warden's outbound IP addresses`;
+      return e.message;
+    case 'http':
+      return e.message;
+  }
+}
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const labelsOf = (v: unknown): Record<string, string> =>
+  Object.fromEntries(Object.entries(obj(v)).filter((e): e is [string, string] => typeof e[1] === 'string'));
+
+/** A list with `limit` / `continue` paging. */
+async function listAll(client: KubeClient, path: string): Promise<Obj[]> {
+  const items: Obj[] = [];
+  let cont: string | undefined;
+  for (let page = 0; page < 100; page++) {
+    const sep = path.includes('?') ? '&' : '?';
+    const text = await client.get(
+      `${path}${sep}limit=500${cont !== undefined ? `&continue=${encodeURIComponent(cont)}` : ''}`,
+    );
+    const body = obj(JSON.parse(text));
+    items.push(...(Array.isArray(body.items) ? body.items.map(obj) : []));
+    cont = str(obj(body.metadata).continue);
+    if (cont === undefined || cont === '') break;
+  }
+  return items;
+}
+
+function nodeFromWire(n: Obj): PreflightNode {
+  const meta = obj(n.metadata);
+  const labels = labelsOf(meta.labels);
+  const status = obj(n.status);
+  const info = obj(status.nodeInfo);
+  const conditions = Array.isArray(status.conditions) ? status.conditions.map(obj) : [];
+  const pool = labels['kubernetes.azure.com/agentpool'] ?? labels.agentpool;
+  const image = labels['kubernetes.azure.com/node-image-version'];
+  return {
+    name: str(meta.name) ?? '',
+    ...(pool !== undefined && { pool }),
+    ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+    cordoned: obj(n.spec).unschedulable === true,
+    kernel: str(info.kernelVersion) ?? '',
+    osImage: str(info.osImage) ?? '',
+    kubelet: str(info.kubeletVersion) ?? '',
+    ...(image !== undefined && { nodeImage: image }),
+  };
+}
+
+function podFromWire(p: Obj): KubePod {
+  const meta = obj(p.metadata);
+  const nodeName = str(obj(p.spec).nodeName);
+  return {
+    namespace: str(meta.namespace) ?? '',
+    name: str(meta.name) ?? '',
+    ...(nodeName !== undefined && { nodeName }),
+    labels: labelsOf(meta.labels),
+  };
+}
+
+function pdbFromWire(p: Obj): KubePdb {
+  const meta = obj(p.metadata);
+  const spec = obj(p.spec);
+  const status = obj(p.status);
+  const intOrString = (v: unknown): number | string | undefined =>
+    typeof v === 'number' || typeof v === 'string' ? v : undefined;
+  const n = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+  const sel = spec.selector;
+  const selector =
+    sel === undefined || sel === null
+      ? undefined
+      : {
+          matchLabels: labelsOf(obj(sel).matchLabels),
+          matchExpressions: (Array.isArray(obj(sel).matchExpressions)
+            ? (obj(sel).matchExpressions as unknown[])
+            : []
+          ).map((e) => {
+            const x = obj(e);
+            return {
+              key: str(x.key) ?? '',
+              operator: str(x.operator) ?? '',
+              values: Array.isArray(x.values)
+                ? x.values.filter((v): v is string => typeof v === 'string')
+                : [],
+            };
+          }),
+        };
+  const out: KubePdb = {
+    namespace: str(meta.namespace) ?? '',
+    name: str(meta.name) ?? '',
+    ...(n(meta.generation) !== undefined && { generation: n(meta.generation) }),
+    ...(n(status.observedGeneration) !== undefined && { observedGeneration: n(status.observedGeneration) }),
+    ...(intOrString(spec.minAvailable) !== undefined && { minAvailable: intOrString(spec.minAvailable) }),
+    ...(intOrString(spec.maxUnavailable) !== undefined && {
+      maxUnavailable: intOrString(spec.maxUnavailable),
+    }),
+    ...(selector !== undefined && { selector }),
+    ...(n(status.disruptionsAllowed) !== undefined && { disruptionsAllowed: n(status.disruptionsAllowed) }),
+    ...(n(status.currentHealthy) !== undefined && { currentHealthy: n(status.currentHealthy) }),
+    ...(n(status.desiredHealthy) !== undefined && { desiredHealthy: n(status.desiredHealthy) }),
+    ...(n(status.expectedPods) !== undefined && { expectedPods: n(status.expectedPods) }),
+  };
+  return out;
+}
+
+/**
+ * `POST /api/plans/{planId}/preflight`: runs pre-flight for an open plan now (its own run, nothing
+ * cached) and records the report on the plan. 409 for a closed plan.
+ */
+export async function recheckPreflight(
+  deps: PlanCommandDeps & { readonly preflight: Preflight; readonly now: () => Date },
+  planId: string,
+  by: By,
+): Promise<PlanPreflight> {
+  const stored = await deps.plans.get(planId);
+  if (!stored) throw new NotFoundError(`no plan ${planId}`);
+  if (!isOpen(stored.plan.status))
+    throw new ConflictError(`plan ${planId} is ${stored.plan.status}: nothing to check`);
+  const report = await deps.preflight.check(stored.plan, deps.preflight.newRun());
+  await applyPlanEvent(
+    deps,
+    planId,
+    (p) => (isOpen(p.status) ? { type: 'PreflightChecked', report, by } : undefined),
+    deps.now,
+  );
+  return report;
+}
