@@ -2,6 +2,7 @@ import type { Notice } from '../domain/notice';
 import type { Plan, PlanEffect } from '../domain/plan';
 import { noticeCluster } from '../domain/plan';
 import { planTitle, windowKey } from '../domain/plan';
+import { preflightNoticeFacts } from '../domain/preflight';
 import { formatAt } from '../notify/templates/common';
 import type { ApprovalClaims, ApprovalKeys } from './tokens';
 import { signToken, windowDigest } from './tokens';
@@ -67,7 +68,10 @@ export class ApprovalLinks {
           title: `${plan.cluster.name}: ${verb} ${what}`,
           summary:
             `${planTitle(plan)} in ring ${plan.cluster.ring} is awaiting your approval until ${formatAt(effect.expiresAt)}. ` +
-            `Open the link to see the plan, the evidence from lower rings and the findings, then approve or reject.`,
+            `Open the link to see the plan, the pre-flight checks, the evidence from lower rings and the findings, then approve or reject.` +
+            (plan.preflight?.verdict === 'no-go'
+              ? ' Pre-flight is no-go: you may approve, and Warden waits for the failing checks before it starts.'
+              : ''),
           facts: [
             { label: 'Cluster', value: plan.cluster.name },
             { label: 'Ring', value: plan.cluster.ring },
@@ -77,6 +81,7 @@ export class ApprovalLinks {
             { label: 'Evidence', value: plan.evidence?.reason ?? 'none' },
             { label: 'Expires', value: formatAt(effect.expiresAt) },
             { label: 'Asked', value: `${effect.approvers.join(', ')}, each by email with a personal link` },
+            ...preflightNoticeFacts(plan.preflight),
           ],
           actions: [{ label: 'Review and decide', url, style: 'positive' }],
           audience: ['oncall'],

@@ -105,3 +105,27 @@ export function notPassing(report: Pick<PreflightReport, 'checks'>): PreflightCh
 export function checkLine(c: PreflightCheck): string {
   return `${c.id}${c.pool !== undefined ? ` (pool ${c.pool})` : ''}: ${c.detail}`;
 }
+
+/**
+ * What notices say of a report (email facts, Teams card facts): the verdict, then the checks that
+ * are not passing, worst first (at most `max`).
+ */
+export function preflightNoticeFacts(
+  report: PreflightReport | undefined,
+  max = 5,
+): { readonly label: string; readonly value: string }[] {
+  if (report === undefined)
+    return [{ label: 'Pre-flight', value: 'not checked yet (checked again before each step)' }];
+  const open = notPassing(report);
+  const verdict =
+    report.verdict === 'no-go'
+      ? 'no-go: Warden will not start a step until these pass'
+      : report.verdict === 'warn'
+        ? 'warn'
+        : 'go: every check passed';
+  return [
+    { label: 'Pre-flight', value: verdict },
+    ...open.slice(0, max).map((c) => ({ label: `Pre-flight ${c.status}`, value: checkLine(c) })),
+    ...(open.length > max ? [{ label: 'Pre-flight', value: `${open.length - max} more on the page` }] : []),
+  ];
+}

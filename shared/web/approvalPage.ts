@@ -1,4 +1,5 @@
 import type { Plan } from '../domain/plan';
+import { notPassing } from '../domain/preflight';
 import { decided, pendingApprovers, stepLabel } from '../domain/plan';
 import { minorOf } from '../domain/versions';
 import type { Html } from './html';
@@ -48,7 +49,9 @@ function planTable(plan: Plan, now: Date): Html {
     </tr>
     <tr>
       <th>Status</th>
-      <td>${statusBadge(plan.status)}</td>
+      <td>
+        ${statusBadge(plan.status)}${plan.hold !== undefined ? html`<br /><span class="muted" id="hold">Waiting: ${plan.hold.reason}</span>` : ''}
+      </td>
     </tr>
     <tr>
       <th>Window</th>
@@ -173,6 +176,21 @@ export function verdictLine(plan: Plan): Html {
   </p>`;
 }
 
+/** A no-go plan may still be approved: say, before the buttons, what Warden will wait for. */
+function preflightHold(plan: Plan): Html {
+  const report = preflightOf(plan);
+  if (report?.verdict !== 'no-go') return html``;
+  const failing = notPassing(report).filter((c) => c.status === 'fail' || c.status === 'unknown');
+  return html`<p class="next bad" id="preflight-hold">
+    Pre-flight is <b>no-go</b>:
+    ${failing
+      .slice(0, 3)
+      .map((c) => c.id)
+      .join(', ')}.
+    You may still approve; Warden will not start a step until the check passes, then goes on by itself.
+  </p>`;
+}
+
 function decisionForm(plan: Plan, token: string): Html {
   return html`<form method="post" action="/api/approvals/${encodeURIComponent(plan.id)}" id="decide">
     <input type="hidden" name="token" value="${token}" />
@@ -198,7 +216,7 @@ export function approvalPage(plan: Plan, approver: string, token: string, now: D
         decide as
         <b id="approver">${approver}</b>; nothing changes until you press a button.
       </p>
-      ${verdictLine(plan)} ${decisionForm(plan, token)}
+      ${verdictLine(plan)} ${preflightHold(plan)} ${decisionForm(plan, token)}
       <p class="muted">
         The plan page, without the buttons: <a href="${planHref(plan.id)}">${plan.cluster.name} plan</a>.
       </p>

@@ -9,6 +9,7 @@ import type { Html } from './html';
 import { html, page, raw } from './html';
 import { clusterHref, DASHBOARD_HREF, planChange, planHref, statusBadge } from './pageParts';
 import { at, when } from './times';
+import { verdictBadge } from './preflightView';
 
 /** What the dashboard shows: the fleet, the plans, the latest events. */
 export interface DashboardData {
@@ -154,6 +155,7 @@ function planRows(plans: readonly Plan[], now: Date): Html {
         <td>
           ${statusBadge(p.status)} ${p.failure ? html`<div class="muted">${p.failure.reason}</div>` : ''}
           ${p.blocked ? html`<div class="muted">deprecated APIs in use: ${p.blocked.deprecatedApis.join(', ')}</div>` : ''}
+          ${p.preflight?.verdict === 'no-go' ? html` ${verdictBadge('no-go', 'pre-flight no-go')}` : ''}
           ${p.hold ? html`<div class="muted">${p.hold.reason}</div>` : ''}
         </td>
         <td class="muted">${when(p.updatedAt, now)}</td>

@@ -1,36 +1,104 @@
-import type { PreflightReport } from '../domain/preflight';
+import type { PlanPreflight, PreflightReport, PreflightStatus, PreflightVerdict } from '../domain/preflight';
+import { notPassing } from '../domain/preflight';
 import type { Html } from './html';
 import { html, safeUrl } from './html';
 
-const STATUS_CLASS: Readonly<Record<string, string>> = { pass: 'ok', warn: 'warn', fail: 'bad', unknown: '' };
-const VERDICT_CLASS: Readonly<Record<string, string>> = { go: 'ok', warn: 'warn', 'no-go': 'bad' };
-
 /**
- * The one rendering of a pre-flight report, for every page that shows one: the verdict, then each check
- * with what it found and the doc that says what to do. No report yet: a line saying so.
+ * The pre-flight report as every page shows it (the approval page, the plan page): the verdict first,
+ * then every check with its numbers and the Microsoft doc, then the node view the checks read. Pages
+ * reuse this one renderer so a verdict reads the same everywhere.
  */
+
+const VERDICT_CLASS: Record<PreflightVerdict, string> = { go: 'ok', warn: 'warn', 'no-go': 'bad' };
+const STATUS_CLASS: Record<PreflightStatus, string> = {
+  pass: 'ok',
+  warn: 'warn',
+  fail: 'bad',
+  unknown: 'warn',
+};
+
+const VERDICT_TEXT: Record<PreflightVerdict, string> = {
+  go: 'Go: every check passed.',
+  warn: 'Warn: the upgrade can start; read what the checks found.',
+  'no-go':
+    'No-go: AKS would refuse or stall this upgrade. You may still approve it (you may be fixing the cause); Warden will not start a step until the failing checks pass, and then goes on by itself.',
+};
+
+/** The verdict as a badge (dashboards, lists); `label` replaces the verdict's own word. */
+export function verdictBadge(
+  verdict: PreflightVerdict | undefined,
+  label: string = verdict ?? 'not checked',
+): Html {
+  if (verdict === undefined) return html`<span class="badge" data-preflight="none">${label}</span>`;
+  return html`<span class="badge ${VERDICT_CLASS[verdict]}" data-preflight="${verdict}">${label}</span>`;
+}
+
+/** The pre-flight section of a page; `undefined`: the plan has not been checked yet. */
 export function preflightSection(report: PreflightReport | undefined): Html {
   if (report === undefined)
-    return html`<h2>Pre-flight</h2>
-      <p class="muted">No pre-flight checks have run for this plan yet.</p>`;
-  return html`<h2>Pre-flight</h2>
-    <p id="preflight-verdict">
-      <span class="badge ${VERDICT_CLASS[report.verdict] ?? ''}">${report.verdict}</span>
-      <span class="muted"
-        >checked
-        <time datetime="${report.checkedAt}"
-          >${report.checkedAt.slice(0, 16).replace('T', ' ')} UTC</time
-        ></span
-      >
-    </p>
-    <ul>
+    return html`<section id="preflight">
+      <h2>Pre-flight</h2>
+      <p class="muted" data-verdict="none">Not checked yet: Warden checks before each step starts.</p>
+    </section>`;
+  const nodes = (report as PlanPreflight).nodes;
+  const failing = notPassing(report);
+  return html`<section id="preflight" data-verdict="${report.verdict}">
+    <h2>Pre-flight ${verdictBadge(report.verdict)}</h2>
+    <p id="preflight-verdict"><b>${VERDICT_TEXT[report.verdict]}</b></p>
+    ${
+      failing.length > 0
+        ? html`<ul id="preflight-failing">
+            ${failing.map((c) => html`<li><b>${c.id}</b>${c.pool !== undefined ? html` (pool ${c.pool})` : ''}: ${c.detail}</li>`)}
+          </ul>`
+        : ''
+    }
+    <p class="muted">Checked at ${report.checkedAt}.</p>
+    <table id="preflight-checks">
+      <tr>
+        <th>Check</th>
+        <th>Status</th>
+        <th>Found</th>
+      </tr>
       ${report.checks.map(
         (c) =>
-          html`<li>
-            <span class="badge ${STATUS_CLASS[c.status] ?? ''}">${c.status}</span>
-            ${c.title}${c.pool !== undefined ? ` (pool ${c.pool})` : ''}: ${c.detail}
-            <a href="${safeUrl(c.guidance)}" rel="noopener noreferrer">what to do</a>
-          </li>`,
+          html`<tr
+            data-check="${c.id}"
+            data-status="${c.status}"
+            ${c.pool !== undefined ? html` data-pool="${c.pool}"` : ''}
+          >
+            <td>${c.title}</td>
+            <td><span class="badge ${STATUS_CLASS[c.status]}">${c.status}</span></td>
+            <td>${c.detail} <a href="${safeUrl(c.guidance)}" rel="noopener noreferrer">guidance</a></td>
+          </tr>`,
       )}
-    </ul>`;
+    </table>
+    ${
+      nodes !== undefined && nodes.length > 0
+        ? html`<details id="preflight-nodes">
+            <summary>Nodes (${nodes.length})</summary>
+            <table>
+              <tr>
+                <th>Node</th>
+                <th>Pool</th>
+                <th>State</th>
+                <th>Kubelet</th>
+                <th>Kernel · OS image · node image</th>
+              </tr>
+              ${nodes.map(
+                (n) =>
+                  html`<tr>
+                    <td>${n.name}</td>
+                    <td>${n.pool ?? ''}</td>
+                    <td>${n.ready ? 'Ready' : 'NotReady'}${n.cordoned ? ', cordoned' : ''}</td>
+                    <td>${n.kubelet}</td>
+                    <td>
+                      ${n.kernel} · ${n.osImage}${n.nodeImage !== undefined ? html` · ${n.nodeImage}` : ''}
+                    </td>
+                  </tr>`,
+              )}
+            </table>
+          </details>`
+        : ''
+    }
+  </section>`;
 }

@@ -23,14 +23,14 @@ async function getJson<T>(path: string): Promise<T> {
 
 test('the demo fleet is served and described at /_sim', async () => {
   expect(warden.output()).toMatch(
-    /azure {5}simulator ARM \+ Resource Graph https:\/\/127\.0\.0\.1:\d+ \(fleet .*demo\.json: 12 clusters, 3 subscriptions, 3 regions\)/,
+    /azure {5}simulator ARM \+ Resource Graph https:\/\/127\.0\.0\.1:\d+ \(fleet .*demo\.json: 16 clusters, 3 subscriptions, 3 regions\)/,
   );
   expect(warden.output()).toMatch(
     /events to http:\/\/127\.0\.0\.1:\d+\/api\/aks-events \(endpoint validated\)/,
   );
   const clusters =
     await getJson<{ name: string; tags: Record<string, string>; location: string }[]>('/_sim/clusters');
-  expect(clusters).toHaveLength(12);
+  expect(clusters).toHaveLength(16);
   expect(new Set(clusters.map((c) => c.tags.environment))).toEqual(
     new Set(['canary', 'dev', 'staging', 'production', 'prod', undefined]),
   );
@@ -174,5 +174,5 @@ test('clusters appear, change and disappear through /_sim/clusters; scheduled ev
 
   expect((await fetch(`${warden.url}/_sim/clusters/aks-new-weu`, { method: 'DELETE' })).status).toBe(204);
   expect((await fetch(`${warden.url}/_sim/clusters/aks-new-weu`, { method: 'DELETE' })).status).toBe(404);
-  expect((await getJson<unknown[]>('/_sim/clusters')).length).toBe(12);
+  expect((await getJson<unknown[]>('/_sim/clusters')).length).toBe(16);
 });

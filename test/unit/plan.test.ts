@@ -304,6 +304,11 @@ describe('plan state machine', () => {
       { type: 'ForceUpgradeApproved', approver: 'lead@contoso.com', comment: '', until: 'x', by: timer },
       { type: 'Cancelled', reason: 'x', by: timer },
       { type: 'UrgencyRaised', urgency: 'high', reason: 'x', by: timer },
+      {
+        type: 'PreflightChecked',
+        report: { verdict: 'go', checkedAt: at(1).toISOString(), checks: [] },
+        by: timer,
+      },
     ];
     expect(new Set(events.map((e) => e.type))).toEqual(new Set(Object.keys(ACCEPTS)));
     for (const [status, plan] of Object.entries(samples)) {

@@ -88,8 +88,8 @@ export const VM_SKUS: readonly {
   { name: 'Standard_B2s', family: 'standardBSFamily', vcpus: 2, familyName: 'Standard BS Family vCPUs' },
 ];
 
-/** Unlisted quotas: 350 vCPUs, the Enterprise Agreement default per region and per family. */
-export const DEFAULT_VCPU_LIMIT = 350;
+/** Unlisted quotas: large enough that a fleet file without quotas never meets one. */
+export const DEFAULT_VCPU_LIMIT = 100_000;
 
 const quotaKey = (subscriptionId: string, location: string, name: string): string =>
   `${subscriptionId}|${location.replace(/\s+/g, '')}|${name}`.toLowerCase();

@@ -1,0 +1,211 @@
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { resolve } from 'node:path';
+
+import type { Browser } from 'playwright-core';
+import { chromium } from 'playwright-core';
+
+import { LOOPBACK_CERT_PEM } from '../../local/sim/certs/loopbackCert';
+import type { LocalWarden } from '../helpers/localWarden';
+import { startLocalWarden } from '../helpers/localWarden';
+import { waitFor } from '../helpers/waitFor';
+
+/**
+ * The `npm start` demo with pre-flight, in headless Chromium: after `POST /_sim/release`, each of the
+ * four failing production clusters of the demo fleet asks for approval with a no-go verdict naming its
+ * exact cause; approved anyway, the runner sends no upgrade request for it; mended through the
+ * simulator, it runs. The demo policy with one-second soaks instead of 30 s (nothing else changed).
+ */
+const POLICY = readFileSync(resolve(__dirname, '../../local/policy.demo.yaml'), 'utf8')
+  .replace(/PT30S/g, 'PT1S')
+  .replace('minimumWindowRemaining: PT10M', 'minimumWindowRemaining: PT1S');
+
+const CASES = [
+  { cluster: 'aks-prod-pdb-weu', check: 'pdb', cause: 'PDB orders/orders-db has maxUnavailable 0' },
+  {
+    cluster: 'aks-prod-ips-neu',
+    check: 'subnet-ips',
+    cause: 'node subnet vnet-payments-neu/snet-apps: 21 free (230 of 251 in use), 62 needed',
+  },
+  { cluster: 'aks-prod-cpu-eus', check: 'vcpu-quota', cause: 'standardEDSv5Family 8 vCPUs left (32 of 40)' },
+  {
+    cluster: 'aks-prod-api-weu',
+    check: 'deprecated-apis',
+    cause: 'storage.k8s.io/v1beta1/volumeattributesclasses (removed in 1.35)',
+  },
+] as const;
+
+let warden: LocalWarden;
+let browser: Browser;
+
+beforeAll(async () => {
+  warden = await startLocalWarden({ env: { WARDEN_POLICY: POLICY } });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu'],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await warden?.stop();
+});
+
+interface PlanJson {
+  id: string;
+  status: string;
+  kind: string;
+  cluster: { name: string };
+  hold?: { reason: string };
+  preflight?: { verdict: string };
+}
+
+const get = async <T>(path: string): Promise<T> => (await fetch(`${warden.url}${path}`)).json() as Promise<T>;
+const post = (path: string, body?: unknown, method = 'POST') =>
+  fetch(`${warden.url}${path}`, {
+    method,
+    ...(body !== undefined && {
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    }),
+  });
+
+async function versionPlan(cluster: string): Promise<PlanJson | undefined> {
+  const { plans } = await get<{ plans: PlanJson[] }>(`/api/plans?cluster=${cluster}`);
+  return plans.find((p) => p.kind !== 'node-image' && !['superseded', 'cancelled'].includes(p.status));
+}
+
+/** The approval link the local outbox delivered to on-call for this plan. */
+async function approvalLink(planId: string): Promise<string> {
+  const sent = await waitFor(
+    () => get<{ channel: string; to?: string; text?: string }[]>('/_local/outbox.json'),
+    (m) => m.some((x) => x.channel === 'email' && (x.text ?? '').includes(`/api/approvals/${planId}?token=`)),
+    { what: `the approval email of ${planId}`, timeoutMs: 30_000 },
+  );
+  const text =
+    sent.find((x) => x.channel === 'email' && (x.text ?? '').includes(`/api/approvals/${planId}?token=`))
+      ?.text ?? '';
+  return /(http:\/\/\S+\/api\/approvals\/\S+)/.exec(text)?.[1] ?? '';
+}
+
+const upgradeWrites = async (cluster: string): Promise<string[]> =>
+  (await get<{ calls: { method: string; path: string }[] }>('/_sim/calls?api=arm')).calls
+    .filter(
+      (c) =>
+        c.method !== 'GET' &&
+        c.path.toLowerCase().includes(`/managedclusters/${cluster}`) &&
+        !/listclusterusercredential|maintenanceconfigurations/i.test(c.path),
+    )
+    .map((c) => `${c.method} ${c.path}`);
+
+test('after a release the four failing production clusters are no-go on their approval pages, naming the cause', async () => {
+  expect((await post('/_sim/release', { location: 'westeurope', version: '1.36.4' })).status).toBe(200);
+  expect((await post('/api/sweep')).status).toBe(202);
+  for (const c of CASES)
+    await waitFor(
+      () => versionPlan(c.cluster),
+      (p) => p !== undefined,
+      { what: `a plan for ${c.cluster}`, timeoutMs: 60_000 },
+    );
+  await new Promise((r) => setTimeout(r, 1_100));
+  for (const c of CASES) {
+    const plan = await waitFor(
+      async () => {
+        await post('/admin/functions/approvalTimer', {});
+        return versionPlan(c.cluster);
+      },
+      (p) => p?.status === 'awaiting-approval',
+      { what: `${c.cluster} awaiting approval`, timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(plan?.preflight?.verdict).toBe('no-go');
+    const page = await browser.newPage();
+    await page.goto(await approvalLink(plan!.id));
+    await expect(page.locator('#preflight').getAttribute('data-verdict')).resolves.toBe('no-go');
+    await expect(page.locator('#preflight-verdict').textContent()).resolves.toContain(
+      'You may still approve it',
+    );
+    const row = page.locator(`#preflight-checks tr[data-check="${c.check}"][data-status="fail"]`);
+    await expect(row.first().textContent()).resolves.toContain(c.cause);
+    // The verdict comes before the plan and the decision buttons.
+    const markup = await page.content();
+    const order =
+      markup.indexOf('id="preflight"') >= 0 && markup.indexOf('id="preflight"') < markup.indexOf('<form');
+    expect(order).toBe(true);
+    await page.close();
+  }
+}, 180_000);
+
+/**
+ * The demo's daily window skips 20 Dec – 4 Jan: open it every day through ARM, as a platform team
+ * would, so the test does not depend on today's date.
+ */
+async function alwaysOpen(cluster: string): Promise<void> {
+  const { armUrl } = await get<{ armUrl: string }>('/_sim');
+  const state = await get<{ id: string }>(`/_sim/clusters/${cluster}`);
+  const body = JSON.stringify({
+    properties: {
+      maintenanceWindow: {
+        schedule: { daily: { intervalDays: 1 } },
+        durationHours: 24,
+        startDate: '2020-01-01',
+        startTime: '00:00',
+        utcOffset: '+00:00',
+      },
+    },
+  });
+  const status = await new Promise<number>((ok, fail) => {
+    const req = request(
+      `${armUrl}${state.id}/maintenanceConfigurations/aksManagedAutoUpgradeSchedule?api-version=2026-06-01`,
+      {
+        method: 'PUT',
+        ca: LOOPBACK_CERT_PEM,
+        headers: { 'content-type': 'application/json', authorization: 'Bearer t' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => ok(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', fail);
+    req.end(body);
+  });
+  expect(status).toBe(200);
+}
+
+test('approved anyway, the runner sends no upgrade request; mended through the simulator, it runs', async () => {
+  const plan = (await versionPlan('aks-prod-pdb-weu'))!;
+  await alwaysOpen('aks-prod-pdb-weu');
+  const page = await browser.newPage();
+  await page.goto(await approvalLink(plan.id));
+  await page.fill('#comment', 'fixing the PDB now');
+  await Promise.all([page.waitForURL(`**/api/approvals/${plan.id}`), page.click('button.approve')]);
+  await page.close();
+  expect((await get<PlanJson>(`/api/plans/${plan.id}`)).status).toBe('approved');
+
+  await post('/admin/functions/upgradeRunner', {});
+  await post('/admin/functions/upgradeRunner', {});
+  expect(await upgradeWrites('aks-prod-pdb-weu')).toEqual([]);
+  const held = await get<PlanJson>(`/api/plans/${plan.id}`);
+  expect(held.status).toBe('approved');
+  expect(held.hold?.reason).toMatch(
+    /^pre-flight no-go: waiting for pdb \(pool orders\): PDB orders\/orders-db has maxUnavailable 0/,
+  );
+
+  const mended = await post('/_sim/kube/pdbs', {
+    cluster: 'aks-prod-pdb-weu',
+    namespace: 'orders',
+    name: 'orders-db',
+    maxUnavailable: 1,
+  });
+  expect(mended.status).toBe(200);
+  const started = await waitFor(
+    async () => {
+      await post('/admin/functions/upgradeRunner', {});
+      return get<PlanJson>(`/api/plans/${plan.id}`);
+    },
+    (p) => p.status === 'running',
+    { what: 'the mended plan started', timeoutMs: 30_000, intervalMs: 500 },
+  );
+  expect(started.preflight?.verdict).not.toBe('no-go');
+  expect((await upgradeWrites('aks-prod-pdb-weu')).length).toBeGreaterThan(0);
+}, 120_000);
