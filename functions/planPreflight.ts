@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
 import { ensureError } from '../shared/errors';
 import { recheckPreflight } from '../shared/usecases/preflight';
+import { httpRoute } from '../shared/web/accessRoute';
 import { errorResponse, json, readFields, requestSource } from '../shared/web/http';
 
 /**
@@ -30,7 +30,8 @@ export function planPreflightHandler(
   };
 }
 
-app.http('planPreflight', {
+httpRoute('planPreflight', {
+  access: 'operator',
   route: 'plans/{planId}/preflight',
   methods: ['POST'],
   authLevel: 'function',
