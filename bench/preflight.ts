@@ -32,16 +32,24 @@ function withVnets(file: FleetFile): FleetFile {
     location: c.location,
     subnets: [{ name: 'nodes', addressPrefix: '10.0.0.0/16', used: 100 }],
   }));
-  const clusters = file.clusters.map(
-    (c): ClusterSpec => ({
-      ...c,
-      pools: (c.pools ?? []).map((p) => ({
-        ...p,
-        vnetSubnetID: `/subscriptions/${c.subscriptionId}/resourceGroups/${c.resourceGroup}/providers/Microsoft.Network/virtualNetworks/vnet-${c.name}/subnets/nodes`,
-      })),
-      kube: { workloads: [{ namespace: 'app', name: 'web', pool: c.pools?.[0]?.name ?? 'system', replicas: 3, pdb: { maxUnavailable: 1 } }] },
-    }),
-  );
+  const clusters = file.clusters.map((c): ClusterSpec => ({
+    ...c,
+    pools: (c.pools ?? []).map((p) => ({
+      ...p,
+      vnetSubnetID: `/subscriptions/${c.subscriptionId}/resourceGroups/${c.resourceGroup}/providers/Microsoft.Network/virtualNetworks/vnet-${c.name}/subnets/nodes`,
+    })),
+    kube: {
+      workloads: [
+        {
+          namespace: 'app',
+          name: 'web',
+          pool: c.pools?.[0]?.name ?? 'system',
+          replicas: 3,
+          pdb: { maxUnavailable: 1 },
+        },
+      ],
+    },
+  }));
   return { ...file, virtualNetworks: vnets, clusters };
 }
 
@@ -70,7 +78,16 @@ function minorPlan(c: ClusterSpec, i: number, onlyPool?: string): Plan {
         { kind: 'control-plane', from, to },
         ...pools.map((p) => ({ kind: 'node-pool' as const, pool: p.name, mode: p.mode ?? 'User', from, to })),
       ],
-      gate: { gated: true, required: 1, autoExecute: true, expiryMs: 1, reminderAt: 0.5, escalateAt: 0.75, approvers: [], secondary: [] },
+      gate: {
+        gated: true,
+        required: 1,
+        autoExecute: true,
+        expiryMs: 1,
+        reminderAt: 0.5,
+        escalateAt: 0.75,
+        approvers: [],
+        secondary: [],
+      },
       window: { source: 'none', description: 'any time' },
       findings: [],
       urgency: 'normal',
@@ -101,7 +118,8 @@ async function world(file: FleetFile): Promise<World> {
   const regions = new Map<string, RegionVersions>();
   for (const c of file.clusters) {
     const key = `${c.subscriptionId}|${c.location}`;
-    if (!regions.has(key)) regions.set(key, await gateway.listKubernetesVersions(c.subscriptionId, c.location));
+    if (!regions.has(key))
+      regions.set(key, await gateway.listKubernetesVersions(c.subscriptionId, c.location));
   }
   const kube = new KubeStats();
   const preflight = new Preflight({
@@ -144,7 +162,8 @@ export async function benchPreflight(): Promise<Figure[]> {
   // The same checks pool by pool, nothing shared (what one script per pool reads).
   const arm1 = w1.clients.stats.calls;
   const kube1 = w1.kube.calls;
-  for (const p of spec.pools ?? []) await w1.preflight.check(minorPlan(spec, 99, p.name), w1.preflight.newRun());
+  for (const p of spec.pools ?? [])
+    await w1.preflight.check(minorPlan(spec, 99, p.name), w1.preflight.newRun());
   const perPool = w1.clients.stats.calls - arm1 + (w1.kube.calls - kube1);
   // One cluster GET through the SDK: the floor of any check.
   const tg = performance.now();

@@ -11,6 +11,7 @@ import { BENCH_POLICY, benchApproval } from './approval';
 import { benchColdStart } from './coldStart';
 import { benchDashboard } from './dashboard';
 import { benchIntake } from './intake';
+import { benchPreflight } from './preflight';
 import type { Figure } from './report';
 import { printFigure, writeResults } from './report';
 import type { ScaleFigure } from './scale';
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     ['approval', () => benchApproval(azurite, startApp)],
     ['sweep', () => benchSweep(azurite)],
     ['dashboard', () => benchDashboard(azurite)],
+    ['preflight', () => benchPreflight()],
     [
       'coldstart',
       () => benchColdStart(resolve(__dirname, '../deploy'), resolve(__dirname, '../local/functions.js')),
