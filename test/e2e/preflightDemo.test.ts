@@ -126,11 +126,12 @@ test('after a release the four failing production clusters are no-go on their ap
     );
     const row = page.locator(`#preflight-checks tr[data-check="${c.check}"][data-status="fail"]`);
     await expect(row.first().textContent()).resolves.toContain(c.cause);
-    // The verdict comes before the plan and the decision buttons.
+    // Before the buttons: the verdict line names pre-flight, and the hold says what Warden will wait for.
+    await expect(page.locator('#verdict').textContent()).resolves.toContain('pre-flight no-go');
+    await expect(page.locator('#preflight-hold').textContent()).resolves.toContain(c.check);
     const markup = await page.content();
-    const order =
-      markup.indexOf('id="preflight"') >= 0 && markup.indexOf('id="preflight"') < markup.indexOf('<form');
-    expect(order).toBe(true);
+    expect(markup.indexOf('id="preflight-hold"')).toBeGreaterThan(0);
+    expect(markup.indexOf('id="preflight-hold"')).toBeLessThan(markup.indexOf('<form'));
     await page.close();
   }
 }, 180_000);
