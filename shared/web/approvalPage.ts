@@ -1,6 +1,6 @@
 import type { Plan } from '../domain/plan';
-import { notPassing } from '../domain/preflight';
 import { decided, pendingApprovers, stepLabel } from '../domain/plan';
+import { notPassing } from '../domain/preflight';
 import { minorOf } from '../domain/versions';
 import type { Html } from './html';
 import { commentField, html, page, safeUrl } from './html';

@@ -8,8 +8,8 @@ import type { ClusterView } from '../usecases/fleetStatus';
 import type { Html } from './html';
 import { html, page, raw } from './html';
 import { clusterHref, DASHBOARD_HREF, planChange, planHref, statusBadge } from './pageParts';
-import { at, when } from './times';
 import { verdictBadge } from './preflightView';
+import { at, when } from './times';
 
 /** What the dashboard shows: the fleet, the plans, the latest events. */
 export interface DashboardData {
