@@ -17,7 +17,7 @@ import { parseShardMessage, runShard } from '../shared/usecases/sweepFleet';
  */
 export function sweepShardHandler(
   getServices: () => Pick<Services, 'aks' | 'clusters' | 'sweepPolicy'> &
-    Partial<Pick<Services, 'plans' | 'links' | 'policy' | 'newId' | 'now' | 'preflight'>>,
+    Partial<Pick<Services, 'plans' | 'links' | 'policy' | 'newId' | 'now'>>,
 ) {
   return async (input: unknown, context: InvocationContext): Promise<void> => {
     let message: ShardMessage;
@@ -28,18 +28,10 @@ export function sweepShardHandler(
       return;
     }
     const s = getServices();
-    const { plans, links, policy, newId, now, preflight } = s;
+    const { plans, links, policy, newId, now } = s;
     const planning =
       plans && links && policy && newId && now
-        ? planSweptClusters(() => ({
-            plans,
-            links,
-            policy,
-            newId,
-            now,
-            log: context,
-            ...(preflight !== undefined && { preflight }),
-          }))
+        ? planSweptClusters(() => ({ plans, links, policy, newId, now, log: context }))
         : undefined;
     const result = await runShard(
       {

@@ -345,7 +345,8 @@ async function proposeOne(
  * and the plan goes on without a report (the runner checks again before each step).
  */
 async function withPreflight(deps: PlanningDeps, created: TransitionResult): Promise<TransitionResult> {
-  if (deps.preflight === undefined) return created;
+  // Plans approved by policy are checked by the runner before each step; only a gated plan is shown to a person.
+  if (deps.preflight === undefined || !created.plan.gate.gated) return created;
   try {
     const report = await deps.preflight.check(created.plan);
     return { ...created, plan: { ...created.plan, preflight: report } };

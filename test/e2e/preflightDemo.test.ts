@@ -16,9 +16,10 @@ import { waitFor } from '../helpers/waitFor';
  * exact cause; approved anyway, the runner sends no upgrade request for it; mended through the
  * simulator, it runs. The demo policy with one-second soaks instead of 30 s (nothing else changed).
  */
-const POLICY = readFileSync(resolve(__dirname, '../../local/policy.demo.yaml'), 'utf8')
-  .replace(/PT30S/g, 'PT1S')
-  .replace('minimumWindowRemaining: PT10M', 'minimumWindowRemaining: PT1S');
+const POLICY = readFileSync(resolve(__dirname, '../../local/policy.demo.yaml'), 'utf8').replace(
+  'minimumWindowRemaining: PT10M',
+  'minimumWindowRemaining: PT1S',
+);
 
 const CASES = [
   { cluster: 'aks-prod-pdb-weu', check: 'pdb', cause: 'PDB orders/orders-db has maxUnavailable 0' },
@@ -107,7 +108,7 @@ test('after a release the four failing production clusters are no-go on their ap
       (p) => p !== undefined,
       { what: `a plan for ${c.cluster}`, timeoutMs: 60_000 },
     );
-  await new Promise((r) => setTimeout(r, 1_100));
+  await new Promise((r) => setTimeout(r, 31_000));
   for (const c of CASES) {
     const plan = await waitFor(
       async () => {
