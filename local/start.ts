@@ -7,9 +7,13 @@ import { accessOf } from '../shared/web/access';
 import { ensureLocalApprovalSettings } from './approvalKeys';
 import type { RunningAzurite } from './azurite';
 import { startAzurite } from './azurite';
+import type { DataLock } from './dataLock';
+import { DataFolderLocked, lockDataFolder } from './dataLock';
 import { loadRegistrations } from './functionsCore';
 import type { Mount, RunningHost } from './host';
 import { startHost } from './host';
+import type { StartOptions } from './options';
+import { parseStartOptions, START_HELP, StartOptionsError } from './options';
 import { startLocalNotifications } from './outbox';
 import type { RunningSimulator } from './sim';
 import { startSimulator } from './sim';
@@ -17,54 +21,16 @@ import { startSimulator } from './sim';
 /**
  * `npm start`: Warden on this machine with no Azure account. Azurite in-process (data under
  * `.warden/`), the functions hosted over HTTP from the same registrations Azure sees, timers on
- * their schedules. Options: `--memory` keeps storage in memory; `PORT` picks the port (0: any free).
+ * their schedules. Flags and settings: local/options.ts (`npm start -- --help`).
  */
-interface Options {
-  readonly port: number;
-  readonly dataDir: string;
-  readonly memory: boolean;
-  readonly timers: boolean;
-  readonly quiet: boolean;
-  /** The simulator's fleet file (`--fleet FILE` or `WARDEN_FLEET`; default the demo fleet). */
-  readonly fleet: string;
-}
-
-function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
-  const portText = env.PORT ?? '7071';
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    fail(`PORT must be a port number, got "${portText}"`);
-  return {
-    port,
-    dataDir: resolve(env.WARDEN_DATA_DIR ?? '.warden'),
-    memory: argv.includes('--memory'),
-    timers: env.WARDEN_TIMERS !== 'off',
-    quiet: argv.includes('--quiet') || env.WARDEN_LOG === 'quiet',
-    fleet: fleetPath(
-      fleetArg(argv) ?? env.WARDEN_FLEET ?? resolve(__dirname, '../../local/fleets/demo.json'),
-    ),
-  };
-}
-
-/** A fleet file path, or `generate:N,S,R,P` for a generated fleet (kept as is). */
-function fleetPath(text: string): string {
-  return text.startsWith('generate:') ? text : resolve(text);
-}
-
-function fleetArg(argv: readonly string[]): string | undefined {
-  const i = argv.indexOf('--fleet');
-  if (i < 0) return argv.find((a) => a.startsWith('--fleet='))?.slice('--fleet='.length);
-  const value = argv[i + 1];
-  if (value === undefined || value.startsWith('--')) fail('--fleet needs a file path');
-  return value;
-}
+const DEFAULT_FLEET = resolve(__dirname, '../../local/fleets/demo.json');
 
 /**
  * The Azure simulator (ARM, Resource Graph, Event Grid deliveries) unless real Azure is configured
  * (`WARDEN_ARM_ENDPOINT` set to something else). Sets the settings the AKS gateway reads.
  */
 async function startAzureSimulator(
-  options: Options,
+  options: StartOptions,
   env: NodeJS.ProcessEnv,
 ): Promise<RunningSimulator | undefined> {
   if (env.WARDEN_ARM_ENDPOINT !== undefined && env.WARDEN_ARM_ENDPOINT.trim() !== '') return undefined;
@@ -75,8 +41,8 @@ async function startAzureSimulator(
       fleet: options.fleet,
       eventHandshake: true,
       // `--auto-upgrade`: clusters on an auto-upgrade channel get AKS's advance notice after a release, then the upgrade a minute later.
-      ...(process.argv.includes('--auto-upgrade') && { autoUpgrade: { noticeMs: 60_000 } }),
-      ...(process.argv.includes('--cloudevents') && { eventSchema: 'cloudevents' as const }),
+      ...(options.autoUpgrade && { autoUpgrade: { noticeMs: 60_000 } }),
+      ...(options.cloudEvents && { eventSchema: 'cloudevents' as const }),
     });
   } catch (e) {
     fail(`could not start the Azure simulator with fleet ${options.fleet}: ${(e as Error).message}`);
@@ -114,8 +80,28 @@ function ensureWritable(dir: string): void {
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2), process.env);
-  if (!options.memory) ensureWritable(options.dataDir);
+  let options: StartOptions;
+  try {
+    options = parseStartOptions(process.argv.slice(2), process.env, DEFAULT_FLEET);
+  } catch (e) {
+    if (e instanceof StartOptionsError) fail(e.message);
+    throw e;
+  }
+  if (options.help) {
+    console.log(START_HELP);
+    return;
+  }
+  let lock: DataLock | undefined;
+  if (!options.memory) {
+    ensureWritable(options.dataDir);
+    try {
+      lock = lockDataFolder(options.dataDir);
+    } catch (e) {
+      if (e instanceof DataFolderLocked) fail(e.message);
+      throw e;
+    }
+    process.on('exit', () => lock?.release());
+  }
 
   let azurite: RunningAzurite;
   try {
@@ -179,7 +165,7 @@ async function main(): Promise<void> {
 
   const lines = [
     `Warden is running at ${host.url}`,
-    `  storage   Azurite tables ${azurite.tableUrl} (${options.memory ? 'in memory' : `data in ${join(options.dataDir, 'azurite')}`})`,
+    `  storage   Azurite tables ${azurite.tableUrl} (${options.memory ? 'in memory' : `data in ${join(options.dataDir, 'azurite')}; every table write is on disk before it is answered, so a hard kill loses no acknowledged write (queued sweep shards of the last 5 s are redone by the next sweep)`})`,
     accessLine(easyAuth),
     ...registrations.map((r) => {
       const t = r.trigger;
@@ -200,14 +186,7 @@ async function main(): Promise<void> {
     ...mounts.map((m) => `  local     ${host.url}${m.prefix}`),
     'Press Ctrl-C to stop.',
   ];
-  console.log(lines.join('\n'));
-  // Locally the first sweep runs at start, so /api/clusters shows the fleet without waiting for the hour
-  // (in Azure the timer alone runs it: runOnStartup would sweep again on every instance start).
-  if (options.timers && registrations.some((r) => r.name === 'fleetSweep'))
-    void host
-      .run('fleetSweep')
-      .catch((e: unknown) => console.log(`warden: first sweep failed: ${(e as Error).message}`));
-
+  // Before the banner: whoever waits for it may send Ctrl-C the moment it appears.
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -219,6 +198,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  console.log(lines.join('\n'));
+  // Locally the first sweep runs at start, so /api/clusters shows the fleet without waiting for the hour
+  // (in Azure the timer alone runs it: runOnStartup would sweep again on every instance start).
+  if (options.timers && registrations.some((r) => r.name === 'fleetSweep'))
+    void host
+      .run('fleetSweep')
+      .catch((e: unknown) => console.log(`warden: first sweep failed: ${(e as Error).message}`));
 }
 
 main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
