@@ -40,7 +40,7 @@ export async function startLocalWarden(
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 45_000);
   while (!/Press Ctrl-C to stop/.test(out)) {
     if (child.exitCode !== null) throw new Error(`local Warden exited early (${child.exitCode}):\n${out}`);
     if (Date.now() > deadline) {

@@ -54,5 +54,5 @@ describe('npm start after kill -9', () => {
     } finally {
       await second.stop();
     }
-  });
+  }, 120_000);
 });

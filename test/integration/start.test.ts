@@ -157,5 +157,5 @@ describe('npm start (the local runtime)', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });
