@@ -7,6 +7,7 @@ import type { ApprovalKeys } from './approvals/tokens';
 import type { AksGateway, ArmCluster } from './azure/aksGateway';
 import { ArmAksGateway, ArmClients } from './azure/armAksGateway';
 import { armCredential } from './azure/credentials';
+import { ArmFleetManagerGateway } from './azure/fleetManagerGateway';
 import type { Config } from './config';
 import { loadConfig, requireApprovalKeys } from './config';
 import type { Policy } from './domain/policy';
@@ -19,6 +20,7 @@ import type { ClusterStore } from './store/clusterStore';
 import { TableClusterStore } from './store/clusterStore';
 import type { EventStore } from './store/eventStore';
 import { TableEventStore } from './store/eventStore';
+import { TableFleetGateStore } from './store/fleetGateStore';
 import type { PlanStore } from './store/planStore';
 import { TablePlanStore } from './store/planStore';
 import type { RunnerStore } from './store/runnerStore';
@@ -27,6 +29,8 @@ import { StorageShardQueue } from './store/sweepQueue';
 import { Tables } from './store/tables';
 import { deferReaction } from './usecases/deferUpgrade';
 import { storeDigestSources } from './usecases/digestSources';
+import type { FleetGateDeps } from './usecases/fleetGates';
+import { fleetGateReaction } from './usecases/fleetGates';
 import { storeFleetReader } from './usecases/fleetReader';
 import type { EventReaction } from './usecases/ingestEvents';
 import type { FleetReader } from './usecases/proposePlans';
@@ -71,6 +75,8 @@ export interface Services {
   readonly runs: RunnerStore;
   /** This instance's name as a lease owner (two runner instances never run the same step). */
   readonly runnerOwner: string;
+  /** What deciding Fleet Manager gates needs (the timer, the approval click, the gate events). */
+  readonly fleetGates: () => Omit<FleetGateDeps, 'log'>;
 }
 
 export function buildServices(config: Config): Services {
@@ -157,6 +163,21 @@ export function buildServices(config: Config): Services {
     },
   });
   const runner = runnerReaction(runnerDeps);
+  const fleetManager = new ArmFleetManagerGateway(armClients);
+  const gateStore = new TableFleetGateStore(tables);
+  const fleetGates = (): Omit<FleetGateDeps, 'log'> => ({
+    plans,
+    links,
+    policy: config.policy,
+    newId,
+    gates: gateStore,
+    fleetManager,
+    operations: aks,
+    fleet: fleetReader,
+    outbox: notifier.outbox,
+    now,
+    listFleets: () => fleetManager.listFleets(config.fleet.scope),
+  });
   const defer = deferReaction(() => ({ ...runnerDeps(), fleet: fleetReader }));
   const planning = planningReaction(() => ({
     plans,
@@ -185,7 +206,8 @@ export function buildServices(config: Config): Services {
     notifier,
     digestSources: storeDigestSources(clusters, plans),
     events: new TableEventStore(tables),
-    reactions: [planning, runner, defer],
+    reactions: [planning, runner, defer, fleetGateReaction(fleetGates)],
+    fleetGates,
     runs,
     runnerOwner,
     now,

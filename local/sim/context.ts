@@ -4,6 +4,7 @@ import type { EventEmitter } from './eventGrid/deliveries';
 import type { Faults } from './faults';
 import type { SimCluster, SimFleet, SimRegion } from './fleetFile/fleet';
 import { clusterKey } from './fleetFile/fleet';
+import type { FleetRunEngine } from './fleetManager/runs';
 import type { SimResponse } from './router';
 import { armError } from './router';
 
@@ -44,6 +45,8 @@ export interface SimContext {
   readonly faults: Faults;
   readonly lro: OperationEngine;
   readonly events: EventEmitter;
+  /** Fleet Manager update runs (local/sim/fleetManager). */
+  readonly fleetRuns: FleetRunEngine;
   readonly throttle: ThrottleLimits | false;
   readonly tenantId: string;
   /** Rows per page of ARM lists (`nextLink` beyond). */

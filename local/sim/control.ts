@@ -10,6 +10,7 @@ import { AKS_EVENT_TYPES, SCHEDULED_EVENT_TYPE } from './eventGrid/deliveries';
 import { FaultError } from './faults';
 import type { ClusterSpec, SimCluster } from './fleetFile/fleet';
 import { clusterKey, FleetFileError, newCluster, newETag, regionKey } from './fleetFile/fleet';
+import { listFleetRuns, startFleetRun } from './fleetManager/control';
 import type { SimServer } from './server';
 
 /**
@@ -312,6 +313,8 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
                 'POST /_sim/node-images {family, version, location?}',
                 'GET /_sim/auto-upgrades',
                 'GET /_sim/deliveries',
+                'POST /_sim/fleet-runs {fleet?, version, gateBefore?}',
+                'GET /_sim/fleet-runs',
               ],
             });
           case 'POST /release': {
@@ -381,6 +384,13 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
             return send(res, 200, ctx.hooks.autoUpgrades?.() ?? []);
           case 'GET /deliveries':
             return send(res, 200, ctx.events.deliveries());
+          case 'POST /fleet-runs': {
+            const run = startFleetRun(ctx, parseJson(body));
+            if (typeof run.error === 'string') throw new BadRequest(run.error);
+            return send(res, 201, run);
+          }
+          case 'GET /fleet-runs':
+            return send(res, 200, listFleetRuns(ctx));
           default:
             return send(res, 404, {
               error: 'not found',

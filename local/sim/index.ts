@@ -17,6 +17,9 @@ import { Faults } from './faults';
 import type { ClusterSpec, FleetFile, SimFleet } from './fleetFile/fleet';
 import { buildFleet, loadFleetFile } from './fleetFile/fleet';
 import { generateFleet, parseGenerateSpec } from './fleetFile/generate';
+import { listFleetRuns, startFleetRun } from './fleetManager/control';
+import { fleetManagerRoutes } from './fleetManager/routes';
+import { FleetRunEngine } from './fleetManager/runs';
 import { resourceGraphRoutes } from './resourceGraph/routes';
 import type { SimStats } from './server';
 import { startServer } from './server';
@@ -77,6 +80,8 @@ export interface SimulatorOptions {
    * Operations still take real time (`durations`).
    */
   readonly now?: () => Date;
+  /** How long Fleet Manager takes to upgrade one member in an update run (ms). Default 5 s. */
+  readonly fleetMemberMs?: number;
 }
 
 export interface RunningSimulator {
@@ -111,6 +116,10 @@ export interface RunningSimulator {
   removeCluster(ref: string): boolean;
   /** As `POST /_sim/node-images`: a new node image for a family, in one region or all. */
   releaseNodeImage(family: string, version: string, location?: string): string[];
+  /** As `POST /_sim/fleet-runs`: a Fleet Manager update run with an approval gate before its last stage. */
+  startFleetRun(spec: { fleet?: string; version: string; gateBefore?: string }): Record<string, unknown>;
+  /** As `GET /_sim/fleet-runs`. */
+  fleetRuns(): Record<string, unknown>[];
   setWebhookUrl(url: string | undefined): void;
   /** Runs the endpoint handshake with the current webhook now: undefined when it passed, else the problem. */
   validateWebhook(): Promise<string | undefined>;
@@ -160,6 +169,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     now,
   );
   const lro = new OperationEngine(now);
+  let fleetRuns: FleetRunEngine | undefined;
   const ctx: SimContext = {
     fleet,
     durations: { ...DEFAULT_DURATIONS, ...options.durations },
@@ -167,6 +177,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     faults: new Faults(),
     lro,
     events,
+    get fleetRuns(): FleetRunEngine {
+      fleetRuns ??= new FleetRunEngine(ctx, options.fleetMemberMs ?? 5_000);
+      return fleetRuns;
+    },
     throttle: throttleLimits(options.throttle),
     tenantId: options.tenantId ?? '72f988bf-0000-4000-8000-00000000aaaa',
     pageSize: options.pageSize ?? 100,
@@ -188,6 +202,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     ...clusterRoutes(ctx),
     ...poolRoutes(ctx),
     ...maintenanceRoutes(ctx),
+    ...fleetManagerRoutes(ctx),
   ];
   const useHttps = options.https ?? true;
   const server = await startServer(ctx, routes, {
@@ -223,6 +238,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     addCluster: (spec) => void addCluster(ctx, spec),
     removeCluster: (ref) => removeCluster(ctx, ref),
     releaseNodeImage: (family, version, location) => releaseNodeImage(ctx, family, version, location),
+    startFleetRun(spec) {
+      const run = startFleetRun(ctx, spec);
+      if (typeof run.error === 'string') throw new Error(run.error);
+      return run;
+    },
+    fleetRuns: () => listFleetRuns(ctx),
     setWebhookUrl(url) {
       webhook = url;
     },
@@ -239,6 +260,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     autoUpgrades: () => autoUpgrader?.records ?? [],
     async close() {
       autoUpgrader?.close();
+      fleetRuns?.close();
       lro.close();
       events.close();
       await server.close();

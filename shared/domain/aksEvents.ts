@@ -6,6 +6,8 @@ import type {
 
 import type { ClusterRef } from './armId';
 import { parseClusterId } from './armId';
+import type { FleetGate, FleetGateEventKind } from './fleetGate';
+import { decodeFleetGate, FLEET_GATE_EVENT_TYPES } from './fleetGate';
 
 /**
  * AKS events as Warden understands them: one typed value per delivery, whichever schema it came in.
@@ -52,7 +54,9 @@ export type AksEventData =
       readonly eventDetails?: string;
       readonly scheduledTime?: string;
       readonly resourceLocation?: string;
-    };
+    }
+  /** A Fleet Manager gate was created, changed state or went with its run; `clusters` holds its fleet. */
+  | { readonly kind: FleetGateEventKind; readonly gate: FleetGate };
 
 /** The envelope fields Warden keeps, common to both schemas. */
 export interface EventEnvelope {
@@ -227,11 +231,34 @@ function kindOf(type: string): AksEventKind | undefined {
   return undefined;
 }
 
+/** The published samples spell `AksResources`, the event-type table `AKSResources`: compared without case. */
+function fleetGateKindOf(type: string): FleetGateEventKind | undefined {
+  for (const [kind, wire] of Object.entries(FLEET_GATE_EVENT_TYPES)) {
+    if (wire.toLowerCase() === type.toLowerCase()) return kind as FleetGateEventKind;
+  }
+  return undefined;
+}
+
 /**
  * Turns a validated envelope and its raw `data` into a typed event, or says what is wrong with it.
  * Event types Warden does not handle come back as `IgnoredEvent`.
  */
 export function decodeAksEvent(envelope: EventEnvelope, rawData: unknown): Result<DecodedEvent> {
+  const gateKind = fleetGateKindOf(envelope.type);
+  if (gateKind !== undefined) {
+    if (!isRecord(rawData)) return { ok: false, problem: `data must be an object for ${envelope.type}` };
+    const gate = decodeFleetGate(rawData.resourceInfo);
+    if (!gate.ok) return gate;
+    return {
+      ok: true,
+      value: {
+        ...envelope,
+        handled: true,
+        data: { kind: gateKind, gate: gate.value },
+        clusters: [gate.value.fleet],
+      },
+    };
+  }
   const kind = kindOf(envelope.type);
   if (kind === undefined) return { ok: true, value: { ...envelope, handled: false, rawData } };
   if (!isRecord(rawData)) return { ok: false, problem: `data must be an object for ${envelope.type}` };

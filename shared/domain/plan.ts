@@ -1,3 +1,4 @@
+import type { FleetGatePlan } from './fleetGate';
 import type { Notice } from './notice';
 import type { PromotionEvidence } from './promotion';
 import type { Ring } from './rings';
@@ -205,6 +206,8 @@ export interface Plan {
   /** Why the runner is not starting the next step now (window closed, another plan runs, auto-upgrade on…). */
   readonly hold?: { readonly reason: string; readonly since: string };
   readonly supersededBy?: string;
+  /** A `fleet-gate` plan: the Fleet gate it decides, the run and the members behind it. */
+  readonly fleetGate?: FleetGatePlan;
   readonly closedAt?: string;
 }
 
@@ -297,6 +300,8 @@ export type PlanEvent =
       readonly by: By;
     }
   | { readonly type: 'Cancelled'; readonly reason: string; readonly by: By }
+  /** Fleet accepted the `Completed` state Warden sent for an approved `fleet-gate` plan. */
+  | { readonly type: 'FleetGateCompleted'; readonly by: By }
   | {
       readonly type: 'UrgencyRaised';
       readonly urgency: Urgency;
@@ -327,6 +332,7 @@ export const ACCEPTS: Readonly<Record<PlanEventType, readonly PlanStatus[]>> = {
   ForceUpgradeApproved: ['blocked'],
   // Only while no step has started (a finer rule in `transition`); abort a running step instead.
   Cancelled: ['proposed', 'awaiting-approval', 'approved', 'scheduled', 'running', 'blocked'],
+  FleetGateCompleted: ['approved'],
   UrgencyRaised: ['proposed', 'awaiting-approval', 'approved', 'scheduled', 'running', 'blocked'],
 };
 

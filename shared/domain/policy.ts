@@ -80,6 +80,8 @@ export interface Policy {
    * first. Empty: system pools first, then by name (the AKS guidance's default).
    */
   readonly poolOrder: readonly string[];
+  /** A Fleet Manager gate Warden rejected or let expire: stop the update run, or skip the stage or group behind the gate. */
+  readonly fleetGateRefusal: 'stop' | 'skip';
 }
 
 const DAY = 86_400_000;
@@ -109,6 +111,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze<Policy>({
   ownerTag: 'owner-email',
   autoExecute: { canary: true, dev: true, staging: true, production: true },
   poolOrder: [],
+  fleetGateRefusal: 'stop',
 });
 
 export function isGated(policy: Policy, ring: Ring): boolean {
@@ -237,6 +240,7 @@ export const POLICY_SCHEMA = {
       items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9]{0,11}$' },
       uniqueItems: true,
     },
+    fleetGateRefusal: { enum: ['stop', 'skip'] },
   },
 } as const;
 
@@ -263,6 +267,7 @@ interface PolicyDocument {
   ownerTag?: string;
   autoExecute?: Partial<Record<Ring, boolean>>;
   poolOrder?: string[];
+  fleetGateRefusal?: 'stop' | 'skip';
 }
 
 /** A policy document that does not validate; `problems` name each field by its path. */
@@ -378,6 +383,7 @@ export function policyFromDocument(doc: unknown): Policy {
     ownerTag: d.ownerTag ?? D.ownerTag,
     autoExecute: { ...D.autoExecute, ...d.autoExecute },
     poolOrder: (d.poolOrder ?? D.poolOrder).map((n) => n.toLowerCase()),
+    fleetGateRefusal: d.fleetGateRefusal ?? D.fleetGateRefusal,
   };
   if (problems.length > 0) throw new PolicyError(problems);
   return Object.freeze(policy);

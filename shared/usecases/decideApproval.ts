@@ -12,6 +12,11 @@ import { applyPlanEvent } from './planCommands';
 export interface ApprovalDeps extends PlanCommandDeps {
   readonly keys: ApprovalKeys;
   readonly policy: Policy;
+  /**
+   * Runs once a decision closed the request (approved, rejected): a Fleet gate plan carries it to Fleet
+   * at once. A failure is logged and left to the timer (functions/fleetGateTimer.ts); the decision stands.
+   */
+  readonly afterDecision?: (plan: Plan) => Promise<unknown>;
 }
 
 export type { Principal };
@@ -261,5 +266,12 @@ export async function decideApproval(
     { ...(first.stored !== undefined && { read: first.stored }), relay: false },
   );
   if (!applied) throw new ConflictError('nothing to decide');
+  if (deps.afterDecision && applied.plan.status !== applied.previous.status) {
+    try {
+      await deps.afterDecision(applied.plan);
+    } catch (e) {
+      deps.log.warn(`after the decision on ${cmd.planId}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   return { plan: applied.plan, approver: claims.approver, decision };
 }

@@ -118,7 +118,7 @@ export function planWindow(
 }
 
 /** Who gets the links: the ring's on-call list, kept to those allowed to approve. */
-export function planGate(policy: Policy, snapshot: ClusterSnapshot): PlanGate {
+export function planGate(policy: Policy, snapshot: Pick<ClusterSnapshot, 'ring'>): PlanGate {
   const ring = snapshot.ring;
   const allowed = new Set(allowedApprovers(policy, ring));
   const route = policy.routes[ring];
@@ -346,7 +346,7 @@ async function followWindow(
   now: Date,
   options: ProposeOptions,
 ): Promise<boolean> {
-  if (!NOT_STARTED.includes(plan.status)) return false;
+  if (plan.kind === 'fleet-gate' || !NOT_STARTED.includes(plan.status)) return false;
   const window = planWindow(snapshot, plan.kind, deps.policy, now);
   if (windowKey(window) === windowKey(plan.window)) return false;
   const applied = await applyPlanEvent(

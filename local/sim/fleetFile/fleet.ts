@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 
 import type { MinorSpec } from '../arm/versions';
 import { compareVersions, latestPatch, minorOf, parseVersion } from '../arm/versions';
+import type { FleetManagerSpec, SimFleetManager } from '../fleetManager/model';
+import { buildFleetManager } from '../fleetManager/model';
 
 /**
  * The fleet file (docs/fleet-file.md): what the simulator's Azure looks like when it starts.
@@ -19,6 +21,8 @@ export interface FleetFile {
   readonly managementGroups?: readonly { readonly id: string; readonly subscriptions: readonly string[] }[];
   /** Empty resource groups to create (those holding clusters exist anyway). */
   readonly resourceGroups?: readonly { readonly subscriptionId: string; readonly name: string }[];
+  /** Azure Kubernetes Fleet Manager fleets whose members are clusters of this file (local/sim/fleetManager). */
+  readonly fleetManager?: FleetManagerSpec;
 }
 
 export interface RegionSpec {
@@ -139,6 +143,8 @@ export interface SimFleet {
   readonly resourceGroups: Set<string>;
   /** Management group id (lower case) -> its subscription ids (lower case). */
   readonly managementGroups: Map<string, Set<string>>;
+  /** Fleet Manager fleets, members, update runs and gates. */
+  readonly fleetManager: SimFleetManager;
 }
 
 export class FleetFileError extends Error {
@@ -250,7 +256,10 @@ export function buildFleet(file: FleetFile, now: Date = new Date()): SimFleet {
         fail(`managementGroups[${i}].subscriptions`, `"${String(s)}" is not in subscriptions`);
     managementGroups.set(g.id.toLowerCase(), new Set(subs.map((s) => String(s).toLowerCase())));
   }
-  return { regions, subscriptions, clusters, resourceGroups, managementGroups };
+  const fleetManager = buildFleetManager(file.fleetManager, clusters);
+  for (const f of fleetManager.fleets.values())
+    resourceGroups.add(`${f.subscriptionId}/${f.resourceGroup}`.toLowerCase());
+  return { regions, subscriptions, clusters, resourceGroups, managementGroups, fleetManager };
 }
 
 /** A cluster from its fleet-file description (also used by PUT create). */

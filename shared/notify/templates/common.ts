@@ -20,6 +20,7 @@ export const HEADINGS: Readonly<Record<NoticeKind, string>> = {
   'support-ended': 'Kubernetes support ended',
   'aks-advance-notice': 'AKS maintenance ahead',
   'auto-upgrade-conflict': 'Auto-upgrade bypasses approval',
+  'fleet-run-stopped': 'Fleet update run held back',
   'daily-digest': 'Daily digest',
 };
 
