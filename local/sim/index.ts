@@ -80,7 +80,7 @@ export interface SimulatorOptions {
    * Operations still take real time (`durations`).
    */
   readonly now?: () => Date;
-  /** How long Fleet Manager takes to upgrade one member in an update run (ms). Default 5 s. */
+  /** How long Fleet Manager takes to upgrade one member in an update run (ms). Default 3 s. */
   readonly fleetMemberMs?: number;
 }
 
@@ -178,7 +178,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     lro,
     events,
     get fleetRuns(): FleetRunEngine {
-      fleetRuns ??= new FleetRunEngine(ctx, options.fleetMemberMs ?? 5_000);
+      fleetRuns ??= new FleetRunEngine(ctx, options.fleetMemberMs ?? 3_000);
       return fleetRuns;
     },
     throttle: throttleLimits(options.throttle),

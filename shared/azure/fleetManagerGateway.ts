@@ -22,6 +22,11 @@ export const FLEETS_QUERY =
 export interface FleetManagerGateway {
   /** The fleets in the inventory's scope (Resource Graph, one query). */
   listFleets(scope: InventoryScope): Promise<FleetRef[]>;
+  /**
+   * What can upgrade the fleet's members besides a gated run: its members (`GET …/members`) and its
+   * auto-upgrade profiles (`GET …/autoUpgradeProfiles`), two ARM lists per fleet.
+   */
+  fleetCoverage(fleet: FleetRef): Promise<FleetCoverage>;
   /** `GET …/fleets/{fleet}/gates`, every page. */
   listGates(fleet: FleetRef): Promise<FleetGate[]>;
   /** The gate with its ETag; undefined when it is gone (its run was deleted). */
@@ -33,6 +38,13 @@ export interface FleetManagerGateway {
   stopRun(runId: string): Promise<StartedOperation>;
   /** `POST …/updateRuns/{run}/skip` `{ targets }`. */
   skip(runId: string, targets: readonly { type: string; name: string }[]): Promise<StartedOperation>;
+}
+
+/** A fleet's members (cluster ids) and its auto-upgrade profiles (`channel`: Stable, Rapid, NodeImage, TargetKubernetesVersion). */
+export interface FleetCoverage {
+  readonly fleet: FleetRef;
+  readonly memberClusterIds: readonly string[];
+  readonly autoUpgradeProfiles: readonly { readonly name: string; readonly channel: string }[];
 }
 
 type Obj = Record<string, unknown>;
@@ -155,22 +167,42 @@ export class ArmFleetManagerGateway implements FleetManagerGateway {
     return rows.map((r) => parseFleetId(str(obj(r).id) ?? '')).filter((f): f is FleetRef => f !== undefined);
   }
 
-  async listGates(fleet: FleetRef): Promise<FleetGate[]> {
-    const gates: FleetGate[] = [];
-    let next: string | undefined = `${fleet.id}/gates`;
+  private async listAll(what: string, fleet: FleetRef, path: string): Promise<unknown[]> {
+    const items: unknown[] = [];
+    let next: string | undefined = `${fleet.id}/${path}`;
     for (let page = 0; next !== undefined && page < 100; page++) {
-      const body = obj(
-        ArmFleetManagerGateway.json(
-          await this.call(`list gates of ${fleet.name}`, fleet.subscriptionId, 'GET', next),
-        ),
-      );
-      for (const g of arr(body.value)) {
-        const decoded = decodeFleetGate(g, 'gate');
-        if (decoded.ok) gates.push(decoded.value);
-      }
+      const body = obj(ArmFleetManagerGateway.json(await this.call(what, fleet.subscriptionId, 'GET', next)));
+      items.push(...arr(body.value));
       next = str(body.nextLink);
     }
+    return items;
+  }
+
+  async listGates(fleet: FleetRef): Promise<FleetGate[]> {
+    const gates: FleetGate[] = [];
+    for (const g of await this.listAll(`list gates of ${fleet.name}`, fleet, 'gates')) {
+      const decoded = decodeFleetGate(g, 'gate');
+      if (decoded.ok) gates.push(decoded.value);
+    }
     return gates;
+  }
+
+  async fleetCoverage(fleet: FleetRef): Promise<FleetCoverage> {
+    const [members, profiles] = await Promise.all([
+      this.listAll(`list members of ${fleet.name}`, fleet, 'members'),
+      this.listAll(`list auto-upgrade profiles of ${fleet.name}`, fleet, 'autoUpgradeProfiles'),
+    ]);
+    return {
+      fleet,
+      memberClusterIds: members
+        .map((m) => str(obj(obj(m).properties).clusterResourceId))
+        .filter((x): x is string => x !== undefined),
+      autoUpgradeProfiles: profiles.flatMap((p) => {
+        const name = str(obj(p).name);
+        const channel = str(obj(obj(p).properties).channel);
+        return name !== undefined && channel !== undefined ? [{ name, channel }] : [];
+      }),
+    };
   }
 
   async getGate(gateId: string): Promise<FleetGate | undefined> {

@@ -72,6 +72,7 @@ function fleetFile(): FleetFile {
             { name: 'prod-a', cluster: 'aks-prod-a', group: 'production' },
             { name: 'prod-b', cluster: 'aks-prod-b', group: 'production' },
           ],
+          autoUpgradeProfiles: [{ name: 'stable', channel: 'Stable' }],
         },
       ],
     },
@@ -272,6 +273,22 @@ describe('Fleet Manager gates decided in Warden (REST pipeline + simulator + Azu
       { what: 'the run' },
     );
     expect(gateCalls(w, 'POST', /\/stop$/)).toHaveLength(0);
+  });
+
+  it('the sweep can know the fleets in scope, their members and auto-upgrade profiles (1 query + 2 lists a fleet)', async () => {
+    w = await world();
+    const gateway = w.deps.fleetManager;
+    w.sim.clearCalls();
+    const fleets = await gateway.listFleets({ kind: 'subscriptions', subscriptionIds: [SUB] });
+    expect(fleets.map((f) => f.key)).toEqual([`fleet:${SUB}:rg-fleet:fleet-1`]);
+    const coverage = await gateway.fleetCoverage(fleets[0]!);
+    expect(coverage.memberClusterIds.map((id) => id.split('/').at(-1))).toEqual([
+      'aks-canary',
+      'aks-prod-a',
+      'aks-prod-b',
+    ]);
+    expect(coverage.autoUpgradeProfiles).toEqual([{ name: 'stable', channel: 'Stable' }]);
+    expect(w.sim.stats().byApi).toMatchObject({ resourcegraph: 1, arm: 2 });
   });
 
   it('a reject stops the run and tells on-call and the owners; a lost event is found by the timer', async () => {
