@@ -220,26 +220,34 @@ export async function observeGate(
     return 'created';
   }
   if (!row || row.doneAt !== undefined) return 'ignored';
-  const state = deleted ? 'Deleted' : gate.state;
+  return closeWaiting(deps, row, deleted ? 'Deleted' : gate.state, by);
+}
+
+/** A gate completed or gone outside Warden: a plan still waiting for a decision is cancelled, the row settled. */
+async function closeWaiting(
+  deps: FleetGateDeps,
+  row: FleetGateRecord,
+  state: string,
+  by: By,
+): Promise<ObserveOutcome> {
+  const waiting = (status: string): boolean => status === 'proposed' || status === 'awaiting-approval';
   const stored = await deps.plans.get(row.planId);
-  if (stored && ['proposed', 'awaiting-approval'].includes(stored.plan.status)) {
-    await applyPlanEvent(
-      deps,
-      row.planId,
-      (p) =>
-        ['proposed', 'awaiting-approval'].includes(p.status)
-          ? { type: 'Cancelled', reason: `the Fleet gate is ${state.toLowerCase()} outside Warden`, by }
-          : undefined,
-      deps.now,
-    );
-    await deps.gates.save(row, {
-      gateState: state,
-      doneAt: deps.now().toISOString(),
-      outcome: `${state.toLowerCase()} outside Warden`,
-    });
-    return 'closed';
-  }
-  return 'ignored';
+  if (!stored || !waiting(stored.plan.status)) return 'ignored';
+  await applyPlanEvent(
+    deps,
+    row.planId,
+    (p) =>
+      waiting(p.status)
+        ? { type: 'Cancelled', reason: `the Fleet gate is ${state.toLowerCase()} outside Warden`, by }
+        : undefined,
+    deps.now,
+  );
+  await deps.gates.save(row, {
+    gateState: state,
+    doneAt: deps.now().toISOString(),
+    outcome: `${state.toLowerCase()} outside Warden`,
+  });
+  return 'closed';
 }
 
 type Action = NonNullable<FleetGateRecord['action']>;
@@ -256,10 +264,10 @@ async function shownDone(
   deps: FleetGateDeps,
   g: FleetGatePlan,
   action: Action,
-): Promise<{ done: string } | { gate: FleetGate | undefined }> {
+): Promise<{ done: string } | { gone: string } | { gate: FleetGate | undefined }> {
   if (action === 'complete') {
     const gate = await deps.fleetManager.getGate(g.gateId);
-    if (gate === undefined) return { done: 'gate gone (its run was deleted)' };
+    if (gate === undefined) return { gone: 'gate gone (its run was deleted): nothing to complete' };
     if (gateIsCompleted(gate)) return { done: 'gate Completed' };
     return { gate };
   }
@@ -334,6 +342,23 @@ async function finish(
   return outcome;
 }
 
+/** An approved gate plan whose gate went with its run: cancelled, since Fleet will never go on. */
+async function closeApproved(deps: FleetGateDeps, planId: string): Promise<void> {
+  await applyPlanEvent(
+    deps,
+    planId,
+    (p) =>
+      p.status === 'approved'
+        ? {
+            type: 'Cancelled',
+            reason: 'the Fleet gate went with its update run before Warden completed it',
+            by: { actor: 'warden', source: { kind: 'runner' } },
+          }
+        : undefined,
+    deps.now,
+  );
+}
+
 /** Carries one gate's decision to Fleet (or polls it there); returns what happened, in words. */
 export async function settleGate(deps: FleetGateDeps, row: FleetGateRecord): Promise<string> {
   const stored = await deps.plans.get(row.planId);
@@ -361,6 +386,11 @@ export async function settleGate(deps: FleetGateDeps, row: FleetGateRecord): Pro
     return `${action}: ${status.status}`;
   }
   const seen = await shownDone(deps, g, action);
+  if ('gone' in seen) {
+    await closeApproved(deps, plan.id);
+    await deps.gates.save(row, { gateState: 'Deleted', doneAt: now.toISOString(), outcome: seen.gone });
+    return seen.gone;
+  }
   if ('done' in seen) return finish(deps, row, plan, action, seen.done);
   const inFlight =
     row.intentAt !== undefined &&
@@ -432,13 +462,19 @@ export async function sweepFleetGates(deps: FleetGateDeps): Promise<GateSweepOut
   let pending = 0;
   let created = 0;
   let failed = 0;
+  /** Per fleet listed: the gates Fleet still shows pending (absent: the listing failed). */
+  const stillPending = new Map<string, Set<string>>();
+  const listedAt = deps.now().getTime();
   for (const fleet of fleets.values()) {
     try {
+      const names = new Set<string>();
       for (const gate of await deps.fleetManager.listGates(fleet)) {
         if (!asksForDecision(gate)) continue;
         pending++;
+        names.add(gate.name.toLowerCase());
         if ((await observeGate(deps, gate, by)) === 'created') created++;
       }
+      stillPending.set(fleet.key, names);
     } catch (e) {
       failed++;
       deps.log.warn(`Fleet gates of ${fleet.name}: ${ensureError(e).message}`);
@@ -447,6 +483,15 @@ export async function sweepFleetGates(deps: FleetGateDeps): Promise<GateSweepOut
   const settled: { gate: string; outcome: string }[] = [];
   for (const row of await deps.gates.unsettled()) {
     try {
+      // A lost FleetGateUpdated / FleetGateDeleted: the gate is no longer pending in Fleet's listing.
+      const listed = stillPending.get(row.fleetKey);
+      const before = Date.parse(row.createdAt) < listedAt;
+      if (before && listed !== undefined && !listed.has(row.gateName.toLowerCase())) {
+        if ((await closeWaiting(deps, row, 'completed or deleted', by)) === 'closed') {
+          settled.push({ gate: row.gateName, outcome: 'closed: no longer pending in Fleet' });
+          continue;
+        }
+      }
       settled.push({ gate: row.gateName, outcome: await settleGate(deps, row) });
     } catch (e) {
       failed++;

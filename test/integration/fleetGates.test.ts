@@ -19,7 +19,7 @@ import type { FleetGateDeps } from '../../shared/usecases/fleetGates';
 import { fleetGateReaction, settleGatePlan, sweepFleetGates } from '../../shared/usecases/fleetGates';
 import { ingestDelivery } from '../../shared/usecases/ingestEvents';
 import { MemoryEventStore } from '../helpers/memoryEventStore';
-import { startTestSimulator } from '../helpers/sim';
+import { simFetch, startTestSimulator } from '../helpers/sim';
 import { testTables } from '../helpers/storage';
 import { waitFor } from '../helpers/waitFor';
 
@@ -177,6 +177,13 @@ function productionGate(w: World): { state: string; id?: string } | undefined {
   return run?.stages.find((s) => s.name === 'production')?.gates[0];
 }
 
+const gatePending = (w: World) =>
+  waitFor(
+    () => Promise.resolve(productionGate(w)?.state),
+    (s) => s === 'Pending',
+    { what: 'the production gate' },
+  );
+
 async function linkFor(w: World, planId: string, approver: string): Promise<string> {
   const rows = await w.outbox.list({ cluster: 'fleet-1/production' });
   const row = rows.find(
@@ -212,11 +219,7 @@ describe('Fleet Manager gates decided in Warden (REST pipeline + simulator + Azu
   it('a run at its production gate asks two approvers by email and Teams; both approve; the gate is PATCHed once', async () => {
     w = await world();
     w.sim.startFleetRun({ version: '1.36.3' });
-    await waitFor(
-      () => Promise.resolve(productionGate(w)?.state),
-      (s) => s === 'Pending',
-      { what: 'the production gate' },
-    );
+    await gatePending(w);
     const seen = new Set<string>();
     await deliverGateEvents(w, seen);
     // Event Grid delivers at least once: the same event again changes nothing.
@@ -291,14 +294,35 @@ describe('Fleet Manager gates decided in Warden (REST pipeline + simulator + Azu
     expect(w.sim.stats().byApi).toMatchObject({ resourcegraph: 1, arm: 2 });
   });
 
+  it('a gate completed outside Warden, its event lost, cancels the request at the next listing', async () => {
+    w = await world();
+    w.sim.startFleetRun({ version: '1.36.3' });
+    await gatePending(w);
+    await sweepFleetGates({ ...w.deps, log: silentLogger });
+    const [plan] = await w.plans.list({ status: 'awaiting-approval' });
+    const id = productionGate(w)?.id ?? '';
+    const patched = await simFetch(w.sim, 'PATCH', `${id}?api-version=2026-06-01`, {
+      properties: { state: 'Completed' },
+    });
+    expect(patched.status).toBe(202);
+    await waitFor(
+      () => Promise.resolve(productionGate(w)?.state),
+      (s) => s === 'Completed',
+      { what: 'the gate completed outside Warden' },
+    );
+    await new Promise((r) => setTimeout(r, 5));
+    const swept = await sweepFleetGates({ ...w.deps, log: silentLogger });
+    expect(swept.settled).toEqual([
+      { gate: expect.any(String), outcome: 'closed: no longer pending in Fleet' },
+    ]);
+    expect((await w.plans.get(plan?.id ?? ''))?.plan.status).toBe('cancelled');
+    expect(gateCalls(w, 'PATCH', /\/gates\/[^/]+$/)).toHaveLength(1);
+  });
+
   it('a reject stops the run and tells on-call and the owners; a lost event is found by the timer', async () => {
     w = await world();
     w.sim.startFleetRun({ version: '1.36.3' });
-    await waitFor(
-      () => Promise.resolve(productionGate(w)?.state),
-      (s) => s === 'Pending',
-      { what: 'the production gate' },
-    );
+    await gatePending(w);
     // No event delivered: the timer's listing finds the pending gate.
     const swept = await sweepFleetGates({ ...w.deps, log: silentLogger });
     expect(swept).toMatchObject({ fleets: 1, pending: 1, created: 1 });
