@@ -28,7 +28,11 @@ export const AKS_EVENT_TYPES = {
 } as const;
 
 export type AksEventKind = keyof typeof AKS_EVENT_TYPES;
-export const HANDLED_EVENT_TYPES: readonly string[] = Object.values(AKS_EVENT_TYPES);
+/** Every type Warden acts on (the Event Grid subscriptions filter to exactly these). */
+export const HANDLED_EVENT_TYPES: readonly string[] = [
+  ...Object.values(AKS_EVENT_TYPES),
+  ...Object.values(FLEET_GATE_EVENT_TYPES),
+];
 
 export const SUBSCRIPTION_VALIDATION_EVENT = 'Microsoft.EventGrid.SubscriptionValidationEvent';
 
