@@ -50,6 +50,12 @@ describe('npm start: a Fleet update run gated by Warden', () => {
     );
     const link = request?.links.find((l) => l.includes('/api/approvals/')) ?? '';
     const token = new URL(link).searchParams.get('token') ?? '';
+    // The page shows the members behind the gate, whether their region offers the version, their pre-flight.
+    const page = await (await fetch(`${warden.url}${new URL(link).pathname}${new URL(link).search}`)).text();
+    expect(page).toMatch(/id="fleet-members"/);
+    expect(page).toMatch(
+      /<th>aks-prod-weu-1<\/th>\s*<td>production<\/td>\s*<td>1\.35\.8<\/td>\s*<td>yes \(westeurope\)<\/td>/,
+    );
     const decided = await fetch(new URL(link).pathname.replace(/^/, warden.url), {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
