@@ -27,7 +27,11 @@ describe('npm start: a Fleet update run gated by Warden', () => {
       body: JSON.stringify({ version: '1.36.3' }),
     });
     expect(started.status).toBe(201);
-    const bad = await fetch(`${warden.url}/_sim/fleet-runs`, { method: 'POST', body: '{"version":"soon"}' });
+    const bad = await fetch(`${warden.url}/_sim/fleet-runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"version":"soon"}',
+    });
     expect(bad.status).toBe(400);
 
     const production = async () =>
@@ -40,7 +44,11 @@ describe('npm start: a Fleet update run gated by Warden', () => {
     type Sent = { to: string; subject: string; links: string[] };
     const request = await waitFor(
       async () => {
-        await fetch(`${warden.url}/admin/functions/notificationDispatcher`, { method: 'POST', body: '{}' });
+        await fetch(`${warden.url}/admin/functions/notificationDispatcher`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
         return (await get<Sent[]>('/_local/outbox.json')).find(
           (m) => m.to === 'oncall@contoso.example' && m.subject.includes('fleet-weu/production'),
         );
@@ -66,13 +74,21 @@ describe('npm start: a Fleet update run gated by Warden', () => {
 
     await waitFor(
       async () => {
-        await fetch(`${warden.url}/admin/functions/fleetGateTimer`, { method: 'POST', body: '{}' });
+        await fetch(`${warden.url}/admin/functions/fleetGateTimer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
         return (await production())?.gates[0]?.state;
       },
       (s) => s === 'Completed',
       { timeoutMs: 20_000, what: 'the gate to complete' },
     );
-    await fetch(`${warden.url}/admin/functions/fleetGateTimer`, { method: 'POST', body: '{}' });
+    await fetch(`${warden.url}/admin/functions/fleetGateTimer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     const calls = await get<{ calls: { method: string; path: string }[] }>('/_sim/calls?api=arm');
     expect(
       calls.calls.filter((c) => c.method === 'PATCH' && /\/fleets\/fleet-weu\/gates\//i.test(c.path)),
