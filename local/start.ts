@@ -15,8 +15,10 @@ import { startHost } from './host';
 import type { StartOptions } from './options';
 import { parseStartOptions, START_HELP, StartOptionsError } from './options';
 import { startLocalNotifications } from './outbox';
+import { openSimState, resumeLine, ResumeRefused } from './resume';
 import type { RunningSimulator } from './sim';
 import { startSimulator } from './sim';
+import type { SimSnapshot } from './sim/persistence/snapshot';
 
 /**
  * `npm start`: Warden on this machine with no Azure account. Azurite in-process (data under
@@ -29,11 +31,16 @@ const DEFAULT_FLEET = resolve(__dirname, '../../local/fleets/demo.json');
  * The Azure simulator (ARM, Resource Graph, Event Grid deliveries) unless real Azure is configured
  * (`WARDEN_ARM_ENDPOINT` set to something else). Sets the settings the AKS gateway reads.
  */
+function simulated(env: NodeJS.ProcessEnv): boolean {
+  return env.WARDEN_ARM_ENDPOINT === undefined || env.WARDEN_ARM_ENDPOINT.trim() === '';
+}
+
 async function startAzureSimulator(
   options: StartOptions,
   env: NodeJS.ProcessEnv,
+  snapshot: SimSnapshot | undefined,
 ): Promise<RunningSimulator | undefined> {
-  if (env.WARDEN_ARM_ENDPOINT !== undefined && env.WARDEN_ARM_ENDPOINT.trim() !== '') return undefined;
+  if (!simulated(env)) return undefined;
   let sim: RunningSimulator;
   try {
     // `--cloudevents`: deliver AKS events as CloudEvents 1.0 instead of the Event Grid schema.
@@ -43,6 +50,7 @@ async function startAzureSimulator(
       // `--auto-upgrade`: clusters on an auto-upgrade channel get AKS's advance notice after a release, then the upgrade a minute later.
       ...(options.autoUpgrade && { autoUpgrade: { noticeMs: 60_000 } }),
       ...(options.cloudEvents && { eventSchema: 'cloudevents' as const }),
+      ...(snapshot && { snapshot }),
     });
   } catch (e) {
     fail(`could not start the Azure simulator with fleet ${options.fleet}: ${(e as Error).message}`);
@@ -103,6 +111,15 @@ async function main(): Promise<void> {
     process.on('exit', () => lock?.release());
   }
 
+  let snapshot: SimSnapshot | undefined;
+  if (!options.memory && simulated(process.env))
+    try {
+      snapshot = openSimState(options.dataDir, options.fleet);
+    } catch (e) {
+      if (e instanceof ResumeRefused) fail(e.message);
+      throw e;
+    }
+
   let azurite: RunningAzurite;
   try {
     azurite = await startAzurite(options.memory ? {} : { location: join(options.dataDir, 'azurite') });
@@ -115,9 +132,11 @@ async function main(): Promise<void> {
   ensureLocalApprovalSettings(process.env, options.dataDir, options.memory);
 
   const mounts: Mount[] = [];
-  const sim = await startAzureSimulator(options, process.env);
+  const sim = await startAzureSimulator(options, process.env, snapshot);
   if (sim) mounts.push(sim.mount);
-  const notifications = await startLocalNotifications(process.env);
+  const notifications = await startLocalNotifications(process.env, snapshot);
+  // Both sides exist on disk from now on (the tables since Azurite started).
+  snapshot?.flush();
   mounts.push(...notifications.mounts);
   // Locally the dashboard is also the front page.
   mounts.push({
@@ -163,8 +182,18 @@ async function main(): Promise<void> {
   sim?.setWebhookUrl(`${host.url}/api/aks-events`);
   const handshake = sim ? await sim.validateWebhook() : undefined;
 
+  const dataLine = options.memory
+    ? '  data      in memory (--memory): nothing is kept after Ctrl-C'
+    : await resumeLine(
+        host.url,
+        options.dataDir,
+        sim?.resumed === true
+          ? { clusters: sim.fleet.clusters.size, outbox: notifications.count() }
+          : undefined,
+      );
   const lines = [
     `Warden is running at ${host.url}`,
+    dataLine,
     `  storage   Azurite tables ${azurite.tableUrl} (${options.memory ? 'in memory' : `data in ${join(options.dataDir, 'azurite')}; every table write is on disk before it is answered, so a hard kill loses no acknowledged write (queued sweep shards of the last 5 s are redone by the next sweep)`})`,
     accessLine(easyAuth),
     ...registrations.map((r) => {
@@ -193,6 +222,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\nwarden: ${signal}, stopping`);
     void Promise.allSettled([host.close(), notifications.close(), sim?.close()])
+      .then(() => snapshot?.close())
       .then(() => azurite.close())
       .then(() => process.exit(0));
   };

@@ -56,6 +56,8 @@ export interface SimContext {
   readonly hooks: {
     afterRelease?: (region: SimRegion) => void;
     autoUpgrades?: () => readonly unknown[];
+    /** State changed (a write, a control action): the snapshot, when there is one, is written soon. */
+    changed?: () => void;
   };
 }
 

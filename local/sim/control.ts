@@ -269,6 +269,7 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const sub = url.pathname.slice(prefix.length).replace(/\/+$/, '') || '/';
       const method = (req.method ?? 'GET').toUpperCase();
+      if (method !== 'GET') ctx.hooks.changed?.();
       try {
         const one = /^\/clusters\/(.+)$/.exec(sub);
         if (one) {

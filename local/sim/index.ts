@@ -20,6 +20,8 @@ import { generateFleet, parseGenerateSpec } from './fleetFile/generate';
 import { listFleetRuns, startFleetRun } from './fleetManager/control';
 import { fleetManagerRoutes } from './fleetManager/routes';
 import { FleetRunEngine } from './fleetManager/runs';
+import { armPart } from './persistence/armState';
+import type { SimSnapshot } from './persistence/snapshot';
 import { resourceGraphRoutes } from './resourceGraph/routes';
 import type { SimStats } from './server';
 import { startServer } from './server';
@@ -82,9 +84,17 @@ export interface SimulatorOptions {
   readonly now?: () => Date;
   /** How long Fleet Manager takes to upgrade one member in an update run (ms). Default 3 s. */
   readonly fleetMemberMs?: number;
+  /**
+   * Where the state outlives a restart (`npm start` keeps it in the data folder): the ARM fleet and
+   * its operations are loaded from it instead of `fleet` when it holds them, and written to it after
+   * each change. Other rooms register their own part (persistence/snapshot.ts).
+   */
+  readonly snapshot?: SimSnapshot;
 }
 
 export interface RunningSimulator {
+  /** True when the state was resumed from `snapshot`, not built from the fleet file. */
+  readonly resumed: boolean;
   /** The ARM (and Resource Graph) base URL: set `WARDEN_ARM_ENDPOINT` to it. */
   readonly armUrl: string;
   /** The certificate to trust (`tlsOptions.ca`) when serving https. */
@@ -187,6 +197,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     now,
     hooks: {},
   };
+  const snapshot = options.snapshot;
+  const resumed = snapshot?.register(armPart(ctx)) ?? false;
+  if (snapshot) {
+    ctx.hooks.changed = () => snapshot.changed();
+    lro.onChange = () => snapshot.changed();
+  }
   const autoUpgrader = options.autoUpgrade ? new AutoUpgrader(ctx, options.autoUpgrade) : undefined;
   if (autoUpgrader) {
     ctx.hooks.afterRelease = (region) => void autoUpgrader.afterRelease(region);
@@ -213,6 +229,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     maxCallLog: options.maxCallLog ?? 100_000,
   });
   return {
+    resumed,
     armUrl: server.url,
     caCertPem: useHttps ? LOOPBACK_CERT_PEM : undefined,
     mount: controlMount(ctx, server),
