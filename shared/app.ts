@@ -29,6 +29,7 @@ import { StorageShardQueue } from './store/sweepQueue';
 import { Tables } from './store/tables';
 import { deferReaction } from './usecases/deferUpgrade';
 import { storeDigestSources } from './usecases/digestSources';
+import { endOfSupportReaction } from './usecases/endOfSupport';
 import type { FleetGateDeps } from './usecases/fleetGates';
 import { fleetGateReaction } from './usecases/fleetGates';
 import { storeFleetReader } from './usecases/fleetReader';
@@ -179,7 +180,7 @@ export function buildServices(config: Config): Services {
     listFleets: () => fleetManager.listFleets(config.fleet.scope),
   });
   const defer = deferReaction(() => ({ ...runnerDeps(), fleet: fleetReader }));
-  const planning = planningReaction(() => ({
+  const planningDeps = () => ({
     plans,
     links,
     policy: config.policy,
@@ -188,7 +189,9 @@ export function buildServices(config: Config): Services {
     outbox: notifier.outbox,
     now,
     log: console,
-  }));
+  });
+  const planning = planningReaction(planningDeps);
+  const endOfSupport = endOfSupportReaction(() => ({ ...planningDeps(), clusters }));
   return {
     config,
     tables,
@@ -206,7 +209,7 @@ export function buildServices(config: Config): Services {
     notifier,
     digestSources: storeDigestSources(clusters, plans),
     events: new TableEventStore(tables),
-    reactions: [planning, runner, defer, fleetGateReaction(fleetGates)],
+    reactions: [planning, endOfSupport, runner, defer, fleetGateReaction(fleetGates)],
     fleetGates,
     runs,
     runnerOwner,

@@ -47,9 +47,10 @@ const INVENTORY_ROWS = [
   "| where type =~ 'microsoft.containerservice/managedclusters'",
   '| extend kubernetesVersion = properties.kubernetesVersion, currentKubernetesVersion = properties.currentKubernetesVersion,' +
     ' supportPlan = properties.supportPlan, autoUpgradeProfile = properties.autoUpgradeProfile,' +
-    ' provisioningState = properties.provisioningState, agentPoolProfiles = properties.agentPoolProfiles',
+    ' provisioningState = properties.provisioningState, agentPoolProfiles = properties.agentPoolProfiles,' +
+    ' nodeProvisioningProfile = properties.nodeProvisioningProfile',
   '| project id, name, location, subscriptionId, resourceGroup, tags, sku, kubernetesVersion, currentKubernetesVersion,' +
-    ' supportPlan, autoUpgradeProfile, provisioningState, agentPoolProfiles',
+    ' supportPlan, autoUpgradeProfile, provisioningState, agentPoolProfiles, nodeProvisioningProfile',
 ];
 /** The inventory query, ordered by id so `$skipToken` paging is stable. */
 export const INVENTORY_QUERY = [...INVENTORY_ROWS, '| order by id asc'].join('\n');

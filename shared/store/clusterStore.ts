@@ -2,6 +2,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 
 import type { ClusterSnapshot, MaintenanceConfigurationSnapshot } from '../domain/cluster';
+import type { TimelineEntry } from '../domain/clusterTimeline';
 import type { Finding } from '../domain/compliance';
 import type { RegionVersions, SupportAssessment } from '../domain/versions';
 import { ConflictError } from '../errors';
@@ -33,6 +34,8 @@ export interface ClusterRecord {
   readonly windowSignature?: string;
   /** Set when the cluster was no longer in the inventory (deleted, or left the scope / selector). */
   readonly deletedAt?: string;
+  /** End-of-support notices and upgrades Warden did not make (clusterTimeline.ts); the sweep keeps it. */
+  readonly timeline?: readonly TimelineEntry[];
 }
 
 export interface StoredCluster extends ClusterRecord {
@@ -140,6 +143,8 @@ function toEntity(record: ClusterRecord): ClusterEntity {
   putJson(entity, 'windows', s.maintenanceConfigurations);
   putJson(entity, 'findings', record.findings);
   if (record.support !== undefined) putJson(entity, 'support', record.support);
+  if (record.timeline !== undefined && record.timeline.length > 0)
+    putJson(entity, 'timeline', record.timeline);
   return entity;
 }
 
@@ -147,6 +152,7 @@ function fromEntity(e: Record<string, unknown> & { etag: string }): StoredCluste
   const snapshot = getJson<ClusterSnapshot>(e, 'snapshot');
   if (!snapshot) return undefined;
   const support = getJson<SupportAssessment>(e, 'support');
+  const timeline = getJson<TimelineEntry[]>(e, 'timeline');
   const str = (k: string): string | undefined => (typeof e[k] === 'string' && e[k] !== '' ? e[k] : undefined);
   const windowsReadAt = str('windowsReadAt');
   const windowSignature = str('windowSignature');
@@ -160,6 +166,7 @@ function fromEntity(e: Record<string, unknown> & { etag: string }): StoredCluste
     ...(windowsReadAt !== undefined && { windowsReadAt }),
     ...(windowSignature !== undefined && { windowSignature }),
     ...(deletedAt !== undefined && { deletedAt }),
+    ...(timeline !== undefined && { timeline }),
   };
 }
 

@@ -95,6 +95,8 @@ export function deferReaction(getDeps: () => Omit<DeferDeps, 'log'>): EventReact
   return async (event: AksEvent, log: Logger): Promise<void> => {
     if (event.data.kind !== 'ScheduledEventEmitted' || event.data.eventStatus.toLowerCase() !== 'scheduled')
       return;
+    // An end-of-support notice is not maintenance AKS will run: nothing to defer (endOfSupport.ts).
+    if (event.data.endOfSupport !== undefined) return;
     const data = event.data;
     const deps = { ...getDeps(), log };
     const now = deps.now();

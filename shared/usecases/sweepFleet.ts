@@ -541,6 +541,8 @@ function buildRecord(
     kubernetesVersion: c.kubernetesVersion,
     supportPlan: c.supportPlan,
     ...(c.skuTier !== undefined && { skuTier: c.skuTier }),
+    ...(c.skuName !== undefined && { skuName: c.skuName }),
+    ...(c.nodeProvisioningMode !== undefined && { nodeProvisioningMode: c.nodeProvisioningMode }),
     autoUpgradeChannel: c.autoUpgradeChannel,
     ...(c.nodeOsUpgradeChannel !== undefined && { nodeOsUpgradeChannel: c.nodeOsUpgradeChannel }),
     ...(c.provisioningState !== undefined && { provisioningState: c.provisioningState }),
@@ -550,18 +552,23 @@ function buildRecord(
   };
   const region = cache.regions.get(c.location);
   const signature = windowsReadAt !== undefined ? windowSignature(maintenanceConfigurations) : undefined;
-  const findings = assessCompliance(snapshot, {
-    now: new Date(message.at),
-    ...(region !== undefined && { region }),
-    latestNodeImages: cache.nodeImages,
-    gatedRings: policy.gatedRings,
-    ...(cache.productionChannel !== undefined && { productionChannel: cache.productionChannel }),
-    windowsKnown: windowsReadAt !== undefined,
-    ...(message.sharedWindow !== undefined &&
-      signature === message.sharedWindow.signature && {
-        sharedWindow: { clusters: message.sharedWindow.clusters },
-      }),
-  });
+  const timeline = previous?.timeline ?? [];
+  const findings = assessCompliance(
+    snapshot,
+    {
+      now: new Date(message.at),
+      ...(region !== undefined && { region }),
+      latestNodeImages: cache.nodeImages,
+      gatedRings: policy.gatedRings,
+      ...(cache.productionChannel !== undefined && { productionChannel: cache.productionChannel }),
+      windowsKnown: windowsReadAt !== undefined,
+      ...(message.sharedWindow !== undefined &&
+        signature === message.sharedWindow.signature && {
+          sharedWindow: { clusters: message.sharedWindow.clusters },
+        }),
+    },
+    timeline,
+  );
   return {
     snapshot,
     ...(region !== undefined && {
@@ -571,6 +578,7 @@ function buildRecord(
     sweepId: message.sweepId,
     ...(windowsReadAt !== undefined && { windowsReadAt }),
     ...(signature !== undefined && { windowSignature: signature }),
+    ...(timeline.length > 0 && { timeline }),
   };
 }
 
