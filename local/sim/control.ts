@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Mount } from '../host';
 import { scheduledEventPayload } from './arm/autoUpgrade';
 import { clusterArmId } from './arm/model';
-import { addRelease, parseVersion, versionAnnouncement } from './arm/versions';
+import { addRelease, compareVersions, isOffered, parseVersion, versionAnnouncement } from './arm/versions';
 import type { SimContext } from './context';
 import type { AksEventType } from './eventGrid/deliveries';
 import { AKS_EVENT_TYPES, SCHEDULED_EVENT_TYPE } from './eventGrid/deliveries';
@@ -240,6 +240,54 @@ function patchCluster(ctx: SimContext, ref: string, b: Json): SimCluster {
   return c;
 }
 
+/**
+ * Upgrades a cluster behind Warden's back, at once (as a person in the portal or AKS itself would):
+ * `version` moves the control plane and every pool (or only `pool`), `nodeImage` (a full
+ * `AKSUbuntu-…-202612.01.0` or only its version) moves every pool's image (or only `pool`'s).
+ */
+export function upgradeOutside(ctx: SimContext, b: Json): SimCluster {
+  if (typeof b.cluster !== 'string' || b.cluster === '')
+    throw new BadRequest('cluster (name or ARM id) is required');
+  const c = lookupCluster(ctx, b.cluster);
+  if (b.pool !== undefined && typeof b.pool !== 'string') throw new BadRequest('pool must be a pool name');
+  const pools = b.pool === undefined ? c.pools : c.pools.filter((p) => p.name === b.pool);
+  if (pools.length === 0) throw new BadRequest(`cluster ${c.name} has no pool "${String(b.pool)}"`);
+  if ((b.version === undefined) === (b.nodeImage === undefined))
+    throw new BadRequest('give exactly one of version and nodeImage');
+  if (c.operationId !== undefined) throw new BadRequest(`cluster ${c.name} has an operation running`);
+  if (b.version !== undefined) {
+    const v = b.version;
+    if (typeof v !== 'string' || parseVersion(v)?.patch === undefined)
+      throw new BadRequest(`version must be major.minor.patch, got ${JSON.stringify(v)}`);
+    if (!isOffered(ctx.fleet.regions.get(c.location)?.versions ?? [], v))
+      throw new BadRequest(`version ${v} is not offered in ${c.location}`);
+    if (b.pool === undefined) {
+      if (compareVersions(v, c.currentKubernetesVersion) < 0)
+        throw new BadRequest(`${c.name} runs ${c.currentKubernetesVersion}: no downgrade to ${v}`);
+      c.kubernetesVersion = v;
+      c.currentKubernetesVersion = v;
+    } else if (compareVersions(v, c.currentKubernetesVersion) > 0) {
+      throw new BadRequest(`a pool never runs above the control plane (${c.currentKubernetesVersion})`);
+    }
+    for (const p of pools) {
+      if (compareVersions(v, p.currentOrchestratorVersion) < 0) continue;
+      p.orchestratorVersion = v;
+      p.currentOrchestratorVersion = v;
+    }
+  } else {
+    const image = b.nodeImage;
+    if (typeof image !== 'string' || !/^([A-Za-z][A-Za-z0-9-]*-)?[0-9][0-9.]*$/.test(image))
+      throw new BadRequest('nodeImage must be like AKSUbuntu-2204gen2containerd-202612.01.0 or 202612.01.0');
+    for (const p of pools) {
+      const family = p.nodeImageVersion.slice(0, p.nodeImageVersion.lastIndexOf('-'));
+      p.nodeImageVersion = /^[0-9]/.test(image) ? `${family}-${image}` : image;
+    }
+  }
+  for (const p of pools) p.eTag = newETag();
+  c.eTag = newETag();
+  return c;
+}
+
 /** Releases a node image version for a family, in one region or all. */
 export function releaseNodeImage(
   ctx: SimContext,
@@ -312,6 +360,7 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
                 'PATCH /_sim/clusters/{name-or-id} {tags?, deprecatedApiUsage?, autoUpgradeProfile?}',
                 'DELETE /_sim/clusters/{name-or-id}',
                 'POST /_sim/node-images {family, version, location?}',
+                'POST /_sim/upgrade {cluster, pool?, version | nodeImage}',
                 'GET /_sim/auto-upgrades',
                 'GET /_sim/deliveries',
                 'POST /_sim/fleet-runs {fleet?, version, gateBefore?}',
@@ -381,6 +430,8 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
               throw new BadRequest('data must be an object');
             return send(res, 202, emitEvent(ctx, b.cluster, b.eventType, b.data as Json | undefined));
           }
+          case 'POST /upgrade':
+            return send(res, 200, clusterState(ctx, upgradeOutside(ctx, parseJson(body))));
           case 'GET /auto-upgrades':
             return send(res, 200, ctx.hooks.autoUpgrades?.() ?? []);
           case 'GET /deliveries':

@@ -1,4 +1,8 @@
 import type { EndOfSupportNotice } from './aksEvents';
+import type { ClusterSnapshot } from './cluster';
+import type { Plan } from './plan';
+import { compareNodeImages } from './targeting';
+import { compareVersions, parseVersion } from './versions';
 
 /**
  * A cluster's timeline: what happened to it that its snapshot alone does not say (an end-of-support
@@ -72,4 +76,65 @@ export function describeChange(c: OutsideChange): string {
   if (c.what === 'control-plane') return `control plane ${c.from} → ${c.to}`;
   if (c.what === 'pool') return `pool ${c.pool ?? '?'} ${c.from} → ${c.to}`;
   return `pool ${c.pool ?? '?'} node image ${c.from} → ${c.to}`;
+}
+
+/**
+ * What moved forward between two snapshots of one cluster: the control plane, each pool's version,
+ * each pool's node image. Pools that appeared or left are not upgrades.
+ */
+export function upgradesBetween(
+  before: Pick<ClusterSnapshot, 'kubernetesVersion' | 'nodePools'>,
+  after: Pick<ClusterSnapshot, 'kubernetesVersion' | 'nodePools'>,
+): OutsideChange[] {
+  const ahead = (a: string, b: string): boolean => {
+    const x = parseVersion(a);
+    const y = parseVersion(b);
+    return x !== undefined && y !== undefined && compareVersions(x, y) > 0;
+  };
+  const out: OutsideChange[] = [];
+  if (ahead(after.kubernetesVersion, before.kubernetesVersion))
+    out.push({ what: 'control-plane', from: before.kubernetesVersion, to: after.kubernetesVersion });
+  for (const pool of after.nodePools) {
+    const was = before.nodePools.find((p) => p.name === pool.name);
+    if (was === undefined) continue;
+    if (ahead(pool.orchestratorVersion, was.orchestratorVersion))
+      out.push({
+        what: 'pool',
+        pool: pool.name,
+        from: was.orchestratorVersion,
+        to: pool.orchestratorVersion,
+      });
+    if (
+      was.nodeImageVersion !== undefined &&
+      pool.nodeImageVersion !== undefined &&
+      pool.nodeImageVersion !== was.nodeImageVersion &&
+      compareNodeImages(pool.nodeImageVersion, was.nodeImageVersion) > 0
+    )
+      out.push({
+        what: 'node-image',
+        pool: pool.name,
+        from: was.nodeImageVersion,
+        to: pool.nodeImageVersion,
+      });
+  }
+  return out;
+}
+
+/**
+ * Whether one of Warden's own plans made the change: a plan that ran (running, blocked, succeeded or
+ * failed) to that version or node image. A version plan also moves the node images of the pools it rolls.
+ */
+export function madeByWarden(
+  change: OutsideChange,
+  after: Pick<ClusterSnapshot, 'nodePools'>,
+  plans: readonly Pick<Plan, 'status' | 'kind' | 'to' | 'nodeImage'>[],
+): boolean {
+  const ran = plans.filter((p) => ['running', 'blocked', 'succeeded', 'failed'].includes(p.status));
+  if (change.what !== 'node-image') return ran.some((p) => p.kind !== 'node-image' && p.to === change.to);
+  const poolVersion = after.nodePools.find((p) => p.name === change.pool)?.orchestratorVersion;
+  return ran.some(
+    (p) =>
+      (p.kind === 'node-image' && p.nodeImage === change.to) ||
+      (p.kind !== 'node-image' && p.to === poolVersion),
+  );
 }

@@ -25,6 +25,7 @@ export type NoticeKind =
   | 'aks-advance-notice'
   | 'auto-upgrade-conflict'
   | 'fleet-run-stopped'
+  | 'upgraded-outside-warden'
   | 'daily-digest';
 
 /** Who should hear of it; routing (shared/notify) turns these into addresses from the policy and tags. */

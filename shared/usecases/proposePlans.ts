@@ -27,7 +27,7 @@ import { previousRing } from '../domain/rings';
 import type { UpgradeTarget } from '../domain/targeting';
 import { compareNodeImages, nodeImageTarget, versionTarget } from '../domain/targeting';
 import type { RegionVersions } from '../domain/versions';
-import { compareVersions } from '../domain/versions';
+import { compareVersions, parseVersion } from '../domain/versions';
 import { TransientError } from '../errors';
 import type { Logger } from '../logging';
 import type { Outbox } from '../notify/outbox';
@@ -235,6 +235,14 @@ export async function proposePlansForCluster(
     const target = targets.find((t) => classOf(t.kind) === planClass);
     const existing = open.find((o) => classOf(o.plan.kind) === planClass);
     if (!target) {
+      if (
+        existing &&
+        planClass === 'version' &&
+        (await closeIfReached(deps, existing.plan, snapshot, now, options))
+      ) {
+        outcomes.push({ planClass, outcome: 'up-to-date', planId: existing.plan.id, status: 'cancelled' });
+        continue;
+      }
       if (region !== undefined || planClass === 'node-image')
         outcomes.push({ planClass, outcome: existing ? 'unchanged' : 'up-to-date' });
       continue;
@@ -333,6 +341,41 @@ async function proposeOne(
   }
   deps.log.info(`plan ${id} ${planTitle(commit.plan)} (${commit.plan.status})`);
   return { planClass, outcome: existing ? 'superseded' : 'created', planId: id, status: commit.plan.status };
+}
+
+/**
+ * A version plan not yet started whose target the cluster already runs everywhere (control plane and
+ * every pool; upgraded outside Warden) has nothing left to do: it is cancelled, saying so.
+ */
+async function closeIfReached(
+  deps: PlanningDeps,
+  plan: Plan,
+  snapshot: ClusterSnapshot,
+  now: Date,
+  options: ProposeOptions,
+): Promise<boolean> {
+  const reached = (v: string): boolean => parseVersion(v) !== undefined && compareVersions(v, plan.to) >= 0;
+  if (
+    !NOT_STARTED.includes(plan.status) ||
+    parseVersion(plan.to) === undefined ||
+    !reached(snapshot.kubernetesVersion) ||
+    !snapshot.nodePools.every((p) => reached(p.orchestratorVersion))
+  )
+    return false;
+  const applied = await applyPlanEvent(
+    deps,
+    plan.id,
+    (p) =>
+      NOT_STARTED.includes(p.status)
+        ? {
+            type: 'Cancelled',
+            reason: `${snapshot.name} already runs ${snapshot.kubernetesVersion}: upgraded outside Warden`,
+            by: options.by,
+          }
+        : undefined,
+    () => now,
+  );
+  return applied !== undefined;
 }
 
 /**

@@ -73,6 +73,8 @@ export type PriorRow = Omit<ClusterSummary, 'subscriptionId' | 'key'>;
 /** One cluster a shard has just written, with what the sweep knows of its region and node images. */
 export interface SweptCluster {
   readonly record: ClusterRecord;
+  /** The cluster as the store had it before this write (undefined: first seen). */
+  readonly previous?: ClusterSnapshot;
   readonly region?: RegionVersions;
   /** The latest node image of a pool's family, when the sweep read it. */
   readonly latestNodeImage: (pool: NodePoolSnapshot) => string | undefined;
@@ -445,7 +447,7 @@ export async function runShard(
     }
     try {
       await deps.store.write(message.subscriptionId, records, expected);
-      const afterWriteFailures = deps.afterWrite ? await runAfterWrite(deps, records, cache) : 0;
+      const afterWriteFailures = deps.afterWrite ? await runAfterWrite(deps, records, cache, stored) : 0;
       return {
         written: records.length,
         afterWriteFailures,
@@ -464,6 +466,7 @@ async function runAfterWrite(
   deps: Pick<SweepDeps, 'afterWrite' | 'log'>,
   records: readonly ClusterRecord[],
   cache: SweepCache,
+  stored: ReadonlyMap<string, StoredCluster>,
 ): Promise<number> {
   const after = deps.afterWrite;
   if (!after) return 0;
@@ -475,7 +478,13 @@ async function runAfterWrite(
   for (const record of records) {
     const region = cache.regions.get(record.snapshot.location);
     try {
-      await after({ record, ...(region !== undefined && { region }), latestNodeImage });
+      const previous = stored.get(record.snapshot.key);
+      await after({
+        record,
+        ...(region !== undefined && { region }),
+        ...(previous !== undefined && previous.deletedAt === undefined && { previous: previous.snapshot }),
+        latestNodeImage,
+      });
     } catch (e) {
       failures++;
       deps.log?.(`after sweep of ${record.snapshot.name}: ${e instanceof Error ? e.message : String(e)}`);
