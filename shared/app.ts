@@ -34,6 +34,7 @@ import type { FleetGateDeps } from './usecases/fleetGates';
 import { fleetGateReaction } from './usecases/fleetGates';
 import { storeFleetReader } from './usecases/fleetReader';
 import type { EventReaction } from './usecases/ingestEvents';
+import { outsideUpgradeReaction, storeAndSee } from './usecases/outsideUpgrades';
 import type { FleetReader } from './usecases/proposePlans';
 import { planningReaction } from './usecases/proposePlans';
 import { runnerReaction } from './usecases/runUpgrades';
@@ -143,6 +144,11 @@ export function buildServices(config: Config): Services {
     log: oneClusterSweep.log,
   });
   const newId = (): string => `${Date.now().toString(36)}${randomBytes(9).toString('base64url')}`;
+  const storeArmCluster = async (cluster: ArmCluster) => {
+    const region = await fleetReader.regionVersions(cluster.subscriptionId, cluster.location);
+    return storeClusterRow(oneClusterSweep, cluster, region, { readWindows: false });
+  };
+  const outsideDeps = { plans, clusters, outbox: notifier.outbox, now, log: consoleLogger };
   const runs = new TableRunnerStore(tables);
   const runnerOwner = `runner-${randomBytes(6).toString('hex')}`;
   const runnerDeps = () => ({
@@ -157,10 +163,10 @@ export function buildServices(config: Config): Services {
     newId,
     now,
     owner: runnerOwner,
-    // Once a plan succeeded, the cluster as ARM shows it replaces the swept snapshot (windows kept).
+    // Once a plan succeeded, the cluster as ARM shows it replaces the swept snapshot (windows kept);
+    // anything else that moved meanwhile is an upgrade Warden did not make.
     recordCluster: async (cluster: ArmCluster) => {
-      const region = await fleetReader.regionVersions(cluster.subscriptionId, cluster.location);
-      await storeClusterRow(oneClusterSweep, cluster, region, { readWindows: false });
+      await storeAndSee({ ...outsideDeps, store: storeArmCluster }, cluster, 'runner');
     },
   });
   const runner = runnerReaction(runnerDeps);
@@ -192,6 +198,12 @@ export function buildServices(config: Config): Services {
   });
   const planning = planningReaction(planningDeps);
   const endOfSupport = endOfSupportReaction(() => ({ ...planningDeps(), clusters }));
+  const outside = outsideUpgradeReaction(() => ({
+    ...planningDeps(),
+    ...outsideDeps,
+    aks,
+    store: storeArmCluster,
+  }));
   return {
     config,
     tables,
@@ -209,7 +221,7 @@ export function buildServices(config: Config): Services {
     notifier,
     digestSources: storeDigestSources(clusters, plans),
     events: new TableEventStore(tables),
-    reactions: [planning, endOfSupport, runner, defer, fleetGateReaction(fleetGates)],
+    reactions: [planning, endOfSupport, runner, defer, fleetGateReaction(fleetGates), outside],
     fleetGates,
     runs,
     runnerOwner,

@@ -243,13 +243,16 @@ function patchCluster(ctx: SimContext, ref: string, b: Json): SimCluster {
 /**
  * Upgrades a cluster behind Warden's back, at once (as a person in the portal or AKS itself would):
  * `version` moves the control plane and every pool (or only `pool`), `nodeImage` (a full
- * `AKSUbuntu-…-202612.01.0` or only its version) moves every pool's image (or only `pool`'s).
+ * `AKSUbuntu-…-202612.01.0` or only its version) moves every pool's image (or only `pool`'s). Each
+ * pool then reports NodePoolRollingStarted / Succeeded, unless `events: false`.
  */
 export function upgradeOutside(ctx: SimContext, b: Json): SimCluster {
   if (typeof b.cluster !== 'string' || b.cluster === '')
     throw new BadRequest('cluster (name or ARM id) is required');
   const c = lookupCluster(ctx, b.cluster);
   if (b.pool !== undefined && typeof b.pool !== 'string') throw new BadRequest('pool must be a pool name');
+  if (b.events !== undefined && typeof b.events !== 'boolean')
+    throw new BadRequest('events must be true or false');
   const pools = b.pool === undefined ? c.pools : c.pools.filter((p) => p.name === b.pool);
   if (pools.length === 0) throw new BadRequest(`cluster ${c.name} has no pool "${String(b.pool)}"`);
   if ((b.version === undefined) === (b.nodeImage === undefined))
@@ -285,6 +288,12 @@ export function upgradeOutside(ctx: SimContext, b: Json): SimCluster {
   }
   for (const p of pools) p.eTag = newETag();
   c.eTag = newETag();
+  // Each pool rolled, as AKS reports any upgrade; `events: false` models deliveries that were lost.
+  if (b.events !== false)
+    for (const p of pools) {
+      ctx.events.emit(c, 'Microsoft.ContainerService.NodePoolRollingStarted', { nodePoolName: p.name });
+      ctx.events.emit(c, 'Microsoft.ContainerService.NodePoolRollingSucceeded', { nodePoolName: p.name });
+    }
   return c;
 }
 
@@ -360,7 +369,7 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
                 'PATCH /_sim/clusters/{name-or-id} {tags?, deprecatedApiUsage?, autoUpgradeProfile?}',
                 'DELETE /_sim/clusters/{name-or-id}',
                 'POST /_sim/node-images {family, version, location?}',
-                'POST /_sim/upgrade {cluster, pool?, version | nodeImage}',
+                'POST /_sim/upgrade {cluster, pool?, version | nodeImage, events?}',
                 'GET /_sim/auto-upgrades',
                 'GET /_sim/deliveries',
                 'POST /_sim/fleet-runs {fleet?, version, gateBefore?}',

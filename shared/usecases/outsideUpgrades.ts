@@ -1,16 +1,23 @@
+import type { AksGateway, ArmCluster } from '../azure/aksGateway';
+import type { AksEvent } from '../domain/aksEvents';
+import { parseClusterId } from '../domain/armId';
 import type { ClusterSnapshot } from '../domain/cluster';
 import type { OutsideUpgradeEntry } from '../domain/clusterTimeline';
 import { describeChange, madeByWarden, outsideChangeKey, upgradesBetween } from '../domain/clusterTimeline';
 import { likelyPath } from '../domain/compliance';
 import type { Notice } from '../domain/notice';
+import { NOT_STARTED } from '../domain/plan';
 import type { Logger } from '../logging';
 import type { Outbox } from '../notify/outbox';
-import type { ClusterStore } from '../store/clusterStore';
+import type { ClusterStore, StoredCluster } from '../store/clusterStore';
 import type { PlanStore } from '../store/planStore';
 import { recordOnTimeline } from './clusterTimeline';
+import type { EventReaction } from './ingestEvents';
+import type { FleetReader, PlanningDeps } from './proposePlans';
+import { proposePlansForCluster } from './proposePlans';
 
 export interface OutsideUpgradeDeps {
-  readonly plans: Pick<PlanStore, 'list'>;
+  readonly plans: Pick<PlanStore, 'list' | 'openFor'>;
   readonly clusters: Pick<ClusterStore, 'get' | 'write'>;
   readonly outbox: Pick<Outbox, 'enqueue'>;
   readonly now: () => Date;
@@ -71,4 +78,62 @@ export async function seeOutsideUpgrades(
   };
   await deps.outbox.enqueue([notice], now);
   return entry;
+}
+
+/**
+ * Stores the cluster as ARM just showed it (`store`: the sweep's one-row write) and looks at what moved
+ * since the stored snapshot ({@link seeOutsideUpgrades}). For the runner's read after a plan, and events.
+ */
+export async function storeAndSee(
+  deps: OutsideUpgradeDeps & { readonly store: (cluster: ArmCluster) => Promise<StoredCluster | undefined> },
+  cluster: ArmCluster,
+  seenBy: OutsideUpgradeEntry['seenBy'],
+): Promise<StoredCluster | undefined> {
+  const key = parseClusterId(cluster.id)?.key;
+  const previous = key === undefined ? undefined : await deps.clusters.get(cluster.subscriptionId, key);
+  const stored = await deps.store(cluster);
+  if (previous !== undefined && previous.deletedAt === undefined && stored !== undefined)
+    await seeOutsideUpgrades(deps, previous.snapshot, stored.snapshot, seenBy);
+  return stored;
+}
+
+/**
+ * The intake reaction: a pool rolled (NodePoolRollingSucceeded) while no Warden plan of the cluster
+ * runs, so someone else upgraded it. The cluster is read from ARM at once, stored, compared
+ * ({@link storeAndSee}) and planned again from its new versions, rather than at the next sweep.
+ */
+export function outsideUpgradeReaction(
+  getDeps: () => Omit<OutsideUpgradeDeps, 'log'> &
+    PlanningDeps & {
+      readonly aks: Pick<AksGateway, 'getCluster'>;
+      readonly fleet: FleetReader;
+      readonly store: (cluster: ArmCluster) => Promise<StoredCluster | undefined>;
+    },
+): EventReaction {
+  return async (event: AksEvent, log: Logger): Promise<void> => {
+    if (event.data.kind !== 'NodePoolRollingSucceeded') return;
+    const deps = { ...getDeps(), log };
+    for (const ref of event.clusters) {
+      try {
+        const open = await deps.plans.openFor(ref.key);
+        if (open.some((o) => !NOT_STARTED.includes(o.plan.status))) continue;
+        const known = await deps.clusters.get(ref.subscriptionId, ref.key);
+        if (known === undefined || known.deletedAt !== undefined) continue;
+        const stored = await storeAndSee(deps, await deps.aks.getCluster(ref), 'event');
+        if (stored === undefined) continue;
+        const region = await deps.fleet.regionVersions(
+          stored.snapshot.subscriptionId,
+          stored.snapshot.location,
+        );
+        await proposePlansForCluster(deps, stored.snapshot, region, deps.now(), {
+          by: { actor: 'warden', source: { kind: 'event', eventId: event.id, eventType: event.data.kind } },
+          reason: `${event.data.kind} without a Warden plan (event ${event.id})`,
+          findings: stored.findings,
+        });
+      } catch (e) {
+        // The next sweep sees the same change; the event must not be refused for this.
+        log.warn(`outside-upgrade check for ${ref.name}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  };
 }

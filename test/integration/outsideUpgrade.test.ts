@@ -87,7 +87,8 @@ test("POST /_sim/upgrade behind Warden's back: the next sweep records it, tells 
 
   const upgraded = await json<{ currentKubernetesVersion: string }>('/_sim/upgrade', {
     method: 'POST',
-    body: JSON.stringify({ cluster, version: '1.36.3' }),
+    // As if the NodePoolRolling events were lost: the sweep is the one to see it.
+    body: JSON.stringify({ cluster, version: '1.36.3', events: false }),
   });
   expect(upgraded.currentKubernetesVersion).toBe('1.36.3');
   await sweep();
@@ -135,7 +136,7 @@ test("POST /_sim/upgrade behind Warden's back: the next sweep records it, tells 
   expect(await outsideNotices(cluster)).toHaveLength(1);
 });
 
-test("a node image changed behind Warden's back names the node OS channel as the likely path", async () => {
+test("a node image changed behind Warden's back is seen from its NodePoolRolling event, before any sweep", async () => {
   const cluster = 'aks-prod-weu-2';
   const before = await json<ClusterView>(`/api/clusters/${cluster}`);
   const pool = before.nodePools[0];
@@ -144,7 +145,6 @@ test("a node image changed behind Warden's back names the node OS channel as the
     method: 'POST',
     body: JSON.stringify({ cluster, pool: pool?.name, nodeImage: '209901.01.0' }),
   });
-  await sweep();
   const view = await waitFor(
     () => json<ClusterView>(`/api/clusters/${cluster}`),
     (v) => v.timeline.length > 0,
@@ -160,6 +160,7 @@ test("a node image changed behind Warden's back names the node OS channel as the
         }),
       ],
       likelyPath: expect.stringMatching(/auto-upgrade channel stable|node OS upgrade channel/),
+      seenBy: 'event',
     }),
   ]);
   await waitFor(
@@ -168,6 +169,9 @@ test("a node image changed behind Warden's back names the node OS channel as the
     { what: 'the notice' },
   );
   expect(await outsideNotices(cluster)).toHaveLength(1);
+  // The next sweep sees the same change: nothing more.
+  await sweep();
+  expect((await json<ClusterView>(`/api/clusters/${cluster}`)).timeline).toHaveLength(1);
 });
 
 test('bad input to /_sim/upgrade is a 400 saying what is wrong', async () => {
@@ -177,6 +181,7 @@ test('bad input to /_sim/upgrade is a 400 saying what is wrong', async () => {
     { cluster: 'aks-prod-weu-1', version: '1.36.3', nodeImage: '202612.01.0' },
     { cluster: 'aks-prod-weu-1', version: '9.9.9' },
     { cluster: 'aks-prod-weu-1', pool: 'nope', version: '1.36.3' },
+    { cluster: 'aks-prod-weu-1', version: '1.36.3', events: 'no' },
   ]) {
     const res = await fetch(`${warden.url}/_sim/upgrade`, { method: 'POST', body: JSON.stringify(body) });
     expect(res.status).toBe(400);
