@@ -1,5 +1,4 @@
 import type { EndOfSupportNotice } from './aksEvents';
-import type { ClusterSnapshot } from './cluster';
 import type { Plan } from './plan';
 import { compareNodeImages } from './targeting';
 import { compareVersions, parseVersion } from './versions';
@@ -45,8 +44,29 @@ export interface OutsideUpgradeEntry extends EntryBase {
   readonly seenBy: 'sweep' | 'event' | 'runner';
 }
 
-/** Entries kept per cluster; the oldest go first. */
-export const TIMELINE_LIMIT = 50;
+/** Entries kept per cluster; the oldest go first (the sweep carries the timeline in its messages). */
+export const TIMELINE_LIMIT = 20;
+
+/** The versions of a cluster the sweep compares between two reads: control plane, pools, node images. */
+export interface ClusterVersions {
+  readonly kubernetesVersion: string;
+  readonly nodePools: readonly {
+    readonly name: string;
+    readonly orchestratorVersion: string;
+    readonly nodeImageVersion?: string;
+  }[];
+}
+
+export function versionsOf(cluster: ClusterVersions): ClusterVersions {
+  return {
+    kubernetesVersion: cluster.kubernetesVersion,
+    nodePools: cluster.nodePools.map((p) => ({
+      name: p.name,
+      orchestratorVersion: p.orchestratorVersion,
+      ...(p.nodeImageVersion !== undefined && { nodeImageVersion: p.nodeImageVersion }),
+    })),
+  };
+}
 
 /** The timeline with `entries` added, those whose key it already has left out. */
 export function withTimelineEntries(
@@ -82,10 +102,7 @@ export function describeChange(c: OutsideChange): string {
  * What moved forward between two snapshots of one cluster: the control plane, each pool's version,
  * each pool's node image. Pools that appeared or left are not upgrades.
  */
-export function upgradesBetween(
-  before: Pick<ClusterSnapshot, 'kubernetesVersion' | 'nodePools'>,
-  after: Pick<ClusterSnapshot, 'kubernetesVersion' | 'nodePools'>,
-): OutsideChange[] {
+export function upgradesBetween(before: ClusterVersions, after: ClusterVersions): OutsideChange[] {
   const ahead = (a: string, b: string): boolean => {
     const x = parseVersion(a);
     const y = parseVersion(b);
@@ -126,7 +143,7 @@ export function upgradesBetween(
  */
 export function madeByWarden(
   change: OutsideChange,
-  after: Pick<ClusterSnapshot, 'nodePools'>,
+  after: Pick<ClusterVersions, 'nodePools'>,
   plans: readonly Pick<Plan, 'status' | 'kind' | 'to' | 'nodeImage'>[],
 ): boolean {
   const ran = plans.filter((p) => ['running', 'blocked', 'succeeded', 'failed'].includes(p.status));

@@ -2,7 +2,8 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 
 import type { ClusterSnapshot, MaintenanceConfigurationSnapshot } from '../domain/cluster';
-import type { TimelineEntry } from '../domain/clusterTimeline';
+import type { ClusterVersions, TimelineEntry } from '../domain/clusterTimeline';
+import { versionsOf } from '../domain/clusterTimeline';
 import type { Finding } from '../domain/compliance';
 import type { RegionVersions, SupportAssessment } from '../domain/versions';
 import { ConflictError } from '../errors';
@@ -59,6 +60,9 @@ export interface ClusterSummary {
   readonly lastSeen?: string;
   /** The row's maintenance configurations; undefined for a row written before they had a column. */
   readonly windows?: readonly MaintenanceConfigurationSnapshot[];
+  /** The versions the row shows (the sweep tells what moved since); undefined for an older row. */
+  readonly versions?: ClusterVersions;
+  readonly timeline?: readonly TimelineEntry[];
 }
 
 export interface SweepCache {
@@ -142,6 +146,7 @@ function toEntity(record: ClusterRecord): ClusterEntity {
   putJson(entity, 'snapshot', s);
   putJson(entity, 'windows', s.maintenanceConfigurations);
   putJson(entity, 'findings', record.findings);
+  putJson(entity, 'versions', versionsOf(s));
   if (record.support !== undefined) putJson(entity, 'support', record.support);
   if (record.timeline !== undefined && record.timeline.length > 0)
     putJson(entity, 'timeline', record.timeline);
@@ -244,6 +249,10 @@ export class TableClusterStore implements ClusterStore {
       'lastSeen',
       'windows',
       'windowsParts',
+      'versions',
+      'versionsParts',
+      'timeline',
+      'timelineParts',
     ]);
     return rows.map((r) => {
       const s = (k: string): string | undefined =>
@@ -254,6 +263,8 @@ export class TableClusterStore implements ClusterStore {
       const sweepId = s('sweepId');
       const lastSeen = s('lastSeen');
       const windows = getJson<MaintenanceConfigurationSnapshot[]>(r, 'windows');
+      const versions = getJson<ClusterVersions>(r, 'versions');
+      const timeline = getJson<TimelineEntry[]>(r, 'timeline');
       return {
         subscriptionId: r.partitionKey as string,
         key: r.rowKey as string,
@@ -264,6 +275,8 @@ export class TableClusterStore implements ClusterStore {
         ...(sweepId !== undefined && { sweepId }),
         ...(lastSeen !== undefined && { lastSeen }),
         ...(windows !== undefined && { windows }),
+        ...(versions !== undefined && { versions }),
+        ...(timeline !== undefined && { timeline }),
       };
     });
   }

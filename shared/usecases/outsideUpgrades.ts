@@ -2,7 +2,7 @@ import type { AksGateway, ArmCluster } from '../azure/aksGateway';
 import type { AksEvent } from '../domain/aksEvents';
 import { parseClusterId } from '../domain/armId';
 import type { ClusterSnapshot } from '../domain/cluster';
-import type { OutsideUpgradeEntry } from '../domain/clusterTimeline';
+import type { ClusterVersions, OutsideUpgradeEntry } from '../domain/clusterTimeline';
 import { describeChange, madeByWarden, outsideChangeKey, upgradesBetween } from '../domain/clusterTimeline';
 import { likelyPath } from '../domain/compliance';
 import type { Notice } from '../domain/notice';
@@ -35,7 +35,7 @@ export interface OutsideUpgradeDeps {
  */
 export async function seeOutsideUpgrades(
   deps: OutsideUpgradeDeps,
-  before: ClusterSnapshot,
+  before: ClusterVersions,
   after: ClusterSnapshot,
   seenBy: OutsideUpgradeEntry['seenBy'],
 ): Promise<OutsideUpgradeEntry | undefined> {
@@ -45,13 +45,15 @@ export async function seeOutsideUpgrades(
   const outside = changes.filter((c) => !madeByWarden(c, after, plans));
   if (outside.length === 0) return undefined;
   const now = deps.now();
-  const fleet = deps.fleetAutoUpgrade?.(before);
+  const fleet = deps.fleetAutoUpgrade?.(after);
+  // The paths open as the cluster is configured now, on the versions it had.
+  const was = { ...after, kubernetesVersion: before.kubernetesVersion, nodePools: after.nodePools };
   const entry: OutsideUpgradeEntry = {
     kind: 'upgraded-outside-warden',
     key: outsideChangeKey(outside),
     at: now.toISOString(),
     changes: outside,
-    likelyPath: likelyPath(before, outside, fleet !== undefined ? { fleetAutoUpgrade: fleet } : {}),
+    likelyPath: likelyPath(was, outside, fleet !== undefined ? { fleetAutoUpgrade: fleet } : {}),
     seenBy,
   };
   const added = await recordOnTimeline(deps.clusters, after, [entry]);

@@ -2,6 +2,8 @@ import type { AksGateway, InventoryCluster, InventoryScope } from '../azure/aksG
 import type { ClusterRef } from '../domain/armId';
 import { parseClusterId } from '../domain/armId';
 import type { ClusterSnapshot, MaintenanceConfigurationSnapshot, NodePoolSnapshot } from '../domain/cluster';
+import type { ClusterVersions, TimelineEntry } from '../domain/clusterTimeline';
+import { versionsOf } from '../domain/clusterTimeline';
 import { assessCompliance, imageFamilyKey, windowSignature } from '../domain/compliance';
 import type { Ring } from '../domain/rings';
 import { ringFromTags } from '../domain/rings';
@@ -73,8 +75,8 @@ export type PriorRow = Omit<ClusterSummary, 'subscriptionId' | 'key'>;
 /** One cluster a shard has just written, with what the sweep knows of its region and node images. */
 export interface SweptCluster {
   readonly record: ClusterRecord;
-  /** The cluster as the store had it before this write (undefined: first seen). */
-  readonly previous?: ClusterSnapshot;
+  /** The versions the store had before this write (undefined: first seen, or an older row). */
+  readonly previous?: ClusterVersions;
   readonly region?: RegionVersions;
   /** The latest node image of a pool's family, when the sweep read it. */
   readonly latestNodeImage: (pool: NodePoolSnapshot) => string | undefined;
@@ -466,7 +468,7 @@ async function runAfterWrite(
   deps: Pick<SweepDeps, 'afterWrite' | 'log'>,
   records: readonly ClusterRecord[],
   cache: SweepCache,
-  stored: ReadonlyMap<string, StoredCluster>,
+  stored: ReadonlyMap<string, Prior>,
 ): Promise<number> {
   const after = deps.afterWrite;
   if (!after) return 0;
@@ -482,7 +484,7 @@ async function runAfterWrite(
       await after({
         record,
         ...(region !== undefined && { region }),
-        ...(previous !== undefined && previous.deletedAt === undefined && { previous: previous.snapshot }),
+        ...(previous?.versions !== undefined && { previous: previous.versions }),
         latestNodeImage,
       });
     } catch (e) {
@@ -500,6 +502,8 @@ interface Prior {
   readonly lastSeen: string;
   readonly windowsReadAt?: string;
   readonly windows: readonly MaintenanceConfigurationSnapshot[];
+  readonly versions?: ClusterVersions;
+  readonly timeline?: readonly TimelineEntry[];
 }
 
 function priorOf(c: StoredCluster): Prior {
@@ -509,6 +513,8 @@ function priorOf(c: StoredCluster): Prior {
     lastSeen: c.snapshot.lastSeen,
     ...(c.windowsReadAt !== undefined && { windowsReadAt: c.windowsReadAt }),
     windows: c.snapshot.maintenanceConfigurations,
+    versions: versionsOf(c.snapshot),
+    ...(c.timeline !== undefined && { timeline: c.timeline }),
   };
 }
 
@@ -523,6 +529,8 @@ function fromMessage(rows: Readonly<Record<string, PriorRow>>): Map<string, Prio
       lastSeen: r.lastSeen,
       ...(r.windowsReadAt !== undefined && { windowsReadAt: r.windowsReadAt }),
       windows: r.windows,
+      ...(r.versions !== undefined && { versions: r.versions }),
+      ...(r.timeline !== undefined && { timeline: r.timeline }),
     });
   }
   return out;

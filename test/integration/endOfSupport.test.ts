@@ -235,3 +235,16 @@ test('the simulator emits the notice for a demo cluster (POST /_sim/events), and
     expect.objectContaining({ notice: expect.objectContaining({ notice: 'KubernetesVersionEOLOneWeek' }) }),
   ]);
 });
+
+test('the next sweep keeps the timeline and its finding', async () => {
+  const before = await json<ClusterView & { lastSeen: string }>('/api/clusters/aks-prod-neu-1');
+  expect(before.timeline.length).toBeGreaterThan(0);
+  const started = await json<{ at: string }>('/api/sweep', { method: 'POST' });
+  const after = await waitFor(
+    () => json<ClusterView & { lastSeen: string }>('/api/clusters/aks-prod-neu-1'),
+    (v) => v.lastSeen >= started.at,
+    { what: 'aks-prod-neu-1 swept again' },
+  );
+  expect(after.timeline).toEqual(before.timeline);
+  expect(after.findings.map((f) => f.code)).toContain('end-of-support');
+});
