@@ -216,6 +216,7 @@ test('an LTS cluster is held to its LTS date: a Community notice is recorded, no
 test('the simulator emits the notice for a demo cluster (POST /_sim/events), and it is planned', async () => {
   const res = await fetch(`${warden.url}/_sim/events`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       cluster: 'aks-staging-neu-1',
       eventType: 'ScheduledEventEmitted',

@@ -87,6 +87,7 @@ test("POST /_sim/upgrade behind Warden's back: the next sweep records it, tells 
 
   const upgraded = await json<{ currentKubernetesVersion: string }>('/_sim/upgrade', {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     // As if the NodePoolRolling events were lost: the sweep is the one to see it.
     body: JSON.stringify({ cluster, version: '1.36.3', events: false }),
   });
@@ -143,6 +144,7 @@ test("a node image changed behind Warden's back is seen from its NodePoolRolling
   expect(pool?.nodeImageVersion).toBeTruthy();
   await json('/_sim/upgrade', {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ cluster, pool: pool?.name, nodeImage: '209901.01.0' }),
   });
   const view = await waitFor(
@@ -183,7 +185,11 @@ test('bad input to /_sim/upgrade is a 400 saying what is wrong', async () => {
     { cluster: 'aks-prod-weu-1', pool: 'nope', version: '1.36.3' },
     { cluster: 'aks-prod-weu-1', version: '1.36.3', events: 'no' },
   ]) {
-    const res = await fetch(`${warden.url}/_sim/upgrade`, { method: 'POST', body: JSON.stringify(body) });
+    const res = await fetch(`${warden.url}/_sim/upgrade`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: 'bad request', detail: expect.any(String) });
   }
