@@ -170,8 +170,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     for (const [k, v] of Object.entries(req.headers)) {
       if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
     }
-    if (req.socket.remoteAddress !== undefined && headers['x-forwarded-for'] === undefined) {
-      headers['x-forwarded-for'] = req.socket.remoteAddress;
+    // As App Service's front end does: CLIENT-IP set (over whatever the caller sent), and the
+    // address appended to X-Forwarded-For after what the caller wrote there.
+    const socket = req.socket.remoteAddress;
+    if (socket !== undefined) {
+      const hop = `${socket.includes(':') ? `[${socket}]` : socket}:${req.socket.remotePort ?? 0}`;
+      headers['client-ip'] = hop;
+      headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${hop}` : hop;
     }
     const request = new HttpRequest({
       method: req.method ?? 'GET',

@@ -211,10 +211,20 @@ export interface Plan {
   readonly closedAt?: string;
 }
 
+/**
+ * Where a click came from: `ip` as the platform's front end saw it; `claimedForwardedFor`, what the
+ * caller wrote in `X-Forwarded-For` itself (unverified, labelled so); the user agent.
+ */
+export interface HttpOrigin {
+  readonly ip?: string;
+  readonly claimedForwardedFor?: string;
+  readonly userAgent?: string;
+}
+
 /** Where a transition came from, for the audit trail. */
 export type AuditSource =
   | { readonly kind: 'event'; readonly eventId: string; readonly eventType: string }
-  | { readonly kind: 'http'; readonly ip?: string; readonly userAgent?: string }
+  | ({ readonly kind: 'http' } & HttpOrigin)
   | { readonly kind: 'timer'; readonly name: string }
   | { readonly kind: 'sweep' }
   | { readonly kind: 'runner' };

@@ -1,7 +1,7 @@
 import type { Principal } from '../approvals/principal';
 import type { ApprovalClaims, ApprovalKeys } from '../approvals/tokens';
 import { verifyToken, windowDigest } from '../approvals/tokens';
-import type { Plan } from '../domain/plan';
+import type { HttpOrigin, Plan } from '../domain/plan';
 import { decided, windowKey } from '../domain/plan';
 import type { Policy } from '../domain/policy';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors';
@@ -22,10 +22,7 @@ export interface ApprovalDeps extends PlanCommandDeps {
 export type { Principal };
 
 /** Where a click came from, for the audit trail. */
-export interface ClickSource {
-  readonly ip?: string;
-  readonly userAgent?: string;
-}
+export type ClickSource = HttpOrigin;
 
 /** Why a link cannot be used, as a page or a JSON error shows it. */
 export interface LinkProblem {
@@ -254,6 +251,9 @@ export async function decideApproval(
         source: {
           kind: 'http' as const,
           ...(cmd.source.ip !== undefined && { ip: cmd.source.ip }),
+          ...(cmd.source.claimedForwardedFor !== undefined && {
+            claimedForwardedFor: cmd.source.claimedForwardedFor,
+          }),
           ...(cmd.source.userAgent !== undefined && { userAgent: cmd.source.userAgent.slice(0, 300) }),
         },
       };
