@@ -4,20 +4,33 @@ import type { Services } from '../shared/app';
 import { services } from '../shared/app';
 import { principalOf, signInRedirect } from '../shared/approvals/principal';
 import type { Config } from '../shared/config';
+import type { Plan } from '../shared/domain/plan';
 import { decided } from '../shared/domain/plan';
 import { ensureError, explain } from '../shared/errors';
 import type { ApprovalDeps } from '../shared/usecases/decideApproval';
 import { checkApprovalLink, decideApproval } from '../shared/usecases/decideApproval';
+import { settleGatePlan } from '../shared/usecases/fleetGates';
 import { httpRoute } from '../shared/web/accessRoute';
 import { approvalPage, decisionPage, problemPage } from '../shared/web/approvalPage';
 import { errorResponse, htmlPage, json, readFields, requestSource, wantsJson } from '../shared/web/http';
 
-type Deps = Pick<Services, 'plans' | 'links' | 'approvalKeys' | 'policy' | 'now'> & {
-  readonly config: Pick<Config, 'easyAuth'>;
-};
+type Deps = Pick<Services, 'plans' | 'links' | 'approvalKeys' | 'policy' | 'now'> &
+  Partial<Pick<Services, 'fleetGates'>> & {
+    readonly config: Pick<Config, 'easyAuth'>;
+  };
 
 function deps(s: Deps, context: InvocationContext): ApprovalDeps {
-  return { plans: s.plans, links: s.links, keys: s.approvalKeys, policy: s.policy, log: context };
+  const gates = s.fleetGates;
+  return {
+    plans: s.plans,
+    links: s.links,
+    keys: s.approvalKeys,
+    policy: s.policy,
+    log: context,
+    ...(gates !== undefined && {
+      afterDecision: (plan: Plan) => settleGatePlan({ ...gates(), log: context }, plan),
+    }),
+  };
 }
 
 /**

@@ -11,6 +11,7 @@ import './approvals';
 import './approvalTimer';
 import './events';
 import './dailyDigest';
+import './fleetGateTimer';
 import './fleetSweep';
 import './health';
 import './notificationDispatcher';

@@ -17,7 +17,7 @@ import { parseShardMessage, runShard } from '../shared/usecases/sweepFleet';
  */
 export function sweepShardHandler(
   getServices: () => Pick<Services, 'aks' | 'clusters' | 'sweepPolicy'> &
-    Partial<Pick<Services, 'plans' | 'links' | 'policy' | 'newId' | 'now'>>,
+    Partial<Pick<Services, 'plans' | 'links' | 'policy' | 'newId' | 'now' | 'notifier'>>,
 ) {
   return async (input: unknown, context: InvocationContext): Promise<void> => {
     let message: ShardMessage;
@@ -28,10 +28,19 @@ export function sweepShardHandler(
       return;
     }
     const s = getServices();
-    const { plans, links, policy, newId, now } = s;
+    const { plans, links, policy, newId, now, notifier } = s;
+    const outside = notifier && { clusters: s.clusters, outbox: notifier.outbox };
     const planning =
       plans && links && policy && newId && now
-        ? planSweptClusters(() => ({ plans, links, policy, newId, now, log: context }))
+        ? planSweptClusters(() => ({
+            plans,
+            links,
+            policy,
+            newId,
+            now,
+            log: context,
+            ...(outside && { outside }),
+          }))
         : undefined;
     const result = await runShard(
       {

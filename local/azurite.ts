@@ -17,6 +17,63 @@ export interface RunningAzurite {
   close(): Promise<void>;
 }
 
+/** Loki's database as Azurite's table store holds it (`saveDatabase` coalesces concurrent calls). */
+interface LokiDb {
+  saveDatabase(callback: (err?: unknown) => void): void;
+}
+
+interface TableStore {
+  readonly db: LokiDb;
+  [method: string]: unknown;
+}
+
+/**
+ * The table store's writes and where each takes its batch id: a write outside a batch (no id) is
+ * saved before it answers; a batch is saved once, when it ends. `insertOrUpdate`/`insertOrMerge`
+ * are not listed: they call these.
+ */
+const TABLE_WRITES: Record<string, number | undefined> = {
+  createTable: undefined,
+  deleteTable: undefined,
+  setTableACL: undefined,
+  setServiceProperties: undefined,
+  insertTableEntity: 4,
+  updateTableEntity: 5,
+  mergeTableEntity: 5,
+  deleteTableEntity: 6,
+  endBatchTransaction: undefined,
+};
+
+/**
+ * Makes every acknowledged table write durable: Azurite's LokiJS store only autosaves every 5 s, so a
+ * `kill -9` lost what had been answered in the last seconds (an approval answered 200 came back
+ * pending). Each write now resolves, and so is answered, only after a save of the whole database
+ * that started after it; Loki coalesces saves (callbacks queued during a save wait for the next one),
+ * so concurrent writes share one save. Loki writes the file aside and renames it, so a kill during a
+ * save leaves the previous complete file. A save starts from `setImmediate`, after the microtasks
+ * of a batch in progress, so a save never holds half a batch. Not fsynced: it survives the process
+ * dying, not the machine losing power.
+ */
+function saveBeforeAnswering(store: TableStore): void {
+  const save = (): Promise<void> =>
+    new Promise((resolve, reject) =>
+      setImmediate(() =>
+        store.db.saveDatabase((err) =>
+          err ? reject(err instanceof Error ? err : new Error(JSON.stringify(err))) : resolve(),
+        ),
+      ),
+    );
+  for (const [name, batchIdAt] of Object.entries(TABLE_WRITES)) {
+    const original = store[name] as (...args: unknown[]) => Promise<unknown>;
+    store[name] = async (...args: unknown[]): Promise<unknown> => {
+      const result = await original.apply(store, args);
+      const batchId = batchIdAt === undefined ? undefined : args[batchIdAt];
+      if (batchId === undefined || batchId === '') await save();
+      return result;
+    };
+  }
+}
+
 interface AzuriteServer {
   readonly httpServer: { on(event: 'request', listener: () => void): void };
   start(): Promise<void>;
@@ -27,10 +84,12 @@ interface AzuriteServer {
 /**
  * Starts Azurite's table and queue services in this process (its CLI hides a random port and costs
  * ~1 s to spawn). `location` persists data across restarts; without it everything is in memory.
- * The `azurite` package's `main` is its VS Code extension, so the servers are deep-required.
+ * With a location, every table write is on disk before it is answered (`durableTables`, default on;
+ * off is Azurite's own 5 s autosave, for the bench's comparison). Queue messages keep Azurite's 5 s
+ * autosave. The `azurite` package's `main` is its VS Code extension, so the servers are deep-required.
  */
 export async function startAzurite(
-  options: { location?: string; tablePort?: number; queuePort?: number } = {},
+  options: { location?: string; tablePort?: number; queuePort?: number; durableTables?: boolean } = {},
 ): Promise<RunningAzurite> {
   const TableServer = require('azurite/dist/src/table/TableServer').default;
   const TableConfiguration = require('azurite/dist/src/table/TableConfiguration').default;
@@ -90,6 +149,8 @@ export async function startAzurite(
     ),
   );
   await table.start();
+  if (!memory && options.durableTables !== false)
+    saveBeforeAnswering((table as unknown as { metadataStore: TableStore }).metadataStore);
   try {
     await queue.start();
   } catch (e) {

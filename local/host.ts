@@ -7,6 +7,7 @@ import type { Timer } from '@azure/functions';
 import { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 
 import type { Registration } from './functionsCore';
+import { refuseNonLocal } from './loopbackGuard';
 import { parseNcrontab } from './ncrontab';
 import { startQueuePollers } from './queuePoller';
 
@@ -94,6 +95,15 @@ function decodeSegment(text: string): string {
   }
 }
 
+/** The request's URL; a Host that is not a valid authority (refused by the guard anyway) reads as loopback. */
+function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+  } catch {
+    return new URL(req.url ?? '/', 'http://127.0.0.1');
+  }
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' });
@@ -104,7 +114,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
  * Hosts the registered functions over HTTP the way the Functions host does: HTTP triggers under
  * `/api`, Event Grid triggers at `/runtime/webhooks/eventgrid?functionName=…`, any non-HTTP function
  * on demand at `POST /admin/functions/{name}`, timers on their NCRONTAB schedules, and storage-queue
- * triggers from their queues.
+ * triggers from their queues. Every request, mounts included, first passes `refuseNonLocal`
+ * (loopbackGuard.ts): loopback `Host` only, no cross-origin state change, a declared body type.
  */
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const prefix = (options.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
@@ -159,8 +170,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     for (const [k, v] of Object.entries(req.headers)) {
       if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
     }
-    if (req.socket.remoteAddress !== undefined && headers['x-forwarded-for'] === undefined) {
-      headers['x-forwarded-for'] = req.socket.remoteAddress;
+    // As App Service's front end does: CLIENT-IP set (over whatever the caller sent), and the
+    // address appended to X-Forwarded-For after what the caller wrote there.
+    const socket = req.socket.remoteAddress;
+    if (socket !== undefined) {
+      const hop = `${socket.includes(':') ? `[${socket}]` : socket}:${req.socket.remotePort ?? 0}`;
+      headers['client-ip'] = hop;
+      headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${hop}` : hop;
     }
     const request = new HttpRequest({
       method: req.method ?? 'GET',
@@ -222,12 +238,19 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     }
   }
 
+  let port = 0;
   const server: Server = createServer((req, res) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+      const url = requestUrl(req);
       try {
         const body = await readBody(req);
         const path = url.pathname;
+        const refusal = refuseNonLocal(req.method ?? 'GET', path, req.headers, port, body.length > 0);
+        if (refusal) {
+          log(`refused ${req.method ?? ''} ${path}: ${refusal.detail}`);
+          send(res, refusal.status, { error: refusal.error, detail: refusal.detail });
+          return;
+        }
         for (const mount of options.mounts ?? []) {
           // A mount owns its prefix and everything below it; a mount at `/` owns only the front page.
           const owns =
@@ -305,7 +328,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
 
   const timers: NodeJS.Timeout[] = [];

@@ -5,7 +5,10 @@ import type { NoticeKind } from '../shared/domain/notice';
 import { SIGNATURE_HEADER, verifyWebhook } from '../shared/notify/templates/cloudEvent';
 import { HEADINGS } from '../shared/notify/templates/common';
 import type { Mount } from './host';
+import type { SimEmail } from './sim/acs/email';
 import { AcsEmailSim } from './sim/acs/email';
+import type { PersistentPart, SimSnapshot } from './sim/persistence/snapshot';
+import type { SimTeamsPost } from './sim/teams/workflow';
 import { TeamsWorkflowSim } from './sim/teams/workflow';
 
 /**
@@ -390,20 +393,48 @@ export interface LocalNotifications {
   readonly mounts: Mount[];
   /** Lines for the start banner. */
   readonly lines: string[];
+  /** Messages in the outbox now (after a resume: those sent before the restart). */
+  count(): number;
   close(): Promise<void>;
 }
 
 /** Teams workflow names the local run configures (policy routes and `teams-channel` tags name them). */
 export const LOCAL_WORKFLOWS = ['platform', 'production', 'staging', 'dev', 'canary'] as const;
 
+interface SavedOutbox {
+  readonly email: SimEmail[];
+  readonly teams: SimTeamsPost[];
+  readonly webhook: OutboxMessage[];
+}
+
+/** What the outbox shows, in the simulator's snapshot, so its history outlives a restart. */
+function outboxPart(acs: AcsEmailSim, teams: TeamsWorkflowSim, sink: LocalWebhookSink): PersistentPart {
+  return {
+    key: 'outbox',
+    save: (): SavedOutbox => ({ email: acs.sent, teams: teams.posts, webhook: sink.received }),
+    load(saved: unknown) {
+      const s = saved as SavedOutbox;
+      acs.sent.push(...s.email);
+      teams.posts.push(...s.teams);
+      sink.received.push(...s.webhook);
+    },
+    revision: () => acs.sent.length + teams.posts.length + sink.received.length,
+  };
+}
+
 /**
  * Starts the simulators on loopback and points Warden at them through the same settings Azure uses,
- * unless those settings are already set (then Warden talks to what they name).
+ * unless those settings are already set (then Warden talks to what they name). With a snapshot, what
+ * they received is kept in it and shown again after a restart.
  */
-export async function startLocalNotifications(env: NodeJS.ProcessEnv): Promise<LocalNotifications> {
+export async function startLocalNotifications(
+  env: NodeJS.ProcessEnv,
+  snapshot?: SimSnapshot,
+): Promise<LocalNotifications> {
   const acs = new AcsEmailSim({ quota: { perMinute: 60, perHour: 1000 } });
   const teams = new TeamsWorkflowSim();
   const sink = new LocalWebhookSink(() => env.WARDEN_WEBHOOK_SECRET);
+  snapshot?.register(outboxPart(acs, teams, sink));
   await acs.start();
   await teams.start();
   if (env.WARDEN_ACS_CONNECTION_STRING === undefined && env.WARDEN_ACS_ENDPOINT === undefined)
@@ -419,6 +450,7 @@ export async function startLocalNotifications(env: NodeJS.ProcessEnv): Promise<L
       // The trigger path and its signature, as a Workflows URL has them: a bare /workflows/{name} is a 404.
       `  sim       Teams workflows ${teams.url}/workflows/{${LOCAL_WORKFLOWS.join(',')}}/triggers/manual/paths/invoke?…&sig=… (the signed URLs are in WARDEN_TEAMS_WORKFLOWS)`,
     ],
+    count: () => collectOutbox(acs, teams, sink.received).length,
     async close() {
       await Promise.allSettled([acs.close(), teams.close()]);
     },

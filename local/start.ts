@@ -7,67 +7,40 @@ import { accessOf } from '../shared/web/access';
 import { ensureLocalApprovalSettings } from './approvalKeys';
 import type { RunningAzurite } from './azurite';
 import { startAzurite } from './azurite';
+import type { DataLock } from './dataLock';
+import { DataFolderLocked, lockDataFolder } from './dataLock';
 import { loadRegistrations } from './functionsCore';
 import type { Mount, RunningHost } from './host';
 import { startHost } from './host';
+import type { StartOptions } from './options';
+import { parseStartOptions, START_HELP, StartOptionsError } from './options';
 import { startLocalNotifications } from './outbox';
+import { openSimState, resumeLine, ResumeRefused } from './resume';
 import type { RunningSimulator } from './sim';
 import { startSimulator } from './sim';
+import type { SimSnapshot } from './sim/persistence/snapshot';
 
 /**
  * `npm start`: Warden on this machine with no Azure account. Azurite in-process (data under
  * `.warden/`), the functions hosted over HTTP from the same registrations Azure sees, timers on
- * their schedules. Options: `--memory` keeps storage in memory; `PORT` picks the port (0: any free).
+ * their schedules. Flags and settings: local/options.ts (`npm start -- --help`).
  */
-interface Options {
-  readonly port: number;
-  readonly dataDir: string;
-  readonly memory: boolean;
-  readonly timers: boolean;
-  readonly quiet: boolean;
-  /** The simulator's fleet file (`--fleet FILE` or `WARDEN_FLEET`; default the demo fleet). */
-  readonly fleet: string;
-}
-
-function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
-  const portText = env.PORT ?? '7071';
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    fail(`PORT must be a port number, got "${portText}"`);
-  return {
-    port,
-    dataDir: resolve(env.WARDEN_DATA_DIR ?? '.warden'),
-    memory: argv.includes('--memory'),
-    timers: env.WARDEN_TIMERS !== 'off',
-    quiet: argv.includes('--quiet') || env.WARDEN_LOG === 'quiet',
-    fleet: fleetPath(
-      fleetArg(argv) ?? env.WARDEN_FLEET ?? resolve(__dirname, '../../local/fleets/demo.json'),
-    ),
-  };
-}
-
-/** A fleet file path, or `generate:N,S,R,P` for a generated fleet (kept as is). */
-function fleetPath(text: string): string {
-  return text.startsWith('generate:') ? text : resolve(text);
-}
-
-function fleetArg(argv: readonly string[]): string | undefined {
-  const i = argv.indexOf('--fleet');
-  if (i < 0) return argv.find((a) => a.startsWith('--fleet='))?.slice('--fleet='.length);
-  const value = argv[i + 1];
-  if (value === undefined || value.startsWith('--')) fail('--fleet needs a file path');
-  return value;
-}
+const DEFAULT_FLEET = resolve(__dirname, '../../local/fleets/demo.json');
 
 /**
  * The Azure simulator (ARM, Resource Graph, Event Grid deliveries) unless real Azure is configured
  * (`WARDEN_ARM_ENDPOINT` set to something else). Sets the settings the AKS gateway reads.
  */
+function simulated(env: NodeJS.ProcessEnv): boolean {
+  return env.WARDEN_ARM_ENDPOINT === undefined || env.WARDEN_ARM_ENDPOINT.trim() === '';
+}
+
 async function startAzureSimulator(
-  options: Options,
+  options: StartOptions,
   env: NodeJS.ProcessEnv,
+  snapshot: SimSnapshot | undefined,
 ): Promise<RunningSimulator | undefined> {
-  if (env.WARDEN_ARM_ENDPOINT !== undefined && env.WARDEN_ARM_ENDPOINT.trim() !== '') return undefined;
+  if (!simulated(env)) return undefined;
   let sim: RunningSimulator;
   try {
     // `--cloudevents`: deliver AKS events as CloudEvents 1.0 instead of the Event Grid schema.
@@ -75,8 +48,9 @@ async function startAzureSimulator(
       fleet: options.fleet,
       eventHandshake: true,
       // `--auto-upgrade`: clusters on an auto-upgrade channel get AKS's advance notice after a release, then the upgrade a minute later.
-      ...(process.argv.includes('--auto-upgrade') && { autoUpgrade: { noticeMs: 60_000 } }),
-      ...(process.argv.includes('--cloudevents') && { eventSchema: 'cloudevents' as const }),
+      ...(options.autoUpgrade && { autoUpgrade: { noticeMs: 60_000 } }),
+      ...(options.cloudEvents && { eventSchema: 'cloudevents' as const }),
+      ...(snapshot && { snapshot }),
     });
   } catch (e) {
     fail(`could not start the Azure simulator with fleet ${options.fleet}: ${(e as Error).message}`);
@@ -114,8 +88,37 @@ function ensureWritable(dir: string): void {
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2), process.env);
-  if (!options.memory) ensureWritable(options.dataDir);
+  let options: StartOptions;
+  try {
+    options = parseStartOptions(process.argv.slice(2), process.env, DEFAULT_FLEET);
+  } catch (e) {
+    if (e instanceof StartOptionsError) fail(e.message);
+    throw e;
+  }
+  if (options.help) {
+    console.log(START_HELP);
+    return;
+  }
+  let lock: DataLock | undefined;
+  if (!options.memory) {
+    ensureWritable(options.dataDir);
+    try {
+      lock = lockDataFolder(options.dataDir);
+    } catch (e) {
+      if (e instanceof DataFolderLocked) fail(e.message);
+      throw e;
+    }
+    process.on('exit', () => lock?.release());
+  }
+
+  let snapshot: SimSnapshot | undefined;
+  if (!options.memory && simulated(process.env))
+    try {
+      snapshot = openSimState(options.dataDir, options.fleet);
+    } catch (e) {
+      if (e instanceof ResumeRefused) fail(e.message);
+      throw e;
+    }
 
   let azurite: RunningAzurite;
   try {
@@ -129,9 +132,11 @@ async function main(): Promise<void> {
   ensureLocalApprovalSettings(process.env, options.dataDir, options.memory);
 
   const mounts: Mount[] = [];
-  const sim = await startAzureSimulator(options, process.env);
+  const sim = await startAzureSimulator(options, process.env, snapshot);
   if (sim) mounts.push(sim.mount);
-  const notifications = await startLocalNotifications(process.env);
+  const notifications = await startLocalNotifications(process.env, snapshot);
+  // Both sides exist on disk from now on (the tables since Azurite started).
+  snapshot?.flush();
   mounts.push(...notifications.mounts);
   // Locally the dashboard is also the front page.
   mounts.push({
@@ -177,9 +182,19 @@ async function main(): Promise<void> {
   sim?.setWebhookUrl(`${host.url}/api/aks-events`);
   const handshake = sim ? await sim.validateWebhook() : undefined;
 
+  const dataLine = options.memory
+    ? '  data      in memory (--memory): nothing is kept after Ctrl-C'
+    : await resumeLine(
+        host.url,
+        options.dataDir,
+        sim?.resumed === true
+          ? { clusters: sim.fleet.clusters.size, outbox: notifications.count() }
+          : undefined,
+      );
   const lines = [
     `Warden is running at ${host.url}`,
-    `  storage   Azurite tables ${azurite.tableUrl} (${options.memory ? 'in memory' : `data in ${join(options.dataDir, 'azurite')}`})`,
+    dataLine,
+    `  storage   Azurite tables ${azurite.tableUrl} (${options.memory ? 'in memory' : `data in ${join(options.dataDir, 'azurite')}; every table write is on disk before it is answered, so a hard kill loses no acknowledged write (queued sweep shards of the last 5 s are redone by the next sweep)`})`,
     accessLine(easyAuth),
     ...registrations.map((r) => {
       const t = r.trigger;
@@ -200,6 +215,19 @@ async function main(): Promise<void> {
     ...mounts.map((m) => `  local     ${host.url}${m.prefix}`),
     'Press Ctrl-C to stop.',
   ];
+  // Before the banner: whoever waits for it may send Ctrl-C the moment it appears.
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\nwarden: ${signal}, stopping`);
+    void Promise.allSettled([host.close(), notifications.close(), sim?.close()])
+      .then(() => snapshot?.close())
+      .then(() => azurite.close())
+      .then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   console.log(lines.join('\n'));
   // Locally the first sweep runs at start, so /api/clusters shows the fleet without waiting for the hour
   // (in Azure the timer alone runs it: runOnStartup would sweep again on every instance start).
@@ -207,18 +235,6 @@ async function main(): Promise<void> {
     void host
       .run('fleetSweep')
       .catch((e: unknown) => console.log(`warden: first sweep failed: ${(e as Error).message}`));
-
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\nwarden: ${signal}, stopping`);
-    void Promise.allSettled([host.close(), notifications.close(), sim?.close()])
-      .then(() => azurite.close())
-      .then(() => process.exit(0));
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));

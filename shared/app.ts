@@ -7,6 +7,7 @@ import type { ApprovalKeys } from './approvals/tokens';
 import type { AksGateway, ArmCluster } from './azure/aksGateway';
 import { ArmAksGateway, ArmClients } from './azure/armAksGateway';
 import { armCredential } from './azure/credentials';
+import { ArmFleetManagerGateway } from './azure/fleetManagerGateway';
 import { KubeStats } from './azure/kubeApi';
 import { ArmPreflight } from './azure/preflightArm';
 import type { Config } from './config';
@@ -21,6 +22,7 @@ import type { ClusterStore } from './store/clusterStore';
 import { TableClusterStore } from './store/clusterStore';
 import type { EventStore } from './store/eventStore';
 import { TableEventStore } from './store/eventStore';
+import { TableFleetGateStore } from './store/fleetGateStore';
 import type { PlanStore } from './store/planStore';
 import { TablePlanStore } from './store/planStore';
 import type { RunnerStore } from './store/runnerStore';
@@ -29,8 +31,12 @@ import { StorageShardQueue } from './store/sweepQueue';
 import { Tables } from './store/tables';
 import { deferReaction } from './usecases/deferUpgrade';
 import { storeDigestSources } from './usecases/digestSources';
+import { endOfSupportReaction } from './usecases/endOfSupport';
+import type { FleetGateDeps } from './usecases/fleetGates';
+import { fleetGateReaction } from './usecases/fleetGates';
 import { storeFleetReader } from './usecases/fleetReader';
 import type { EventReaction } from './usecases/ingestEvents';
+import { outsideUpgradeReaction, storeAndSee } from './usecases/outsideUpgrades';
 import { Preflight } from './usecases/preflight';
 import type { FleetReader } from './usecases/proposePlans';
 import { planningReaction } from './usecases/proposePlans';
@@ -78,6 +84,8 @@ export interface Services {
   readonly preflight: Preflight;
   /** Kubernetes API calls pre-flight made. */
   readonly kubeStats: KubeStats;
+  /** What deciding Fleet Manager gates needs (the timer, the approval click, the gate events). */
+  readonly fleetGates: () => Omit<FleetGateDeps, 'log'>;
 }
 
 /** Per Kubernetes GET of pre-flight: an API server that does not answer by then is `unknown`. */
@@ -156,6 +164,11 @@ export function buildServices(config: Config): Services {
     kubeStats,
   });
   const newId = (): string => `${Date.now().toString(36)}${randomBytes(9).toString('base64url')}`;
+  const storeArmCluster = async (cluster: ArmCluster) => {
+    const region = await fleetReader.regionVersions(cluster.subscriptionId, cluster.location);
+    return storeClusterRow(oneClusterSweep, cluster, region, { readWindows: false });
+  };
+  const outsideDeps = { plans, clusters, outbox: notifier.outbox, now, log: consoleLogger };
   const runs = new TableRunnerStore(tables);
   const runnerOwner = `runner-${randomBytes(6).toString('hex')}`;
   const runnerDeps = () => ({
@@ -171,15 +184,30 @@ export function buildServices(config: Config): Services {
     now,
     owner: runnerOwner,
     preflight,
-    // Once a plan succeeded, the cluster as ARM shows it replaces the swept snapshot (windows kept).
+    // Once a plan succeeded, the cluster as ARM shows it replaces the swept snapshot (windows kept);
+    // anything else that moved meanwhile is an upgrade Warden did not make.
     recordCluster: async (cluster: ArmCluster) => {
-      const region = await fleetReader.regionVersions(cluster.subscriptionId, cluster.location);
-      await storeClusterRow(oneClusterSweep, cluster, region, { readWindows: false });
+      await storeAndSee({ ...outsideDeps, store: storeArmCluster }, cluster, 'runner');
     },
   });
   const runner = runnerReaction(runnerDeps);
+  const fleetManager = new ArmFleetManagerGateway(armClients);
+  const gateStore = new TableFleetGateStore(tables);
+  const fleetGates = (): Omit<FleetGateDeps, 'log'> => ({
+    plans,
+    links,
+    policy: config.policy,
+    newId,
+    gates: gateStore,
+    fleetManager,
+    operations: aks,
+    fleet: fleetReader,
+    outbox: notifier.outbox,
+    now,
+    listFleets: () => fleetManager.listFleets(config.fleet.scope),
+  });
   const defer = deferReaction(() => ({ ...runnerDeps(), fleet: fleetReader }));
-  const planning = planningReaction(() => ({
+  const planningDeps = () => ({
     plans,
     links,
     policy: config.policy,
@@ -189,6 +217,14 @@ export function buildServices(config: Config): Services {
     now,
     log: console,
     preflight,
+  });
+  const planning = planningReaction(planningDeps);
+  const endOfSupport = endOfSupportReaction(() => ({ ...planningDeps(), clusters }));
+  const outside = outsideUpgradeReaction(() => ({
+    ...planningDeps(),
+    ...outsideDeps,
+    aks,
+    store: storeArmCluster,
   }));
   return {
     config,
@@ -207,7 +243,8 @@ export function buildServices(config: Config): Services {
     notifier,
     digestSources: storeDigestSources(clusters, plans),
     events: new TableEventStore(tables),
-    reactions: [planning, runner, defer],
+    reactions: [planning, endOfSupport, runner, defer, fleetGateReaction(fleetGates), outside],
+    fleetGates,
     runs,
     runnerOwner,
     now,

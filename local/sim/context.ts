@@ -4,6 +4,7 @@ import type { EventEmitter } from './eventGrid/deliveries';
 import type { Faults } from './faults';
 import type { SimCluster, SimFleet, SimRegion } from './fleetFile/fleet';
 import { clusterKey } from './fleetFile/fleet';
+import type { FleetRunEngine } from './fleetManager/runs';
 import type { SimResponse } from './router';
 import { armError } from './router';
 
@@ -44,6 +45,8 @@ export interface SimContext {
   readonly faults: Faults;
   readonly lro: OperationEngine;
   readonly events: EventEmitter;
+  /** Fleet Manager update runs (local/sim/fleetManager). */
+  readonly fleetRuns: FleetRunEngine;
   readonly throttle: ThrottleLimits | false;
   readonly tenantId: string;
   /** Rows per page of ARM lists (`nextLink` beyond). */
@@ -55,6 +58,8 @@ export interface SimContext {
     autoUpgrades?: () => readonly unknown[];
     /** Base URL of the Kubernetes API server (local/sim/kube). */
     kubeUrl?: () => string;
+    /** State changed (a write, a control action): the snapshot, when there is one, is written soon. */
+    changed?: () => void;
   };
 }
 

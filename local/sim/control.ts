@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Mount } from '../host';
 import { scheduledEventPayload } from './arm/autoUpgrade';
 import { clusterArmId } from './arm/model';
-import { addRelease, parseVersion, versionAnnouncement } from './arm/versions';
+import { addRelease, compareVersions, isOffered, parseVersion, versionAnnouncement } from './arm/versions';
 import { setQuota } from './compute/model';
 import type { SimContext } from './context';
 import type { AksEventType } from './eventGrid/deliveries';
@@ -11,6 +11,7 @@ import { AKS_EVENT_TYPES, SCHEDULED_EVENT_TYPE } from './eventGrid/deliveries';
 import { FaultError } from './faults';
 import type { ClusterSpec, SimCluster } from './fleetFile/fleet';
 import { clusterKey, FleetFileError, newCluster, newETag, regionKey } from './fleetFile/fleet';
+import { listFleetRuns, startFleetRun } from './fleetManager/control';
 import { setAccess, setNode, setPdb } from './kube/control';
 import { setSubnetUse } from './network/model';
 import type { SimServer } from './server';
@@ -246,6 +247,63 @@ function patchCluster(ctx: SimContext, ref: string, b: Json): SimCluster {
   return c;
 }
 
+/**
+ * Upgrades a cluster behind Warden's back, at once (as a person in the portal or AKS itself would):
+ * `version` moves the control plane and every pool (or only `pool`), `nodeImage` (a full
+ * `AKSUbuntu-…-202612.01.0` or only its version) moves every pool's image (or only `pool`'s). Each
+ * pool then reports NodePoolRollingStarted / Succeeded, unless `events: false`.
+ */
+export function upgradeOutside(ctx: SimContext, b: Json): SimCluster {
+  if (typeof b.cluster !== 'string' || b.cluster === '')
+    throw new BadRequest('cluster (name or ARM id) is required');
+  const c = lookupCluster(ctx, b.cluster);
+  if (b.pool !== undefined && typeof b.pool !== 'string') throw new BadRequest('pool must be a pool name');
+  if (b.events !== undefined && typeof b.events !== 'boolean')
+    throw new BadRequest('events must be true or false');
+  const pools = b.pool === undefined ? c.pools : c.pools.filter((p) => p.name === b.pool);
+  if (pools.length === 0) throw new BadRequest(`cluster ${c.name} has no pool "${String(b.pool)}"`);
+  if ((b.version === undefined) === (b.nodeImage === undefined))
+    throw new BadRequest('give exactly one of version and nodeImage');
+  if (c.operationId !== undefined) throw new BadRequest(`cluster ${c.name} has an operation running`);
+  if (b.version !== undefined) {
+    const v = b.version;
+    if (typeof v !== 'string' || parseVersion(v)?.patch === undefined)
+      throw new BadRequest(`version must be major.minor.patch, got ${JSON.stringify(v)}`);
+    if (!isOffered(ctx.fleet.regions.get(c.location)?.versions ?? [], v))
+      throw new BadRequest(`version ${v} is not offered in ${c.location}`);
+    if (b.pool === undefined) {
+      if (compareVersions(v, c.currentKubernetesVersion) < 0)
+        throw new BadRequest(`${c.name} runs ${c.currentKubernetesVersion}: no downgrade to ${v}`);
+      c.kubernetesVersion = v;
+      c.currentKubernetesVersion = v;
+    } else if (compareVersions(v, c.currentKubernetesVersion) > 0) {
+      throw new BadRequest(`a pool never runs above the control plane (${c.currentKubernetesVersion})`);
+    }
+    for (const p of pools) {
+      if (compareVersions(v, p.currentOrchestratorVersion) < 0) continue;
+      p.orchestratorVersion = v;
+      p.currentOrchestratorVersion = v;
+    }
+  } else {
+    const image = b.nodeImage;
+    if (typeof image !== 'string' || !/^([A-Za-z][A-Za-z0-9-]*-)?[0-9][0-9.]*$/.test(image))
+      throw new BadRequest('nodeImage must be like AKSUbuntu-2204gen2containerd-202612.01.0 or 202612.01.0');
+    for (const p of pools) {
+      const family = p.nodeImageVersion.slice(0, p.nodeImageVersion.lastIndexOf('-'));
+      p.nodeImageVersion = /^[0-9]/.test(image) ? `${family}-${image}` : image;
+    }
+  }
+  for (const p of pools) p.eTag = newETag();
+  c.eTag = newETag();
+  // Each pool rolled, as AKS reports any upgrade; `events: false` models deliveries that were lost.
+  if (b.events !== false)
+    for (const p of pools) {
+      ctx.events.emit(c, 'Microsoft.ContainerService.NodePoolRollingStarted', { nodePoolName: p.name });
+      ctx.events.emit(c, 'Microsoft.ContainerService.NodePoolRollingSucceeded', { nodePoolName: p.name });
+    }
+  return c;
+}
+
 /** Releases a node image version for a family, in one region or all. */
 export function releaseNodeImage(
   ctx: SimContext,
@@ -275,6 +333,7 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const sub = url.pathname.slice(prefix.length).replace(/\/+$/, '') || '/';
       const method = (req.method ?? 'GET').toUpperCase();
+      if (method !== 'GET') ctx.hooks.changed?.();
       try {
         const one = /^\/clusters\/(.+)$/.exec(sub);
         if (one) {
@@ -322,8 +381,11 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
                 'POST /_sim/kube/pdbs {cluster, namespace, name, minAvailable?|maxUnavailable?, unhealthy?, observed?}',
                 'POST /_sim/kube/nodes {cluster, pool, index, notReady?, cordoned?}',
                 'POST /_sim/kube/access {cluster, access: full|rbac-reader|none}',
+                'POST /_sim/upgrade {cluster, pool?, version | nodeImage, events?}',
                 'GET /_sim/auto-upgrades',
                 'GET /_sim/deliveries',
+                'POST /_sim/fleet-runs {fleet?, version, gateBefore?}',
+                'GET /_sim/fleet-runs',
               ],
             });
           case 'POST /release': {
@@ -403,10 +465,19 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
             const change = sub === '/kube/pdbs' ? setPdb : sub === '/kube/nodes' ? setNode : setAccess;
             return send(res, 200, change(c, b, bad));
           }
+          case 'POST /upgrade':
+            return send(res, 200, clusterState(ctx, upgradeOutside(ctx, parseJson(body))));
           case 'GET /auto-upgrades':
             return send(res, 200, ctx.hooks.autoUpgrades?.() ?? []);
           case 'GET /deliveries':
             return send(res, 200, ctx.events.deliveries());
+          case 'POST /fleet-runs': {
+            const run = startFleetRun(ctx, parseJson(body));
+            if (typeof run.error === 'string') throw new BadRequest(run.error);
+            return send(res, 201, run);
+          }
+          case 'GET /fleet-runs':
+            return send(res, 200, listFleetRuns(ctx));
           default:
             return send(res, 404, {
               error: 'not found',

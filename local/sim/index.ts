@@ -19,9 +19,14 @@ import { Faults } from './faults';
 import type { ClusterSpec, FleetFile, SimFleet } from './fleetFile/fleet';
 import { buildFleet, loadFleetFile } from './fleetFile/fleet';
 import { generateFleet, parseGenerateSpec } from './fleetFile/generate';
+import { listFleetRuns, startFleetRun } from './fleetManager/control';
+import { fleetManagerRoutes } from './fleetManager/routes';
+import { FleetRunEngine } from './fleetManager/runs';
 import type { KubeServer } from './kube/server';
 import { startKubeServer } from './kube/server';
 import { networkRoutes } from './network/model';
+import { armPart } from './persistence/armState';
+import type { SimSnapshot } from './persistence/snapshot';
 import { resourceGraphRoutes } from './resourceGraph/routes';
 import type { SimStats } from './server';
 import { startServer } from './server';
@@ -82,9 +87,19 @@ export interface SimulatorOptions {
    * Operations still take real time (`durations`).
    */
   readonly now?: () => Date;
+  /** How long Fleet Manager takes to upgrade one member in an update run (ms). Default 3 s. */
+  readonly fleetMemberMs?: number;
+  /**
+   * Where the state outlives a restart (`npm start` keeps it in the data folder): the ARM fleet and
+   * its operations are loaded from it instead of `fleet` when it holds them, and written to it after
+   * each change. Other rooms register their own part (persistence/snapshot.ts).
+   */
+  readonly snapshot?: SimSnapshot;
 }
 
 export interface RunningSimulator {
+  /** True when the state was resumed from `snapshot`, not built from the fleet file. */
+  readonly resumed: boolean;
   /** The ARM (and Resource Graph) base URL: set `WARDEN_ARM_ENDPOINT` to it. */
   readonly armUrl: string;
   /** The certificate to trust (`tlsOptions.ca`) when serving https. */
@@ -118,6 +133,10 @@ export interface RunningSimulator {
   removeCluster(ref: string): boolean;
   /** As `POST /_sim/node-images`: a new node image for a family, in one region or all. */
   releaseNodeImage(family: string, version: string, location?: string): string[];
+  /** As `POST /_sim/fleet-runs`: a Fleet Manager update run with an approval gate before its last stage. */
+  startFleetRun(spec: { fleet?: string; version: string; gateBefore?: string }): Record<string, unknown>;
+  /** As `GET /_sim/fleet-runs`. */
+  fleetRuns(): Record<string, unknown>[];
   setWebhookUrl(url: string | undefined): void;
   /** Runs the endpoint handshake with the current webhook now: undefined when it passed, else the problem. */
   validateWebhook(): Promise<string | undefined>;
@@ -167,6 +186,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     now,
   );
   const lro = new OperationEngine(now);
+  let fleetRuns: FleetRunEngine | undefined;
   const ctx: SimContext = {
     fleet,
     durations: { ...DEFAULT_DURATIONS, ...options.durations },
@@ -174,12 +194,22 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     faults: new Faults(),
     lro,
     events,
+    get fleetRuns(): FleetRunEngine {
+      fleetRuns ??= new FleetRunEngine(ctx, options.fleetMemberMs ?? 3_000);
+      return fleetRuns;
+    },
     throttle: throttleLimits(options.throttle),
     tenantId: options.tenantId ?? '72f988bf-0000-4000-8000-00000000aaaa',
     pageSize: options.pageSize ?? 100,
     now,
     hooks: {},
   };
+  const snapshot = options.snapshot;
+  const resumed = snapshot?.register(armPart(ctx)) ?? false;
+  if (snapshot) {
+    ctx.hooks.changed = () => snapshot.changed();
+    lro.onChange = () => snapshot.changed();
+  }
   const autoUpgrader = options.autoUpgrade ? new AutoUpgrader(ctx, options.autoUpgrade) : undefined;
   if (autoUpgrader) {
     ctx.hooks.afterRelease = (region) => void autoUpgrader.afterRelease(region);
@@ -198,6 +228,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     ...credentialRoutes(ctx),
     ...networkRoutes(ctx),
     ...computeRoutes(ctx),
+    ...fleetManagerRoutes(ctx),
   ];
   const useHttps = options.https ?? true;
   const server = await startServer(ctx, routes, {
@@ -210,6 +241,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const kube = await startKubeServer(ctx, { latencyMs: options.latencyMs ?? 0 });
   ctx.hooks.kubeUrl = () => kube.url;
   return {
+    resumed,
     armUrl: server.url,
     caCertPem: useHttps ? LOOPBACK_CERT_PEM : undefined,
     kube,
@@ -236,6 +268,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     addCluster: (spec) => void addCluster(ctx, spec),
     removeCluster: (ref) => removeCluster(ctx, ref),
     releaseNodeImage: (family, version, location) => releaseNodeImage(ctx, family, version, location),
+    startFleetRun(spec) {
+      const run = startFleetRun(ctx, spec);
+      if (typeof run.error === 'string') throw new Error(run.error);
+      return run;
+    },
+    fleetRuns: () => listFleetRuns(ctx),
     setWebhookUrl(url) {
       webhook = url;
     },
@@ -255,6 +293,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     autoUpgrades: () => autoUpgrader?.records ?? [],
     async close() {
       autoUpgrader?.close();
+      fleetRuns?.close();
       lro.close();
       events.close();
       await Promise.all([server.close(), kube.close()]);

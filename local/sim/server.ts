@@ -260,6 +260,9 @@ export async function startServer(
                 },
         };
         send(req, res, path, found.route.handle(simReq), extra);
+        // A write may have changed the fleet (Resource Graph's POST is a query).
+        if (method !== 'GET' && !/^\/providers\/microsoft\.resourcegraph\//i.test(path))
+          ctx.hooks.changed?.();
       } catch (e) {
         if (!res.headersSent)
           send(

@@ -84,6 +84,8 @@ export interface InventoryCluster {
   readonly kubernetesVersion: string;
   readonly supportPlan: string;
   readonly skuTier?: string;
+  readonly skuName?: string;
+  readonly nodeProvisioningMode?: string;
   readonly autoUpgradeChannel: string;
   readonly nodeOsUpgradeChannel?: string;
   readonly provisioningState?: string;

@@ -47,9 +47,10 @@ const INVENTORY_ROWS = [
   "| where type =~ 'microsoft.containerservice/managedclusters'",
   '| extend kubernetesVersion = properties.kubernetesVersion, currentKubernetesVersion = properties.currentKubernetesVersion,' +
     ' supportPlan = properties.supportPlan, autoUpgradeProfile = properties.autoUpgradeProfile,' +
-    ' provisioningState = properties.provisioningState, agentPoolProfiles = properties.agentPoolProfiles',
+    ' provisioningState = properties.provisioningState, agentPoolProfiles = properties.agentPoolProfiles,' +
+    ' nodeProvisioningProfile = properties.nodeProvisioningProfile',
   '| project id, name, location, subscriptionId, resourceGroup, tags, sku, kubernetesVersion, currentKubernetesVersion,' +
-    ' supportPlan, autoUpgradeProfile, provisioningState, agentPoolProfiles',
+    ' supportPlan, autoUpgradeProfile, provisioningState, agentPoolProfiles, nodeProvisioningProfile',
 ];
 /** The inventory query, ordered by id so `$skipToken` paging is stable. */
 export const INVENTORY_QUERY = [...INVENTORY_ROWS, '| order by id asc'].join('\n');
@@ -144,14 +145,32 @@ export class ArmClients {
 
   /** GET an absolute URL (a poll URL) through the subscription's pipeline: auth, TLS, retries, gate. */
   async get(subscriptionId: string, url: string): Promise<PipelineResponse> {
-    const client = this.containerService(subscriptionId);
     const withVersion = new URL(url).searchParams.has('api-version')
       ? url
       : `${url}${url.includes('?') ? '&' : '?'}api-version=${AKS_API_VERSION}`;
-    return client.pipeline.sendRequest(
-      this.http,
-      createPipelineRequest({ url: withVersion, method: 'GET', allowInsecureConnection: this.insecure }),
-    );
+    return this.send(subscriptionId, 'GET', withVersion);
+  }
+
+  /**
+   * Any ARM request through the subscription's pipeline (the same credential, TLS, retry policies and
+   * call gate as the SDK calls): for the operations no SDK here speaks (Fleet Manager gates, 2026-06-01).
+   * `path` is relative to the ARM endpoint, or absolute.
+   */
+  async send(
+    subscriptionId: string,
+    method: 'GET' | 'PATCH' | 'POST',
+    path: string,
+    options: { readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> } = {},
+  ): Promise<PipelineResponse> {
+    const client = this.containerService(subscriptionId);
+    const url = /^https?:/.test(path) ? path : `${this.options.endpoint.replace(/\/$/, '')}${path}`;
+    const request = createPipelineRequest({ url, method, allowInsecureConnection: this.insecure });
+    for (const [k, v] of Object.entries(options.headers ?? {})) request.headers.set(k, v);
+    if (options.body !== undefined) {
+      request.headers.set('content-type', 'application/json');
+      request.body = JSON.stringify(options.body);
+    }
+    return client.pipeline.sendRequest(this.http, request);
   }
 }
 

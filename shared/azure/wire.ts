@@ -52,6 +52,8 @@ export function clusterFromWire(raw: unknown): InventoryCluster | undefined {
   if (!ref || version === undefined || location === undefined) return undefined;
   const auto = obj(p.autoUpgradeProfile);
   const skuTier = str(obj(row.sku).tier) ?? str(row.skuTier);
+  const skuName = str(obj(row.sku).name);
+  const nodeProvisioningMode = str(obj(p.nodeProvisioningProfile).mode);
   const nodeOsUpgradeChannel = str(auto.nodeOSUpgradeChannel) ?? str(p.nodeOSUpgradeChannel);
   const provisioningState = str(p.provisioningState);
   const pools = Array.isArray(p.agentPoolProfiles) ? p.agentPoolProfiles : [];
@@ -65,6 +67,8 @@ export function clusterFromWire(raw: unknown): InventoryCluster | undefined {
     kubernetesVersion: version,
     supportPlan: str(p.supportPlan) ?? 'KubernetesOfficial',
     ...(skuTier !== undefined && { skuTier }),
+    ...(skuName !== undefined && { skuName }),
+    ...(nodeProvisioningMode !== undefined && { nodeProvisioningMode }),
     autoUpgradeChannel: str(auto.upgradeChannel) ?? str(p.upgradeChannel) ?? 'none',
     ...(nodeOsUpgradeChannel !== undefined && { nodeOsUpgradeChannel }),
     ...(provisioningState !== undefined && { provisioningState }),

@@ -42,6 +42,10 @@ export interface ClusterSnapshot {
   /** `KubernetesOfficial` or `AKSLongTermSupport`. */
   readonly supportPlan: string;
   readonly skuTier?: string;
+  /** `sku.name`: `Base`, or `Automatic` (AKS Automatic: its upgrade channels cannot be turned off). */
+  readonly skuName?: string;
+  /** `nodeProvisioningProfile.mode`: `Auto` when node auto-provisioning (Karpenter) makes the nodes. */
+  readonly nodeProvisioningMode?: string;
   /** `rapid` | `stable` | `patch` | `node-image` | `none`. */
   readonly autoUpgradeChannel: string;
   /** `None` | `Unmanaged` | `NodeImage` | `SecurityPatch`; undefined when ARM has none set. */

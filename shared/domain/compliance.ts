@@ -1,4 +1,6 @@
 import type { ClusterSnapshot, MaintenanceConfigurationSnapshot, NodePoolSnapshot } from './cluster';
+import type { OutsideChange, TimelineEntry } from './clusterTimeline';
+import { describeChange } from './clusterTimeline';
 import { windowFindings } from './maintenanceConfiguration';
 import type { Ring } from './rings';
 import type { RegionVersions, SupportAssessment } from './versions';
@@ -23,7 +25,10 @@ export type FindingCode =
   | 'maintenance-window-short'
   | 'maintenance-configuration-invalid'
   | 'max-surge-low'
-  | 'shared-window';
+  | 'shared-window'
+  | 'upgrade-path'
+  | 'end-of-support'
+  | 'upgraded-outside-warden';
 
 export interface Guidance {
   /** The rule, as the guidance states it. */
@@ -55,6 +60,11 @@ export interface ComplianceContext {
   readonly windowsKnown: boolean;
   /** True when this cluster's window is the one every cluster of its subscription uses (3 or more). */
   readonly sharedWindow?: { readonly clusters: number };
+  /**
+   * The cluster is a member of an Azure Kubernetes Fleet Manager fleet with an auto-upgrade profile that
+   * can upgrade it without a gate. Filled by the Fleet intake; undefined means not known.
+   */
+  readonly fleetAutoUpgrade?: boolean;
 }
 
 /** AKS day-2 guidance: production node pools surge up to 33 % of their nodes. */
@@ -98,6 +108,15 @@ const G = {
   surge: {
     text: 'In production, set node pool max surge up to 33 % so upgrades finish inside the window.',
     source: 'learn.microsoft.com/azure/aks/upgrade-aks-node-pools-rolling',
+  },
+  owner: {
+    text: 'A cluster whose upgrades need approval has one owner of its upgrades: every other path that can change its versions or node images is closed, or its changes are seen.',
+    source:
+      'Warden policy; learn.microsoft.com/azure/aks/auto-upgrade-cluster; learn.microsoft.com/azure/kubernetes-fleet/update-automation',
+  },
+  endOfSupport: {
+    text: 'AKS notifies two weeks and one week before a version leaves support, then weekly: upgrade before the date.',
+    source: 'learn.microsoft.com/azure/aks/aks-end-of-support-notifications',
   },
   shared: {
     text: 'Do not give every cluster of a subscription the same window: their upgrades compete for the subscription’s ARM request budget.',
@@ -257,7 +276,7 @@ function channelFindings(cluster: ClusterSnapshot, ctx: ComplianceContext): Find
     out.push({
       code: 'gated-auto-upgrade',
       severity: 'critical',
-      message: `${cluster.ring} needs approval for upgrades, but AKS auto-upgrade is on (channel ${channel}): AKS can upgrade it without anyone approving`,
+      message: `${cluster.ring} needs approval for upgrades, but AKS auto-upgrade is on (channel ${channel}): AKS can upgrade it without anyone approving. To close: az aks update --auto-upgrade-channel none`,
       guidance: G.gated,
     });
   }
@@ -352,12 +371,191 @@ function surgeFindings(cluster: ClusterSnapshot): Finding[] {
   });
 }
 
+/** A path other than Warden that can upgrade a cluster (see {@link upgradePaths}). */
+export interface UpgradePath {
+  readonly id:
+    | 'auto-upgrade-channel'
+    | 'node-os-channel'
+    | 'fleet-auto-upgrade'
+    | 'aks-automatic'
+    | 'node-auto-provisioning'
+    | 'aks-initiated'
+    | 'portal';
+  /** What it changes. */
+  readonly changes: 'versions' | 'node-images' | 'both';
+  readonly severity: Severity;
+  /** What it is on this cluster. */
+  readonly what: string;
+  /** How to close it. */
+  readonly close: string;
+}
+
+/**
+ * Every path besides Warden that can upgrade the cluster as it is configured: AKS auto-upgrade, the
+ * node OS channel, a Fleet Manager auto-upgrade profile (`fleetAutoUpgrade`, from the Fleet intake),
+ * AKS Automatic, node auto-provisioning, AKS-initiated upgrades of a cluster about to leave platform
+ * support, and a person with write access (always open).
+ */
+export function upgradePaths(
+  cluster: ClusterSnapshot,
+  ctx: { readonly fleetAutoUpgrade?: boolean; readonly support?: SupportAssessment },
+): UpgradePath[] {
+  const out: UpgradePath[] = [];
+  const channel = cluster.autoUpgradeChannel.toLowerCase();
+  const automatic = cluster.skuName?.toLowerCase() === 'automatic';
+  if (automatic)
+    out.push({
+      id: 'aks-automatic',
+      changes: 'both',
+      severity: 'critical',
+      what: 'AKS Automatic (sku.name Automatic): AKS upgrades it on its own channels, which cannot be turned off',
+      close:
+        'keep it out of a gated ring, or bound it with aksManagedAutoUpgradeSchedule and aksManagedNodeOSUpgradeSchedule windows (Warden then sees each upgrade after the fact)',
+    });
+  if (channel !== 'none' && !automatic)
+    out.push({
+      id: 'auto-upgrade-channel',
+      changes: channel === 'node-image' ? 'node-images' : 'both',
+      severity: 'critical',
+      what: `AKS auto-upgrade channel ${channel}`,
+      close: 'az aks update --auto-upgrade-channel none (Warden plans the upgrades instead)',
+    });
+  const nodeOs = cluster.nodeOsUpgradeChannel?.toLowerCase();
+  if ((nodeOs === 'nodeimage' || nodeOs === 'securitypatch') && !automatic)
+    out.push({
+      id: 'node-os-channel',
+      changes: 'node-images',
+      severity: 'warning',
+      what: `node OS upgrade channel ${cluster.nodeOsUpgradeChannel ?? ''}: AKS reimages the nodes on its own schedule`,
+      close:
+        'set a narrow aksManagedNodeOSUpgradeSchedule window (Defer can block a day), or set the channel to None and let Warden plan node images',
+    });
+  if (ctx.fleetAutoUpgrade === true)
+    out.push({
+      id: 'fleet-auto-upgrade',
+      changes: 'both',
+      severity: 'critical',
+      what: 'a Fleet Manager auto-upgrade profile covers this member without an approval gate',
+      close:
+        'add an Approval gate before its stage in the Fleet update strategy, or remove the member from the profile',
+    });
+  if (cluster.nodeProvisioningMode?.toLowerCase() === 'auto')
+    out.push({
+      id: 'node-auto-provisioning',
+      changes: 'node-images',
+      severity: 'warning',
+      what: 'node auto-provisioning (mode Auto) replaces drifted nodes with the newest node image',
+      close:
+        'set disruption budgets that stop drift replacement outside the maintenance window, or use Manual node provisioning',
+    });
+  if (ctx.support?.status === 'platform-support' || ctx.support?.status === 'unsupported')
+    out.push({
+      id: 'aks-initiated',
+      changes: 'both',
+      severity: 'warning',
+      what: `AKS itself upgrades a cluster about to drop below platform support (N-3 to N-4) to N-2; this one is ${ctx.support.minorsBehind} minors behind`,
+      close: "approve Warden's upgrade into the supported window before AKS does it",
+    });
+  out.push({
+    id: 'portal',
+    changes: 'both',
+    severity: 'info',
+    what: 'anyone with managedClusters/write (portal, az CLI, infrastructure as code) can upgrade it',
+    close:
+      "grant write on the cluster to Warden's identity and a break-glass group only (Azure RBAC); Warden reports any upgrade it did not make",
+  });
+  return out;
+}
+
+function pathFindings(
+  cluster: ClusterSnapshot,
+  ctx: ComplianceContext,
+  support?: SupportAssessment,
+): Finding[] {
+  if (!ctx.gatedRings.includes(cluster.ring)) return [];
+  return upgradePaths(cluster, {
+    ...(ctx.fleetAutoUpgrade !== undefined && { fleetAutoUpgrade: ctx.fleetAutoUpgrade }),
+    ...(support !== undefined && { support }),
+  })
+    .filter((p) => p.id !== 'auto-upgrade-channel')
+    .map((p) => ({
+      code: 'upgrade-path' as const,
+      severity: p.severity,
+      subject: p.id,
+      message: `${cluster.ring} needs approval, but ${p.what}. To close: ${p.close}`,
+      guidance: G.owner,
+    }));
+}
+
+/**
+ * The path that most likely made an upgrade Warden did not make, from the cluster as it was before:
+ * the most specific open path that changes what changed.
+ */
+export function likelyPath(
+  before: ClusterSnapshot,
+  changes: readonly OutsideChange[],
+  ctx: { readonly fleetAutoUpgrade?: boolean; readonly support?: SupportAssessment } = {},
+): string {
+  const versions = changes.some((c) => c.what !== 'node-image');
+  const fits = upgradePaths(before, ctx).filter((p) =>
+    versions ? p.changes !== 'node-images' : p.changes !== 'versions',
+  );
+  return (fits[0] ?? { what: 'a person or tool outside Warden' }).what;
+}
+
+/** Findings from the cluster's timeline that still hold for the snapshot. */
+export function timelineFindings(cluster: ClusterSnapshot, timeline: readonly TimelineEntry[]): Finding[] {
+  const out: Finding[] = [];
+  const minor = (v: string): string => v.split('.').slice(0, 2).join('.');
+  const eol = [...timeline]
+    .reverse()
+    .find(
+      (e) =>
+        e.kind === 'end-of-support' &&
+        e.applies &&
+        minor(e.notice.kubernetesVersion) === minor(cluster.kubernetesVersion),
+    );
+  if (eol?.kind === 'end-of-support') {
+    const ended = Date.parse(eol.notice.eolDate) <= Date.parse(cluster.lastSeen);
+    out.push({
+      code: 'end-of-support',
+      severity: ended ? 'critical' : 'warning',
+      message: `AKS notice ${eol.notice.notice}: ${eol.notice.supportType} support for ${minor(eol.notice.kubernetesVersion)} ${ended ? 'ended' : 'ends'} ${eol.notice.eolDate.slice(0, 10)}; Warden's plan has that deadline`,
+      guidance: G.endOfSupport,
+    });
+  }
+  for (const e of timeline) {
+    if (e.kind !== 'upgraded-outside-warden') continue;
+    const current = e.changes.filter((c) => {
+      if (c.what === 'control-plane') return cluster.kubernetesVersion === c.to;
+      const pool = cluster.nodePools.find((p) => p.name === c.pool);
+      return c.what === 'pool' ? pool?.orchestratorVersion === c.to : pool?.nodeImageVersion === c.to;
+    });
+    if (current.length === 0) continue;
+    out.push({
+      code: 'upgraded-outside-warden',
+      severity: 'warning',
+      message: `upgraded outside Warden: ${current.map(describeChange).join('; ')} (first seen ${e.at}); likely path: ${e.likelyPath}`,
+      guidance: G.owner,
+    });
+  }
+  return out;
+}
+
 /** Every finding for one cluster, most severe first. */
-export function assessCompliance(cluster: ClusterSnapshot, ctx: ComplianceContext): Finding[] {
+export function assessCompliance(
+  cluster: ClusterSnapshot,
+  ctx: ComplianceContext,
+  timeline: readonly TimelineEntry[] = [],
+): Finding[] {
+  const support =
+    ctx.region !== undefined
+      ? assessSupport(cluster.kubernetesVersion, ctx.region, cluster.supportPlan)
+      : undefined;
+  // What the timeline says first: within a severity, the news comes before the standing findings.
   const findings = [
-    ...(ctx.region !== undefined
-      ? supportFindings(cluster, assessSupport(cluster.kubernetesVersion, ctx.region, cluster.supportPlan))
-      : []),
+    ...timelineFindings(cluster, timeline),
+    ...(support !== undefined ? supportFindings(cluster, support) : []),
     ...skewFindings(cluster),
     ...nodeImageFindings(cluster, ctx),
     ...channelFindings(cluster, ctx),
@@ -374,9 +572,15 @@ export function assessCompliance(cluster: ClusterSnapshot, ctx: ComplianceContex
           },
         ]
       : []),
+    ...pathFindings(cluster, ctx, support),
   ];
+  return sortFindings(findings);
+}
+
+/** Most severe first (stable within a severity). */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
   const rank: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
-  return findings.sort((a, b) => rank[a.severity] - rank[b.severity]);
+  return [...findings].sort((a, b) => rank[a.severity] - rank[b.severity]);
 }
 
 /**

@@ -26,6 +26,14 @@ export type DeliveryItem =
       readonly problem: string;
     };
 
+/**
+ * The most clusters one event may name. AKS's ScheduledEventEmitted lists one (the published samples
+ * and every delivery seen); each named cluster costs a write and a lookup before the answer, and
+ * Event Grid gives the answer 30 s, so a few leave room for a schedule shared by some clusters
+ * while a body naming thousands is refused at once instead of timing out and being retried.
+ */
+export const MAX_CLUSTERS_PER_EVENT = 10;
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -131,6 +139,11 @@ function decodeItem(raw: unknown, index: number, forceCloudEvents: boolean): Del
   if (typeof envelope === 'string') return failed(envelope);
   const decoded = decodeAksEvent(envelope, isCloud ? cloudEventData(raw) : raw.data);
   if (!decoded.ok) return failed(decoded.problem);
+  if (decoded.value.handled && decoded.value.clusters.length > MAX_CLUSTERS_PER_EVENT)
+    return failed(
+      `data.resourceInfo.properties.resources lists ${decoded.value.clusters.length} clusters; ` +
+        `Warden takes at most ${MAX_CLUSTERS_PER_EVENT} per event (AKS lists one)`,
+    );
   return { index, ok: true, event: decoded.value };
 }
 

@@ -24,6 +24,8 @@ export type NoticeKind =
   | 'support-ended'
   | 'aks-advance-notice'
   | 'auto-upgrade-conflict'
+  | 'fleet-run-stopped'
+  | 'upgraded-outside-warden'
   | 'daily-digest';
 
 /** Who should hear of it; routing (shared/notify) turns these into addresses from the policy and tags. */

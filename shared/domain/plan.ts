@@ -1,3 +1,4 @@
+import type { FleetGatePlan } from './fleetGate';
 import type { Notice } from './notice';
 import type { PlanPreflight } from './preflight';
 import type { PromotionEvidence } from './promotion';
@@ -206,15 +207,27 @@ export interface Plan {
   /** Why the runner is not starting the next step now (window closed, another plan runs, auto-upgrade on…). */
   readonly hold?: { readonly reason: string; readonly since: string };
   readonly supersededBy?: string;
+  /** A `fleet-gate` plan: the Fleet gate it decides, the run and the members behind it. */
+  readonly fleetGate?: FleetGatePlan;
   readonly closedAt?: string;
   /** The latest pre-flight report: whether the upgrade can succeed (shared/domain/preflight.ts). */
   readonly preflight?: PlanPreflight;
 }
 
+/**
+ * Where a click came from: `ip` as the platform's front end saw it; `claimedForwardedFor`, what the
+ * caller wrote in `X-Forwarded-For` itself (unverified, labelled so); the user agent.
+ */
+export interface HttpOrigin {
+  readonly ip?: string;
+  readonly claimedForwardedFor?: string;
+  readonly userAgent?: string;
+}
+
 /** Where a transition came from, for the audit trail. */
 export type AuditSource =
   | { readonly kind: 'event'; readonly eventId: string; readonly eventType: string }
-  | { readonly kind: 'http'; readonly ip?: string; readonly userAgent?: string }
+  | ({ readonly kind: 'http' } & HttpOrigin)
   | { readonly kind: 'timer'; readonly name: string }
   | { readonly kind: 'sweep' }
   | { readonly kind: 'runner' };
@@ -302,6 +315,8 @@ export type PlanEvent =
   | { readonly type: 'Cancelled'; readonly reason: string; readonly by: By }
   /** A pre-flight ran (proposal, before the approval request, on demand, before a step). */
   | { readonly type: 'PreflightChecked'; readonly report: PlanPreflight; readonly by: By }
+  /** Fleet accepted the `Completed` state Warden sent for an approved `fleet-gate` plan. */
+  | { readonly type: 'FleetGateCompleted'; readonly by: By }
   | {
       readonly type: 'UrgencyRaised';
       readonly urgency: Urgency;
@@ -332,6 +347,7 @@ export const ACCEPTS: Readonly<Record<PlanEventType, readonly PlanStatus[]>> = {
   ForceUpgradeApproved: ['blocked'],
   // Only while no step has started (a finer rule in `transition`); abort a running step instead.
   Cancelled: ['proposed', 'awaiting-approval', 'approved', 'scheduled', 'running', 'blocked'],
+  FleetGateCompleted: ['approved'],
   UrgencyRaised: ['proposed', 'awaiting-approval', 'approved', 'scheduled', 'running', 'blocked'],
   PreflightChecked: ['proposed', 'awaiting-approval', 'approved', 'scheduled', 'running', 'blocked'],
 };

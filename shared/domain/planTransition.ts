@@ -7,6 +7,7 @@
  * plan (the store, the pages, the approval links) need its shape, not how it moves.
  */
 import { ConflictError, ForbiddenError, IllegalTransitionError } from '../errors';
+import type { FleetGatePlan } from './fleetGate';
 import type { Audience, Notice, NoticeFact, NoticeKind } from './notice';
 import type {
   ApprovalDecision,
@@ -43,6 +44,7 @@ export interface NewPlan {
   readonly deadline?: string;
   readonly reason: string;
   readonly initiator: string;
+  readonly fleetGate?: FleetGatePlan;
   readonly by: By;
 }
 
@@ -180,6 +182,7 @@ export function proposePlan(input: NewPlan, now: Date): TransitionResult {
     gate: input.gate,
     ...(input.window !== undefined && { window: input.window }),
     findings: input.findings,
+    ...(input.fleetGate !== undefined && { fleetGate: input.fleetGate }),
   };
   return { plan, effects: [audit(plan, 'none', 'PlanProposed', input.by, input.reason)] };
 }
@@ -655,6 +658,27 @@ export function transition(plan: Plan, event: PlanEvent, now: Date): TransitionR
             'owners',
             'oncall',
           ]),
+        ],
+      };
+    }
+
+    case 'FleetGateCompleted': {
+      if (plan.kind !== 'fleet-gate')
+        throw new IllegalTransitionError(`${plan.status} (not a Fleet gate)`, event.type);
+      const p = next({ status: 'succeeded' });
+      const place = p.fleetGate ? ` ${p.fleetGate.target.runName} may go on` : '';
+      return {
+        plan: p,
+        effects: [
+          audit(p, from, event.type, by, 'Fleet gate set to Completed'),
+          notice(
+            p,
+            'plan-succeeded',
+            'info',
+            `${planTitle(p)}: Fleet gate completed`,
+            `Warden set the Fleet gate to Completed after the approval;${place}.`,
+            ['owners', 'oncall'],
+          ),
         ],
       };
     }

@@ -94,6 +94,8 @@ export interface Policy {
    */
   readonly poolOrder: readonly string[];
   readonly preflight: PreflightPolicy;
+  /** A Fleet Manager gate Warden rejected or let expire: stop the update run, or skip the stage or group behind the gate. */
+  readonly fleetGateRefusal: 'stop' | 'skip';
 }
 
 const DAY = 86_400_000;
@@ -133,6 +135,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze<Policy>({
     maxAgeMs: 1 * HOUR,
     timing: { controlPlaneMs: 15 * 60_000, batchMs: 10 * 60_000 },
   },
+  fleetGateRefusal: 'stop',
 });
 
 export function isGated(policy: Policy, ring: Ring): boolean {
@@ -280,6 +283,7 @@ export const POLICY_SCHEMA = {
         batchTime: DURATION,
       },
     },
+    fleetGateRefusal: { enum: ['stop', 'skip'] },
   },
 } as const;
 
@@ -314,6 +318,7 @@ interface PolicyDocument {
     controlPlaneTime?: string | number;
     batchTime?: string | number;
   };
+  fleetGateRefusal?: 'stop' | 'skip';
 }
 
 /** A policy document that does not validate; `problems` name each field by its path. */
@@ -447,6 +452,7 @@ export function policyFromDocument(doc: unknown): Policy {
         batchMs: duration('/preflight/batchTime', d.preflight?.batchTime, D.preflight.timing.batchMs),
       },
     },
+    fleetGateRefusal: d.fleetGateRefusal ?? D.fleetGateRefusal,
   };
   if (problems.length > 0) throw new PolicyError(problems);
   return Object.freeze(policy);

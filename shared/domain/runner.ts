@@ -39,7 +39,7 @@ export function stepWindow(
   let schedule: Schedule | undefined;
   let source: PlanWindow['source'] = 'none';
   try {
-    const selected = selectSchedule(configs, kind);
+    const selected = selectSchedule(configs, kind === 'fleet-gate' ? 'kubernetes' : kind);
     if (selected) {
       schedule = selected.schedule;
       source = 'aks';

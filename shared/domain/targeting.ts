@@ -12,7 +12,10 @@ import { compareVersions, minorDistance, minorOf, parseVersion } from './version
  * - node pools follow the control plane, one at a time, system pools first;
  * - node images are a plan kind of their own.
  */
-export type PlanKind = 'patch' | 'minor' | 'node-image';
+/** `fleet-gate`: a Fleet Manager approval gate Warden decides (shared/domain/fleetGate.ts); it has no steps of its own. */
+export type PlanKind = UpgradePlanKind | 'fleet-gate';
+/** The kinds of plan Warden runs itself, step by step. */
+export type UpgradePlanKind = 'patch' | 'minor' | 'node-image';
 
 export type StepTarget =
   | { readonly kind: 'control-plane'; readonly from: string; readonly to: string }
@@ -32,7 +35,7 @@ export type StepTarget =
     };
 
 export interface UpgradeTarget {
-  readonly kind: PlanKind;
+  readonly kind: UpgradePlanKind;
   /** Control-plane version before and after (unchanged for node-image plans). */
   readonly from: string;
   readonly to: string;

@@ -2,6 +2,8 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 
 import type { ClusterSnapshot, MaintenanceConfigurationSnapshot } from '../domain/cluster';
+import type { ClusterVersions, TimelineEntry } from '../domain/clusterTimeline';
+import { versionsOf } from '../domain/clusterTimeline';
 import type { Finding } from '../domain/compliance';
 import type { RegionVersions, SupportAssessment } from '../domain/versions';
 import { ConflictError } from '../errors';
@@ -33,6 +35,8 @@ export interface ClusterRecord {
   readonly windowSignature?: string;
   /** Set when the cluster was no longer in the inventory (deleted, or left the scope / selector). */
   readonly deletedAt?: string;
+  /** End-of-support notices and upgrades Warden did not make (clusterTimeline.ts); the sweep keeps it. */
+  readonly timeline?: readonly TimelineEntry[];
 }
 
 export interface StoredCluster extends ClusterRecord {
@@ -56,6 +60,9 @@ export interface ClusterSummary {
   readonly lastSeen?: string;
   /** The row's maintenance configurations; undefined for a row written before they had a column. */
   readonly windows?: readonly MaintenanceConfigurationSnapshot[];
+  /** The versions the row shows (the sweep tells what moved since); undefined for an older row. */
+  readonly versions?: ClusterVersions;
+  readonly timeline?: readonly TimelineEntry[];
 }
 
 export interface SweepCache {
@@ -139,7 +146,10 @@ function toEntity(record: ClusterRecord): ClusterEntity {
   putJson(entity, 'snapshot', s);
   putJson(entity, 'windows', s.maintenanceConfigurations);
   putJson(entity, 'findings', record.findings);
+  putJson(entity, 'versions', versionsOf(s));
   if (record.support !== undefined) putJson(entity, 'support', record.support);
+  if (record.timeline !== undefined && record.timeline.length > 0)
+    putJson(entity, 'timeline', record.timeline);
   return entity;
 }
 
@@ -147,6 +157,7 @@ function fromEntity(e: Record<string, unknown> & { etag: string }): StoredCluste
   const snapshot = getJson<ClusterSnapshot>(e, 'snapshot');
   if (!snapshot) return undefined;
   const support = getJson<SupportAssessment>(e, 'support');
+  const timeline = getJson<TimelineEntry[]>(e, 'timeline');
   const str = (k: string): string | undefined => (typeof e[k] === 'string' && e[k] !== '' ? e[k] : undefined);
   const windowsReadAt = str('windowsReadAt');
   const windowSignature = str('windowSignature');
@@ -160,6 +171,7 @@ function fromEntity(e: Record<string, unknown> & { etag: string }): StoredCluste
     ...(windowsReadAt !== undefined && { windowsReadAt }),
     ...(windowSignature !== undefined && { windowSignature }),
     ...(deletedAt !== undefined && { deletedAt }),
+    ...(timeline !== undefined && { timeline }),
   };
 }
 
@@ -237,6 +249,10 @@ export class TableClusterStore implements ClusterStore {
       'lastSeen',
       'windows',
       'windowsParts',
+      'versions',
+      'versionsParts',
+      'timeline',
+      'timelineParts',
     ]);
     return rows.map((r) => {
       const s = (k: string): string | undefined =>
@@ -247,6 +263,8 @@ export class TableClusterStore implements ClusterStore {
       const sweepId = s('sweepId');
       const lastSeen = s('lastSeen');
       const windows = getJson<MaintenanceConfigurationSnapshot[]>(r, 'windows');
+      const versions = getJson<ClusterVersions>(r, 'versions');
+      const timeline = getJson<TimelineEntry[]>(r, 'timeline');
       return {
         subscriptionId: r.partitionKey as string,
         key: r.rowKey as string,
@@ -257,6 +275,8 @@ export class TableClusterStore implements ClusterStore {
         ...(sweepId !== undefined && { sweepId }),
         ...(lastSeen !== undefined && { lastSeen }),
         ...(windows !== undefined && { windows }),
+        ...(versions !== undefined && { versions }),
+        ...(timeline !== undefined && { timeline }),
       };
     });
   }

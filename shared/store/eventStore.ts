@@ -5,8 +5,10 @@ import { odata } from '@azure/data-tables';
 import type { DecodedEvent } from '../domain/aksEvents';
 import type { ClusterRef } from '../domain/armId';
 import { parseClusterId } from '../domain/armId';
+import { ValidationError } from '../errors';
+import { clippedJson, keyProblem, stringProblem, wellFormed } from './tableLimits';
 import type { Tables } from './tables';
-import { clip, isConflict, listAll } from './tables';
+import { clip, isConflict, listAll, statusOf } from './tables';
 
 /** One recorded delivery of one event about one cluster. */
 export interface EventRecord {
@@ -45,7 +47,11 @@ export interface Rejection {
 }
 
 export interface EventStore {
-  /** Records an event idempotently; `duplicate` when this (source, type, id) was recorded before. */
+  /**
+   * Records an event idempotently; `duplicate` when this (source, type, id) was recorded before.
+   * An event that can never be stored (a field or key Table Storage cannot hold, or a write it refuses
+   * as bad input) throws `ValidationError`; anything else thrown is worth retrying.
+   */
   record(event: DecodedEvent, receivedAt: Date): Promise<'created' | 'duplicate'>;
   list(query: EventQuery): Promise<EventRecord[]>;
   reject(rejection: Rejection): Promise<void>;
@@ -99,15 +105,17 @@ export class TableEventStore implements EventStore {
             status: 'recorded',
             clusterId: c.id,
             clusterName: c.name,
-            data: clip(JSON.stringify(event.data)),
+            data: clippedJson(event.data),
           },
         }))
       : [
           {
             partitionKey: IGNORED_PARTITION,
-            entity: { ...base, status: 'ignored', data: clip(JSON.stringify(event.rawData ?? null)) },
+            entity: { ...base, status: 'ignored', data: clippedJson(event.rawData ?? null) },
           },
         ];
+    const problem = unstorable(targets);
+    if (problem !== undefined) throw new ValidationError('event cannot be stored', problem);
 
     let created = false;
     for (const t of targets) {
@@ -115,7 +123,14 @@ export class TableEventStore implements EventStore {
         await client.createEntity({ partitionKey: t.partitionKey, rowKey, ...t.entity });
         created = true;
       } catch (e) {
-        if (!isConflict(e)) throw e;
+        if (isConflict(e)) continue;
+        // Table Storage answers 400 to what it can never store (PropertyValueTooLarge, InvalidInput, …):
+        // the sender's problem, not an outage.
+        if (statusOf(e) === 400)
+          throw new ValidationError('event cannot be stored', `Table Storage refused it: ${storageCode(e)}`, {
+            cause: e,
+          });
+        throw e;
       }
     }
     return created ? 'created' : 'duplicate';
@@ -149,8 +164,15 @@ export class TableEventStore implements EventStore {
       partitionKey: rejection.receivedAt.slice(0, 10),
       rowKey,
       ...rejection,
-      body: clip(rejection.body, 16_000),
-      detail: clip(rejection.detail, 8_000),
+      error: wellFormed(clip(rejection.error, 200)),
+      body: wellFormed(clip(rejection.body, 16_000)),
+      detail: wellFormed(clip(rejection.detail, 8_000)),
+      ...(rejection.contentType !== undefined && {
+        contentType: wellFormed(clip(rejection.contentType, 200)),
+      }),
+      ...(rejection.remoteAddress !== undefined && {
+        remoteAddress: wellFormed(clip(rejection.remoteAddress, 200)),
+      }),
     });
   }
 
@@ -169,6 +191,27 @@ export class TableEventStore implements EventStore {
       ...(r.remoteAddress !== undefined && { remoteAddress: r.remoteAddress }),
     }));
   }
+}
+
+/** What in these entities Table Storage could not hold, or undefined when every one can be written. */
+function unstorable(targets: readonly { partitionKey: string; entity: EventEntity }[]): string | undefined {
+  for (const t of targets) {
+    const problems = [
+      keyProblem('the cluster key (from its ARM id)', t.partitionKey),
+      ...Object.entries(t.entity).map(([field, value]) =>
+        typeof value === 'string' ? stringProblem(field === 'eventId' ? 'id' : field, value) : undefined,
+      ),
+    ].filter((p): p is string => p !== undefined);
+    if (problems.length > 0) return problems.join('; ');
+  }
+  return undefined;
+}
+
+/** The error code Table Storage gave (`x-ms-error-code`), for a refusal's detail. */
+function storageCode(e: unknown): string {
+  const details = (e as { details?: { errorCode?: unknown; odataError?: { code?: unknown } } }).details;
+  const code = details?.errorCode ?? details?.odataError?.code;
+  return typeof code === 'string' ? code : 'bad request';
 }
 
 function toRecord(e: EventEntity): EventRecord {

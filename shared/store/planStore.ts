@@ -393,7 +393,8 @@ export class TablePlanStore implements PlanStore {
     const matters =
       before === undefined ||
       (before !== plan.status && (before === 'proposed' || (isOpen(before) && !isOpen(plan.status))));
-    if (plan.kind !== 'node-image' && matters) {
+    // Promotion counts Warden's own upgrades; a Fleet gate plan upgrades nothing itself.
+    if ((plan.kind === 'patch' || plan.kind === 'minor') && matters) {
       const client = await this.tables.table(RING_TABLE);
       await client.upsertEntity(
         {

@@ -32,6 +32,8 @@ export interface DeferRecord {
   readonly at: string;
   readonly changed: boolean;
   readonly ip?: string;
+  /** What the caller wrote in X-Forwarded-For itself: unverified. */
+  readonly claimedForwardedFor?: string;
   readonly userAgent?: string;
 }
 
@@ -137,6 +139,9 @@ export class TableRunnerStore implements RunnerStore {
         at: record.at,
         changed: record.changed,
         ...(record.ip !== undefined && { ip: clip(record.ip, 200) }),
+        ...(record.claimedForwardedFor !== undefined && {
+          claimedForwardedFor: clip(record.claimedForwardedFor, 200),
+        }),
         ...(record.userAgent !== undefined && { userAgent: clip(record.userAgent, 300) }),
       });
       return true;
@@ -163,6 +168,7 @@ export class TableRunnerStore implements RunnerStore {
         at: e.at,
         changed: e.changed,
         ...(e.ip !== undefined && { ip: e.ip }),
+        ...(e.claimedForwardedFor !== undefined && { claimedForwardedFor: e.claimedForwardedFor }),
         ...(e.userAgent !== undefined && { userAgent: e.userAgent }),
       });
     }

@@ -1,7 +1,7 @@
 import type { Principal } from '../approvals/principal';
 import type { ApprovalClaims, ApprovalKeys } from '../approvals/tokens';
 import { verifyToken, windowDigest } from '../approvals/tokens';
-import type { Plan } from '../domain/plan';
+import type { HttpOrigin, Plan } from '../domain/plan';
 import { decided, windowKey } from '../domain/plan';
 import type { Policy } from '../domain/policy';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors';
@@ -12,15 +12,17 @@ import { applyPlanEvent } from './planCommands';
 export interface ApprovalDeps extends PlanCommandDeps {
   readonly keys: ApprovalKeys;
   readonly policy: Policy;
+  /**
+   * Runs once a decision closed the request (approved, rejected): a Fleet gate plan carries it to Fleet
+   * at once. A failure is logged and left to the timer (functions/fleetGateTimer.ts); the decision stands.
+   */
+  readonly afterDecision?: (plan: Plan) => Promise<unknown>;
 }
 
 export type { Principal };
 
 /** Where a click came from, for the audit trail. */
-export interface ClickSource {
-  readonly ip?: string;
-  readonly userAgent?: string;
-}
+export type ClickSource = HttpOrigin;
 
 /** Why a link cannot be used, as a page or a JSON error shows it. */
 export interface LinkProblem {
@@ -249,6 +251,9 @@ export async function decideApproval(
         source: {
           kind: 'http' as const,
           ...(cmd.source.ip !== undefined && { ip: cmd.source.ip }),
+          ...(cmd.source.claimedForwardedFor !== undefined && {
+            claimedForwardedFor: cmd.source.claimedForwardedFor,
+          }),
           ...(cmd.source.userAgent !== undefined && { userAgent: cmd.source.userAgent.slice(0, 300) }),
         },
       };
@@ -261,5 +266,12 @@ export async function decideApproval(
     { ...(first.stored !== undefined && { read: first.stored }), relay: false },
   );
   if (!applied) throw new ConflictError('nothing to decide');
+  if (deps.afterDecision && applied.plan.status !== applied.previous.status) {
+    try {
+      await deps.afterDecision(applied.plan);
+    } catch (e) {
+      deps.log.warn(`after the decision on ${cmd.planId}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   return { plan: applied.plan, approver: claims.approver, decision };
 }

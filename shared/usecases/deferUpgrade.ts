@@ -15,6 +15,7 @@ import {
   withBlackoutDate,
 } from '../domain/maintenanceConfiguration';
 import type { Notice } from '../domain/notice';
+import type { HttpOrigin } from '../domain/plan';
 import type { Policy } from '../domain/policy';
 import { allowedApprovers, isGated } from '../domain/policy';
 import {
@@ -95,6 +96,8 @@ export function deferReaction(getDeps: () => Omit<DeferDeps, 'log'>): EventReact
   return async (event: AksEvent, log: Logger): Promise<void> => {
     if (event.data.kind !== 'ScheduledEventEmitted' || event.data.eventStatus.toLowerCase() !== 'scheduled')
       return;
+    // An end-of-support notice is not maintenance AKS will run: nothing to defer (endOfSupport.ts).
+    if (event.data.endOfSupport !== undefined) return;
     const data = event.data;
     const deps = { ...getDeps(), log };
     const now = deps.now();
@@ -228,7 +231,7 @@ export async function deferUpgrade(
   deps: DeferDeps,
   clusterKey: string,
   token: string | undefined,
-  source: { readonly ip?: string; readonly userAgent?: string },
+  source: HttpOrigin,
 ): Promise<DeferOutcome> {
   const { claims, cluster, usedAt } = await checkDeferLink(deps, clusterKey, token);
   if (usedAt !== undefined) throw new ConflictError(`this Defer link was already used at ${usedAt}`);
@@ -257,6 +260,7 @@ export async function deferUpgrade(
     at: now.toISOString(),
     changed: change.changed,
     ...(source.ip !== undefined && { ip: source.ip }),
+    ...(source.claimedForwardedFor !== undefined && { claimedForwardedFor: source.claimedForwardedFor }),
     ...(source.userAgent !== undefined && { userAgent: source.userAgent }),
   });
   if (!recorded) throw new ConflictError('this Defer link was already used');

@@ -1,4 +1,5 @@
 import { parseClusterId } from '../domain/armId';
+import type { TimelineEntry } from '../domain/clusterTimeline';
 import type { Finding } from '../domain/compliance';
 import type { Ring } from '../domain/rings';
 import type { SupportStatus } from '../domain/versions';
@@ -46,6 +47,8 @@ export interface ClusterView {
   readonly windowsReadAt: string | null;
   readonly tags: Readonly<Record<string, string>>;
   readonly findings: readonly Finding[];
+  /** End-of-support notices and upgrades Warden did not make, oldest first (clusterTimeline.ts). */
+  readonly timeline?: readonly TimelineEntry[];
   readonly lastSeen: string;
   readonly deleted: boolean;
   readonly deletedAt: string | null;
@@ -88,6 +91,7 @@ export function toView(c: StoredCluster): ClusterView {
     windowsReadAt: c.windowsReadAt ?? null,
     tags: s.tags,
     findings: c.findings,
+    timeline: c.timeline ?? [],
     lastSeen: s.lastSeen,
     deleted: c.deletedAt !== undefined,
     deletedAt: c.deletedAt ?? null,

@@ -52,8 +52,8 @@ export type IngestOutcome =
  * 5. Run the reactions for every AKS event, redeliveries included (they are idempotent).
  *
  * A body that is wholly bad throws `ValidationError`; a batch with some bad events returns
- * `partial: true` with the good ones recorded. Storage failures become `TransientError` so that
- * Event Grid retries.
+ * `partial: true` with the good ones recorded. An event the store can never hold is one of the bad
+ * events; only a storage failure worth retrying becomes `TransientError`, so that Event Grid retries.
  */
 export async function ingestDelivery(deps: IngestDeps, delivered: Delivered): Promise<IngestOutcome> {
   const receivedAt = deps.now();
@@ -79,7 +79,7 @@ export async function ingestDelivery(deps: IngestDeps, delivered: Delivered): Pr
   const bad = items.filter((i) => i.outcome === 'rejected');
   if (bad.length > 0) {
     const detail = bad
-      .map((b) => `event[${b.index}]${b.id !== undefined ? ` (id ${b.id})` : ''}: ${b.problem}`)
+      .map((b) => `event[${b.index}]${b.id !== undefined ? ` (id ${b.id.slice(0, 100)})` : ''}: ${b.problem}`)
       .join('\n');
     await keepRejection(deps, delivered, receivedAt, 400, 'invalid event', detail);
     if (bad.length === items.length) throw new ValidationError('invalid event', detail);
@@ -104,6 +104,11 @@ async function recordItem(deps: IngestDeps, item: DeliveryItem, receivedAt: Date
   try {
     stored = await deps.events.record(event, receivedAt);
   } catch (e) {
+    // An event that can never be stored is the sender's problem: retrying it would fail for 24 hours.
+    if (e instanceof ValidationError) {
+      deps.log.warn(`rejected event[${item.index}]: ${e.detail}`);
+      return { index: item.index, id: event.id, type: event.type, outcome: 'rejected', problem: e.detail };
+    }
     throw new TransientError(`could not record event ${event.id}`, { cause: e });
   }
   if (event.handled) {

@@ -1,6 +1,6 @@
 import type { PlanAction } from '../approvals/actionTokens';
 import { checkPlanAction, signPlanAction } from '../approvals/actionTokens';
-import type { AuditSource, Plan } from '../domain/plan';
+import type { AuditSource, HttpOrigin, Plan } from '../domain/plan';
 import { noticeCluster } from '../domain/plan';
 import { planTitle, stepLabel } from '../domain/plan';
 import {
@@ -24,15 +24,13 @@ import { actionApprovers, clusterRefOf, FORCE_UPGRADE_FOR_MS, runUpgrades } from
 export type ActionDeps = RunnerDeps;
 
 /** Where a request came from, for the audit trail. */
-export interface ActionSource {
-  readonly ip?: string;
-  readonly userAgent?: string;
-}
+export type ActionSource = HttpOrigin;
 
 function httpSource(source: ActionSource): AuditSource {
   return {
     kind: 'http',
     ...(source.ip !== undefined && { ip: source.ip }),
+    ...(source.claimedForwardedFor !== undefined && { claimedForwardedFor: source.claimedForwardedFor }),
     ...(source.userAgent !== undefined && { userAgent: source.userAgent.slice(0, 300) }),
   };
 }

@@ -48,7 +48,8 @@ export async function tickPlans(deps: PlanningDeps, now: () => Date): Promise<Ti
       // Most ticks change nothing: decide on the plan as listed, and only then write.
       const event = decide(plan);
       if (event === undefined) continue;
-      if (event.type === 'PromotionSatisfied' && plan.gate.gated) await refreshPreflight(deps, plan, now());
+      if (event.type === 'PromotionSatisfied' && plan.gate.gated && plan.kind !== 'fleet-gate')
+        await refreshPreflight(deps, plan, now());
       const applied = await applyPlanEvent(deps, plan.id, decide, now, {
         ...(event.type !== 'PromotionSatisfied' && { read: stored }),
       });

@@ -423,6 +423,10 @@ export async function recheckPreflight(
   if (!stored) throw new NotFoundError(`no plan ${planId}`);
   if (!isOpen(stored.plan.status))
     throw new ConflictError(`plan ${planId} is ${stored.plan.status}: nothing to check`);
+  if (stored.plan.kind === 'fleet-gate')
+    throw new ConflictError(
+      `plan ${planId} decides a Fleet Manager gate: Fleet runs its upgrade, and each member's own plan carries its pre-flight`,
+    );
   const report = await deps.preflight.check(stored.plan, deps.preflight.newRun());
   await applyPlanEvent(
     deps,

@@ -27,7 +27,7 @@ import { previousRing } from '../domain/rings';
 import type { UpgradeTarget } from '../domain/targeting';
 import { compareNodeImages, nodeImageTarget, versionTarget } from '../domain/targeting';
 import type { RegionVersions } from '../domain/versions';
-import { compareVersions } from '../domain/versions';
+import { compareVersions, parseVersion } from '../domain/versions';
 import { TransientError } from '../errors';
 import type { Logger } from '../logging';
 import type { Outbox } from '../notify/outbox';
@@ -121,7 +121,7 @@ export function planWindow(
 }
 
 /** Who gets the links: the ring's on-call list, kept to those allowed to approve. */
-export function planGate(policy: Policy, snapshot: ClusterSnapshot): PlanGate {
+export function planGate(policy: Policy, snapshot: Pick<ClusterSnapshot, 'ring'>): PlanGate {
   const ring = snapshot.ring;
   const allowed = new Set(allowedApprovers(policy, ring));
   const route = policy.routes[ring];
@@ -238,6 +238,14 @@ export async function proposePlansForCluster(
     const target = targets.find((t) => classOf(t.kind) === planClass);
     const existing = open.find((o) => classOf(o.plan.kind) === planClass);
     if (!target) {
+      if (
+        existing &&
+        planClass === 'version' &&
+        (await closeIfReached(deps, existing.plan, snapshot, now, options))
+      ) {
+        outcomes.push({ planClass, outcome: 'up-to-date', planId: existing.plan.id, status: 'cancelled' });
+        continue;
+      }
       if (region !== undefined || planClass === 'node-image')
         outcomes.push({ planClass, outcome: existing ? 'unchanged' : 'up-to-date' });
       continue;
@@ -359,6 +367,41 @@ async function withPreflight(deps: PlanningDeps, created: TransitionResult): Pro
 }
 
 /**
+ * A version plan not yet started whose target the cluster already runs everywhere (control plane and
+ * every pool; upgraded outside Warden) has nothing left to do: it is cancelled, saying so.
+ */
+async function closeIfReached(
+  deps: PlanningDeps,
+  plan: Plan,
+  snapshot: ClusterSnapshot,
+  now: Date,
+  options: ProposeOptions,
+): Promise<boolean> {
+  const reached = (v: string): boolean => parseVersion(v) !== undefined && compareVersions(v, plan.to) >= 0;
+  if (
+    !NOT_STARTED.includes(plan.status) ||
+    parseVersion(plan.to) === undefined ||
+    !reached(snapshot.kubernetesVersion) ||
+    !snapshot.nodePools.every((p) => reached(p.orchestratorVersion))
+  )
+    return false;
+  const applied = await applyPlanEvent(
+    deps,
+    plan.id,
+    (p) =>
+      NOT_STARTED.includes(p.status)
+        ? {
+            type: 'Cancelled',
+            reason: `${snapshot.name} already runs ${snapshot.kubernetesVersion}: upgraded outside Warden`,
+            by: options.by,
+          }
+        : undefined,
+    () => now,
+  );
+  return applied !== undefined;
+}
+
+/**
  * An open plan not yet started follows its cluster's maintenance window. A different schedule voids
  * any approval bound to the old one: a gated plan is asked for again (the state machine's WindowChanged).
  */
@@ -369,7 +412,7 @@ async function followWindow(
   now: Date,
   options: ProposeOptions,
 ): Promise<boolean> {
-  if (!NOT_STARTED.includes(plan.status)) return false;
+  if (plan.kind === 'fleet-gate' || !NOT_STARTED.includes(plan.status)) return false;
   const window = planWindow(snapshot, plan.kind, deps.policy, now);
   if (windowKey(window) === windowKey(plan.window)) return false;
   const applied = await applyPlanEvent(

@@ -112,6 +112,8 @@ export async function runUpgrades(
       ? (await deps.plans.openFor(only.clusterKey)).filter((s) => RUNNABLE.includes(s.plan.status))
       : await deps.plans.openPlans(RUNNABLE);
   const mine = open
+    // A Fleet gate plan has no steps: Fleet runs the upgrade once the gate is completed (fleetGates.ts).
+    .filter((s) => s.plan.kind !== 'fleet-gate')
     .filter((s) => only?.clusterKey === undefined || s.plan.cluster.key === only.clusterKey)
     // Running plans first (they hold their cluster), then the oldest.
     .sort(

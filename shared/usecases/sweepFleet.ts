@@ -2,6 +2,8 @@ import type { AksGateway, InventoryCluster, InventoryScope } from '../azure/aksG
 import type { ClusterRef } from '../domain/armId';
 import { parseClusterId } from '../domain/armId';
 import type { ClusterSnapshot, MaintenanceConfigurationSnapshot, NodePoolSnapshot } from '../domain/cluster';
+import type { ClusterVersions, TimelineEntry } from '../domain/clusterTimeline';
+import { versionsOf } from '../domain/clusterTimeline';
 import { assessCompliance, imageFamilyKey, windowSignature } from '../domain/compliance';
 import type { Ring } from '../domain/rings';
 import { ringFromTags } from '../domain/rings';
@@ -73,6 +75,8 @@ export type PriorRow = Omit<ClusterSummary, 'subscriptionId' | 'key'>;
 /** One cluster a shard has just written, with what the sweep knows of its region and node images. */
 export interface SweptCluster {
   readonly record: ClusterRecord;
+  /** The versions the store had before this write (undefined: first seen, or an older row). */
+  readonly previous?: ClusterVersions;
   readonly region?: RegionVersions;
   /** The latest node image of a pool's family, when the sweep read it. */
   readonly latestNodeImage: (pool: NodePoolSnapshot) => string | undefined;
@@ -445,7 +449,7 @@ export async function runShard(
     }
     try {
       await deps.store.write(message.subscriptionId, records, expected);
-      const afterWriteFailures = deps.afterWrite ? await runAfterWrite(deps, records, cache) : 0;
+      const afterWriteFailures = deps.afterWrite ? await runAfterWrite(deps, records, cache, stored) : 0;
       return {
         written: records.length,
         afterWriteFailures,
@@ -464,6 +468,7 @@ async function runAfterWrite(
   deps: Pick<SweepDeps, 'afterWrite' | 'log'>,
   records: readonly ClusterRecord[],
   cache: SweepCache,
+  stored: ReadonlyMap<string, Prior>,
 ): Promise<number> {
   const after = deps.afterWrite;
   if (!after) return 0;
@@ -475,7 +480,13 @@ async function runAfterWrite(
   for (const record of records) {
     const region = cache.regions.get(record.snapshot.location);
     try {
-      await after({ record, ...(region !== undefined && { region }), latestNodeImage });
+      const previous = stored.get(record.snapshot.key);
+      await after({
+        record,
+        ...(region !== undefined && { region }),
+        ...(previous?.versions !== undefined && { previous: previous.versions }),
+        latestNodeImage,
+      });
     } catch (e) {
       failures++;
       deps.log?.(`after sweep of ${record.snapshot.name}: ${e instanceof Error ? e.message : String(e)}`);
@@ -491,6 +502,8 @@ interface Prior {
   readonly lastSeen: string;
   readonly windowsReadAt?: string;
   readonly windows: readonly MaintenanceConfigurationSnapshot[];
+  readonly versions?: ClusterVersions;
+  readonly timeline?: readonly TimelineEntry[];
 }
 
 function priorOf(c: StoredCluster): Prior {
@@ -500,6 +513,8 @@ function priorOf(c: StoredCluster): Prior {
     lastSeen: c.snapshot.lastSeen,
     ...(c.windowsReadAt !== undefined && { windowsReadAt: c.windowsReadAt }),
     windows: c.snapshot.maintenanceConfigurations,
+    versions: versionsOf(c.snapshot),
+    ...(c.timeline !== undefined && { timeline: c.timeline }),
   };
 }
 
@@ -514,6 +529,8 @@ function fromMessage(rows: Readonly<Record<string, PriorRow>>): Map<string, Prio
       lastSeen: r.lastSeen,
       ...(r.windowsReadAt !== undefined && { windowsReadAt: r.windowsReadAt }),
       windows: r.windows,
+      ...(r.versions !== undefined && { versions: r.versions }),
+      ...(r.timeline !== undefined && { timeline: r.timeline }),
     });
   }
   return out;
@@ -541,6 +558,8 @@ function buildRecord(
     kubernetesVersion: c.kubernetesVersion,
     supportPlan: c.supportPlan,
     ...(c.skuTier !== undefined && { skuTier: c.skuTier }),
+    ...(c.skuName !== undefined && { skuName: c.skuName }),
+    ...(c.nodeProvisioningMode !== undefined && { nodeProvisioningMode: c.nodeProvisioningMode }),
     autoUpgradeChannel: c.autoUpgradeChannel,
     ...(c.nodeOsUpgradeChannel !== undefined && { nodeOsUpgradeChannel: c.nodeOsUpgradeChannel }),
     ...(c.provisioningState !== undefined && { provisioningState: c.provisioningState }),
@@ -550,18 +569,23 @@ function buildRecord(
   };
   const region = cache.regions.get(c.location);
   const signature = windowsReadAt !== undefined ? windowSignature(maintenanceConfigurations) : undefined;
-  const findings = assessCompliance(snapshot, {
-    now: new Date(message.at),
-    ...(region !== undefined && { region }),
-    latestNodeImages: cache.nodeImages,
-    gatedRings: policy.gatedRings,
-    ...(cache.productionChannel !== undefined && { productionChannel: cache.productionChannel }),
-    windowsKnown: windowsReadAt !== undefined,
-    ...(message.sharedWindow !== undefined &&
-      signature === message.sharedWindow.signature && {
-        sharedWindow: { clusters: message.sharedWindow.clusters },
-      }),
-  });
+  const timeline = previous?.timeline ?? [];
+  const findings = assessCompliance(
+    snapshot,
+    {
+      now: new Date(message.at),
+      ...(region !== undefined && { region }),
+      latestNodeImages: cache.nodeImages,
+      gatedRings: policy.gatedRings,
+      ...(cache.productionChannel !== undefined && { productionChannel: cache.productionChannel }),
+      windowsKnown: windowsReadAt !== undefined,
+      ...(message.sharedWindow !== undefined &&
+        signature === message.sharedWindow.signature && {
+          sharedWindow: { clusters: message.sharedWindow.clusters },
+        }),
+    },
+    timeline,
+  );
   return {
     snapshot,
     ...(region !== undefined && {
@@ -571,6 +595,7 @@ function buildRecord(
     sweepId: message.sweepId,
     ...(windowsReadAt !== undefined && { windowsReadAt }),
     ...(signature !== undefined && { windowSignature: signature }),
+    ...(timeline.length > 0 && { timeline }),
   };
 }
 

@@ -2,6 +2,7 @@ import type { Plan } from '../domain/plan';
 import { decided, pendingApprovers, stepLabel } from '../domain/plan';
 import { notPassing } from '../domain/preflight';
 import { minorOf } from '../domain/versions';
+import { fleetGateSection } from './fleetGateView';
 import type { Html } from './html';
 import { commentField, html, page, safeUrl } from './html';
 import { navLine, planHref, statusBadge } from './pageParts';
@@ -12,7 +13,7 @@ import { at, duration, when } from './times';
 /** Release notes a person should read before approving: AKS releases and the Kubernetes changelog of the minor. */
 export function releaseNotes(plan: Plan): { label: string; url: string }[] {
   const links = [{ label: 'AKS release notes', url: 'https://github.com/Azure/AKS/releases' }];
-  if (plan.kind !== 'node-image') {
+  if (plan.kind !== 'node-image' && /^\d+\.\d+/.test(plan.to)) {
     const minor = minorOf(plan.to);
     links.push({
       label: `Kubernetes ${minor} changelog`,
@@ -220,7 +221,7 @@ export function approvalPage(plan: Plan, approver: string, token: string, now: D
       <p class="muted">
         The plan page, without the buttons: <a href="${planHref(plan.id)}">${plan.cluster.name} plan</a>.
       </p>
-      ${planTable(plan, now)} ${evidenceSection(plan, now)} ${findingsSection(plan)}
+      ${planTable(plan, now)} ${fleetGateSection(plan)} ${evidenceSection(plan, now)} ${findingsSection(plan)}
       ${preflightOf(plan) !== undefined ? preflightSection(preflightOf(plan)) : ''} ${notesSection(plan)}
       ${approvalsSection(plan, now)}`,
   );

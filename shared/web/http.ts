@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 
+import type { HttpOrigin } from '../domain/plan';
 import {
   ConflictError,
   ensureError,
@@ -58,10 +59,40 @@ export async function readBytes(request: HttpRequest): Promise<Buffer> {
   return Buffer.from(await request.arrayBuffer());
 }
 
-/** The caller's address as the Functions front end forwards it. */
+/** An address as a front end writes it (`203.0.113.7:51234`, `[2001:db8::1]:443`), without the port. */
+function withoutPort(text: string): string {
+  const t = text.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(t);
+  if (bracketed) return bracketed[1] ?? t;
+  return /^[^:]+:\d+$/.test(t) ? t.slice(0, t.lastIndexOf(':')) : t;
+}
+
+/**
+ * Where a request came from. `ip` is the address App Service's front end (also in front of Flex
+ * Consumption) saw: its `CLIENT-IP` header, which it sets on every request and overwrites when a caller
+ * sent one (Azure/app-service-linux-docs, "Headers on Azure App Service"), else the last hop of
+ * `X-Forwarded-For`, the entry the front end appends. `claimedForwardedFor` is what the caller itself
+ * wrote in `X-Forwarded-For` before that hop: kept apart, never trusted, never the address.
+ */
+export function callerAddress(request: HttpRequest): {
+  readonly ip?: string;
+  readonly claimedForwardedFor?: string;
+} {
+  const hops = (request.headers.get('x-forwarded-for') ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  const frontEnd = request.headers.get('client-ip')?.trim() || hops[hops.length - 1];
+  const claimed = hops.slice(0, -1).join(', ').slice(0, 200);
+  return {
+    ...(frontEnd !== undefined && frontEnd !== '' && { ip: withoutPort(frontEnd).slice(0, 100) }),
+    ...(claimed !== '' && { claimedForwardedFor: claimed }),
+  };
+}
+
+/** The caller's address as the platform's front end saw it (`callerAddress`). */
 export function remoteAddress(request: HttpRequest): string | undefined {
-  const forwarded = request.headers.get('x-forwarded-for');
-  return forwarded?.split(',')[0]?.trim() || undefined;
+  return callerAddress(request).ip;
 }
 
 /** Parses a positive integer query parameter, or throws a `ValidationError` naming it. */
@@ -88,11 +119,10 @@ export function htmlPage(status: number, body: string): HttpResponseInit {
   return { status, body, headers: { ...PAGE_HEADERS } };
 }
 
-/** Where a click came from, for the audit trail. */
-export function requestSource(request: HttpRequest): { readonly ip?: string; readonly userAgent?: string } {
-  const ip = remoteAddress(request);
+/** Where a click came from, for the audit trail: the front end's address, the caller's claim, its user agent. */
+export function requestSource(request: HttpRequest): HttpOrigin {
   const userAgent = request.headers.get('user-agent') ?? undefined;
-  return { ...(ip !== undefined && { ip }), ...(userAgent !== undefined && { userAgent }) };
+  return { ...callerAddress(request), ...(userAgent !== undefined && { userAgent }) };
 }
 
 /** The largest form a page posts (a token, a decision, a comment). */

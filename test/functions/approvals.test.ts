@@ -345,6 +345,25 @@ describe('approval page and decision: security', () => {
     expect(expired.body).toMatch(/could be used until 2026-11-2\dT/);
   });
 
+  test("the audit's address is the one App Service's front end saw; what the caller wrote in X-Forwarded-For is kept apart, as a claim", async () => {
+    const { w, planId, token } = await awaiting(planningWorld(policy(1)));
+    // As the front end forwards a caller that wrote X-Forwarded-For itself: CLIENT-IP is the front
+    // end's own, and its hop is appended after the caller's claim.
+    const r = await post(
+      w,
+      planId,
+      { token: token('a1@contoso.com'), decision: 'approve' },
+      { 'x-forwarded-for': '203.0.113.66, 198.51.100.7:50123', 'client-ip': '198.51.100.7:50123' },
+    );
+    expect(r.status).toBe(200);
+    expect((await w.plans.audit(planId)).at(-1)?.source).toEqual({
+      kind: 'http',
+      ip: '198.51.100.7',
+      claimedForwardedFor: '203.0.113.66',
+      userAgent: 'jest',
+    });
+  });
+
   test('a quorum of two distinct approvers; the same person twice does not count; any reject vetoes', async () => {
     const { w, planId, token } = await awaiting(planningWorld(policy(2)));
     expect((await post(w, planId, { token: token('a1@contoso.com'), decision: 'approve' })).status).toBe(200);

@@ -13,25 +13,34 @@ export interface LocalWarden {
 
 /**
  * Starts the local runtime exactly as `npm start` runs it (the build from globalSetup), on a free
- * port with in-memory storage and timers off unless asked.
+ * port with in-memory storage and timers off unless asked. With `dataDir`, storage persists there
+ * (no `--memory`), as a plain `npm start` keeps it under `.warden/`.
  */
 export async function startLocalWarden(
-  options: { args?: string[]; env?: Record<string, string>; timeoutMs?: number } = {},
+  options: { args?: string[]; env?: Record<string, string>; timeoutMs?: number; dataDir?: string } = {},
 ): Promise<LocalWarden> {
   const root = resolve(__dirname, '../..');
+  const storage = options.dataDir === undefined ? ['--memory'] : [];
   const child = spawn(
     process.execPath,
-    [resolve(root, 'dist/local/start.js'), '--memory', ...(options.args ?? [])],
+    [resolve(root, 'dist/local/start.js'), ...storage, ...(options.args ?? [])],
     {
       cwd: root,
-      env: { ...process.env, PORT: '0', WARDEN_TIMERS: 'off', WARDEN_LOG: 'quiet', ...options.env },
+      env: {
+        ...process.env,
+        PORT: '0',
+        WARDEN_TIMERS: 'off',
+        WARDEN_LOG: 'quiet',
+        ...(options.dataDir !== undefined && { WARDEN_DATA_DIR: options.dataDir }),
+        ...options.env,
+      },
     },
   );
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 45_000);
   while (!/Press Ctrl-C to stop/.test(out)) {
     if (child.exitCode !== null) throw new Error(`local Warden exited early (${child.exitCode}):\n${out}`);
     if (Date.now() > deadline) {

@@ -102,6 +102,7 @@ describe('npm start: what was sent, at /_local/outbox', () => {
     };
     const patched = await fetch(`${warden.url}/_sim/clusters/aks-prod-weu-1`, {
       method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ tags: { ...prod.tags, 'teams-channel': 'production' } }),
     });
     expect(patched.status).toBe(200);
@@ -176,7 +177,11 @@ describe('npm start: the outbound webhook, received at /_local/webhook', () => {
       },
     });
     try {
-      const unsigned = await fetch(`${local.url}/_local/webhook`, { method: 'POST', body: '{}' });
+      const unsigned = await fetch(`${local.url}/_local/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(unsigned.status).toBe(401);
 
       const tables = new Tables(

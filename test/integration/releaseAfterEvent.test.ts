@@ -41,6 +41,7 @@ test('POST /_sim/events, then POST /_sim/release in the same region: the release
 
   const first = await json<{ id: string }>('/_sim/events', {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ cluster: 'aks-prod-weu-1', eventType: 'ClusterSupportEnding' }),
   });
   await waitFor(
@@ -51,6 +52,7 @@ test('POST /_sim/events, then POST /_sim/release in the same region: the release
 
   const release = await json<{ notified: number }>('/_sim/release', {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ location: 'westeurope', version: '1.36.4' }),
   });
   expect(release.notified).toBeGreaterThan(0);

@@ -44,6 +44,7 @@ test('POST /_sim/release delivers NewKubernetesVersionAvailable that intake reco
     .sort();
   const res = await fetch(`${warden.url}/_sim/release`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ location: 'northeurope', version: '1.36.4' }),
   });
   expect(res.status).toBe(200);
@@ -96,6 +97,7 @@ test('control API: calls, faults and bad input', async () => {
 
   const fault = await fetch(`${warden.url}/_sim/faults`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ path: '/managedClusters/aks-dev-weu-1$', status: 500, count: 2 }),
   });
   expect(fault.status).toBe(201);
@@ -111,12 +113,17 @@ test('control API: calls, faults and bad input', async () => {
     ['/_sim/faults', '{"path":"x"}'],
     ['/_sim/events', '{"cluster":"aks-dev-weu-1","eventType":"Nope"}'],
   ] as const) {
-    const bad = await fetch(`${warden.url}${path}`, { method: 'POST', body });
+    const bad = await fetch(`${warden.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: 'bad request', detail: expect.any(String) });
   }
   const emitted = await fetch(`${warden.url}/_sim/events`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ cluster: 'aks-legacy-eus', eventType: 'ClusterSupportEnded' }),
   });
   expect(emitted.status).toBe(202);
@@ -132,7 +139,11 @@ test('clusters appear, change and disappear through /_sim/clusters; scheduled ev
     kubernetesVersion: '1.36',
     tags: { environment: 'dev' },
   };
-  const created = await fetch(`${warden.url}/_sim/clusters`, { method: 'POST', body: JSON.stringify(spec) });
+  const created = await fetch(`${warden.url}/_sim/clusters`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(spec),
+  });
   expect(created.status).toBe(201);
   expect(await created.json()).toMatchObject({
     name: 'aks-new-weu',
@@ -140,11 +151,18 @@ test('clusters appear, change and disappear through /_sim/clusters; scheduled ev
     pools: [{ name: 'nodepool1', maxSurge: '10%' }],
   });
   expect(
-    (await fetch(`${warden.url}/_sim/clusters`, { method: 'POST', body: JSON.stringify(spec) })).status,
+    (
+      await fetch(`${warden.url}/_sim/clusters`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(spec),
+      })
+    ).status,
   ).toBe(400);
 
   const patched = await fetch(`${warden.url}/_sim/clusters/aks-new-weu`, {
     method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       tags: { environment: 'staging' },
       deprecatedApiUsage: [{ api: 'batch.cronjobs.v1beta1.list', removedIn: '1.37' }],
@@ -157,6 +175,7 @@ test('clusters appear, change and disappear through /_sim/clusters; scheduled ev
 
   const scheduled = await fetch(`${warden.url}/_sim/events`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       cluster: 'aks-new-weu',
       eventType: 'ScheduledEventEmitted',

@@ -83,6 +83,7 @@ describe('a cluster created after the last sweep', () => {
     expect(subscriptionId).toBeDefined();
     const created = await fetch(`${warden.url}/_sim/clusters`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         subscriptionId,
         resourceGroup: 'rg-canary',
@@ -98,6 +99,7 @@ describe('a cluster created after the last sweep', () => {
 
     const event = await fetch(`${warden.url}/_sim/events`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         cluster: 'aks-canary-new',
         eventType: 'Microsoft.ContainerService.NewKubernetesVersionAvailable',

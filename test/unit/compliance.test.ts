@@ -3,6 +3,7 @@ import type { ComplianceContext, Finding } from '../../shared/domain/compliance'
 import {
   assessCompliance,
   imageFamilyKey,
+  likelyPath,
   maintenanceFindings,
   nodeImageDate,
   windowSignature,
@@ -191,10 +192,11 @@ describe('compliance findings', () => {
   describe('channels and rings', () => {
     it('given a gated production cluster with AKS auto-upgrade on, is critical', () => {
       const c = cluster({ ring: 'production', autoUpgradeChannel: 'stable' });
-      expect(codes(assessCompliance(c, ctx()))).toEqual(['gated-auto-upgrade:critical']);
-      expect(assessCompliance(cluster({ ring: 'production', autoUpgradeChannel: 'none' }), ctx())).toEqual(
-        [],
-      );
+      const channelOnly = (f: Finding[]): Finding[] => f.filter((x) => x.code !== 'upgrade-path');
+      expect(codes(channelOnly(assessCompliance(c, ctx())))).toEqual(['gated-auto-upgrade:critical']);
+      expect(
+        channelOnly(assessCompliance(cluster({ ring: 'production', autoUpgradeChannel: 'none' }), ctx())),
+      ).toEqual([]);
     });
 
     it('given staging on another channel than production, warns; a canary off rapid is info', () => {
@@ -269,7 +271,11 @@ describe('compliance findings', () => {
         pool({ name: 'ok', maxSurge: '4', count: 10 }),
       ],
     });
-    expect(assessCompliance(c, ctx()).map((f) => [f.code, f.subject])).toEqual([
+    expect(
+      assessCompliance(c, ctx())
+        .filter((f) => f.code === 'max-surge-low')
+        .map((f) => [f.code, f.subject]),
+    ).toEqual([
       ['max-surge-low', 'default'],
       ['max-surge-low', 'one'],
     ]);
@@ -285,5 +291,76 @@ describe('compliance findings', () => {
       'version-support:critical',
       'node-os-channel:warning',
     ]);
+  });
+});
+
+describe('one owner per cluster: every path besides Warden that can upgrade a gated cluster', () => {
+  const paths = (c: ClusterSnapshot, over: Partial<ComplianceContext> = {}): string[] =>
+    assessCompliance(c, ctx(over))
+      .filter((f) => f.code === 'upgrade-path' || f.code === 'gated-auto-upgrade')
+      .map(
+        (f) =>
+          `${f.code === 'gated-auto-upgrade' ? 'auto-upgrade-channel' : (f.subject ?? '')}:${f.severity}`,
+      );
+
+  it('lists each open path with how to close it; a person with write access is always one', () => {
+    const c = cluster({
+      ring: 'production',
+      autoUpgradeChannel: 'stable',
+      nodeOsUpgradeChannel: 'NodeImage',
+    });
+    expect(paths(c)).toEqual(['auto-upgrade-channel:critical', 'node-os-channel:warning', 'portal:info']);
+    for (const f of assessCompliance(c, ctx()).filter((x) => x.code === 'upgrade-path'))
+      expect(f.message).toMatch(/To close: \S/);
+    expect(
+      paths(cluster({ ring: 'production', autoUpgradeChannel: 'none', nodeOsUpgradeChannel: 'None' })),
+    ).toEqual(['portal:info']);
+  });
+
+  it('AKS Automatic, node auto-provisioning, a Fleet auto-upgrade profile, and AKS-initiated upgrades near N-4', () => {
+    const automatic = cluster({ ring: 'production', skuName: 'Automatic', autoUpgradeChannel: 'stable' });
+    expect(paths(automatic)).toContain('aks-automatic:critical');
+    const nap = cluster({ ring: 'production', autoUpgradeChannel: 'none', nodeProvisioningMode: 'Auto' });
+    expect(paths(nap)).toContain('node-auto-provisioning:warning');
+    const member = cluster({ ring: 'production', autoUpgradeChannel: 'none' });
+    expect(paths(member, { fleetAutoUpgrade: true })).toContain('fleet-auto-upgrade:critical');
+    expect(paths(member, { fleetAutoUpgrade: false })).not.toContain('fleet-auto-upgrade:critical');
+    const old = cluster({ ring: 'production', autoUpgradeChannel: 'none', kubernetesVersion: '1.31.2' });
+    expect(
+      paths(old, {
+        region: {
+          location: 'westeurope',
+          minors: [1.34, 1.33, 1.32, 1.31].map((m) => ({
+            minor: String(m),
+            isPreview: false,
+            patches: [`${m}.1`],
+            supportPlans: ['KubernetesOfficial'],
+          })),
+        },
+      }),
+    ).toContain('aks-initiated:warning');
+  });
+
+  it('an ungated ring has no path findings', () => {
+    expect(
+      paths(cluster({ ring: 'staging', autoUpgradeChannel: 'none', nodeProvisioningMode: 'Auto' })),
+    ).toEqual([]);
+  });
+
+  it('the likely path of an outside upgrade: the most specific open path that changes what changed', () => {
+    const c = cluster({
+      ring: 'production',
+      autoUpgradeChannel: 'stable',
+      nodeOsUpgradeChannel: 'NodeImage',
+    });
+    const version = [{ what: 'control-plane' as const, from: '1.34.4', to: '1.35.1' }];
+    const image = [{ what: 'node-image' as const, pool: 'system', from: 'a-1', to: 'a-2' }];
+    expect(likelyPath(c, version)).toBe('AKS auto-upgrade channel stable');
+    expect(likelyPath({ ...c, autoUpgradeChannel: 'none' }, image)).toMatch(
+      /node OS upgrade channel NodeImage/,
+    );
+    expect(likelyPath({ ...c, autoUpgradeChannel: 'none', nodeOsUpgradeChannel: 'None' }, version)).toMatch(
+      /anyone with managedClusters\/write/,
+    );
   });
 });

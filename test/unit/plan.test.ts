@@ -303,6 +303,7 @@ describe('plan state machine', () => {
       },
       { type: 'ForceUpgradeApproved', approver: 'lead@contoso.com', comment: '', until: 'x', by: timer },
       { type: 'Cancelled', reason: 'x', by: timer },
+      { type: 'FleetGateCompleted', by: timer },
       { type: 'UrgencyRaised', urgency: 'high', reason: 'x', by: timer },
       {
         type: 'PreflightChecked',

@@ -58,6 +58,8 @@ export function scheduledEventPayload(
   const id = clusterArmId(c);
   const now = ctx.now();
   const text = (k: string, fallback: string): string => (typeof given[k] === 'string' ? given[k] : fallback);
+  const eol =
+    text('eventSource', '').toLowerCase() === 'eolnotification' ? eolDetails(c, given, now) : undefined;
   return {
     topic: `/subscriptions/${c.subscriptionId}`,
     subject: `${id}/scheduledEvents/${eventId}`,
@@ -68,12 +70,16 @@ export function scheduledEventPayload(
         type: 'Microsoft.ContainerService/managedClusters/scheduledEvents',
         location: c.location,
         properties: {
-          description: 'ScheduledEvents',
+          description: text('description', eol?.description ?? 'ScheduledEvents'),
           eventId,
           eventSource: text('eventSource', 'AutoUpgrader'),
           eventStatus: text('eventStatus', 'Scheduled'),
-          eventDetails: text('eventDetails', `Upgrade of ${c.name} to a newer Kubernetes version`),
-          scheduledTime: text('scheduledTime', new Date(now.getTime() + 7 * 86_400_000).toISOString()),
+          eventDetails:
+            eol?.details ?? text('eventDetails', `Upgrade of ${c.name} to a newer Kubernetes version`),
+          scheduledTime: text(
+            'scheduledTime',
+            eol?.eolDate ?? new Date(now.getTime() + 7 * 86_400_000).toISOString(),
+          ),
           startTime: '0001-01-01T00:00:00.0000000Z',
           lastUpdateTime: '0001-01-01T00:00:00.0000000Z',
           resources: [id],
@@ -82,6 +88,50 @@ export function scheduledEventPayload(
       },
       operationalInfo: { resourceEventTime: now.toISOString() },
       apiVersion: '2023-11-02-preview',
+    },
+  };
+}
+
+/**
+ * An end-of-support notice's `eventDetails` (the `EOLNotification` form): an object, or the text given.
+ * By default the cluster's version, 14 days ahead, its support plan's type.
+ */
+function eolDetails(
+  c: SimCluster,
+  given: Json,
+  now: Date,
+): { description: string; eolDate: string; details: Json | string } {
+  if (typeof given.eventDetails === 'string') {
+    let parsed: Json = {};
+    try {
+      parsed = JSON.parse(given.eventDetails) as Json;
+    } catch {
+      // Sent as given: the receiver decides what a malformed notice is.
+    }
+    const eolDate = typeof parsed.eolDate === 'string' ? parsed.eolDate : now.toISOString();
+    return { description: 'KubernetesVersionEOLTwoWeeks', eolDate, details: given.eventDetails };
+  }
+  const g = (
+    typeof given.eventDetails === 'object' && given.eventDetails !== null ? given.eventDetails : {}
+  ) as Json;
+  const days = typeof g.daysUntilEOL === 'number' ? g.daysUntilEOL : 14;
+  const eolDate =
+    typeof g.eolDate === 'string' ? g.eolDate : new Date(now.getTime() + days * 86_400_000).toISOString();
+  return {
+    description:
+      days <= 0
+        ? 'KubernetesVersionOutOfSupport'
+        : days <= 7
+          ? 'KubernetesVersionEOLOneWeek'
+          : 'KubernetesVersionEOLTwoWeeks',
+    eolDate,
+    details: {
+      kubernetesVersion: c.currentKubernetesVersion,
+      supportType: c.supportPlan === 'AKSLongTermSupport' ? 'LTS' : 'Community',
+      region: c.location,
+      ...g,
+      eolDate,
+      daysUntilEOL: days,
     },
   };
 }

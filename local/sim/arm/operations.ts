@@ -60,12 +60,47 @@ export interface StartSpec {
   readonly done: (status: OperationStatus, error?: { code: string; message: string }) => void;
 }
 
+/** An operation as the simulator's snapshot keeps it (its final body is not kept). */
+export type OperationRecord = Omit<Operation, 'finalBody'>;
+
+/** The error an operation ends with when the simulator stopped while it ran. */
+export const INTERRUPTED = {
+  code: 'OperationInterrupted',
+  message: 'The simulator stopped while this operation ran; it did not complete. Start it again.',
+};
+
 export class OperationEngine {
   private readonly ops = new Map<string, Operation>();
   private readonly running = new Map<string, Running>();
   private readonly idleWaiters: (() => void)[] = [];
+  /** Called whenever an operation starts, moves to its next step or ends (the snapshot listens). */
+  onChange: () => void = () => {};
 
   constructor(private readonly now: () => Date) {}
+
+  /** Every operation, for the snapshot. */
+  records(): OperationRecord[] {
+    return [...this.ops.values()].map(({ finalBody: _finalBody, ...record }) => record);
+  }
+
+  /**
+   * Puts saved operations back: their status resources answer again after a restart. One that was
+   * still running when the simulator stopped is `Failed` with {@link INTERRUPTED}.
+   */
+  restore(records: readonly OperationRecord[]): void {
+    for (const r of records) {
+      const interrupted = r.status === 'InProgress';
+      this.ops.set(r.id, {
+        ...r,
+        ...(interrupted && {
+          status: 'Failed' as const,
+          endTime: this.now().toISOString(),
+          error: INTERRUPTED,
+        }),
+        finalBody: () => undefined,
+      });
+    }
+  }
 
   start(spec: StartSpec): Operation {
     const op: Operation = {
@@ -92,6 +127,7 @@ export class OperationEngine {
     };
     this.running.set(op.id, run);
     this.runStep(run);
+    this.onChange();
     return op;
   }
 
@@ -148,6 +184,7 @@ export class OperationEngine {
       step.end();
       run.index += 1;
       this.runStep(run);
+      this.onChange();
     }, step.durationMs);
     run.timer.unref();
   }
@@ -162,6 +199,7 @@ export class OperationEngine {
     run.op.error = error;
     this.running.delete(run.op.id);
     run.done(status, error);
+    this.onChange();
     if (this.running.size === 0) this.idleWaiters.splice(0).forEach((r) => r());
   }
 }

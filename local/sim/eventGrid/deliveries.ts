@@ -76,18 +76,21 @@ export class EventEmitter {
     private readonly now: () => Date,
   ) {}
 
-  /** Emits one AKS event about a cluster and starts delivering it. */
+  /**
+   * Emits one event and starts delivering it: an AKS event about a cluster, or (no cluster) an event of a
+   * subscription-scoped system topic such as the Fleet gate events, whose topic and subject are given.
+   */
   emit(
-    cluster: SimCluster,
-    eventType: AksEventType,
+    cluster: SimCluster | undefined,
+    eventType: string,
     data: Record<string, unknown>,
     envelope: { readonly id?: string; readonly topic?: string; readonly subject?: string } = {},
   ): Delivery {
     const delivery: Delivery = {
       id: envelope.id ?? randomUUID(),
       eventType,
-      subject: envelope.subject ?? cluster.name,
-      topic: envelope.topic ?? eventTopic(cluster),
+      subject: envelope.subject ?? cluster?.name ?? '',
+      topic: envelope.topic ?? (cluster ? eventTopic(cluster) : ''),
       data,
       time: eventTime(this.now()),
       attempts: 0,

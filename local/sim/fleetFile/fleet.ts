@@ -4,6 +4,8 @@ import type { MinorSpec } from '../arm/versions';
 import { compareVersions, latestPatch, minorOf, parseVersion } from '../arm/versions';
 import type { QuotaSpec, SimQuota } from '../compute/model';
 import { buildQuotas } from '../compute/model';
+import type { FleetManagerSpec, SimFleetManager } from '../fleetManager/model';
+import { buildFleetManager } from '../fleetManager/model';
 import type { KubeSpec, SimKube } from '../kube/model';
 import { newKube } from '../kube/model';
 import type { SimVnet, VnetSpec } from '../network/model';
@@ -29,6 +31,8 @@ export interface FleetFile {
   readonly virtualNetworks?: readonly VnetSpec[];
   /** vCPU quotas per subscription and region (Compute usages); unlisted: 350 regional and per family. */
   readonly quotas?: readonly QuotaSpec[];
+  /** Azure Kubernetes Fleet Manager fleets whose members are clusters of this file (local/sim/fleetManager). */
+  readonly fleetManager?: FleetManagerSpec;
 }
 
 export interface RegionSpec {
@@ -172,6 +176,8 @@ export interface SimFleet {
   readonly vnets: Map<string, SimVnet>;
   /** vCPU quotas by `subscription|region|name` (lower case). */
   readonly quotas: Map<string, SimQuota>;
+  /** Fleet Manager fleets, members, update runs and gates. */
+  readonly fleetManager: SimFleetManager;
 }
 
 export class FleetFileError extends Error {
@@ -285,7 +291,10 @@ export function buildFleet(file: FleetFile, now: Date = new Date()): SimFleet {
   }
   const vnets = buildVnets(asArray<VnetSpec>(file.virtualNetworks, 'virtualNetworks'), fail);
   const quotas = buildQuotas(asArray<QuotaSpec>(file.quotas, 'quotas'), fail);
-  return { regions, subscriptions, clusters, resourceGroups, managementGroups, vnets, quotas };
+  const fleetManager = buildFleetManager(file.fleetManager, clusters);
+  for (const f of fleetManager.fleets.values())
+    resourceGroups.add(`${f.subscriptionId}/${f.resourceGroup}`.toLowerCase());
+  return { regions, subscriptions, clusters, resourceGroups, managementGroups, vnets, quotas, fleetManager };
 }
 
 /** A cluster from its fleet-file description (also used by PUT create). */

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { graphRow } from '../arm/model';
 import { hms, QueryQuota } from '../arm/throttle';
 import type { SimContext } from '../context';
+import { fleetGraphRow } from '../fleetManager/model';
 import type { Route, SimRequest, SimResponse } from '../router';
 import type { QueryResult } from './kql';
 import { KqlError, runQuery } from './kql';
@@ -74,6 +75,8 @@ export function resourceGraphRoutes(ctx: SimContext, options: GraphOptions): Rou
       // With lag, a deep copy: later changes to the cluster must not show through the snapshot.
       row: options.lagMs > 0 ? structuredClone(graphRow(c, ctx.tenantId)) : graphRow(c, ctx.tenantId),
     }));
+    for (const f of ctx.fleet.fleetManager.fleets.values())
+      rows.push({ subscriptionId: f.subscriptionId.toLowerCase(), row: fleetGraphRow(f, ctx.tenantId) });
     snapshot = { at: t, rows };
     return rows;
   };

@@ -20,6 +20,8 @@ export const HEADINGS: Readonly<Record<NoticeKind, string>> = {
   'support-ended': 'Kubernetes support ended',
   'aks-advance-notice': 'AKS maintenance ahead',
   'auto-upgrade-conflict': 'Auto-upgrade bypasses approval',
+  'fleet-run-stopped': 'Fleet update run held back',
+  'upgraded-outside-warden': 'Upgraded outside Warden',
   'daily-digest': 'Daily digest',
 };
 
@@ -36,6 +38,7 @@ export const CALLS_TO_ACTION: Readonly<Partial<Record<NoticeKind, string>>> = {
   // maintenance configuration to block a day in.
   'aks-advance-notice': 'AKS will act on its own schedule, not after an approval.',
   'auto-upgrade-conflict': 'Turn AKS auto-upgrade off on this cluster, or Warden cannot gate it.',
+  'upgraded-outside-warden': 'Find who or what upgraded it, and close that path (the cluster lists them).',
 };
 
 export const SEVERITY_LABEL: Readonly<Record<Notice['severity'], string>> = {

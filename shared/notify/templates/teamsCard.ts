@@ -29,6 +29,29 @@ export interface TeamsMessage {
   }[];
 }
 
+/** Characters the TextBlock markdown subset gives a meaning anywhere in a line (links, emphasis, code, tables, HTML). */
+const INLINE_MARKDOWN = /[\\`*_~[\]()<>|]/g;
+/** What starts a heading, quote, list item or setext underline at the start of a line. */
+const LINE_MARKER = /^(\s*)(?:([#>+=-])|(\d+)([.)]))/;
+
+/**
+ * Text from data (names, titles, comments, reasons, AKS's `eventDetails`) as a TextBlock or Fact
+ * shows it: every markdown construct backslash-escaped, so `[x](https://…)` reads as typed and makes no
+ * link. A card's only links are its own `Action.OpenUrl` actions.
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .split('\n')
+    .map((line) =>
+      line
+        .replace(INLINE_MARKDOWN, '\\$&')
+        .replace(LINE_MARKER, (_m, space: string, marker?: string, digits?: string, dot?: string) =>
+          marker !== undefined ? `${space}\\${marker}` : `${space}${digits ?? ''}\\${dot ?? ''}`,
+        ),
+    )
+    .join('\n');
+}
+
 /**
  * The heading's colour. Teams' light theme draws `Warning` as yellow on white (#f8d22a), which few can
  * read, so a warning heading keeps the default colour and says "Warning" in words.
@@ -51,16 +74,25 @@ function card(notice: Notice): AdaptiveCard {
       color: COLOR[notice.severity],
       wrap: true,
     },
-    { type: 'TextBlock', text: oneLine(notice.title), size: 'Large', weight: 'Bolder', wrap: true },
+    {
+      type: 'TextBlock',
+      text: escapeMarkdown(oneLine(notice.title)),
+      size: 'Large',
+      weight: 'Bolder',
+      wrap: true,
+    },
     // Teams markdown joins single line breaks; a blank line keeps them apart.
-    { type: 'TextBlock', text: notice.summary.trim().replace(/\n+/g, '\n\n'), wrap: true },
+    { type: 'TextBlock', text: escapeMarkdown(notice.summary.trim().replace(/\n+/g, '\n\n')), wrap: true },
   ];
   if (cta !== undefined) body.push({ type: 'TextBlock', text: cta, wrap: true, weight: 'Bolder' });
   // A FactSet stacks label and value in two narrow columns; it stays readable on a phone.
   if (notice.facts.length > 0)
     body.push({
       type: 'FactSet',
-      facts: notice.facts.map((f) => ({ title: oneLine(f.label), value: oneLine(f.value) })),
+      facts: notice.facts.map((f) => ({
+        title: escapeMarkdown(oneLine(f.label)),
+        value: escapeMarkdown(oneLine(f.value)),
+      })),
     });
   body.push({
     type: 'TextBlock',
