@@ -11,6 +11,7 @@ import { BENCH_POLICY, benchApproval } from './approval';
 import { benchColdStart } from './coldStart';
 import { benchDashboard } from './dashboard';
 import { benchIntake } from './intake';
+import { benchPages } from './pages';
 import type { Figure } from './report';
 import { printFigure, writeResults } from './report';
 import type { ScaleFigure } from './scale';
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
   const sections: [string, () => Promise<Figure[]> | Figure[]][] = [
     ['intake', () => benchIntake(azurite, startApp, knownClusters)],
     ['approval', () => benchApproval(azurite, startApp)],
+    ['pages', () => benchPages(azurite, startApp)],
     ['sweep', () => benchSweep(azurite)],
     ['dashboard', () => benchDashboard(azurite)],
     [
