@@ -233,7 +233,11 @@ function operationCell(s: PlanStep, now: Date): Html {
   if (s.operationId !== undefined) parts.push(html`<br /><code>${s.operationId}</code>`);
   if (s.attempt !== undefined && s.attempt > 1) parts.push(html`<br />${s.attempt} requests`);
   if (s.nextPollAt !== undefined && s.status === 'running')
-    parts.push(html`<br />next poll ${when(s.nextPollAt, now)}`);
+    parts.push(
+      Date.parse(s.nextPollAt) > now.getTime()
+        ? html`<br />next poll ${when(s.nextPollAt, now)}`
+        : html`<br />polled again at the runner's next run`,
+    );
   if (s.nextAttemptAt !== undefined && s.status !== 'succeeded')
     parts.push(html`<br />retry ${when(s.nextAttemptAt, now)}`);
   if (s.lastError !== undefined)
