@@ -10,7 +10,7 @@ import { DEFAULT_POLICY } from '../shared/domain/policy';
 import type { RegionVersions } from '../shared/domain/versions';
 import { Preflight } from '../shared/usecases/preflight';
 import type { Figure } from './report';
-import { median, pool } from './report';
+import { atMost, figure, median, noGoal, pool } from './report';
 
 /**
  * Pre-flight at 20 ms per call (ARM with its token buckets, and each cluster's Kubernetes API):
@@ -172,22 +172,22 @@ export async function benchPreflight(): Promise<Figure[]> {
   const oneThrottled = w1.sim.stats().throttled;
   await w1.sim.close();
   figures.push(
-    {
+    figure({
       name: 'pre-flight, 1 cluster × 3 pools: calls (ARM + Kubernetes)',
       value: oneArm + oneKube,
       unit: `calls (${oneArm} ARM + ${oneKube} k8s)`,
-      baseline: 'pool by pool, nothing shared',
-      baselineValue: perPool,
-      goal: '≤ 8',
-    },
-    {
+      baseline: { name: 'pool by pool, nothing shared', value: perPool },
+      goal: atMost(8, 'calls'),
+      kind: 'count',
+    }),
+    figure({
       name: 'pre-flight, 1 cluster: latency p99 at 20 ms/call',
       value: Math.round(p99(latencies)),
       unit: `ms (median ${Math.round(median(latencies))})`,
-      baseline: 'one cluster GET',
-      baselineValue: Math.round(floorMs),
-      goal: '≤ 1000 ms',
-    },
+      baseline: { name: 'one cluster GET', value: Math.round(floorMs) },
+      goal: atMost(1000, 'ms'),
+      kind: 'absolute',
+    }),
   );
 
   // 500 plans after a release: proposals share one run.
@@ -214,37 +214,38 @@ export async function benchPreflight(): Promise<Figure[]> {
   await w3.sim.close();
   const n = fleet.clusters.length;
   figures.push(
-    {
+    figure({
       name: `pre-flight, ${n} plans: ARM calls per cluster`,
       value: Number(((shared.arm - 2 * regionsCount) / n).toFixed(2)),
       unit: `/cluster + ${2 * regionsCount} (usages + SKUs × ${regionsCount} sub×region)`,
-      baseline: 'nothing shared between clusters',
-      baselineValue: Number((alone.arm / n).toFixed(2)),
-      goal: '≤ 3 + O(subs × regions)',
-    },
-    {
+      baseline: { name: 'nothing shared between clusters', value: Number((alone.arm / n).toFixed(2)) },
+      goal: atMost(3, 'per cluster, beside O(subs × regions)'),
+      kind: 'count',
+    }),
+    figure({
       name: `pre-flight, ${n} plans: Kubernetes calls per cluster`,
       value: Number((shared.kube / n).toFixed(2)),
       unit: 'calls/cluster (own API server)',
-      baseline: 'nothing shared',
-      baselineValue: Number((alone.kube / n).toFixed(2)),
-    },
-    {
+      baseline: { name: 'nothing shared', value: Number((alone.kube / n).toFixed(2)) },
+      goal: noGoal('each cluster has its own API server: nothing to share'),
+      kind: 'count',
+    }),
+    figure({
       name: `pre-flight, ${n} plans: latency p99 per cluster`,
       value: Math.round(p99(per)),
       unit: `ms (all in ${totalS.toFixed(1)} s, ${CONCURRENCY} at a time)`,
-      baseline: 'median',
-      baselineValue: Math.round(median(per)),
-      goal: '≤ 1000 ms',
-    },
-    {
+      baseline: { name: 'median', value: Math.round(median(per)) },
+      goal: atMost(1000, 'ms'),
+      kind: 'absolute',
+    }),
+    figure({
       name: `pre-flight, ${n} plans: 429 answers`,
       value: shared.throttled + oneThrottled,
       unit: '429s',
-      baseline: 'nothing shared',
-      baselineValue: alone.throttled,
-      goal: '0',
-    },
+      baseline: { name: 'nothing shared', value: alone.throttled },
+      goal: atMost(0, '429s'),
+      kind: 'count',
+    }),
   );
   return figures;
 }

@@ -8,6 +8,7 @@ import { QueueClient } from '@azure/storage-queue';
 import type { SimStats } from '../local/sim';
 import { SWEEP_QUEUE } from '../shared/store/sweepQueue';
 import type { Figure } from './report';
+import { atMost, figure, noGoal, ratioAtMost } from './report';
 import type { InvocationReport } from './scaleInvocation';
 import type { BenchStorage } from './storageProcess';
 
@@ -18,15 +19,6 @@ import type { BenchStorage } from './storageProcess';
  * is what a Functions instance of its own would need. Figures are compared within this run only: on
  * a shared machine absolute times are pessimistic, ratios are not.
  */
-/**
- * A figure with its verdict; `decides` marks those whose failure fails the run (the linear-cost ratio
- * and the memory ceilings).
- */
-export interface ScaleFigure extends Figure {
-  readonly pass: boolean;
-  readonly decides: boolean;
-}
-
 const SMALL = { clusters: 5_000, subscriptions: 20, regions: 10, pools: 3 };
 const LARGE = { clusters: 50_000, subscriptions: 500, regions: 12, pools: 3 };
 const LATENCY_MS = 20;
@@ -152,16 +144,15 @@ async function sweepRun(sim: SimChild, fleet: Fleet, env: NodeJS.ProcessEnv): Pr
 }
 
 /** `npm run bench -- scale`: every scale figure, each goal with its verdict. */
-export async function benchScale(azurite: BenchStorage): Promise<ScaleFigure[]> {
-  const figures = await benchScaleSweeps(azurite);
-  return figures.map((f) => ({ ...f, goal: `${f.goal ?? ''} → ${f.pass ? 'pass' : 'FAIL'}` }));
+export function benchScale(azurite: BenchStorage): Promise<Figure[]> {
+  return benchScaleSweeps(azurite);
 }
 
 /** The sweeps' figures; `after50k` runs more against the swept 50,000 (same simulator, same tables). */
 export async function benchScaleSweeps(
   azurite: BenchStorage,
-  after50k: (env: NodeJS.ProcessEnv) => Promise<ScaleFigure[]> = () => Promise.resolve([]),
-): Promise<ScaleFigure[]> {
+  after50k: (env: NodeJS.ProcessEnv) => Promise<Figure[]> = () => Promise.resolve([]),
+): Promise<Figure[]> {
   const stamp = Date.now().toString(36);
   const smallSim = await startSimChild(SMALL);
   const small = await sweepRun(smallSim, SMALL, appEnv(smallSim, `scale5k${stamp}`, azurite));
@@ -187,59 +178,43 @@ export async function benchScaleSweeps(
   const more = await after50k(env);
   await largeSim.close();
 
-  const ratio = large.msPerCluster / small.msPerCluster;
+  const whole = { name: 'whole sweep in one process', value: large.peakRssMb };
   return [
-    {
+    figure({
       name: 'sweep, 50,000 clusters: time per cluster',
       value: large.msPerCluster,
       unit: 'ms/cluster',
-      baseline: '5,000 clusters, same run',
-      baselineValue: small.msPerCluster,
-      goal: `<= ${LINEAR_RATIO} x baseline (${ratio.toFixed(2)} x)`,
-      pass: ratio <= LINEAR_RATIO,
-      decides: true,
-    },
-    {
+      baseline: { name: '5,000 clusters, same run', value: small.msPerCluster },
+      goal: ratioAtMost(LINEAR_RATIO),
+      kind: 'ratio',
+    }),
+    figure({
       name: 'sweep, 50,000 clusters: ARM + Resource Graph calls',
       value: large.calls,
       unit: 'calls',
-      baseline: '5,000 clusters',
-      baselineValue: small.calls,
-      goal: `<= ${MAX_SWEEP_CALLS}`,
-      pass: large.calls <= MAX_SWEEP_CALLS,
-      decides: false,
-    },
-    {
+      baseline: { name: '5,000 clusters', value: small.calls },
+      goal: atMost(MAX_SWEEP_CALLS),
+      kind: 'count',
+    }),
+    figure({
       name: 'sweep, 50,000 clusters: 429s received',
       value: large.throttled,
       unit: '429s',
-      baseline: '5,000 clusters',
-      baselineValue: small.throttled,
-      goal: 'each honoured (every cluster stored, no problem)',
-      pass: true,
-      decides: false,
-    },
-    {
-      name: 'coordinator invocation, 50,000: peak RSS',
-      value: coordinator.peakRssMb,
-      unit: 'MB',
-      baseline: 'whole sweep in one process',
-      baselineValue: large.peakRssMb,
-      ...memoryGoal(coordinator.peakRssMb),
-    },
-    {
-      name: `shard invocation (1 of ${queued}), 50,000: peak RSS`,
-      value: Math.max(...shardPeaks),
-      unit: 'MB',
-      baseline: 'whole sweep in one process',
-      baselineValue: large.peakRssMb,
-      ...memoryGoal(Math.max(...shardPeaks)),
-    },
+      baseline: { name: '5,000 clusters', value: small.throttled },
+      goal: noGoal('each is retried after its Retry-After; the calls figure counts the retries'),
+      kind: 'count',
+    }),
+    memoryFigure('coordinator invocation, 50,000: peak RSS', coordinator.peakRssMb, whole),
+    memoryFigure(`shard invocation (1 of ${queued}), 50,000: peak RSS`, Math.max(...shardPeaks), whole),
     ...more,
   ];
 }
 
-/** The memory ceiling of one invocation: the smallest instance. */
-export function memoryGoal(mb: number): Pick<ScaleFigure, 'goal' | 'pass' | 'decides'> {
-  return { goal: `<= ${INSTANCE_MB} MB`, pass: mb <= INSTANCE_MB, decides: true };
+/** The memory ceiling of one invocation: the smallest Flex Consumption instance. */
+export function memoryFigure(
+  name: string,
+  mb: number,
+  baseline: { readonly name: string; readonly value: number },
+): Figure {
+  return figure({ name, value: mb, unit: 'MB', baseline, goal: atMost(INSTANCE_MB, 'MB'), kind: 'ceiling' });
 }

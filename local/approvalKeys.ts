@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /**
- * Local defaults for issue 4's settings, so `npm start` needs none: an approval signing key generated
+ * Local defaults for the approval settings, so `npm start` needs none: an approval signing key generated
  * once into `.warden/approval-keys` (in memory with `--memory`), and the demo policy.
  * Both are only defaults; settings given in the environment win.
  */

@@ -43,7 +43,7 @@ Settings (environment)
   WARDEN_LOG        normal | quiet (as --quiet)
 
 Warden's own settings (WARDEN_POLICY, WARDEN_APPROVAL_KEYS, ...) are checked at start as in Azure;
-see docs/policy.md and docs/notifications.md. The data folder keeps Warden's tables, the simulator's state
+see docs/policy.md and docs/design/notifications.md. The data folder keeps Warden's tables, the simulator's state
 and the outbox together; a second start resumes them. To start clean: stop Warden and remove the folder.`;
 
 function choice(env: NodeJS.ProcessEnv, name: string, allowed: readonly string[], fallback: string): string {

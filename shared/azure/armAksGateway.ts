@@ -454,7 +454,7 @@ export class ArmAksGateway implements AksGateway {
     const body: ManagedCluster = {
       ...current,
       kubernetesVersion,
-      // As `az aks upgrade --control-plane-only` sends it (docs/runner.md §3): pools as read, so they keep
+      // As `az aks upgrade --control-plane-only` sends it (docs/design/runner.md §3): pools as read, so they keep
       // their versions; `nodeImageVersion` cleared (writable since the 2026 models, sending it back asks
       // for a rollback, notes §h); `servicePrincipalProfile` dropped (a GET never returns the secret).
       agentPoolProfiles: current.agentPoolProfiles?.map((p) => ({ ...p, nodeImageVersion: undefined })),

@@ -68,9 +68,9 @@ export type PlanStep = StepTarget & {
   readonly finishedAt?: string;
   readonly operationId?: string;
   readonly error?: string;
-  /** The ARM operation the runner started for this step (docs/runner.md §3); kept by the runner. */
+  /** The ARM operation the runner started for this step (docs/design/runner.md §3); kept by the runner. */
   readonly operation?: StepOperation;
-  /** Requests the runner decided to send for this step (the intent write precedes each; docs/runner.md §4). */
+  /** Requests the runner decided to send for this step (the intent write precedes each; docs/design/runner.md §4). */
   readonly attempt?: number;
   readonly intentAt?: string;
   /** The desired version (or node image) ARM showed before the first request: "already requested" is judged against it. */
@@ -90,7 +90,7 @@ export interface StepOperation {
   readonly httpStatus?: number;
 }
 
-/** Why a plan is `blocked`: AKS refused the upgrade on recent use of deprecated APIs (docs/runner.md §6). */
+/** Why a plan is `blocked`: AKS refused the upgrade on recent use of deprecated APIs (docs/design/runner.md §6). */
 export interface PlanBlock {
   readonly step: number;
   readonly reason: string;

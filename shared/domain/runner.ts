@@ -9,7 +9,7 @@ import { compareNodeImages } from './targeting';
 import { compareVersions, parseVersion } from './versions';
 
 /**
- * The upgrade runner's decisions, pure (docs/runner.md): which window governs a step, whether a step
+ * The upgrade runner's decisions, pure (docs/design/runner.md): which window governs a step, whether a step
  * was already requested or finished according to ARM, how a failed request is handled, and how long
  * to back off. shared/usecases/runUpgrades.ts reads ARM and the plan store and acts on these answers.
  */
@@ -27,7 +27,7 @@ export interface StepWindow {
  * The window a step of this plan kind runs in: the cluster's AKS maintenance configuration
  * (`aksManagedAutoUpgradeSchedule` / `aksManagedNodeOSUpgradeSchedule`, else `default`), else the
  * policy's window for the ring, else any time. An applicable configuration that does not parse means
- * closed: Warden never guesses a window (docs/runner.md §2).
+ * closed: Warden never guesses a window (docs/design/runner.md §2).
  */
 export function stepWindow(
   configs: readonly unknown[],
@@ -83,7 +83,7 @@ export interface StepObservation {
 }
 
 /**
- * Where a step stands according to ARM alone (the resume-after-crash rules, docs/runner.md §4):
+ * Where a step stands according to ARM alone (the resume-after-crash rules, docs/design/runner.md §4):
  * - `done`: the running version (image) is the target and nothing is operating;
  * - `failed`: the resource is `Failed` (or `Canceled`) after our request;
  * - `in-flight`: our request landed (the desired value is the target, or moved since `desiredBefore`)
@@ -166,7 +166,7 @@ export function deprecatedApisOf(message: string): string[] {
   return [...new Set(apis.filter((a) => a !== ''))];
 }
 
-/** What to do about a request ARM refused (docs/runner.md §6). */
+/** What to do about a request ARM refused (docs/design/runner.md §6). */
 export function handleFailure(f: RequestFailure, attempt: number, now: Date): FailureHandling {
   const reason = f.message;
   if (f.status === 400 && f.subcode === DEPRECATED_API_SUBCODE)

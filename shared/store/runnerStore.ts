@@ -4,7 +4,7 @@ import type { Tables } from './tables';
 import { clip, getOrUndefined, isConflict, isNotFound, isPreconditionFailed } from './tables';
 
 /**
- * The runner's own rows (docs/runner.md §5), table `runner`, one partition per cluster key:
+ * The runner's own rows (docs/design/runner.md §5), table `runner`, one partition per cluster key:
  * - `lock`: which plan runs on the cluster (`planId`) and which runner instance holds it until when
  *   (`owner`, `until`). Taken and released with ETag-conditional writes, so two runner instances never
  *   work on the same plan at once, and a second plan on the cluster waits while the first has a step

@@ -34,7 +34,7 @@ import type { EventReaction } from './ingestEvents';
 import type { FleetReader } from './proposePlans';
 
 /**
- * Defer (issue 6): AKS announces the upgrades it runs itself (ScheduledEventEmitted, `Scheduled`, 7 d and
+ * Defer: AKS announces the upgrades it runs itself (ScheduledEventEmitted, `Scheduled`, 7 d and
  * 24 h ahead). On a gated cluster that is an upgrade nobody approved, so the notice offers Defer: a signed
  * link per approver, checked like an approval (HMAC, expiry, approver, single use) and audited, that adds
  * the scheduled day to the governing maintenance configuration's `notAllowedDates` (PUT through ARM).

@@ -16,7 +16,7 @@ import type { RunnerDeps } from './runUpgrades';
 import { actionApprovers, clusterRefOf, FORCE_UPGRADE_FOR_MS, runUpgrades } from './runUpgrades';
 
 /**
- * Operator actions on a plan the runner owns (issue 6): cancel before any step started; abort a
+ * Operator actions on a plan the runner owns: cancel before any step started; abort a
  * running step (ARM `abortLatestOperation`) with a second person's approval; approve the force upgrade
  * of a blocked plan. Approvals use signed links (actionTokens.ts) checked like plan approvals, and every
  * change is a plan transition, so it is audited with who, when and from where.

@@ -99,7 +99,7 @@ export function planWindow(
     }
   } catch (e) {
     // An applicable AKS configuration Warden cannot read means closed, never the policy window instead
-    // (docs/runner.md §2): the runner starts nothing, and compliance reports the configuration.
+    // (docs/design/runner.md §2): the runner starts nothing, and compliance reports the configuration.
     return {
       source: 'aks',
       description: `closed: unreadable maintenance configuration (${e instanceof Error ? e.message : String(e)})`,

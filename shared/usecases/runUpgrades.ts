@@ -87,7 +87,7 @@ const FORCE_UNTIL_MS = 24 * 3_600_000;
 const BY: By = { actor: 'runner', source: { kind: 'runner' } };
 
 /**
- * The upgrade runner (docs/runner.md), every two minutes and on NodePoolRolling events:
+ * The upgrade runner (docs/design/runner.md), every two minutes and on NodePoolRolling events:
  *
  * 1. List the plans in `approved | scheduled | running` (one cluster's only, for an event).
  * 2. Per plan, take the cluster's ETag lease: one runner per plan, one plan per cluster (a plan that has
@@ -454,7 +454,7 @@ async function startStep(
     report !== undefined && report.verdict !== plan.preflight?.verdict
       ? [{ type: 'PreflightChecked', report, by: BY }]
       : [];
-  // The intent write: only its writer may send request n (docs/runner.md §4).
+  // The intent write: only its writer may send request n (docs/design/runner.md §4).
   const intent = await commit(deps, stored, now, [...checked, started], (p) =>
     clearHold({
       ...withStep(p, index, (s) => ({

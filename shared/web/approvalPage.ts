@@ -5,7 +5,7 @@ import { minorOf } from '../domain/versions';
 import { fleetGateSection } from './fleetGateView';
 import type { Html } from './html';
 import { commentField, html, page, safeUrl } from './html';
-import { navLine, planHref, statusBadge } from './pageParts';
+import { navLine, planHref, statusBadge, windowLine } from './pageParts';
 import { nextRunnerRun, preflightOf, whatNext } from './planPage';
 import { preflightSection } from './preflightView';
 import { at, duration, when } from './times';
@@ -56,9 +56,7 @@ function planTable(plan: Plan, now: Date): Html {
     </tr>
     <tr>
       <th>Window</th>
-      <td id="window">
-        ${plan.window?.description ?? 'any time'}${plan.window?.start !== undefined ? html`<br /><span class="muted">next opening ${when(plan.window.start, now)}${plan.window.end !== undefined ? html`, closes ${at(plan.window.end, now)}` : ''}</span>` : ''}
-      </td>
+      <td id="window">${plan.window?.description ?? 'any time'}${windowLine(plan.window, now)}</td>
     </tr>
     ${
       plan.urgency !== 'normal'

@@ -158,7 +158,7 @@ function planRows(plans: readonly Plan[], now: Date): Html {
           ${p.preflight?.verdict === 'no-go' ? html` ${verdictBadge('no-go', 'pre-flight no-go')}` : ''}
           ${p.hold ? html`<div class="muted">${p.hold.reason}</div>` : ''}
         </td>
-        <td class="muted">${when(p.updatedAt, now)}</td>
+        <td class="muted when">${when(p.updatedAt, now)}</td>
       </tr>`,
   )}`;
 }
@@ -220,10 +220,12 @@ export function renderDashboard(data: DashboardData): string {
     filter.support !== undefined ||
     filter.findings !== undefined;
   const tableCaption = `${counted}${clusterFiltered ? ' matching the filter' : ''}, most in need of a look first.`;
-  const plans =
+  // Open plans first (they are what someone may have to act on), each group as the store ordered it.
+  const plans = (
     filter.plans === undefined
       ? data.plans
-      : data.plans.filter((p) => (filter.plans === 'open' ? isOpen(p.status) : p.status === filter.plans));
+      : data.plans.filter((p) => (filter.plans === 'open' ? isOpen(p.status) : p.status === filter.plans))
+  ).toSorted((a, b) => Number(isOpen(b.status)) - Number(isOpen(a.status)));
   const lastSweep = data.clusters.reduce<string | undefined>(
     (latest, c) => (latest === undefined || c.lastSeen > latest ? c.lastSeen : latest),
     undefined,
@@ -320,7 +322,7 @@ export function renderDashboard(data: DashboardData): string {
   return page(
     'Fleet',
     html`${raw(
-      '<style>th{width:auto}.columns{display:grid;gap:0 2rem;grid-template-columns:minmax(0,1fr)}@media (min-width:1280px){.columns{grid-template-columns:minmax(0,2fr) minmax(0,3fr)}}</style>',
+      '<style>th{width:auto}td.when{min-width:9rem}.columns{display:grid;gap:0 2rem;grid-template-columns:minmax(0,1fr)}@media (min-width:1280px){.columns{grid-template-columns:minmax(0,2fr) minmax(0,3fr)}}</style>',
     )}${body}`,
     { wide: true },
   );

@@ -1,8 +1,9 @@
 import type { HttpRequest } from '@azure/functions';
 
-import type { Plan, PlanStatus } from '../domain/plan';
+import type { Plan, PlanStatus, PlanWindow } from '../domain/plan';
 import type { Html } from './html';
 import { html } from './html';
+import { at, when } from './times';
 
 /**
  * Pieces every page of Warden shares: where a plan's and a cluster's pages are, the status badge, the
@@ -55,4 +56,19 @@ export function navLine(cluster?: { readonly id: string; readonly name: string }
     <a href="${DASHBOARD_HREF}">Dashboard</a
     >${cluster !== undefined ? html` › <a href="${clusterHref(cluster.id)}">${cluster.name}</a>` : ''}
   </nav>`;
+}
+
+/** Under a window's description: "open now, until …" or "next opening …, closes …". */
+export function windowLine(w: PlanWindow | undefined, now: Date): Html {
+  if (w?.start === undefined) return html``;
+  const open =
+    Date.parse(w.start) <= now.getTime() && (w.end === undefined || Date.parse(w.end) > now.getTime());
+  return open
+    ? html`<br /><span class="muted"
+          >open now${w.end !== undefined ? html`, until ${when(w.end, now)}` : ''}</span
+        >`
+    : html`<br /><span class="muted"
+          >next opening
+          ${when(w.start, now)}${w.end !== undefined ? html`, closes ${at(w.end, now)}` : ''}</span
+        >`;
 }

@@ -9,7 +9,7 @@ import type { PlanPageData } from '../usecases/pageViews';
 import type { Html } from './html';
 import { html, page } from './html';
 import { htmlPage } from './http';
-import { clusterHref, navLine, planChange, planHref, statusBadge } from './pageParts';
+import { clusterHref, navLine, planChange, planHref, statusBadge, windowLine } from './pageParts';
 import { preflightSection } from './preflightView';
 import { at, duration, when, whenText } from './times';
 
@@ -188,9 +188,7 @@ function factsTable(plan: Plan, now: Date): Html {
     </tr>
     <tr>
       <th>Window</th>
-      <td>
-        ${plan.window?.description ?? 'any time'}${plan.window?.start !== undefined ? html`<br /><span class="muted">next opening ${when(plan.window.start, now)}${plan.window.end !== undefined ? html`, closes ${at(plan.window.end, now)}` : ''}</span>` : ''}
-      </td>
+      <td>${plan.window?.description ?? 'any time'}${windowLine(plan.window, now)}</td>
     </tr>
     <tr>
       <th>Why</th>
@@ -235,7 +233,11 @@ function operationCell(s: PlanStep, now: Date): Html {
   if (s.operationId !== undefined) parts.push(html`<br /><code>${s.operationId}</code>`);
   if (s.attempt !== undefined && s.attempt > 1) parts.push(html`<br />${s.attempt} requests`);
   if (s.nextPollAt !== undefined && s.status === 'running')
-    parts.push(html`<br />next poll ${when(s.nextPollAt, now)}`);
+    parts.push(
+      Date.parse(s.nextPollAt) > now.getTime()
+        ? html`<br />next poll ${when(s.nextPollAt, now)}`
+        : html`<br />polled again at the runner's next run`,
+    );
   if (s.nextAttemptAt !== undefined && s.status !== 'succeeded')
     parts.push(html`<br />retry ${when(s.nextAttemptAt, now)}`);
   if (s.lastError !== undefined)

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadConfig, requireApprovalKeys } from '../../shared/config';
 import { BASE_ENV, configFailure } from '../helpers/config';
 
-describe('settings of issue 4', () => {
+describe('the approval and plan settings', () => {
   test('WARDEN_POLICY: unset is the default policy; inline JSON or YAML; a file path', () => {
     expect(loadConfig(BASE_ENV).policy.gatedRings).toEqual(['production']);
     expect(
