@@ -423,6 +423,7 @@ describe('the upgrade runner against the simulator', () => {
     await sim.idle();
   });
 
+  // One plan run through to the end per crash point (about 25 s alone): more than the default 30 s on a busy machine.
   test('crashes after every action resume from ARM state with exactly one PUT per step', async () => {
     // A run without crashes counts the actions (plan writes and ARM requests).
     const reference = await approvedPlan(`prod-crash-${CRASH_CASES}`);
@@ -467,7 +468,7 @@ describe('the upgrade runner against the simulator', () => {
         puts: [name, `${name}/agentPools/system`, `${name}/agentPools/apps`],
       });
     }
-  });
+  }, 120_000);
 
   test('two runners on one plan at once send one request', async () => {
     const plan = await approvedPlan('prod-twins');
