@@ -12,7 +12,7 @@ import { TablePlanStore } from '../shared/store/planStore';
 import { Tables } from '../shared/store/tables';
 import { proposePlansForCluster } from '../shared/usecases/proposePlans';
 import type { Figure } from './report';
-import { atMost, figure, noGoal, pool } from './report';
+import { atMost, figure, noGoal, percentile, pool } from './report';
 import type { BenchStorage } from './storageProcess';
 
 /**
@@ -53,13 +53,6 @@ function call(
     req.on('error', reject);
     req.end(body);
   });
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return (
-    Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 10) / 10
-  );
 }
 
 const REGION: RegionVersions = {

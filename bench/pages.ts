@@ -16,7 +16,7 @@ import { Tables } from '../shared/store/tables';
 import { proposePlansForCluster } from '../shared/usecases/proposePlans';
 import { BENCH_POLICY } from './approval';
 import type { Figure } from './report';
-import { atMost, figure, noGoal, pool } from './report';
+import { atMost, figure, noGoal, percentile, pool } from './report';
 import type { BenchStorage } from './storageProcess';
 
 /**
@@ -37,13 +37,6 @@ function get(url: string, accept: string): Promise<{ status: number; ms: number 
     req.on('error', reject);
     req.end();
   });
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return (
-    Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 10) / 10
-  );
 }
 
 const REGION: RegionVersions = {

@@ -156,6 +156,14 @@ export async function pool(
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
 }
 
+/** The p-th percentile (nearest rank), rounded to a tenth: the bench's latency figures. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return (
+    Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 10) / 10
+  );
+}
+
 /** The middle value (the mean of the two middle ones for an even count). */
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
