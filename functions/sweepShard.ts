@@ -10,14 +10,14 @@ import { parseShardMessage, runShard } from '../shared/usecases/sweepFleet';
 
 /**
  * One subscription's part of a sweep, from the `warden-sweep-shards` queue; every cluster written is then
- * planned (versions and node images no event announced). A malformed message is
+ * planned (versions and node images no event announced), each gated plan with its pre-flight report. A malformed message is
  * logged and dropped (retrying cannot fix it); any other failure is rethrown so the queue redelivers it
  * (up to host.json `maxDequeueCount`, then the poison queue). Shards are idempotent, so a redelivery
  * only finishes what was left.
  */
 export function sweepShardHandler(
   getServices: () => Pick<Services, 'aks' | 'clusters' | 'sweepPolicy'> &
-    Partial<Pick<Services, 'plans' | 'links' | 'policy' | 'newId' | 'now' | 'notifier'>>,
+    Partial<Pick<Services, 'plans' | 'links' | 'policy' | 'newId' | 'now' | 'notifier' | 'preflight'>>,
 ) {
   return async (input: unknown, context: InvocationContext): Promise<void> => {
     let message: ShardMessage;
@@ -28,7 +28,7 @@ export function sweepShardHandler(
       return;
     }
     const s = getServices();
-    const { plans, links, policy, newId, now, notifier } = s;
+    const { plans, links, policy, newId, now, notifier, preflight } = s;
     const outside = notifier && { clusters: s.clusters, outbox: notifier.outbox };
     const planning =
       plans && links && policy && newId && now
@@ -39,6 +39,7 @@ export function sweepShardHandler(
             newId,
             now,
             log: context,
+            ...(preflight && { preflight }),
             ...(outside && { outside }),
           }))
         : undefined;

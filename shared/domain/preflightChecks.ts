@@ -684,6 +684,21 @@ export function preflightReport(
 }
 
 /**
+ * The report when pre-flight itself could not run (not one fact missing: the whole check failed):
+ * every check `unknown` with the reason, never a pass, so the plan still says it was not checked.
+ */
+export function unreadReport(reason: string, blocking: PreflightBlocking, now: Date): PlanPreflight {
+  const checks = PREFLIGHT_CHECK_IDS.map((id) =>
+    check(
+      id,
+      'unknown',
+      `pre-flight could not run: ${reason}; it runs again before the approval request and before each step`,
+    ),
+  );
+  return { verdict: preflightVerdict(checks, blocking), checkedAt: now.toISOString(), checks };
+}
+
+/**
  * `apiserver_requested_deprecated_apis` series from a Prometheus text exposition. The label values
  * are Kubernetes names (no escapes needed in practice); a malformed line is skipped.
  */

@@ -40,28 +40,60 @@ export interface PreflightDeps {
 }
 
 /**
- * The reads clusters share within one run: Compute usages and resource SKUs per subscription and
- * region, VNet usages per VNet, the AKS token. A run is one runner tick, one on-demand check, or at
- * most {@link SHARED_RUN_MS} of proposals (a sweep's burst after a release): quota and subnet use
- * change as people deploy, so nothing is kept longer than that.
+ * The reads clusters share: Compute usages and resource SKUs per subscription and region, VNet usages
+ * per VNet, region versions, the AKS token. A run of its own (a runner tick, an on-demand check) keeps
+ * each read for its lifetime; the run proposals share ({@link Preflight.sharedRun}) keeps each for its
+ * {@link SHARED_TTL_MS} from when it was read, so a sweep's burst of plans after a release reads usages
+ * and SKUs once per subscription and region while a plan proposed later sees fresh quota.
  */
 export class PreflightRun {
-  private readonly cache = new Map<string, Promise<unknown>>();
-  constructor(readonly startedAt: number) {}
+  private readonly cache = new Map<
+    string,
+    { readonly at: number; until: number; readonly value: Promise<unknown> }
+  >();
 
-  once<T>(key: string, read: () => Promise<T>): Promise<T> {
+  /** `clock` absent: the run's reads never expire (it lasts one tick or one check). */
+  constructor(
+    readonly startedAt: number,
+    private readonly clock: () => number = () => startedAt,
+  ) {}
+
+  once<T>(key: string, ttlMs: number, read: () => Promise<T>): Promise<T> {
     const k = key.toLowerCase();
-    let p = this.cache.get(k) as Promise<T> | undefined;
-    if (p === undefined) {
-      p = read();
-      this.cache.set(k, p);
-    }
-    return p;
+    const t = this.clock();
+    const hit = this.cache.get(k);
+    if (hit !== undefined && t >= hit.at && t < hit.until) return hit.value as Promise<T>;
+    if (this.cache.size >= PRUNE_AT)
+      for (const [x, e] of this.cache) if (t < e.at || t >= e.until) this.cache.delete(x);
+    const value = read();
+    const entry = { at: t, until: t + ttlMs, value };
+    this.cache.set(k, entry);
+    // A failed read is shared by the checks already waiting on it, and retried after a short while.
+    value.catch(() => {
+      entry.until = Math.min(entry.until, this.clock() + FAILED_READ_TTL_MS);
+    });
+    return value;
   }
 }
 
-/** How long proposals share one run's reads. */
-export const SHARED_RUN_MS = 30_000;
+/**
+ * How long the reads proposals share stay fresh, from when each was read. Quota and subnet use move
+ * as people deploy, so they are kept a minute (a sweep's shards after a release fall within it); a VM
+ * size's vCPUs and family never change, so SKUs are kept six hours; the token until well before it
+ * expires (the credential caches it too).
+ */
+export const SHARED_TTL_MS = {
+  usages: 60_000,
+  vnet: 60_000,
+  skus: 6 * 3_600_000,
+  versions: 60_000,
+  token: 5 * 60_000,
+} as const;
+
+/** A failed read is read again after this long, whatever its kind's TTL. */
+const FAILED_READ_TTL_MS = 10_000;
+/** The shared cache drops expired reads once it holds this many. */
+const PRUNE_AT = 256;
 
 const settle = async <T>(p: Promise<T>, reason: (e: Error) => string): Promise<Known<T>> => {
   try {
@@ -100,11 +132,9 @@ export class Preflight {
     return new PreflightRun(this.deps.now().getTime());
   }
 
-  /** Proposals share a run for {@link SHARED_RUN_MS}. */
+  /** The run proposals and the approval timer share: each read kept for its {@link SHARED_TTL_MS}. */
   sharedRun(): PreflightRun {
-    const t = this.deps.now().getTime();
-    if (this.shared === undefined || t - this.shared.startedAt >= SHARED_RUN_MS || t < this.shared.startedAt)
-      this.shared = new PreflightRun(t);
+    this.shared ??= new PreflightRun(this.deps.now().getTime(), () => this.deps.now().getTime());
     return this.shared;
   }
 
@@ -129,7 +159,7 @@ export class Preflight {
       armReason('Reader (or Azure Kubernetes Service Cluster User Role) on the cluster'),
     );
     const regionP = settle(
-      run.once(`versions|${region}`, async () => {
+      run.once(`versions|${region}`, SHARED_TTL_MS.versions, async () => {
         const v = await this.deps.regionVersions(c.subscriptionId, c.location);
         if (v === undefined) throw new Error(`no Kubernetes versions known for ${c.location}`);
         return v;
@@ -149,7 +179,9 @@ export class Preflight {
     const [computeUsages, skus] = await Promise.all([
       needsCompute
         ? settle(
-            run.once(`usages|${region}`, () => arm.computeUsages(c.subscriptionId, c.location)),
+            run.once(`usages|${region}`, SHARED_TTL_MS.usages, () =>
+              arm.computeUsages(c.subscriptionId, c.location),
+            ),
             armReason('Microsoft.Compute/locations/usages/read on the subscription'),
           )
         : Promise.resolve(unknownFact<readonly ComputeUsage[]>('not read: no pool surges')),
@@ -157,6 +189,7 @@ export class Preflight {
         ? settle(
             run.once(
               `skus|${region}`,
+              SHARED_TTL_MS.skus,
               async () =>
                 new Map(
                   (await arm.vmSkus(c.subscriptionId, c.location)).map((s): [string, VmSku] => [
@@ -171,7 +204,9 @@ export class Preflight {
       ...subnetIds.map(async (id) => {
         const vnet = id.replace(/\/subnets\/[^/]+$/i, '');
         const all = await settle(
-          run.once(`vnet|${vnet}`, () => arm.subnetUsages(subscriptionOf(vnet) ?? c.subscriptionId, vnet)),
+          run.once(`vnet|${vnet}`, SHARED_TTL_MS.vnet, () =>
+            arm.subnetUsages(subscriptionOf(vnet) ?? c.subscriptionId, vnet),
+          ),
           armReason(
             'Microsoft.Network/virtualNetworks/read and …/subnets/read on the virtual network (Network Reader)',
           ),
@@ -231,7 +266,7 @@ export class Preflight {
     try {
       [endpoint, token] = await Promise.all([
         this.deps.arm.kubeEndpoint(ref),
-        run.once('token', () => this.deps.arm.kubeToken()),
+        run.once('token', SHARED_TTL_MS.token, () => this.deps.arm.kubeToken()),
       ]);
     } catch (e) {
       const err = ensureError(e);

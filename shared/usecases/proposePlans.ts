@@ -21,6 +21,8 @@ import { classOf, NOT_STARTED, planTitle, windowKey } from '../domain/plan';
 import { proposePlan, transition } from '../domain/planTransition';
 import type { Policy } from '../domain/policy';
 import { allowedApprovers, isGated } from '../domain/policy';
+import type { PlanPreflight } from '../domain/preflight';
+import { unreadReport } from '../domain/preflightChecks';
 import type { PromotionEvidence } from '../domain/promotion';
 import { promotionEvidence } from '../domain/promotion';
 import { previousRing } from '../domain/rings';
@@ -312,7 +314,7 @@ async function proposeOne(
     },
     now,
   );
-  const checked = await withPreflight(deps, created);
+  const checked = await withPreflight(deps, created, now);
   const results: TransitionResult[] = [checked];
   const evidence = await evidenceFor(deps, checked.plan, now);
   const promotion = promotionEvent(checked.plan, evidence, deps.newId(), {
@@ -348,22 +350,27 @@ async function proposeOne(
 }
 
 /**
- * A new plan with its pre-flight report, so that the approval request it may send at once carries the
- * verdict. Pre-flight answers `unknown` for what it cannot read; anything else it throws is logged
- * and the plan goes on without a report (the runner checks again before each step).
+ * A new gated plan with its pre-flight report, however it was proposed (an event, the sweep), so that
+ * the approval request it may send at once carries the verdict. Pre-flight answers `unknown` for a
+ * fact it cannot read; when the check itself throws, the plan carries a report whose every check is
+ * `unknown` with the reason (logged), and the proposal goes on: a pre-flight never fails a sweep.
  */
-async function withPreflight(deps: PlanningDeps, created: TransitionResult): Promise<TransitionResult> {
+async function withPreflight(
+  deps: PlanningDeps,
+  created: TransitionResult,
+  now: Date,
+): Promise<TransitionResult> {
   // Plans approved by policy are checked by the runner before each step; only a gated plan is shown to a person.
   if (deps.preflight === undefined || !created.plan.gate.gated) return created;
+  let report: PlanPreflight;
   try {
-    const report = await deps.preflight.check(created.plan);
-    return { ...created, plan: { ...created.plan, preflight: report } };
+    report = await deps.preflight.check(created.plan);
   } catch (e) {
-    deps.log.warn(
-      `pre-flight for ${created.plan.cluster.name}: ${e instanceof Error ? e.message : String(e)}`,
-    );
-    return created;
+    const reason = e instanceof Error ? e.message : String(e);
+    deps.log.warn(`pre-flight for ${created.plan.cluster.name} could not run: ${reason}`);
+    report = unreadReport(reason, deps.policy.preflight.block[created.plan.cluster.ring], now);
   }
+  return { ...created, plan: { ...created.plan, preflight: report } };
 }
 
 /**

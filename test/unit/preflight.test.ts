@@ -12,6 +12,7 @@ import {
   surgeNodes,
   unknownFact,
 } from '../../shared/domain/preflightChecks';
+import { PreflightRun, SHARED_TTL_MS } from '../../shared/usecases/preflight';
 import { REGION } from '../helpers/plans';
 
 const cluster: ClusterFacts = {
@@ -199,5 +200,54 @@ describe('pre-flight checks (pure)', () => {
   it('a cluster that cannot be read makes every check unknown, never a pass', () => {
     const out = runChecks(facts({ cluster: unknownFact('403 AuthorizationFailed') }));
     expect(out.filter((c) => c.id !== 'deprecated-apis').every((c) => c.status === 'unknown')).toBe(true);
+  });
+});
+
+describe('the reads pre-flight runs share', () => {
+  const counting = () => {
+    let n = 0;
+    return { read: () => Promise.resolve(++n), count: () => n };
+  };
+
+  it('a run of its own keeps each read for its lifetime', async () => {
+    const r = counting();
+    const run = new PreflightRun(0);
+    await run.once('usages|s|westeurope', 1, r.read);
+    await run.once('USAGES|s|WestEurope', 1, r.read);
+    expect(r.count()).toBe(1);
+  });
+
+  it('the shared run keeps each read for its TTL from when it was read, then reads again', async () => {
+    let t = 1_000_000;
+    const run = new PreflightRun(t, () => t);
+    const usages = counting();
+    const skus = counting();
+    await run.once('usages|s|l', SHARED_TTL_MS.usages, usages.read);
+    await run.once('skus|s|l', SHARED_TTL_MS.skus, skus.read);
+    t += SHARED_TTL_MS.usages - 1;
+    expect(await run.once('usages|s|l', SHARED_TTL_MS.usages, usages.read)).toBe(1);
+    t += 1;
+    expect(await run.once('usages|s|l', SHARED_TTL_MS.usages, usages.read)).toBe(2);
+    expect(await run.once('skus|s|l', SHARED_TTL_MS.skus, skus.read)).toBe(1);
+    // A clock set back (a VM resumed, faketime) never keeps a read past its TTL.
+    t -= 10 * SHARED_TTL_MS.skus;
+    expect(await run.once('skus|s|l', SHARED_TTL_MS.skus, skus.read)).toBe(2);
+  });
+
+  it('a failed read is shared by those waiting on it and read again soon, not kept for its TTL', async () => {
+    let t = 0;
+    const run = new PreflightRun(t, () => t);
+    let n = 0;
+    const failing = () => Promise.reject(new Error(`403 #${++n}`));
+    const [a, b] = await Promise.allSettled([
+      run.once('skus|s|l', SHARED_TTL_MS.skus, failing),
+      run.once('skus|s|l', SHARED_TTL_MS.skus, failing),
+    ]);
+    expect([a, b].map((x) => x.status === 'rejected' && (x.reason as Error).message)).toEqual([
+      '403 #1',
+      '403 #1',
+    ]);
+    t += 10_000;
+    await expect(run.once('skus|s|l', SHARED_TTL_MS.skus, failing)).rejects.toThrow('403 #2');
   });
 });
