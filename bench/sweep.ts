@@ -3,6 +3,7 @@ import { ContainerServiceClient } from '@azure/arm-containerservice';
 import { startSimulator } from '../local/sim';
 import { ArmAksGateway, ArmClients } from '../shared/azure/armAksGateway';
 import { StaticTokenCredential } from '../shared/azure/credentials';
+import { ArmFleetManagerGateway } from '../shared/azure/fleetManagerGateway';
 import { DEFAULT_POLICY } from '../shared/domain/policy';
 import { TableClusterStore } from '../shared/store/clusterStore';
 import { Tables } from '../shared/store/tables';
@@ -15,7 +16,7 @@ import type { BenchStorage } from './storageProcess';
  * The sweep figure: 5,000 clusters in 20 subscriptions, 10 regions, 3 pools each, the simulator
  * at 20 ms per call with ARM's token buckets (reads 250, +25/s per subscription) and Resource Graph's
  * quota. Warden's sweep (Resource Graph pages + versions per region + node image per family + the
- * window budget, shards in one process, snapshots to Azurite) beside the per-cluster polling users
+ * window budget, the Fleet Manager fleets once, shards in one process, snapshots to Azurite) beside the per-cluster polling users
  * write today (each cluster's upgrade profile, then each pool's) through the same SDK, default retries.
  */
 const FLEET = { clusters: 5000, subscriptions: 20, regions: 10, pools: 3 };
@@ -45,6 +46,7 @@ export async function benchSweep(azurite: BenchStorage): Promise<Figure[]> {
     ...shardDeps,
     queue: inProcessQueue(shardDeps, 8),
     scope: { kind: 'subscriptions', subscriptionIds },
+    fleets: new ArmFleetManagerGateway(clients),
     now: () => new Date(),
   });
   const sweepSeconds = (performance.now() - t0) / 1000;

@@ -8,7 +8,8 @@ import { sweepFleet } from '../shared/usecases/sweepFleet';
 import { httpRoute } from '../shared/web/accessRoute';
 import { errorResponse, json } from '../shared/web/http';
 
-type SweepServices = Pick<Services, 'aks' | 'clusters' | 'sweepQueue' | 'sweepPolicy' | 'config' | 'now'>;
+type SweepServices = Pick<Services, 'aks' | 'clusters' | 'sweepQueue' | 'sweepPolicy' | 'config' | 'now'> &
+  Partial<Pick<Services, 'fleetManager'>>;
 
 function deps(s: SweepServices, context: InvocationContext): SweepDeps {
   return {
@@ -19,6 +20,7 @@ function deps(s: SweepServices, context: InvocationContext): SweepDeps {
     scope: s.config.fleet.scope,
     ...(s.config.fleet.clusterSelector !== undefined && { selector: s.config.fleet.clusterSelector }),
     now: s.now,
+    ...(s.fleetManager !== undefined && { fleets: s.fleetManager }),
     log: (line) => context.log(line),
   };
 }
@@ -27,7 +29,8 @@ function describe(summary: SweepSummary): string {
   return (
     `sweep ${summary.sweepId}: ${summary.clusters} clusters in ${summary.subscriptions} subscriptions, ` +
     `${summary.pages} pages, ${summary.regions} regions, ${summary.imageFamilies} image families, ` +
-    `${summary.shards} shards queued, ${summary.markedDeleted} marked deleted, ${summary.windowReads} window reads`
+    `${summary.shards} shards queued, ${summary.markedDeleted} marked deleted, ${summary.windowReads} window reads, ` +
+    `${summary.fleets} Fleet Manager fleets`
   );
 }
 

@@ -7,6 +7,7 @@ import type { ApprovalKeys } from './approvals/tokens';
 import type { AksGateway, ArmCluster } from './azure/aksGateway';
 import { ArmAksGateway, ArmClients } from './azure/armAksGateway';
 import { armCredential } from './azure/credentials';
+import type { FleetManagerGateway } from './azure/fleetManagerGateway';
 import { ArmFleetManagerGateway } from './azure/fleetManagerGateway';
 import { KubeStats } from './azure/kubeApi';
 import { ArmPreflight } from './azure/preflightArm';
@@ -84,6 +85,8 @@ export interface Services {
   readonly preflight: Preflight;
   /** Kubernetes API calls pre-flight made. */
   readonly kubeStats: KubeStats;
+  /** Fleet Manager's gates, runs, members and auto-upgrade profiles (REST over the ARM pipeline). */
+  readonly fleetManager: FleetManagerGateway;
   /** What deciding Fleet Manager gates needs (the timer, the approval click, the gate events). */
   readonly fleetGates: () => Omit<FleetGateDeps, 'log'>;
 }
@@ -244,6 +247,7 @@ export function buildServices(config: Config): Services {
     digestSources: storeDigestSources(clusters, plans),
     events: new TableEventStore(tables),
     reactions: [planning, endOfSupport, runner, defer, fleetGateReaction(fleetGates), outside],
+    fleetManager,
     fleetGates,
     runs,
     runnerOwner,

@@ -1,5 +1,11 @@
 import type { PipelineResponse } from '@azure/core-rest-pipeline';
 
+import type {
+  FleetAutoUpgradeProfile,
+  FleetCoverage,
+  StrategyStage,
+  UpdateStrategyView,
+} from '../domain/fleetAutoUpgrade';
 import type { FleetGate, FleetRef, UpdateRunView } from '../domain/fleetGate';
 import { decodeFleetGate, parseFleetId } from '../domain/fleetGate';
 import type { InventoryScope, StartedOperation } from './aksGateway';
@@ -23,8 +29,10 @@ export interface FleetManagerGateway {
   /** The fleets in the inventory's scope (Resource Graph, one query). */
   listFleets(scope: InventoryScope): Promise<FleetRef[]>;
   /**
-   * What can upgrade the fleet's members besides a gated run: its members (`GET …/members`) and its
-   * auto-upgrade profiles (`GET …/autoUpgradeProfiles`), two ARM lists per fleet.
+   * What can upgrade the fleet's members besides a gated run: its members (`GET …/members`), its
+   * auto-upgrade profiles (`GET …/autoUpgradeProfiles`), and the update strategy of each enabled profile
+   * that names one (`GET …/updateStrategies/{s}`, once per strategy): 2 ARM lists a fleet, plus 1 read per
+   * strategy in use.
    */
   fleetCoverage(fleet: FleetRef): Promise<FleetCoverage>;
   /** `GET …/fleets/{fleet}/gates`, every page. */
@@ -40,18 +48,32 @@ export interface FleetManagerGateway {
   skip(runId: string, targets: readonly { type: string; name: string }[]): Promise<StartedOperation>;
 }
 
-/** A fleet's members (cluster ids) and its auto-upgrade profiles (`channel`: Stable, Rapid, NodeImage, TargetKubernetesVersion). */
-export interface FleetCoverage {
-  readonly fleet: FleetRef;
-  readonly memberClusterIds: readonly string[];
-  readonly autoUpgradeProfiles: readonly { readonly name: string; readonly channel: string }[];
-}
+export type { FleetCoverage } from '../domain/fleetAutoUpgrade';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const state = (v: unknown): string => str(obj(obj(v).status).state) ?? 'NotStarted';
+const gates = (v: unknown): number => arr(v).length;
+
+/** An update strategy body (`properties.strategy.stages[]`, each with groups and gates) as the domain reads it. */
+export function updateStrategyFromWire(raw: unknown): UpdateStrategyView | undefined {
+  const body = obj(raw);
+  const id = str(body.id);
+  if (id === undefined) return undefined;
+  const stages: StrategyStage[] = arr(obj(obj(body.properties).strategy).stages).map((s) => ({
+    name: str(obj(s).name) ?? '',
+    beforeGates: gates(obj(s).beforeGates),
+    afterGates: gates(obj(s).afterGates),
+    groups: arr(obj(s).groups).map((g) => ({
+      name: str(obj(g).name) ?? '',
+      beforeGates: gates(obj(g).beforeGates),
+      afterGates: gates(obj(g).afterGates),
+    })),
+  }));
+  return { id, name: str(body.name) ?? id.split('/').at(-1) ?? '', stages };
+}
 
 /** An update run body (`properties.status`, `managedClusterUpdate`) as the domain reads it. */
 export function updateRunFromWire(raw: unknown): UpdateRunView | undefined {
@@ -188,19 +210,55 @@ export class ArmFleetManagerGateway implements FleetManagerGateway {
   }
 
   async fleetCoverage(fleet: FleetRef): Promise<FleetCoverage> {
-    const [members, profiles] = await Promise.all([
+    const [members, listed] = await Promise.all([
       this.listAll(`list members of ${fleet.name}`, fleet, 'members'),
       this.listAll(`list auto-upgrade profiles of ${fleet.name}`, fleet, 'autoUpgradeProfiles'),
     ]);
+    const profiles = listed.flatMap((p) => {
+      const props = obj(obj(p).properties);
+      const name = str(obj(p).name);
+      const channel = str(props.channel);
+      const updateStrategyId = str(props.updateStrategyId);
+      return name !== undefined && channel !== undefined
+        ? [
+            {
+              name,
+              channel,
+              disabled: props.disabled === true,
+              ...(updateStrategyId && { updateStrategyId }),
+            },
+          ]
+        : [];
+    });
+    const wanted = [...new Set(profiles.filter((p) => !p.disabled).flatMap((p) => p.updateStrategyId ?? []))];
+    const strategies = new Map<string, UpdateStrategyView | undefined>(
+      await Promise.all(
+        wanted.map(async (id) => {
+          const response = await this.call(
+            `get update strategy ${id.split('/').at(-1) ?? ''}`,
+            fleet.subscriptionId,
+            'GET',
+            id,
+            { allow404: true },
+          );
+          return [id.toLowerCase(), updateStrategyFromWire(ArmFleetManagerGateway.json(response))] as const;
+        }),
+      ),
+    );
     return {
       fleet,
-      memberClusterIds: members
-        .map((m) => str(obj(obj(m).properties).clusterResourceId))
-        .filter((x): x is string => x !== undefined),
-      autoUpgradeProfiles: profiles.flatMap((p) => {
-        const name = str(obj(p).name);
-        const channel = str(obj(obj(p).properties).channel);
-        return name !== undefined && channel !== undefined ? [{ name, channel }] : [];
+      members: members.flatMap((m) => {
+        const props = obj(obj(m).properties);
+        const clusterId = str(props.clusterResourceId);
+        const group = str(props.group);
+        return clusterId !== undefined
+          ? [{ name: str(obj(m).name) ?? '', clusterId, ...(group !== undefined && { group }) }]
+          : [];
+      }),
+      autoUpgradeProfiles: profiles.map((p): FleetAutoUpgradeProfile => {
+        const strategy =
+          p.updateStrategyId !== undefined ? strategies.get(p.updateStrategyId.toLowerCase()) : undefined;
+        return { ...p, ...(strategy !== undefined && { strategy }) };
       }),
     };
   }

@@ -1,3 +1,4 @@
+import type { FleetProfileCover } from './fleetAutoUpgrade';
 import type { Ring } from './rings';
 
 /**
@@ -53,6 +54,11 @@ export interface ClusterSnapshot {
   readonly provisioningState?: string;
   readonly nodePools: readonly NodePoolSnapshot[];
   readonly maintenanceConfigurations: readonly MaintenanceConfigurationSnapshot[];
+  /**
+   * The Fleet Manager auto-upgrade profiles that can upgrade it with no approval gate, as the last sweep
+   * that read the fleets saw them (empty: none); undefined until a sweep read them.
+   */
+  readonly fleetAutoUpgrade?: readonly FleetProfileCover[];
   /** ISO time of the sweep or event that produced this snapshot. */
   readonly lastSeen: string;
 }

@@ -1,6 +1,8 @@
 import type { ClusterSnapshot, MaintenanceConfigurationSnapshot, NodePoolSnapshot } from './cluster';
 import type { OutsideChange, TimelineEntry } from './clusterTimeline';
 import { describeChange } from './clusterTimeline';
+import type { FleetProfileCover } from './fleetAutoUpgrade';
+import { describeCover } from './fleetAutoUpgrade';
 import { windowFindings } from './maintenanceConfiguration';
 import type { Ring } from './rings';
 import type { RegionVersions, SupportAssessment } from './versions';
@@ -61,10 +63,10 @@ export interface ComplianceContext {
   /** True when this cluster's window is the one every cluster of its subscription uses (3 or more). */
   readonly sharedWindow?: { readonly clusters: number };
   /**
-   * The cluster is a member of an Azure Kubernetes Fleet Manager fleet with an auto-upgrade profile that
-   * can upgrade it without a gate. Filled by the Fleet intake; undefined means not known.
+   * The Azure Kubernetes Fleet Manager auto-upgrade profiles that can upgrade the cluster without an
+   * approval gate (fleetAutoUpgrade.ts), as the sweep read the fleets; empty: none; undefined: not known.
    */
-  readonly fleetAutoUpgrade?: boolean;
+  readonly fleetAutoUpgrade?: readonly FleetProfileCover[];
 }
 
 /** AKS day-2 guidance: production node pools surge up to 33 % of their nodes. */
@@ -392,13 +394,13 @@ export interface UpgradePath {
 
 /**
  * Every path besides Warden that can upgrade the cluster as it is configured: AKS auto-upgrade, the
- * node OS channel, a Fleet Manager auto-upgrade profile (`fleetAutoUpgrade`, from the Fleet intake),
+ * node OS channel, each Fleet Manager auto-upgrade profile that reaches it with no gate (`fleetAutoUpgrade`),
  * AKS Automatic, node auto-provisioning, AKS-initiated upgrades of a cluster about to leave platform
  * support, and a person with write access (always open).
  */
 export function upgradePaths(
   cluster: ClusterSnapshot,
-  ctx: { readonly fleetAutoUpgrade?: boolean; readonly support?: SupportAssessment },
+  ctx: { readonly fleetAutoUpgrade?: readonly FleetProfileCover[]; readonly support?: SupportAssessment },
 ): UpgradePath[] {
   const out: UpgradePath[] = [];
   const channel = cluster.autoUpgradeChannel.toLowerCase();
@@ -430,14 +432,12 @@ export function upgradePaths(
       close:
         'set a narrow aksManagedNodeOSUpgradeSchedule window (Defer can block a day), or set the channel to None and let Warden plan node images',
     });
-  if (ctx.fleetAutoUpgrade === true)
+  for (const cover of ctx.fleetAutoUpgrade ?? [])
     out.push({
       id: 'fleet-auto-upgrade',
-      changes: 'both',
+      changes: cover.channel.toLowerCase() === 'nodeimage' ? 'node-images' : 'both',
       severity: 'critical',
-      what: 'a Fleet Manager auto-upgrade profile covers this member without an approval gate',
-      close:
-        'add an Approval gate before its stage in the Fleet update strategy, or remove the member from the profile',
+      ...describeCover(cover),
     });
   if (cluster.nodeProvisioningMode?.toLowerCase() === 'auto')
     out.push({
@@ -494,7 +494,10 @@ function pathFindings(
 export function likelyPath(
   before: ClusterSnapshot,
   changes: readonly OutsideChange[],
-  ctx: { readonly fleetAutoUpgrade?: boolean; readonly support?: SupportAssessment } = {},
+  ctx: {
+    readonly fleetAutoUpgrade?: readonly FleetProfileCover[];
+    readonly support?: SupportAssessment;
+  } = {},
 ): string {
   const versions = changes.some((c) => c.what !== 'node-image');
   const fits = upgradePaths(before, ctx).filter((p) =>

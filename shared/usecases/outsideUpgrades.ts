@@ -22,8 +22,6 @@ export interface OutsideUpgradeDeps {
   readonly outbox: Pick<Outbox, 'enqueue'>;
   readonly now: () => Date;
   readonly log: Pick<Logger, 'info'>;
-  /** Whether a Fleet Manager auto-upgrade profile covers the cluster (the Fleet intake fills it in). */
-  readonly fleetAutoUpgrade?: (cluster: ClusterSnapshot) => boolean | undefined;
 }
 
 /**
@@ -45,8 +43,8 @@ export async function seeOutsideUpgrades(
   const outside = changes.filter((c) => !madeByWarden(c, after, plans));
   if (outside.length === 0) return undefined;
   const now = deps.now();
-  const fleet = deps.fleetAutoUpgrade?.(after);
-  // The paths open as the cluster is configured now, on the versions it had.
+  // The paths open as the cluster is configured now (its Fleet profiles as the sweep last read them), on the versions it had.
+  const fleet = after.fleetAutoUpgrade;
   const was = { ...after, kubernetesVersion: before.kubernetesVersion, nodePools: after.nodePools };
   const entry: OutsideUpgradeEntry = {
     kind: 'upgraded-outside-warden',

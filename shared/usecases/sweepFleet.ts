@@ -1,10 +1,13 @@
 import type { AksGateway, InventoryCluster, InventoryScope } from '../azure/aksGateway';
+import type { FleetManagerGateway } from '../azure/fleetManagerGateway';
 import type { ClusterRef } from '../domain/armId';
 import { parseClusterId } from '../domain/armId';
 import type { ClusterSnapshot, MaintenanceConfigurationSnapshot, NodePoolSnapshot } from '../domain/cluster';
 import type { ClusterVersions, TimelineEntry } from '../domain/clusterTimeline';
 import { versionsOf } from '../domain/clusterTimeline';
 import { assessCompliance, imageFamilyKey, windowSignature } from '../domain/compliance';
+import type { FleetProfileCover } from '../domain/fleetAutoUpgrade';
+import { ungatedCovers } from '../domain/fleetAutoUpgrade';
 import type { Ring } from '../domain/rings';
 import { ringFromTags } from '../domain/rings';
 import type { RegionVersions } from '../domain/versions';
@@ -34,13 +37,17 @@ import type {
  *     queue's 64 KB), each carrying the stored row's ETag and windows so the shard reads nothing.
  *  5. After the last page, mark stored clusters that left the inventory as deleted (their last
  *     snapshot stays).
+ * Before paging, with `fleets`, it reads the Fleet Manager fleets in scope once (one Resource Graph
+ * query, then per fleet its members and auto-upgrade profiles, and each enabled profile's strategy) and
+ * hands each shard, with its clusters, the profiles that can upgrade them with no gate.
  * The coordinator holds one subscription's clusters at a time and the summaries, never the fleet's
  * snapshots. A shard ({@link runShard}) reads the chosen windows, computes ring, support and findings,
  * writes ETag-checked batches of up to 100, then runs the after-write step per cluster (planning). A
  * lost race re-reads and retries; a redelivered message finds its clusters already written and skips
  * them; a late one never overwrites a newer sweep: idempotent.
  *
- * Calls: pages + regions + image families (+ the window budget), never clusters x pools.
+ * Calls: pages + regions + image families (+ the window budget) + 1 + 2 per fleet + 1 per strategy in
+ * use, never clusters x pools.
  */
 export interface SweepPolicy {
   readonly ringTag: string;
@@ -67,6 +74,11 @@ export interface ShardMessage {
    * older than its `windows` column, the shard reads them.
    */
   readonly stored?: Readonly<Record<string, PriorRow>>;
+  /**
+   * Present when the sweep read the fleets: by key, the Fleet auto-upgrade profiles that can upgrade the
+   * message's clusters with no gate (a cluster absent here has none). Absent: not known this sweep.
+   */
+  readonly fleetAutoUpgrade?: Readonly<Record<string, readonly FleetProfileCover[]>>;
 }
 
 /** What a shard needs of a stored row to write over it (see {@link ShardMessage.stored}). */
@@ -105,6 +117,8 @@ export interface SweepDeps {
   readonly now: () => Date;
   /** Runs per cluster after a shard wrote it (see {@link AfterSweep}). */
   readonly afterWrite?: AfterSweep;
+  /** Fleet Manager, read once per sweep for auto-upgrade profiles that bypass every gate. */
+  readonly fleets?: Pick<FleetManagerGateway, 'listFleets' | 'fleetCoverage'>;
   /** Maintenance-configuration reads allowed per sweep (default 50). */
   readonly windowReadsPerSweep?: number;
   readonly log?: (line: string) => void;
@@ -121,6 +135,8 @@ export interface SweepSummary {
   readonly markedDeleted: number;
   readonly windowReads: number;
   readonly shards: number;
+  /** Fleet Manager fleets read (0 without `fleets`, or when they could not be read: see `problems`). */
+  readonly fleets: number;
   /** Regions / families that could not be read (their findings are left out, not guessed). */
   readonly problems: readonly string[];
 }
@@ -206,6 +222,11 @@ export async function sweepFleet(
   );
   let windowReads = 0;
 
+  // 0. The fleets, once: which clusters a Fleet auto-upgrade profile reaches with no gate.
+  const fleetRead = deps.fleets ? await readFleets(deps.fleets, deps.scope) : undefined;
+  if (fleetRead !== undefined && 'problem' in fleetRead) problems.push(fleetRead.problem);
+  const covers = fleetRead !== undefined && 'covers' in fleetRead ? fleetRead.covers : undefined;
+
   // 3. Region versions and node images, read as the pages bring them; the shards read the cache.
   const regions = new Map<string, RegionVersions>();
   const nodeImages = new Map<string, string>();
@@ -286,7 +307,8 @@ export async function sweepFleet(
       (c) =>
         Buffer.byteLength(JSON.stringify(c)) +
         JSON.stringify(prior(c) ?? null).length +
-        2 * keyOf(c).length +
+        Buffer.byteLength(JSON.stringify(covers?.get(keyOf(c)) ?? null)) +
+        3 * keyOf(c).length +
         16,
     );
     const subscriptionId = list[0]?.subscriptionId ?? '';
@@ -303,6 +325,14 @@ export async function sweepFleet(
         clusters: part,
         readWindows: part.map(keyOf).filter((k) => read.has(k)),
         ...(sharedWindow !== undefined && { sharedWindow }),
+        ...(covers !== undefined && {
+          fleetAutoUpgrade: Object.fromEntries(
+            part.flatMap((c) => {
+              const found = covers.get(keyOf(c));
+              return found === undefined ? [] : [[keyOf(c), found]];
+            }),
+          ),
+        }),
         stored: Object.fromEntries(
           part.flatMap((c) => {
             const row = prior(c);
@@ -359,8 +389,28 @@ export async function sweepFleet(
     markedDeleted: seen.size === 0 ? 0 : gone.length,
     windowReads,
     shards,
+    fleets: fleetRead !== undefined && 'covers' in fleetRead ? fleetRead.fleets : 0,
     problems,
   };
+}
+
+/** The Fleet read of a sweep: per cluster key, the profiles reaching it ungated; or why it failed. */
+async function readFleets(
+  gateway: NonNullable<SweepDeps['fleets']>,
+  scope: InventoryScope,
+): Promise<{ covers: Map<string, FleetProfileCover[]>; fleets: number } | { problem: string }> {
+  try {
+    const fleets = await gateway.listFleets(scope);
+    const coverage = [];
+    // A few at a time: each is 2-3 ARM reads in the fleet's subscription.
+    for (let i = 0; i < fleets.length; i += 8)
+      coverage.push(...(await Promise.all(fleets.slice(i, i + 8).map((f) => gateway.fleetCoverage(f)))));
+    return { covers: ungatedCovers(coverage), fleets: fleets.length };
+  } catch (e) {
+    return {
+      problem: `Fleet Manager fleets: ${errorText(e)} (their auto-upgrade profiles are not known this sweep)`,
+    };
+  }
 }
 
 export interface ShardResult {
@@ -504,10 +554,12 @@ interface Prior {
   readonly windows: readonly MaintenanceConfigurationSnapshot[];
   readonly versions?: ClusterVersions;
   readonly timeline?: readonly TimelineEntry[];
+  readonly fleetAutoUpgrade?: readonly FleetProfileCover[];
 }
 
 function priorOf(c: StoredCluster): Prior {
   return {
+    ...(c.snapshot.fleetAutoUpgrade !== undefined && { fleetAutoUpgrade: c.snapshot.fleetAutoUpgrade }),
     etag: c.etag,
     sweepId: c.sweepId,
     lastSeen: c.snapshot.lastSeen,
@@ -545,6 +597,11 @@ function buildRecord(
   message: ShardMessage,
 ): ClusterRecord {
   const maintenanceConfigurations = freshWindows ?? previous?.windows ?? [];
+  // This sweep's Fleet read, else what the last one saw (a one-cluster write reads no fleets).
+  const fleetAutoUpgrade =
+    message.fleetAutoUpgrade !== undefined
+      ? (message.fleetAutoUpgrade[keyOf(c)] ?? [])
+      : previous?.fleetAutoUpgrade;
   const windowsReadAt = freshWindows !== undefined ? message.at : previous?.windowsReadAt;
   const snapshot: ClusterSnapshot = {
     id: c.id,
@@ -565,6 +622,7 @@ function buildRecord(
     ...(c.provisioningState !== undefined && { provisioningState: c.provisioningState }),
     nodePools: c.nodePools,
     maintenanceConfigurations,
+    ...(fleetAutoUpgrade !== undefined && { fleetAutoUpgrade }),
     lastSeen: message.at,
   };
   const region = cache.regions.get(c.location);
@@ -579,6 +637,7 @@ function buildRecord(
       gatedRings: policy.gatedRings,
       ...(cache.productionChannel !== undefined && { productionChannel: cache.productionChannel }),
       windowsKnown: windowsReadAt !== undefined,
+      ...(fleetAutoUpgrade !== undefined && { fleetAutoUpgrade }),
       ...(message.sharedWindow !== undefined &&
         signature === message.sharedWindow.signature && {
           sharedWindow: { clusters: message.sharedWindow.clusters },

@@ -11,6 +11,7 @@ import { parsePolicy } from '../../shared/domain/policy';
 import { ringFromTags } from '../../shared/domain/rings';
 import { silentLogger } from '../../shared/logging';
 import { routeNotice } from '../../shared/notify/routing';
+import { TableClusterStore } from '../../shared/store/clusterStore';
 import { TableFleetGateStore } from '../../shared/store/fleetGateStore';
 import { TableOutbox } from '../../shared/store/outboxStore';
 import { TablePlanStore } from '../../shared/store/planStore';
@@ -18,6 +19,7 @@ import { decideApproval } from '../../shared/usecases/decideApproval';
 import type { FleetGateDeps } from '../../shared/usecases/fleetGates';
 import { fleetGateReaction, settleGatePlan, sweepFleetGates } from '../../shared/usecases/fleetGates';
 import { ingestDelivery } from '../../shared/usecases/ingestEvents';
+import { inProcessQueue, storeClusterRow, sweepFleet } from '../../shared/usecases/sweepFleet';
 import { MemoryEventStore } from '../helpers/memoryEventStore';
 import { simFetch, startTestSimulator } from '../helpers/sim';
 import { testTables } from '../helpers/storage';
@@ -72,7 +74,24 @@ function fleetFile(): FleetFile {
             { name: 'prod-a', cluster: 'aks-prod-a', group: 'production' },
             { name: 'prod-b', cluster: 'aks-prod-b', group: 'production' },
           ],
-          autoUpgradeProfiles: [{ name: 'stable', channel: 'Stable' }],
+          updateStrategies: [
+            {
+              name: 'rings',
+              stages: [
+                { name: 'canary', groups: [{ name: 'canary' }] },
+                {
+                  name: 'production',
+                  groups: [{ name: 'production' }],
+                  beforeGates: [{ displayName: 'on-call', type: 'Approval' }],
+                },
+              ],
+            },
+          ],
+          autoUpgradeProfiles: [
+            { name: 'stable', channel: 'Stable', updateStrategy: 'rings' },
+            { name: 'images', channel: 'NodeImage' },
+            { name: 'rapid', channel: 'Rapid', disabled: true },
+          ],
         },
       ],
     },
@@ -278,20 +297,81 @@ describe('Fleet Manager gates decided in Warden (REST pipeline + simulator + Azu
     expect(gateCalls(w, 'POST', /\/stop$/)).toHaveLength(0);
   });
 
-  it('the sweep can know the fleets in scope, their members and auto-upgrade profiles (1 query + 2 lists a fleet)', async () => {
+  it('the sweep reads the fleets once (1 query, 2 lists a fleet, 1 read a strategy) and finds the profile that bypasses every gate', async () => {
     w = await world();
     const gateway = w.deps.fleetManager;
     w.sim.clearCalls();
     const fleets = await gateway.listFleets({ kind: 'subscriptions', subscriptionIds: [SUB] });
     expect(fleets.map((f) => f.key)).toEqual([`fleet:${SUB}:rg-fleet:fleet-1`]);
     const coverage = await gateway.fleetCoverage(fleets[0]!);
-    expect(coverage.memberClusterIds.map((id) => id.split('/').at(-1))).toEqual([
-      'aks-canary',
-      'aks-prod-a',
-      'aks-prod-b',
+    expect(coverage.members.map((m) => `${m.clusterId.split('/').at(-1) ?? ''}:${m.group ?? ''}`)).toEqual([
+      'aks-canary:canary',
+      'aks-prod-a:production',
+      'aks-prod-b:production',
     ]);
-    expect(coverage.autoUpgradeProfiles).toEqual([{ name: 'stable', channel: 'Stable' }]);
-    expect(w.sim.stats().byApi).toMatchObject({ resourcegraph: 1, arm: 2 });
+    expect(coverage.autoUpgradeProfiles.map((p) => [p.name, p.disabled, p.strategy?.stages.length])).toEqual([
+      ['stable', false, 2],
+      ['images', false, undefined],
+      ['rapid', true, undefined],
+    ]);
+    expect(w.sim.stats().byApi).toMatchObject({ resourcegraph: 1, arm: 3 });
+
+    // The sweep: the same reads once, whatever the number of clusters.
+    const store = new TableClusterStore(testTables());
+    const aks = w.deps.operations as ArmAksGateway;
+    const shardDeps = { gateway: aks, store, policy: w.deps.policy };
+    w.sim.clearCalls();
+    const summary = await sweepFleet({
+      ...shardDeps,
+      queue: inProcessQueue(shardDeps),
+      scope: { kind: 'subscriptions', subscriptionIds: [SUB] },
+      fleets: gateway,
+      now: () => new Date(),
+    });
+    expect(summary).toMatchObject({ clusters: 3, fleets: 1, problems: [] });
+    const fleetCalls = w.sim.calls().filter((c) => /\/fleets\//i.test(c.path));
+    expect(
+      fleetCalls.map((c) => c.path.replace(/^.*\/fleets\/fleet-1\//i, '').replace(/\?.*$/, '')).sort(),
+    ).toEqual(['autoUpgradeProfiles', 'members', 'updateStrategies/rings']);
+
+    const findings = async (name: string) => {
+      const c = await store.get(SUB, `${SUB}:rg-aks:${name}`);
+      return (c?.findings ?? []).filter((f) => f.subject === 'fleet-auto-upgrade');
+    };
+    // Production: the gated 'stable' profile and the disabled 'rapid' one are no path; 'images' is.
+    const [prod] = await findings('aks-prod-a');
+    expect(prod).toMatchObject({ code: 'upgrade-path', severity: 'critical' });
+    expect(prod?.message).toContain(
+      'Fleet Manager auto-upgrade profile images (fleet fleet-1, channel NodeImage) can upgrade it: it has no update strategy',
+    );
+    expect(prod?.message).toContain(
+      'az fleet autoupgradeprofile create -g rg-fleet -f fleet-1 -n images --channel NodeImage --disabled',
+    );
+    expect(await findings('aks-prod-b')).toHaveLength(1);
+    // Canary is not gated: no path finding, though both enabled profiles reach it.
+    expect(await findings('aks-canary')).toEqual([]);
+    expect(
+      (await store.get(SUB, `${SUB}:rg-aks:aks-canary`))?.snapshot.fleetAutoUpgrade?.map((c) => c.profile),
+    ).toEqual(['stable', 'images']);
+
+    // A one-cluster write (the runner's read after a plan) reads no fleets and keeps what the sweep saw.
+    const ref = parseClusterId((await store.get(SUB, `${SUB}:rg-aks:aks-prod-a`))!.snapshot.id)!;
+    await storeClusterRow({ ...shardDeps, now: () => new Date() }, await aks.getCluster(ref), undefined, {
+      readWindows: false,
+    });
+    expect(await findings('aks-prod-a')).toHaveLength(1);
+
+    // The fleets cannot be read: the sweep says so and goes on (the clusters are written).
+    w.sim.addFault({ path: 'autoUpgradeProfiles', status: 500, count: 1 });
+    const faulty = await sweepFleet({
+      ...shardDeps,
+      queue: inProcessQueue(shardDeps),
+      scope: { kind: 'subscriptions', subscriptionIds: [SUB] },
+      fleets: gateway,
+      now: () => new Date(),
+    });
+    expect(faulty).toMatchObject({ clusters: 3, fleets: 0 });
+    expect(faulty.problems.join()).toMatch(/Fleet Manager fleets: .*not known this sweep/);
   });
 
   it('a gate completed outside Warden, its event lost, cancels the request at the next listing', async () => {

@@ -70,6 +70,19 @@ test('a gated cluster lists every path besides Warden that can upgrade it, each 
   ).toBe(true);
 });
 
+test("a Fleet member is told of the demo fleet's profile without a gate, not of the one its strategy gates", async () => {
+  const view = await json<ClusterView>('/api/clusters/aks-prod-weu-1');
+  const fleet = view.findings.filter((f) => f.subject === 'fleet-auto-upgrade');
+  expect(fleet).toHaveLength(1);
+  expect(fleet[0]?.message).toContain(
+    'auto-upgrade profile node-images (fleet fleet-weu, channel NodeImage)',
+  );
+  expect(fleet[0]?.message).toMatch(/To close: .*--disabled/);
+  // Not gated: the canary member is reached by both profiles, with no finding.
+  const canary = await json<ClusterView>('/api/clusters/aks-canary-weu-1');
+  expect(canary.findings.filter((f) => f.subject === 'fleet-auto-upgrade')).toEqual([]);
+});
+
 test("POST /_sim/upgrade behind Warden's back: the next sweep records it, tells once, and closes the moot plan", async () => {
   const cluster = 'aks-prod-weu-1';
   const before = await json<ClusterView>(`/api/clusters/${cluster}`);

@@ -323,8 +323,25 @@ describe('one owner per cluster: every path besides Warden that can upgrade a ga
     const nap = cluster({ ring: 'production', autoUpgradeChannel: 'none', nodeProvisioningMode: 'Auto' });
     expect(paths(nap)).toContain('node-auto-provisioning:warning');
     const member = cluster({ ring: 'production', autoUpgradeChannel: 'none' });
-    expect(paths(member, { fleetAutoUpgrade: true })).toContain('fleet-auto-upgrade:critical');
-    expect(paths(member, { fleetAutoUpgrade: false })).not.toContain('fleet-auto-upgrade:critical');
+    const cover = {
+      fleet: 'fleet-weu',
+      fleetResourceGroup: 'rg-fleet',
+      profile: 'stable',
+      channel: 'Stable',
+    };
+    expect(paths(member, { fleetAutoUpgrade: [cover] })).toContain('fleet-auto-upgrade:critical');
+    expect(paths(member, { fleetAutoUpgrade: [] })).not.toContain('fleet-auto-upgrade:critical');
+    expect(paths(member)).not.toContain('fleet-auto-upgrade:critical');
+    const [fleetFinding] = assessCompliance(member, ctx({ fleetAutoUpgrade: [cover] })).filter(
+      (f) => f.subject === 'fleet-auto-upgrade',
+    );
+    expect(fleetFinding?.message).toContain('profile stable (fleet fleet-weu, channel Stable)');
+    expect(fleetFinding?.message).toContain(
+      'To close: give the profile an update strategy with an Approval gate',
+    );
+    expect(fleetFinding?.message).toContain(
+      'az fleet autoupgradeprofile create -g rg-fleet -f fleet-weu -n stable --channel Stable --disabled',
+    );
     const old = cluster({ ring: 'production', autoUpgradeChannel: 'none', kubernetesVersion: '1.31.2' });
     expect(
       paths(old, {

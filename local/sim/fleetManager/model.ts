@@ -21,8 +21,38 @@ export interface FleetSpec {
   readonly tags?: Record<string, string>;
   /** Each member names a cluster of the fleet file (by name) and its update group. */
   readonly members: readonly { readonly name: string; readonly cluster: string; readonly group: string }[];
-  /** Auto-upgrade profiles (Fleet upgrades its members by itself on a channel). */
-  readonly autoUpgradeProfiles?: readonly { readonly name: string; readonly channel: string }[];
+  /**
+   * Auto-upgrade profiles (Fleet upgrades its members by itself on a channel): `updateStrategy` names one
+   * of `updateStrategies` (without one, Fleet goes member by member, no gate); `disabled` turns it off.
+   */
+  readonly autoUpgradeProfiles?: readonly SimAutoUpgradeProfile[];
+  /** Update strategies as the spec writes them (`stages[] { name, groups[] { name, beforeGates?, afterGates? }, beforeGates?, afterGates? }`). */
+  readonly updateStrategies?: readonly SimUpdateStrategy[];
+}
+
+export interface SimAutoUpgradeProfile {
+  readonly name: string;
+  /** `Stable`, `Rapid`, `NodeImage` or `TargetKubernetesVersion`. */
+  readonly channel: string;
+  readonly updateStrategy?: string;
+  readonly disabled?: boolean;
+}
+
+type SimGateSpec = readonly { readonly displayName?: string; readonly type?: string }[];
+
+export interface SimUpdateStrategy {
+  readonly name: string;
+  readonly stages: readonly {
+    readonly name: string;
+    readonly groups: readonly {
+      readonly name: string;
+      readonly beforeGates?: SimGateSpec;
+      readonly afterGates?: SimGateSpec;
+    }[];
+    readonly beforeGates?: SimGateSpec;
+    readonly afterGates?: SimGateSpec;
+    readonly afterStageWaitInSeconds?: number;
+  }[];
 }
 
 export type GateTiming = 'Before' | 'After';
@@ -91,7 +121,8 @@ export interface SimFleetResource {
   readonly tags: Record<string, string>;
   readonly eTag: string;
   readonly members: { readonly name: string; readonly clusterKey: string; readonly group: string }[];
-  readonly autoUpgradeProfiles: { readonly name: string; readonly channel: string }[];
+  readonly autoUpgradeProfiles: SimAutoUpgradeProfile[];
+  readonly updateStrategies: SimUpdateStrategy[];
   readonly runs: Map<string, SimRun>;
   readonly gates: Map<string, SimGate>;
 }
@@ -135,6 +166,18 @@ export function buildFleetManager(
         group: m.group,
       };
     });
+    const strategies = [...(f.updateStrategies ?? [])];
+    for (const [j, st] of strategies.entries())
+      if (typeof st.name !== 'string' || !Array.isArray(st.stages))
+        throw new FleetFileError(`fleet ${where}.updateStrategies[${j}]: name and stages are required`);
+    for (const [j, p] of (f.autoUpgradeProfiles ?? []).entries()) {
+      if (typeof p.name !== 'string' || typeof p.channel !== 'string')
+        throw new FleetFileError(`fleet ${where}.autoUpgradeProfiles[${j}]: name and channel are required`);
+      if (p.updateStrategy !== undefined && !strategies.some((st) => st.name === p.updateStrategy))
+        throw new FleetFileError(
+          `fleet ${where}.autoUpgradeProfiles[${j}].updateStrategy: "${String(p.updateStrategy)}" is not in updateStrategies`,
+        );
+    }
     fleets.set(fleetKey(f.subscriptionId, f.resourceGroup, f.name), {
       subscriptionId: f.subscriptionId,
       resourceGroup: f.resourceGroup,
@@ -144,6 +187,7 @@ export function buildFleetManager(
       eTag: newETag(),
       members,
       autoUpgradeProfiles: [...(f.autoUpgradeProfiles ?? [])],
+      updateStrategies: strategies,
       runs: new Map(),
       gates: new Map(),
     });
@@ -205,9 +249,10 @@ export function renderMember(
   };
 }
 
+/** As AutoUpgradeProfiles_Get (2026-06-01): `updateStrategyId` only with a strategy, `disabled` always. */
 export function renderAutoUpgradeProfile(
   f: SimFleetResource,
-  p: { name: string; channel: string },
+  p: SimAutoUpgradeProfile,
 ): Record<string, unknown> {
   return {
     id: `${fleetArmId(f)}/autoUpgradeProfiles/${p.name}`,
@@ -216,8 +261,46 @@ export function renderAutoUpgradeProfile(
     properties: {
       provisioningState: 'Succeeded',
       channel: p.channel,
-      nodeImageSelection: { type: 'Latest' },
+      ...(p.updateStrategy !== undefined && {
+        updateStrategyId: `${fleetArmId(f)}/updateStrategies/${p.updateStrategy}`,
+      }),
+      nodeImageSelection: { type: p.channel === 'NodeImage' ? 'Consistent' : 'Latest' },
+      disabled: p.disabled === true,
     },
+    eTag: `"${f.eTag}"`,
+  };
+}
+
+const gatesOf = (g: SimGateSpec | undefined) =>
+  g !== undefined && g.length > 0
+    ? g.map((x) => ({ ...(x.displayName !== undefined && { displayName: x.displayName }), type: 'Approval' }))
+    : undefined;
+
+/** As FleetUpdateStrategies_Get (2026-06-01). */
+export function renderUpdateStrategy(f: SimFleetResource, st: SimUpdateStrategy): Record<string, unknown> {
+  return {
+    id: `${fleetArmId(f)}/updateStrategies/${st.name}`,
+    name: st.name,
+    type: 'Microsoft.ContainerService/fleets/updateStrategies',
+    properties: {
+      provisioningState: 'Succeeded',
+      strategy: {
+        stages: st.stages.map((stage) => ({
+          name: stage.name,
+          groups: stage.groups.map((g) => ({
+            name: g.name,
+            ...(gatesOf(g.beforeGates) && { beforeGates: gatesOf(g.beforeGates) }),
+            ...(gatesOf(g.afterGates) && { afterGates: gatesOf(g.afterGates) }),
+          })),
+          ...(gatesOf(stage.beforeGates) && { beforeGates: gatesOf(stage.beforeGates) }),
+          ...(gatesOf(stage.afterGates) && { afterGates: gatesOf(stage.afterGates) }),
+          ...(stage.afterStageWaitInSeconds !== undefined && {
+            afterStageWaitInSeconds: stage.afterStageWaitInSeconds,
+          }),
+        })),
+      },
+    },
+    eTag: `"${f.eTag}"`,
   };
 }
 

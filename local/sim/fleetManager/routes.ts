@@ -11,11 +11,12 @@ import {
   renderGate,
   renderMember,
   renderRun,
+  renderUpdateStrategy,
 } from './model';
 
 /**
  * Fleet Manager's ARM surface (Microsoft.ContainerService/fleets, 2026-06-01): fleets, members,
- * auto-upgrade profiles, update runs (get, list, stop, skip) and gates (get, list, PATCH `Completed`
+ * auto-upgrade profiles, update strategies, update runs (get, list, stop, skip) and gates (get, list, PATCH `Completed`
  * with `If-Match`, answered 202 + `Location` as the spec's example). Gates exist from 2025-04-01-preview:
  * an older api-version (`@azure/arm-containerservicefleet` 2.0.0 sends 2025-03-01) finds no such type.
  */
@@ -92,6 +93,22 @@ export function fleetManagerRoutes(ctx: SimContext): Route[] {
           c.pageSize,
         ),
       ),
+    ),
+    on('GET', `${FLEET}/updatestrategies`, (c, req) =>
+      withFleet(c, req, (f) =>
+        listPage(
+          req,
+          f.updateStrategies.map((st) => renderUpdateStrategy(f, st)),
+          c.pageSize,
+        ),
+      ),
+    ),
+    on('GET', `${FLEET}/updatestrategies/${SEG}`, (c, req) =>
+      withFleet(c, req, (f) => {
+        const name = (req.params[3] ?? '').toLowerCase();
+        const st = f.updateStrategies.find((x) => x.name.toLowerCase() === name);
+        return st ? ok(renderUpdateStrategy(f, st)) : notFound('updateStrategies', req.params[3] ?? '');
+      }),
     ),
     on('GET', `${FLEET}/updateruns`, (c, req) =>
       withFleet(c, req, (f) =>
