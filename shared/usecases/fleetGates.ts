@@ -231,13 +231,14 @@ async function closeWaiting(
   const waiting = (status: string): boolean => status === 'proposed' || status === 'awaiting-approval';
   const stored = await deps.plans.get(row.planId);
   if (!stored || !waiting(stored.plan.status)) return 'ignored';
+  const reason =
+    state === 'Deleted'
+      ? 'the Fleet gate was deleted with its update run: the approval request is withdrawn, nothing will be sent to Fleet'
+      : `the Fleet gate is ${state.toLowerCase()} outside Warden: the approval request is withdrawn`;
   await applyPlanEvent(
     deps,
     row.planId,
-    (p) =>
-      waiting(p.status)
-        ? { type: 'Cancelled', reason: `the Fleet gate is ${state.toLowerCase()} outside Warden`, by }
-        : undefined,
+    (p) => (waiting(p.status) ? { type: 'Cancelled', reason, by } : undefined),
     deps.now,
   );
   await deps.gates.save(row, {

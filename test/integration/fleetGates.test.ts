@@ -108,7 +108,7 @@ interface World {
   events: MemoryEventStore;
 }
 
-async function world(): Promise<World> {
+async function world(policyText = POLICY): Promise<World> {
   const sim = await startTestSimulator({ fleet: fleetFile(), throttle: false, fleetMemberMs: 30 });
   const clients = new ArmClients({
     endpoint: sim.armUrl,
@@ -117,7 +117,7 @@ async function world(): Promise<World> {
     maxRetries: 0,
   });
   const aks = new ArmAksGateway(clients);
-  const policy = parsePolicy(POLICY);
+  const policy = parsePolicy(policyText);
   const tables = testTables();
   const outbox = new TableOutbox(
     tables,
@@ -397,6 +397,118 @@ describe('Fleet Manager gates decided in Warden (REST pipeline + simulator + Azu
     ]);
     expect((await w.plans.get(plan?.id ?? ''))?.plan.status).toBe('cancelled');
     expect(gateCalls(w, 'PATCH', /\/gates\/[^/]+$/)).toHaveLength(1);
+  });
+
+  it('a run deleted while its gate waits: FleetGateDeleted withdraws the request, approvers told once, nothing sent to Fleet later', async () => {
+    w = await world();
+    w.sim.startFleetRun({ version: '1.36.3' });
+    await gatePending(w);
+    const seen = new Set<string>();
+    await deliverGateEvents(w, seen);
+    const [plan] = await w.plans.list({ status: 'awaiting-approval' });
+    const planId = plan?.id ?? '';
+    const token = await linkFor(w, planId, 'oncall-a@contoso.com');
+    // One of two approvals is in when the run is deleted.
+    await decide(w, planId, token, 'approve');
+
+    const runId = (w.sim.fleetRuns()[0] as { id: string }).id;
+    expect((await simFetch(w.sim, 'DELETE', `${runId}?api-version=2026-06-01`)).status).toBe(200);
+    expect(w.sim.fleetRuns()).toEqual([]);
+    await deliverGateEvents(w, seen);
+    const deleted = w.sim.deliveries().filter((d) => d.eventType.endsWith('FleetGateDeleted'));
+    expect(deleted).toHaveLength(1);
+    // Event Grid delivers at least once: the same FleetGateDeleted again changes nothing.
+    seen.delete(deleted[0]?.id ?? '');
+    await deliverGateEvents(w, seen);
+
+    const after = (await w.plans.get(planId))?.plan;
+    expect(after?.status).toBe('cancelled');
+    const cancelled = (await w.outbox.list({ cluster: 'fleet-1/production' })).filter(
+      (r) => r.kind === 'plan-cancelled',
+    );
+    expect(cancelled.map((r) => `${r.channel}:${r.to}`).sort()).toEqual(
+      expect.arrayContaining([
+        'email:oncall-a@contoso.com',
+        'email:oncall-b@contoso.com',
+        'teams:production',
+      ]),
+    );
+    expect(new Set(cancelled.map((r) => `${r.channel}:${r.to}`)).size).toBe(cancelled.length);
+    expect(cancelled[0]?.notice.summary).toContain('the approval request is withdrawn');
+
+    // The second approver's link no longer decides anything, and the timer sends nothing.
+    await expect(
+      decide(w, planId, await linkFor(w, planId, 'oncall-b@contoso.com'), 'approve'),
+    ).rejects.toThrow();
+    await sweepFleetGates({ ...w.deps, log: silentLogger });
+    await sweepFleetGates({ ...w.deps, log: silentLogger });
+    expect((await w.plans.get(planId))?.plan.status).toBe('cancelled');
+    expect(gateCalls(w, 'PATCH', /\/gates\/[^/]+$/)).toHaveLength(0);
+    expect(gateCalls(w, 'POST', /\/(stop|skip)$/)).toHaveLength(0);
+  });
+
+  it('fleetGateRefusal skip: a reject skips the production stage, the 202 is polled to its end, and the skip is sent once', async () => {
+    w = await world(POLICY.replace('fleetGateRefusal: stop', 'fleetGateRefusal: skip'));
+    w.sim.startFleetRun({ version: '1.36.3' });
+    await gatePending(w);
+    await sweepFleetGates({ ...w.deps, log: silentLogger });
+    const [plan] = await w.plans.list({ status: 'awaiting-approval' });
+    const planId = plan?.id ?? '';
+    await decide(w, planId, await linkFor(w, planId, 'oncall-b@contoso.com'), 'reject');
+
+    const skips = () => gateCalls(w, 'POST', /\/updateruns\/[^/]+\/skip$/i);
+    expect(skips().map((c) => c.status)).toEqual([202]);
+    const row = await w.deps.gates.get(`fleet:${SUB}:rg-fleet:fleet-1`, plan?.fleetGate?.gateName ?? '');
+    expect(row).toMatchObject({ action: 'skip', httpStatus: 202, attempt: 1 });
+    expect(row?.pollUrl).toMatch(/\/operations\/[0-9a-f-]+\?api-version=/);
+    expect(row?.doneAt).toBeUndefined();
+
+    const stopped = () =>
+      w.outbox
+        .list({ cluster: 'fleet-1/production' })
+        .then((rows) => rows.filter((r) => r.kind === 'fleet-run-stopped'));
+    await waitFor(
+      async () => {
+        await sweepFleetGates({ ...w.deps, log: silentLogger });
+        return (await w.deps.gates.get(row?.fleetKey ?? '', row?.gateName ?? ''))?.doneAt;
+      },
+      (done) => done !== undefined,
+      { what: 'the skip polled to its end' },
+    );
+    // The poll URL was read until the operation ended.
+    expect(
+      w.sim.calls().filter((c) => c.method === 'GET' && /\/operations\//.test(c.path)).length,
+    ).toBeGreaterThan(0);
+    await sweepFleetGates({ ...w.deps, log: silentLogger });
+    expect(skips()).toHaveLength(1);
+    expect(gateCalls(w, 'POST', /\/stop$/)).toHaveLength(0);
+    expect(gateCalls(w, 'PATCH', /\/gates\/[^/]+$/)).toHaveLength(0);
+
+    const run = await waitFor(
+      () =>
+        Promise.resolve(
+          w.sim.fleetRuns()[0] as {
+            state: string;
+            stages: { name: string; state: string; members: { name: string; state: string }[] }[];
+          },
+        ),
+      (r) => r.state === 'Completed',
+      { what: 'the run past the skipped stage' },
+    );
+    const production = run.stages.find((s) => s.name === 'production');
+    expect(production?.state).toBe('Skipped');
+    expect(production?.members.map((m) => m.state)).toEqual(['Skipped', 'Skipped']);
+    // The members behind the gate kept their versions.
+    const versions = [...w.sim.fleet.clusters.values()]
+      .filter((c) => c.name.startsWith('aks-prod-'))
+      .map((c) => `${c.name}:${c.currentKubernetesVersion}`)
+      .sort();
+    expect(versions).toEqual(['aks-prod-a:1.35.8', 'aks-prod-b:1.35.6']);
+    const told = await stopped();
+    expect(told.length).toBeGreaterThan(0);
+    expect(told.every((r) => r.notice.title.endsWith('Fleet stage skipped'))).toBe(true);
+    expect(told[0]?.notice.summary).toContain('Warden skipped stage production of update run');
+    expect(new Set(told.map((r) => `${r.channel}:${r.to}`)).size).toBe(told.length);
   });
 
   it('a reject stops the run and tells on-call and the owners; a lost event is found by the timer', async () => {

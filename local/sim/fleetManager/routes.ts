@@ -16,8 +16,9 @@ import {
 
 /**
  * Fleet Manager's ARM surface (Microsoft.ContainerService/fleets, 2026-06-01): fleets, members,
- * auto-upgrade profiles, update strategies, update runs (get, list, stop, skip) and gates (get, list, PATCH `Completed`
- * with `If-Match`, answered 202 + `Location` as the spec's example). Gates exist from 2025-04-01-preview:
+ * auto-upgrade profiles, update strategies, update runs (get, list, stop, skip answered 202 with
+ * `Azure-AsyncOperation` + `Location` as the spec's example, delete) and gates (get, list, PATCH
+ * `Completed` with `If-Match`, answered 202 + `Location` as the spec's example). Gates exist from 2025-04-01-preview:
  * an older api-version (`@azure/arm-containerservicefleet` 2.0.0 sends 2025-03-01) finds no such type.
  */
 const SEG = '([^/]+)';
@@ -144,9 +145,35 @@ export function fleetManagerRoutes(ctx: SimContext): Route[] {
           targets.some((t) => typeof obj(t)?.type !== 'string' || typeof obj(t)?.name !== 'string')
         )
           return armError(400, 'InvalidRequestContent', 'targets must list { type, name } objects');
-        if (!engine.skip(f, run, targets as { type: string; name: string }[]))
+        const wanted = targets as { type: string; name: string }[];
+        if (!engine.canSkip(run, wanted))
           return armError(400, 'InvalidSkipTarget', 'a skip target names no stage or group of the run');
-        return ok(renderRun(f, run));
+        const op = c.lro.start({
+          subscriptionId: f.subscriptionId,
+          location: f.location,
+          clusterKey: fleetKey(f.subscriptionId, f.resourceGroup, f.name),
+          kind: 'run-skip',
+          steps: [{ durationMs: 100, end: () => void engine.skip(f, run, wanted) }],
+          finalBody: () => renderRun(f, run),
+          done: () => undefined,
+        });
+        const urls = operationUrls(req.baseUrl, op, apiVersion(req));
+        return {
+          status: 202,
+          headers: {
+            'azure-asyncoperation': urls.asyncOperation,
+            location: urls.location,
+            'retry-after': '1',
+          },
+        };
+      }),
+    ),
+    on('DELETE', `${FLEET}/updateruns/${SEG}`, (c, req) =>
+      withFleet(c, req, (f) => {
+        const run = f.runs.get(req.params[3] ?? '');
+        if (!run) return { status: 204 };
+        engine.delete(f, run);
+        return { status: 200 };
       }),
     ),
     on('GET', `${FLEET}/gates`, (c, req) =>

@@ -10,7 +10,8 @@ import { fleetArmId, newGate, renderGate } from './model';
  * gate resource, `Pending` until PATCHed `Completed`, announced as FleetGateCreated / FleetGateUpdated),
  * then its groups together (each member upgraded to the run's version, control plane and pools, in
  * `memberMs`), then its after-gates. `stop` ends the run (`Stopping`, then `Stopped`); `skip` marks a
- * stage or group `Skipped` and the run goes on past it.
+ * stage or group `Skipped` and the run goes on past it; `delete` removes the run and its gates
+ * (FleetGateDeleted).
  */
 export const FLEET_GATE_EVENT = {
   created: 'Microsoft.ResourceNotifications.AksResources.FleetGateCreated',
@@ -112,8 +113,31 @@ export class FleetRunEngine {
     this.timers.add(t);
   }
 
+  /** Whether every target (`{ type: Stage | Group, name }`) names a stage or group of the run. */
+  canSkip(run: SimRun, targets: readonly { type: string; name: string }[]): boolean {
+    return targets.every(
+      (t) =>
+        (t.type === 'Stage' && run.stages.some((s) => s.name === t.name)) ||
+        (t.type === 'Group' && run.stages.some((s) => s.groups.some((g) => g.name === t.name))),
+    );
+  }
+
+  /**
+   * DELETE of a run: it goes with its gates, each announced as FleetGateDeleted; members still
+   * upgrading stop there.
+   */
+  delete(fleet: SimFleetResource, run: SimRun): void {
+    run.state = 'Stopped';
+    fleet.runs.delete(run.name);
+    for (const gate of [...fleet.gates.values()].filter((g) => g.runName === run.name)) {
+      fleet.gates.delete(gate.name);
+      this.emit(fleet, gate, FLEET_GATE_EVENT.deleted);
+    }
+  }
+
   /** Skips stages or groups (`{ type: Stage | Group, name }`); unknown names answer false. */
   skip(fleet: SimFleetResource, run: SimRun, targets: readonly { type: string; name: string }[]): boolean {
+    if (!this.canSkip(run, targets)) return false;
     for (const t of targets) {
       const stage = run.stages.find((s) =>
         t.type === 'Stage' ? s.name === t.name : s.groups.some((g) => g.name === t.name),
