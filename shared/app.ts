@@ -37,7 +37,7 @@ import type { FleetGateDeps } from './usecases/fleetGates';
 import { fleetGateReaction } from './usecases/fleetGates';
 import { storeFleetReader } from './usecases/fleetReader';
 import type { EventReaction } from './usecases/ingestEvents';
-import { outsideUpgradeReaction, storeAndSee } from './usecases/outsideUpgrades';
+import { outsideUpgradeReaction, seeBeforeActing, storeAndSee } from './usecases/outsideUpgrades';
 import { Preflight } from './usecases/preflight';
 import type { FleetReader } from './usecases/proposePlans';
 import { planningReaction } from './usecases/proposePlans';
@@ -192,6 +192,9 @@ export function buildServices(config: Config): Services {
     recordCluster: async (cluster: ArmCluster) => {
       await storeAndSee({ ...outsideDeps, store: storeArmCluster }, cluster, 'runner');
     },
+    // Right before a step: the runner's own read against what Warden knew (one owner per cluster).
+    seeCluster: (cluster: ArmCluster) =>
+      seeBeforeActing({ ...planningDeps(), ...outsideDeps, store: storeArmCluster }, cluster),
   });
   const runner = runnerReaction(runnerDeps);
   const fleetManager = new ArmFleetManagerGateway(armClients);

@@ -11,7 +11,15 @@ import { ARM_LIMITS } from './arm/throttle';
 import { LOOPBACK_CERT_PEM, LOOPBACK_KEY_PEM } from './certs/loopbackCert';
 import { computeRoutes } from './compute/model';
 import type { CallRecord, Durations, Quirks, SimContext } from './context';
-import { addCluster, controlMount, emitEvent, release, releaseNodeImage, removeCluster } from './control';
+import {
+  addCluster,
+  controlMount,
+  emitEvent,
+  release,
+  releaseNodeImage,
+  removeCluster,
+  upgradeOutside,
+} from './control';
 import type { Delivery } from './eventGrid/deliveries';
 import { DEFAULT_RETRY_DELAYS_MS, EventEmitter } from './eventGrid/deliveries';
 import type { FaultSpec } from './faults';
@@ -133,6 +141,14 @@ export interface RunningSimulator {
   removeCluster(ref: string): boolean;
   /** As `POST /_sim/node-images`: a new node image for a family, in one region or all. */
   releaseNodeImage(family: string, version: string, location?: string): string[];
+  /** As `POST /_sim/upgrade`: an upgrade done behind Warden's back, at once (throws on bad input, as the 400 says). */
+  upgradeOutside(spec: {
+    cluster: string;
+    pool?: string;
+    version?: string;
+    nodeImage?: string;
+    events?: boolean;
+  }): void;
   /** As `POST /_sim/fleet-runs`: a Fleet Manager update run with an approval gate before its last stage. */
   startFleetRun(spec: { fleet?: string; version: string; gateBefore?: string }): Record<string, unknown>;
   /** As `GET /_sim/fleet-runs`. */
@@ -268,6 +284,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     addCluster: (spec) => void addCluster(ctx, spec),
     removeCluster: (ref) => removeCluster(ctx, ref),
     releaseNodeImage: (family, version, location) => releaseNodeImage(ctx, family, version, location),
+    upgradeOutside: (spec) => void upgradeOutside(ctx, { ...spec }),
     startFleetRun(spec) {
       const run = startFleetRun(ctx, spec);
       if (typeof run.error === 'string') throw new Error(run.error);

@@ -139,19 +139,32 @@ export function upgradesBetween(before: ClusterVersions, after: ClusterVersions)
 
 /**
  * Whether one of Warden's own plans made the change: a plan that ran (running, blocked, succeeded or
- * failed) to that version or node image. A version plan also moves the node images of the pools it rolls.
+ * failed) to that version or node image, through a step of that resource that started (the control
+ * plane's, or the pool's; a plan's step still pending made nothing, even while its other steps run).
+ * A version plan also moves the node images of the pools it rolls.
  */
 export function madeByWarden(
   change: OutsideChange,
   after: Pick<ClusterVersions, 'nodePools'>,
-  plans: readonly Pick<Plan, 'status' | 'kind' | 'to' | 'nodeImage'>[],
+  plans: readonly (Pick<Plan, 'status' | 'kind' | 'to' | 'nodeImage'> & Partial<Pick<Plan, 'steps'>>)[],
 ): boolean {
   const ran = plans.filter((p) => ['running', 'blocked', 'succeeded', 'failed'].includes(p.status));
-  if (change.what !== 'node-image') return ran.some((p) => p.kind !== 'node-image' && p.to === change.to);
+  const started = (p: (typeof ran)[number]): boolean =>
+    p.steps === undefined ||
+    p.steps.some(
+      (s) =>
+        s.status !== 'pending' &&
+        (change.what === 'control-plane'
+          ? s.kind === 'control-plane'
+          : s.kind !== 'control-plane' && s.pool.toLowerCase() === (change.pool ?? '').toLowerCase()),
+    );
+  if (change.what !== 'node-image')
+    return ran.some((p) => p.kind !== 'node-image' && p.to === change.to && started(p));
   const poolVersion = after.nodePools.find((p) => p.name === change.pool)?.orchestratorVersion;
   return ran.some(
     (p) =>
-      (p.kind === 'node-image' && p.nodeImage === change.to) ||
-      (p.kind !== 'node-image' && p.to === poolVersion),
+      ((p.kind === 'node-image' && p.nodeImage === change.to) ||
+        (p.kind !== 'node-image' && p.to === poolVersion)) &&
+      started(p),
   );
 }

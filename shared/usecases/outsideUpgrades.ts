@@ -98,6 +98,39 @@ export async function storeAndSee(
 }
 
 /**
+ * The runner's check right before it acts on a cluster: its own ARM read against the stored snapshot.
+ * Nothing moved: no write (one table read). Something moved: the cluster is stored and compared
+ * ({@link storeAndSee}); a change no Warden plan produced is recorded and told once, and the cluster
+ * is planned again from its new versions (a plan it made moot is cancelled). True when it saw such a
+ * change: the runner then reads its plan again, and a step ARM already shows done is recorded without
+ * a request.
+ */
+export async function seeBeforeActing(
+  deps: OutsideUpgradeDeps &
+    PlanningDeps & {
+      readonly fleet: Pick<FleetReader, 'regionVersions'>;
+      readonly store: (cluster: ArmCluster) => Promise<StoredCluster | undefined>;
+    },
+  cluster: ArmCluster,
+): Promise<boolean> {
+  const key = parseClusterId(cluster.id)?.key;
+  const previous = key === undefined ? undefined : await deps.clusters.get(cluster.subscriptionId, key);
+  if (previous === undefined || previous.deletedAt !== undefined) return false;
+  if (upgradesBetween(previous.snapshot, cluster).length === 0) return false;
+  const stored = await deps.store(cluster);
+  if (stored === undefined) return false;
+  const entry = await seeOutsideUpgrades(deps, previous.snapshot, stored.snapshot, 'runner');
+  if (entry === undefined) return false;
+  const region = await deps.fleet.regionVersions(stored.snapshot.subscriptionId, stored.snapshot.location);
+  await proposePlansForCluster(deps, stored.snapshot, region, deps.now(), {
+    by: { actor: 'warden', source: { kind: 'runner' } },
+    reason: `upgraded outside Warden (${entry.changes.map(describeChange).join('; ')}), seen by the runner before a step`,
+    findings: stored.findings,
+  });
+  return true;
+}
+
+/**
  * The intake reaction: a pool rolled (NodePoolRollingSucceeded) while no Warden plan of the cluster
  * runs, so someone else upgraded it. The cluster is read from ARM at once, stored, compared
  * ({@link storeAndSee}) and planned again from its new versions, rather than at the next sweep.

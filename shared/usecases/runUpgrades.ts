@@ -47,6 +47,13 @@ export interface RunnerDeps extends PlanCommandDeps {
    * versions now rather than after the next sweep. Its failure is logged; the plan has succeeded.
    */
   readonly recordCluster?: (cluster: ArmCluster) => Promise<void>;
+  /**
+   * One owner per cluster: the runner's read of ARM right before a step starts, against what Warden
+   * knew; a version or node image no Warden plan produced is recorded, told once, and planned from
+   * (`seeBeforeActing`). True when it saw such a change: the plan is read again before acting. Its
+   * failure is logged; the step goes on (a step ARM shows done is never requested again).
+   */
+  readonly seeCluster?: (cluster: ArmCluster) => Promise<boolean>;
   /** Pre-flight right before each step: a step never starts on `no-go`. */
   readonly preflight?: Pick<Preflight, 'check' | 'newRun' | 'blocking'>;
   /** This invocation's pre-flight run (usages and SKUs read once per subscription and region). */
@@ -242,6 +249,7 @@ const stay = (outcome: PlanRunOutcome, detail?: string): Driven => ({
 });
 
 async function drive(deps: RunnerDeps, planId: string): Promise<Driven> {
+  let looked = false;
   for (let round = 0; round < 64; round++) {
     const stored = await deps.plans.get(planId);
     if (!stored) throw new NotFoundError(`no plan ${planId}`);
@@ -272,11 +280,25 @@ async function drive(deps: RunnerDeps, planId: string): Promise<Driven> {
       const next = plan.steps.findIndex((s) => s.status === 'pending');
       const pending = plan.steps[next];
       if (pending === undefined) return finish(deps, stored, cluster, now);
+      if (!looked && deps.seeCluster !== undefined) {
+        looked = true;
+        if (await lookFirst(deps, cluster)) continue;
+      }
       moved = await startStep(deps, stored, next, pending, cluster, now);
     }
     if (moved !== 'moved') return moved;
   }
   return stay('error', 'too many state changes in one tick');
+}
+
+/** {@link RunnerDeps.seeCluster}, whose failure never stops the step. */
+async function lookFirst(deps: RunnerDeps, cluster: ArmCluster): Promise<boolean> {
+  try {
+    return (await deps.seeCluster?.(cluster)) === true;
+  } catch (e) {
+    deps.log.warn(`outside-upgrade check of ${cluster.name}: ${ensureError(e).message}`);
+    return false;
+  }
 }
 
 function outcomeOf(status: PlanStatus): PlanRunOutcome {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import type { FleetFile, RunningSimulator } from '../../local/sim';
 import { signPlanAction } from '../../shared/approvals/actionTokens';
-import type { AksGateway } from '../../shared/azure/aksGateway';
+import type { AksGateway, ArmCluster } from '../../shared/azure/aksGateway';
 import { ArmAksGateway, ArmClients } from '../../shared/azure/armAksGateway';
 import { StaticTokenCredential } from '../../shared/azure/credentials';
 import type { AksEvent } from '../../shared/domain/aksEvents';
@@ -16,6 +16,7 @@ import { TableClusterStore } from '../../shared/store/clusterStore';
 import type { PlanStore } from '../../shared/store/planStore';
 import { TableRunnerStore } from '../../shared/store/runnerStore';
 import { checkDeferLink, deferReaction, deferUpgrade } from '../../shared/usecases/deferUpgrade';
+import { seeBeforeActing } from '../../shared/usecases/outsideUpgrades';
 import { abortStep, approveForceUpgrade, cancelPlan, requestAbort } from '../../shared/usecases/planActions';
 import { toCommit } from '../../shared/usecases/planCommands';
 import type { RunnerDeps } from '../../shared/usecases/runUpgrades';
@@ -89,6 +90,8 @@ const FLEET: FleetFile = {
   clusters: [
     cluster('prod-order'),
     cluster('prod-record'),
+    cluster('prod-outside-step'),
+    cluster('prod-outside-moot'),
     cluster('prod-record-fails'),
     cluster('prod-closed'),
     cluster('prod-deprecated', {
@@ -389,6 +392,88 @@ describe('the upgrade runner against the simulator', () => {
       deps('runner-a', { recordCluster: () => Promise.reject(new Error('storage is down')) }),
     );
     expect(failing.status).toBe('succeeded');
+  });
+
+  describe('one owner per cluster: the runner reads ARM right before each step', () => {
+    const store = () => new TableClusterStore(world.tables);
+    /** The runner's check as app.ts wires it, over this test's stores; the cluster swept first. */
+    async function watched(name: string) {
+      const clusters = store();
+      const sweepDeps = { gateway, store: clusters, policy: world.policy, now: () => clock };
+      const region = await gateway.listKubernetesVersions(SUB, 'westeurope');
+      const ref = parseClusterId(idOf(name))!;
+      await sweepOneCluster(
+        { ...sweepDeps, scope: { kind: 'subscriptions', subscriptionIds: [SUB] } },
+        ref,
+        () => Promise.resolve(region),
+      );
+      const seeCluster = (c: ArmCluster) =>
+        seeBeforeActing(
+          {
+            ...world.deps,
+            clusters,
+            outbox: world.outbox,
+            now: () => clock,
+            fleet: { regionVersions: () => Promise.resolve(region) },
+            store: (arm) => storeClusterRow(sweepDeps, arm, region, { readWindows: false }),
+          },
+          c,
+        );
+      const outsideNotices = async () =>
+        new Set(
+          (await notices(name)).filter((n) => n.kind === 'upgraded-outside-warden').map((n) => n.noticeKey),
+        );
+      return { clusters, ref, make: () => deps('runner-a', { seeCluster }), outsideNotices };
+    }
+
+    test('a pool upgraded in the portal mid-plan: recorded once with the runner as witness, and its step done without a PUT', async () => {
+      const name = 'prod-outside-step';
+      const w = await watched(name);
+      const plan = await approvedPlan(name);
+      // Warden's own control-plane upgrade is never an outside one.
+      await runUpgrades(w.make(), { clusterKey: keyOf(name) });
+      await sim.idle();
+      sim.upgradeOutside({ cluster: name, pool: 'apps', version: '1.36.3', events: false });
+
+      const done = await runToEnd(plan.id, name, w.make);
+      expect(done.status).toBe('succeeded');
+      expect(writes(name)).toEqual([
+        { method: 'PUT', path: name, status: 200 },
+        { method: 'PUT', path: `${name}/agentPools/system`, status: 200 },
+      ]);
+      const stored = await w.clusters.get(SUB, w.ref.key);
+      expect(stored?.timeline).toEqual([
+        expect.objectContaining({
+          kind: 'upgraded-outside-warden',
+          seenBy: 'runner',
+          changes: [{ what: 'pool', pool: 'apps', from: '1.35.8', to: '1.36.3' }],
+        }),
+      ]);
+      expect(stored?.findings.map((f) => f.code)).toContain('upgraded-outside-warden');
+      expect(await w.outsideNotices()).toHaveProperty('size', 1);
+      expect(JSON.stringify(done.steps[2])).not.toContain('"attempt"');
+    });
+
+    test('the whole cluster upgraded behind its approved plan: the plan is re-planned away, nothing is sent, one notice', async () => {
+      const name = 'prod-outside-moot';
+      const w = await watched(name);
+      const plan = await approvedPlan(name);
+      sim.upgradeOutside({ cluster: name, version: '1.36.3', events: false });
+
+      await runUpgrades(w.make(), { clusterKey: keyOf(name) });
+      await runUpgrades(w.make(), { clusterKey: keyOf(name) });
+      const after = await planOf(world.plans, plan.id);
+      expect(after.status).toBe('cancelled');
+      expect(writes(name)).toEqual([]);
+      const stored = await w.clusters.get(SUB, w.ref.key);
+      expect(stored?.snapshot.kubernetesVersion).toBe('1.36.3');
+      expect(
+        stored?.timeline?.map((e) => (e.kind === 'upgraded-outside-warden' ? e.changes.length : 0)),
+      ).toEqual([3]);
+      expect(await w.outsideNotices()).toHaveProperty('size', 1);
+      const audit = await world.plans.audit(plan.id);
+      expect(JSON.stringify(audit)).toContain('upgraded outside Warden');
+    });
   });
 
   test('a closed window: the plan waits as scheduled with the next opening, and nothing is sent', async () => {
