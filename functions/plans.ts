@@ -6,10 +6,12 @@ import { isPlanStatus } from '../shared/domain/plan';
 import { isRing } from '../shared/domain/rings';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { pageDeps, planPageData } from '../shared/usecases/pageViews';
+import type { AccessSettings } from '../shared/web/access';
 import { httpRoute } from '../shared/web/accessRoute';
 import { actionErrorResponse } from '../shared/web/actionPages';
 import { errorResponse, intParam, json } from '../shared/web/http';
 import { wantsPage } from '../shared/web/pageParts';
+import { pageMode, planViewer } from '../shared/web/planForms';
 import { planPageResponse } from '../shared/web/planPage';
 
 /**
@@ -19,7 +21,8 @@ import { planPageResponse } from '../shared/web/planPage';
  * page instead (what it waits for, steps, timeline). Approval links are not here: operators get
  * them from `GET /api/plans/{planId}/approval-links` (function key).
  */
-export type PlansServices = Pick<Services, 'plans' | 'events' | 'clusters' | 'now'> & {
+export type PlansServices = Pick<Services, 'plans' | 'events' | 'clusters' | 'now' | 'approvalKeys'> & {
+  readonly config: AccessSettings;
   readonly notifier: Pick<Services['notifier'], 'outbox'>;
 };
 
@@ -31,11 +34,11 @@ export function plansHandler(getServices: () => PlansServices) {
       const { plans } = s;
       const planId = request.params.planId;
       if (planId !== undefined && planId !== '' && asPage)
-        return planPageResponse(
-          await planPageData(pageDeps(s), planId),
-          s.now(),
-          request.query.get('refresh') !== 'off',
-        );
+        return planPageResponse(await planPageData(pageDeps(s), planId), s.now(), {
+          autoRefresh: request.query.get('refresh') !== 'off',
+          viewer: planViewer(request, s.config, s.approvalKeys, planId, s.now()),
+          ...pageMode(request),
+        });
       if (planId !== undefined && planId !== '') {
         const stored = await plans.get(planId);
         if (!stored) throw new NotFoundError(`no plan ${planId}`);

@@ -149,20 +149,32 @@ export function deferDone(cluster: string, date: string, configName: string, cha
   );
 }
 
-export function actionProblemPage(status: number, title: string, detail: string): string {
+/** Where a problem page leads back to (the plan a refused form came from). */
+export interface BackLink {
+  readonly href: string;
+  readonly label: string;
+}
+
+export function actionProblemPage(status: number, title: string, detail: string, back?: BackLink): string {
   return page(
     title,
     html`${navLine()}
       <h1 id="problem" data-status="${status}">${title}</h1>
-      <p id="detail">${detail}</p>`,
+      <p id="detail">${detail}</p>
+      ${back !== undefined ? html`<p><a href="${back.href}" id="back">${back.label}</a></p>` : ''}`,
   );
 }
 
 /** A failed action link: the JSON error, or the same status with a page saying what went wrong. */
-export function actionErrorResponse(thrown: unknown, log: Logger, asJson: boolean): HttpResponseInit {
+export function actionErrorResponse(
+  thrown: unknown,
+  log: Logger,
+  asJson: boolean,
+  back?: BackLink,
+): HttpResponseInit {
   const r = errorResponse(thrown, log);
   if (asJson) return r;
   const status = r.status ?? 500;
   const body = r.jsonBody as { error?: string; detail?: string } | undefined;
-  return htmlPage(status, actionProblemPage(status, body?.error ?? 'error', body?.detail ?? ''));
+  return htmlPage(status, actionProblemPage(status, body?.error ?? 'error', body?.detail ?? '', back));
 }

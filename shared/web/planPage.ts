@@ -1,5 +1,6 @@
 import type { HttpResponseInit } from '@azure/functions';
 
+import type { PlanFormAction } from '../approvals/formTokens';
 import type { AuditEntry, Plan, PlanStep } from '../domain/plan';
 import { decided, isOpen, pendingApprovers, planTitle, stepLabel } from '../domain/plan';
 import type { PreflightReport } from '../domain/preflight';
@@ -10,6 +11,8 @@ import type { Html } from './html';
 import { html, page } from './html';
 import { htmlPage } from './http';
 import { clusterHref, navLine, planChange, planHref, statusBadge, windowLine } from './pageParts';
+import type { PlanDone, PlanViewer } from './planForms';
+import { actForm, actionsSection, outcomeLine } from './planForms';
 import { preflightSection } from './preflightView';
 import { at, duration, when, whenText } from './times';
 
@@ -310,58 +313,6 @@ function decisionsSection(plan: Plan, now: Date): Html {
     ${e !== undefined ? html`<p class="muted">Evidence from lower rings: ${e.reason}.</p>` : ''}`;
 }
 
-function actionsSection(plan: Plan, now: Date): Html {
-  const id = plan.id;
-  const items: Html[] = [];
-  if (plan.status === 'awaiting-approval') {
-    items.push(
-      html`<li>
-        <b>Approve or reject:</b> open your personal link
-        (email${plan.gate.approvers.length > 0 ? html` to ${pendingApprovers(plan).join(', ')}` : ''}); the
-        Teams channel card has no decision link. The request expires ${when(plan.approval?.expiresAt, now)}.
-      </li>`,
-      html`<li>
-        <b>Link lost?</b> An operator gets the pending links again:
-        <code>GET /api/plans/${id}/approval-links</code> (function key).
-      </li>`,
-    );
-  }
-  if (plan.status === 'blocked')
-    items.push(
-      html`<li>
-        <b>Force the upgrade:</b> the approvers got a personal “force upgrade” link; it skips the
-        deprecated-API check.
-      </li>`,
-    );
-  const started = plan.steps.some((s) => s.status !== 'pending');
-  if (isOpen(plan.status) && !started)
-    items.push(
-      html`<li>
-        <b>Cancel</b> (before a step starts):
-        <code>POST /api/plans/${id}/cancel {"actor":"you@example.com","reason":"…"}</code> (function key).
-      </li>`,
-    );
-  if (plan.status === 'running')
-    items.push(
-      html`<li>
-        <b>Abort the running step</b> (needs a second person):
-        <code>POST /api/plans/${id}/abort {"requestedBy":"you@example.com","reason":"…"}</code> (function key)
-        sends them a link.
-      </li>`,
-    );
-  return html`<h2>What you can do</h2>
-    ${
-      items.length > 0
-        ? html`<ul id="actions">
-            ${items}
-          </ul>`
-        : html`<p class="muted" id="actions">
-            Nothing: the plan is ${plan.status}. See <a href="/api/dashboard">the dashboard</a> for other
-            plans.
-          </p>`
-    }`;
-}
-
 interface TimelineEntry {
   readonly at: string;
   readonly source: 'plan' | 'AKS event' | 'notice' | 'pre-flight';
@@ -478,13 +429,32 @@ function refreshLine(plan: Plan, autoRefresh: boolean): Html {
     : html` · <a href="${here}">reload every ${seconds} s</a>`;
 }
 
+/** How the plan page is drawn for one request: who looks, and the form or outcome it shows. */
+export interface PlanPageView {
+  /** Reload while the plan moves (`?refresh=off` turns it off; an open form never reloads). */
+  readonly autoRefresh?: boolean;
+  readonly viewer?: PlanViewer;
+  /** The form `?act=` opened. */
+  readonly act?: PlanFormAction;
+  /** The action a 303 came back from (`?done=`). */
+  readonly done?: PlanDone;
+}
+
+/** A viewer nothing is known of: the page lists what can be done, with no form. */
+const READ_ONLY: PlanViewer = {
+  mayAct: false,
+  refusal: 'open the plan page signed in as a Warden operator',
+  tokens: { cancel: '', abort: '' },
+};
+
 /**
  * The plan page as an answer. While the plan moves it reloads itself through the `Refresh` header (no
  * script needed), which the reader can turn off (`?refresh=off`): a page must not move under someone who
- * reads it slowly (WCAG 2.2.1).
+ * reads it slowly (WCAG 2.2.1), nor under a form being filled in.
  */
-export function planPageResponse(data: PlanPageData, now: Date, autoRefresh: boolean): HttpResponseInit {
-  const answer = htmlPage(200, renderPlanPage(data, now, autoRefresh));
+export function planPageResponse(data: PlanPageData, now: Date, view: PlanPageView = {}): HttpResponseInit {
+  const autoRefresh = view.autoRefresh !== false && view.act === undefined;
+  const answer = htmlPage(200, renderPlanPage(data, now, { ...view, autoRefresh }));
   const seconds = autoRefresh ? refreshSeconds(data.plan) : undefined;
   return seconds === undefined
     ? answer
@@ -492,18 +462,23 @@ export function planPageResponse(data: PlanPageData, now: Date, autoRefresh: boo
 }
 
 /** The plan page. `now` is the reader's clock (the page says "in 3 h", "since 14 min"). */
-export function renderPlanPage(data: PlanPageData, now: Date, autoRefresh = true): string {
+export function renderPlanPage(data: PlanPageData, now: Date, view: PlanPageView = {}): string {
   const { plan } = data;
   const next = whatNext(plan, now);
+  const viewer = view.viewer ?? READ_ONLY;
   const body = html`${navLine(plan.cluster)}
     <h1>${planTitle(plan)}</h1>
     <p>
       ${statusBadge(plan.status)}
-      <span class="muted">updated ${when(plan.updatedAt, now)}${refreshLine(plan, autoRefresh)}</span>
+      <span class="muted"
+        >updated
+        ${when(plan.updatedAt, now)}${view.act === undefined ? refreshLine(plan, view.autoRefresh !== false) : ''}</span
+      >
     </p>
+    ${outcomeLine(data, view.done, now)}
     <p class="next ${next.tone}" id="next"><b>What happens next:</b> ${next.text}</p>
-    ${factsTable(plan, now)} ${preflightOf(plan) !== undefined ? preflightSection(preflightOf(plan)) : ''}
-    ${stepsTable(plan, now)} ${decisionsSection(plan, now)} ${actionsSection(plan, now)}
-    ${timeline(data, now)}`;
+    ${actForm(plan, viewer, view.act)} ${factsTable(plan, now)}
+    ${preflightOf(plan) !== undefined ? preflightSection(preflightOf(plan)) : ''} ${stepsTable(plan, now)}
+    ${decisionsSection(plan, now)} ${actionsSection(plan, viewer, now)} ${timeline(data, now)}`;
   return page(planTitle(plan), body, { wide: true });
 }

@@ -6,6 +6,7 @@ import { chromium } from 'playwright-core';
 
 import { DEV_ACCOUNT, DEV_KEY } from '../../local/azurite';
 import { ApprovalLinks } from '../../shared/approvals/links';
+import type { Plan } from '../../shared/domain/plan';
 import { parsePolicy } from '../../shared/domain/policy';
 import { silentLogger } from '../../shared/logging';
 import { routeNotice } from '../../shared/notify/routing';
@@ -13,10 +14,11 @@ import { TableClusterStore } from '../../shared/store/clusterStore';
 import { TableOutbox } from '../../shared/store/outboxStore';
 import { TablePlanStore } from '../../shared/store/planStore';
 import { Tables } from '../../shared/store/tables';
+import { toCommit } from '../../shared/usecases/planCommands';
 import { proposePlansForCluster } from '../../shared/usecases/proposePlans';
 import type { LocalWarden } from '../helpers/localWarden';
 import { startLocalWarden } from '../helpers/localWarden';
-import { REGION, snapshot } from '../helpers/plans';
+import { proposed, REGION, snapshot } from '../helpers/plans';
 
 /**
  * The pages as a person uses them, in headless Chromium: every page passes axe-core, the approval
@@ -309,5 +311,70 @@ test('the local outbox filters by channel, recipient and kind, and draws a Teams
   expect(new Set(kinds)).toEqual(new Set(['approval-requested']));
   await open(page, `${warden.url}/_local/outbox?kind=no-such-kind`);
   expect(await page.locator('article').count()).toBe(0);
+  await page.close();
+});
+
+test('an operator cancels a plan and asks for an abort from the plan page, by forms alone', async () => {
+  const [o] = await proposePlansForCluster(
+    {
+      plans,
+      links,
+      policy: parsePolicy(POLICY),
+      newId: () => `e2ecancel${randomBytes(4).toString('hex')}`,
+      log: silentLogger,
+    },
+    snapshot(`aks-cancel-${randomBytes(2).toString('hex')}`, 'canary'),
+    REGION,
+    new Date(),
+    { by: { actor: 'warden', source: { kind: 'sweep' } }, reason: 'e2e' },
+  );
+  // Over HTTP, a form without the page's token is refused and changes nothing.
+  const forged = await fetch(`${warden.url}/api/plans/${o!.planId!}/cancel`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'actor=ops%40contoso.com',
+  });
+  expect([forged.status, ((await forged.json()) as { error: string }).error]).toEqual([400, 'bad form']);
+  expect((await plans.get(o!.planId!))!.plan.status).toBe('awaiting-approval');
+  const page = await context.newPage();
+  await open(page, `${warden.url}/api/plans/${o!.planId!}`);
+  await Promise.all([page.waitForURL('**?act=cancel'), page.click('#cancel-link')]);
+  expect(await axeViolations(page)).toEqual([]);
+  await page.fill('#actor', 'ops@contoso.com');
+  await page.fill('#reason', EVIL);
+  await Promise.all([page.waitForURL('**?done=cancelled'), page.click('#do-cancel')]);
+  await expect(page.locator('#outcome').innerText()).resolves.toMatch(
+    /^Done: the plan was cancelled by ops@contoso\.com \w{3} \d+ \w{3} \d\d:\d\d UTC/,
+  );
+  await expect(page.locator('.badge[data-status]').first().textContent()).resolves.toBe('cancelled');
+  await expect(page.locator('#timeline').textContent()).resolves.toContain(EVIL);
+  await expectSafe(page);
+  expect(await axeViolations(page)).toEqual([]);
+
+  // A running plan: the abort form asks for a ticked confirmation before it sends anything.
+  const base = proposed({ id: `e2eabort${randomBytes(4).toString('hex')}` }, 'canary');
+  const running: Plan = {
+    ...base,
+    cluster: { ...base.cluster, key: `${base.cluster.key}-${base.id}`.toLowerCase() },
+    status: 'running',
+    steps: base.steps.map((s, i) =>
+      i === 0 ? { ...s, status: 'running', startedAt: new Date().toISOString() } : s,
+    ),
+  };
+  await plans.create(toCommit(links, [{ plan: running, effects: [] }]).commit);
+  await open(page, `${warden.url}/api/plans/${running.id}`);
+  await Promise.all([page.waitForURL('**?act=abort'), page.click('#abort-link')]);
+  expect(await axeViolations(page)).toEqual([]);
+  await page.fill('#requestedBy', 'ops@contoso.com');
+  await page.click('#do-abort');
+  // Unticked, the browser keeps the form (nothing was posted).
+  expect(page.url()).toMatch(/\?act=abort$/);
+  await page.check('#confirm');
+  await Promise.all([page.waitForURL('**?done=abort-requested'), page.click('#do-abort')]);
+  const outcome = await page.locator('#outcome').innerText();
+  expect(outcome).toMatch(/^Abort requested: (\S+@contoso\.com, )*oncall@contoso\.com.* got a personal link/);
+  expect(outcome).not.toContain('canary');
+  expect((await plans.get(running.id))!.plan.status).toBe('running');
+  expect(await axeViolations(page)).toEqual([]);
   await page.close();
 });

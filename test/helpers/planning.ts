@@ -74,7 +74,15 @@ export function pageServices(
   events: EventStore = new MemoryEventStore(),
   clusters: ClusterStore = new MemoryClusterStore(),
 ) {
-  return { plans: world.plans, events, clusters, notifier: { outbox: world.outbox }, now: () => world.now() };
+  return {
+    plans: world.plans,
+    events,
+    clusters,
+    notifier: { outbox: world.outbox },
+    approvalKeys: world.keys,
+    config: { easyAuth: false, access: { viewerGroups: [], operatorGroups: [] } },
+    now: () => world.now(),
+  };
 }
 
 const runner: By = { actor: 'runner', source: { kind: 'runner' } };
