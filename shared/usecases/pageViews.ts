@@ -1,4 +1,5 @@
 import type { AuditEntry, Plan } from '../domain/plan';
+import type { PlanPreflight } from '../domain/preflight';
 import { NotFoundError } from '../errors';
 import type { OutboxEntry } from '../notify/outbox';
 import type { ClusterStore, StoredCluster } from '../store/clusterStore';
@@ -62,10 +63,30 @@ export async function planPageData(deps: PageDeps, planId: string): Promise<Plan
   };
 }
 
+/** A pre-flight report with the plan that carries it. */
+export interface PlanReport {
+  readonly planId: string;
+  readonly report: PlanPreflight;
+}
+
 export interface ClusterPageData {
   readonly cluster: StoredCluster;
   readonly plans: readonly Plan[];
   readonly events: readonly EventRecord[];
+  /** The cluster's latest pre-flight (the one that ran last), which carries its node view. */
+  readonly preflight?: PlanReport;
+}
+
+/** The pre-flight that ran last among these plans, if any ran. */
+export function latestPreflight(plans: readonly Plan[]): PlanReport | undefined {
+  let latest: PlanReport | undefined;
+  for (const p of plans)
+    if (
+      p.preflight !== undefined &&
+      (latest === undefined || p.preflight.checkedAt > latest.report.checkedAt)
+    )
+      latest = { planId: p.id, report: p.preflight };
+  return latest;
 }
 
 /** One cluster (name or ARM id, as `GET /api/clusters/{…}`), its plans, newest first, and its recent events. */
@@ -75,5 +96,6 @@ export async function clusterPageData(deps: PageDeps, nameOrId: string): Promise
     deps.plans.list({ cluster: cluster.snapshot.id, limit: 50 }),
     deps.events.list({ cluster: cluster.snapshot.id, limit: 30 }),
   ]);
-  return { cluster, plans, events };
+  const preflight = latestPreflight(plans);
+  return { cluster, plans, events, ...(preflight !== undefined && { preflight }) };
 }

@@ -9,13 +9,14 @@ import type { EventRecord } from '../store/eventStore';
 import type { ClusterPageData } from '../usecases/pageViews';
 import type { Html } from './html';
 import { html, page, safeUrl } from './html';
+import { nodeViewSection } from './nodeView';
 import { navLine, planChange, planHref, statusBadge } from './pageParts';
 import { at, duration, when } from './times';
 
 /**
  * The cluster page: what a browser gets at `GET /api/clusters/{id}`: the control plane and every pool,
- * support, findings with their guidance, the maintenance windows with their next openings, open and
- * past plans, recent events.
+ * support, the nodes as the latest pre-flight read them, findings with their guidance, the maintenance
+ * windows with their next openings, open and past plans, recent events.
  */
 
 const SEVERITY_CLASS: Readonly<Record<string, string>> = { critical: 'bad', warning: 'warn', info: '' };
@@ -264,7 +265,8 @@ export function renderClusterPage(
       ${when(s.lastSeen, now)}${tags.length > 0 ? html` · tags ${tags.map(([k, v]) => html`<span class="badge">${k}=${v}</span> `)}` : ''}
     </p>
     <h2>Control plane and pools</h2>
-    ${poolsTable(data, now)} ${findingsSection(data)} ${windowsSection(data, policyWindow, now)}
-    ${plansSection(data.plans, now)} ${eventsSection(data.events, now)}`;
+    ${poolsTable(data, now)} ${nodeViewSection(data.preflight, now)} ${findingsSection(data)}
+    ${windowsSection(data, policyWindow, now)} ${plansSection(data.plans, now)}
+    ${eventsSection(data.events, now)}`;
   return page(s.name, body, { wide: true });
 }

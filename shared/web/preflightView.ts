@@ -1,4 +1,10 @@
-import type { PlanPreflight, PreflightReport, PreflightStatus, PreflightVerdict } from '../domain/preflight';
+import type {
+  PlanPreflight,
+  PreflightNode,
+  PreflightReport,
+  PreflightStatus,
+  PreflightVerdict,
+} from '../domain/preflight';
 import { notPassing } from '../domain/preflight';
 import type { Html } from './html';
 import { html, safeUrl } from './html';
@@ -76,29 +82,42 @@ export function preflightSection(report: PreflightReport | undefined): Html {
       nodes !== undefined && nodes.length > 0
         ? html`<details id="preflight-nodes">
             <summary>Nodes (${nodes.length})</summary>
-            <table>
-              <tr>
-                <th>Node</th>
-                <th>Pool</th>
-                <th>State</th>
-                <th>Kubelet</th>
-                <th>Kernel · OS image · node image</th>
-              </tr>
-              ${nodes.map(
-                (n) =>
-                  html`<tr>
-                    <td>${n.name}</td>
-                    <td>${n.pool ?? ''}</td>
-                    <td>${n.ready ? 'Ready' : 'NotReady'}${n.cordoned ? ', cordoned' : ''}</td>
-                    <td>${n.kubelet}</td>
-                    <td>
-                      ${n.kernel} · ${n.osImage}${n.nodeImage !== undefined ? html` · ${n.nodeImage}` : ''}
-                    </td>
-                  </tr>`,
-              )}
-            </table>
+            ${nodesTable(nodes)}
           </details>`
         : ''
     }
   </section>`;
+}
+
+/** The nodes pre-flight read, one row each (the plan page's report and the cluster page's node view). */
+export function nodesTable(nodes: readonly PreflightNode[], id?: string): Html {
+  return html`<div class="scroll">
+    <table class="grid" ${id !== undefined ? html` id="${id}"` : ''}>
+      <thead>
+        <tr>
+          <th scope="col">node</th>
+          <th scope="col">pool</th>
+          <th scope="col">state</th>
+          <th scope="col">kubelet</th>
+          <th scope="col">kernel</th>
+          <th scope="col">OS image</th>
+          <th scope="col">node image</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${nodes.map(
+          (n) =>
+            html`<tr>
+              <td>${n.name}</td>
+              <td>${n.pool ?? ''}</td>
+              <td>${n.ready ? 'Ready' : 'NotReady'}${n.cordoned ? ', cordoned' : ''}</td>
+              <td>${n.kubelet}</td>
+              <td>${n.kernel}</td>
+              <td>${n.osImage}</td>
+              <td>${n.nodeImage ?? '—'}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
 }

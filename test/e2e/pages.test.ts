@@ -221,6 +221,31 @@ test('a person goes from the dashboard to a plan, to its cluster and back, by li
 
 test('every page passes axe-core with no serious or critical violation, and shows hostile values as text', async () => {
   const plan = (await plans.get(planId))!.plan;
+  // A past plan of the cluster whose pre-flight read its nodes: the cluster page shows them.
+  const checked: Plan = {
+    ...plan,
+    id: `e2enodes${randomBytes(4).toString('hex')}`,
+    status: 'succeeded',
+    closedAt: new Date().toISOString(),
+    preflight: {
+      verdict: 'go',
+      checkedAt: new Date().toISOString(),
+      checks: [],
+      nodes: [
+        {
+          name: `aks-nodepool1-${EVIL}`,
+          pool: 'nodepool1',
+          ready: true,
+          cordoned: false,
+          kernel: '5.15.0-1075-azure',
+          osImage: 'Ubuntu 22.04.5 LTS',
+          kubelet: 'v1.29.7',
+          nodeImage: 'AKSUbuntu-2204gen2containerd-202511.10.0',
+        },
+      ],
+    },
+  };
+  await plans.create(toCommit(links, [{ plan: checked, effects: [] }]).commit);
   const page = await context.newPage();
   const pages = [
     `${warden.url}/api/dashboard`,
@@ -234,6 +259,11 @@ test('every page passes axe-core with no serious or critical violation, and show
     await expectSafe(page);
     expect([url, await axeViolations(page)]).toEqual([url, []]);
   }
+  await open(page, `${warden.url}/api/clusters${clusterId}`);
+  await expect(page.locator('#nodes').textContent()).resolves.toContain(`aks-nodepool1-${EVIL}`);
+  await expect(page.locator('#nodes-read').textContent()).resolves.toMatch(
+    /1 node, read \w{3} \d+ \w{3} \d\d:\d\d UTC/,
+  );
   // The decision page, after a comment with markup in it.
   await page.fill('#comment', EVIL);
   await Promise.all([page.waitForURL(`**/api/approvals/${planId}`), page.click('button.approve')]);
