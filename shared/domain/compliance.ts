@@ -5,6 +5,7 @@ import type { FleetProfileCover } from './fleetAutoUpgrade';
 import { describeCover } from './fleetAutoUpgrade';
 import { windowFindings } from './maintenanceConfiguration';
 import type { Ring } from './rings';
+import { endOfSupportNoticeFor } from './supportOutlook';
 import type { RegionVersions, SupportAssessment } from './versions';
 import { assessSupport, compareVersions, minorDistance, minorOf, parseVersion } from './versions';
 
@@ -510,15 +511,8 @@ export function likelyPath(
 export function timelineFindings(cluster: ClusterSnapshot, timeline: readonly TimelineEntry[]): Finding[] {
   const out: Finding[] = [];
   const minor = (v: string): string => v.split('.').slice(0, 2).join('.');
-  const eol = [...timeline]
-    .reverse()
-    .find(
-      (e) =>
-        e.kind === 'end-of-support' &&
-        e.applies &&
-        minor(e.notice.kubernetesVersion) === minor(cluster.kubernetesVersion),
-    );
-  if (eol?.kind === 'end-of-support') {
+  const eol = endOfSupportNoticeFor(cluster, timeline);
+  if (eol !== undefined) {
     const ended = Date.parse(eol.notice.eolDate) <= Date.parse(cluster.lastSeen);
     out.push({
       code: 'end-of-support',

@@ -5,6 +5,7 @@ import { describeSchedule, windowAt } from '../domain/maintenanceWindow';
 import type { Plan } from '../domain/plan';
 import { isOpen } from '../domain/plan';
 import type { PolicyWindow } from '../domain/policy';
+import { supportOutlook } from '../domain/supportOutlook';
 import type { EventRecord } from '../store/eventStore';
 import type { ClusterPageData } from '../usecases/pageViews';
 import type { Html } from './html';
@@ -101,22 +102,48 @@ function windowsSection(data: ClusterPageData, policyWindow: PolicyWindow | unde
     </p>`;
 }
 
-function supportLine(data: ClusterPageData): Html {
+function daysText(days: number): string {
+  const n = Math.abs(days);
+  return `${n} day${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * The support status with what is left of it: days to the end-of-support date of AKS's notice when
+ * Warden has one, else the minors the region may still release before this one leaves support.
+ */
+function supportLine(data: ClusterPageData, now: Date): Html {
   const s = data.cluster.support;
   const v = data.cluster.snapshot.kubernetesVersion;
   if (s === undefined) return html`<span class="badge">unknown</span> not assessed yet`;
   const cls = s.status === 'unsupported' ? 'bad' : s.status === 'platform-support' ? 'warn' : 'ok';
-  const left = Math.max(0, 2 - s.minorsBehind);
+  const o = supportOutlook(data.cluster.snapshot, s, data.cluster.timeline ?? [], now);
+  const minors =
+    o.minorsLeft === undefined
+      ? ''
+      : o.minorsLeft === 0
+        ? 'the next minor the region releases ends its support'
+        : `${o.minorsLeft} minor${o.minorsLeft === 1 ? '' : 's'} left`;
+  const dated =
+    o.endsAt !== undefined && o.daysLeft !== undefined
+      ? html`<span id="support-left"
+          >${o.notice?.supportType ?? 'Community'} support for ${v.split('.').slice(0, 2).join('.')}
+          ${o.daysLeft >= 0 ? html`ends ${when(o.endsAt, now)}: <b>${daysText(o.daysLeft)} left</b>` : html`ended ${when(o.endsAt, now)}`}
+          (AKS notice ${o.notice?.notice ?? ''})${minors !== '' ? `; ${minors}` : ''}</span
+        >`
+      : undefined;
   const detail =
-    s.status === 'supported'
-      ? left === 0
-        ? `the next minor the region releases ends support for ${v} (AKS ships a minor about every three months)`
-        : `${left} more minor release${left === 1 ? '' : 's'} before ${v} leaves support (AKS ships a minor about every three months)`
+    dated ??
+    (s.status === 'supported'
+      ? html`<span id="support-left"
+          >${minors}, no date known (AKS's end-of-support notice brings the date two weeks ahead; AKS ships a
+          minor about every three months)</span
+        >`
       : s.status === 'lts'
-        ? 'long-term support'
+        ? html`<span id="support-left">long-term support, no date known</span>`
         : s.status === 'platform-support'
-          ? `${s.minorsBehind} minors behind ${s.newestMinor ?? 'the newest'}: only platform support; upgrade soon`
-          : `${s.minorsBehind} minors behind ${s.newestMinor ?? 'the newest'}: out of support; upgrade now`;
+          ? html`${s.minorsBehind} minors behind ${s.newestMinor ?? 'the newest'}: only platform support;
+            upgrade soon`
+          : html`${s.minorsBehind} minors behind ${s.newestMinor ?? 'the newest'}: out of support; upgrade now`);
   return html`<span class="badge ${cls}" id="support">${s.status}</span> ${detail}`;
 }
 
@@ -259,7 +286,7 @@ export function renderClusterPage(
       <code>${s.subscriptionId}</code>
       ${data.cluster.deletedAt !== undefined ? html` · <span class="badge bad">gone from the inventory ${when(data.cluster.deletedAt, now)}</span>` : ''}
     </p>
-    <p>Support: ${supportLine(data)}</p>
+    <p>Support: ${supportLine(data, now)}</p>
     <p class="muted">
       Last seen
       ${when(s.lastSeen, now)}${tags.length > 0 ? html` · tags ${tags.map(([k, v]) => html`<span class="badge">${k}=${v}</span> `)}` : ''}

@@ -213,6 +213,7 @@ test('a person goes from the dashboard to a plan, to its cluster and back, by li
   await expect(page.locator('#windows').textContent()).resolves.toMatch(/every week on Saturday at 02:00/);
   await expect(page.locator('#windows').textContent()).resolves.toMatch(/Sat \d+ \w{3}.* 02:00 UTC, in /);
   await expect(page.locator('#findings').textContent()).resolves.toContain(EVIL);
+  await expect(page.locator('#support-left').innerText()).resolves.toMatch(/^1 minor left, no date known/);
   await expectLinksArePages(page);
   await Promise.all([page.waitForURL('**/api/dashboard'), page.click('nav a[href="/api/dashboard"]')]);
   await expect(page.locator('h1').textContent()).resolves.toBe('AKS Upgrade Warden');
