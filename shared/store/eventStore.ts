@@ -31,6 +31,10 @@ export interface EventQuery {
   readonly cluster?: string;
   readonly type?: string;
   readonly limit?: number;
+  /** Only events received at or after this ISO time (Table Storage filters them, not the caller). */
+  readonly receivedFrom?: string;
+  /** Only events received at or before this ISO time. */
+  readonly receivedUntil?: string;
 }
 
 /** A body Warden refused, kept (size-bounded) so an operator can see what Event Grid dead-lettered. */
@@ -142,7 +146,12 @@ export class TableEventStore implements EventStore {
     const byId = wanted.startsWith('/subscriptions/') ? parseClusterId(wanted) : undefined;
     // An id names a partition. A name may repeat across subscriptions, and Table Storage compares
     // strings case-sensitively, so names are matched here without case.
-    const rows = await listAll<EventEntity>(client, byId ? odata`PartitionKey eq ${byId.key}` : undefined);
+    const filter = [
+      ...(byId ? [odata`PartitionKey eq ${byId.key}`] : []),
+      ...(query.receivedFrom !== undefined ? [odata`receivedAt ge ${query.receivedFrom}`] : []),
+      ...(query.receivedUntil !== undefined ? [odata`receivedAt le ${query.receivedUntil}`] : []),
+    ].join(' and ');
+    const rows = await listAll<EventEntity>(client, filter === '' ? undefined : filter);
     const type = query.type?.toLowerCase() ?? '';
     const matches = rows.filter(
       (r) =>

@@ -13,7 +13,9 @@ import { clip, getOrUndefined, isConflict, isNotFound, isPreconditionFailed, lis
  * The outbox table (`<prefix>outbox`). Delivery rows: PartitionKey = the first two hex digits of the
  * delivery id (spreads load), RowKey = the delivery id (sha of notice key + channel + recipient).
  * Partition `~sources` lists the caller tables that hold intent rows (see `Outbox.transactionActions`),
- * partition `~pending` the caller partitions that may hold some now.
+ * partition `~pending` the caller partitions that may hold some now, and one partition per plan
+ * (`~plan-<planId>`, RowKey = delivery id) indexes the deliveries of that plan's notices, so a plan page
+ * reads its notices without scanning the table.
  */
 export const OUTBOX_TABLE = 'outbox';
 const SOURCES_PARTITION = '~sources';
@@ -23,6 +25,8 @@ const PENDING_PARTITION = '~pending';
 const MARKER_GRACE_MS = 10 * 60_000;
 /** Delivery rows live in two-hex-digit partitions; `~sources` / `~pending` sort after them. */
 const ROWS_ONLY = odata`PartitionKey lt '~'`;
+/** The index partition of a plan's deliveries (`encodeURIComponent` keeps `/ \\ # ?` out of the key). */
+const planIndex = (planId: string): string => `~plan-${encodeURIComponent(planId)}`;
 const INTENT_END = `${INTENT_ROW_PREFIX}~`;
 
 /** A delivery row as stored, with the ETag of the read that produced it. */
@@ -185,6 +189,9 @@ export class TableOutbox implements Outbox {
       }),
       ...(notice.planId !== undefined && { planId: notice.planId }),
     };
+    // The index entry first: one pointing at a row a crash kept from being written is skipped on read.
+    if (notice.planId !== undefined)
+      await client.upsertEntity({ partitionKey: planIndex(notice.planId), rowKey: id }, 'Replace');
     try {
       await client.createEntity(entity);
     } catch (e) {
@@ -399,7 +406,7 @@ export class TableOutbox implements Outbox {
     const filter = `${ROWS_ONLY} and ${odata`((status eq 'sent' and sentAt lt ${sentBefore.toISOString()}) or (status eq 'dead' and createdAt lt ${deadBefore.toISOString()}))`}`;
     let deleted = 0;
     for await (const e of client.listEntities<RowEntity>({
-      queryOptions: { filter, select: ['PartitionKey', 'RowKey'] },
+      queryOptions: { filter, select: ['PartitionKey', 'RowKey', 'planId'] },
     })) {
       if (deleted >= limit) break;
       try {
@@ -408,8 +415,31 @@ export class TableOutbox implements Outbox {
       } catch (err) {
         if (!isNotFound(err) && !isPreconditionFailed(err)) throw err;
       }
+      if (e.planId !== undefined && e.planId !== '')
+        await client.deleteEntity(planIndex(e.planId), e.rowKey ?? '').catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
     }
     return deleted;
+  }
+
+  /**
+   * The deliveries of one plan's notices, newest first: the plan's index partition, then a point read
+   * of each row (an entry whose row is gone, purged or never written, is skipped).
+   */
+  async forPlan(planId: string, limit = 200): Promise<OutboxRow[]> {
+    const client = await this.table();
+    const ids = await listAll<{ rowKey: string }>(client, odata`PartitionKey eq ${planIndex(planId)}`, [
+      'RowKey',
+    ]);
+    const rows = await Promise.all(
+      ids.map((i) => getOrUndefined<RowEntity>(client, i.rowKey.slice(0, 2), i.rowKey)),
+    );
+    return rows
+      .filter((e): e is RowEntity & { etag: string } => e !== undefined)
+      .map(toEntry)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id))
+      .slice(0, limit);
   }
 
   /** The outbox for the API, newest first. */

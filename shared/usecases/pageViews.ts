@@ -12,9 +12,9 @@ import { findStoredCluster } from './fleetStatus';
  * AKS events and the notices sent about it. The pages render it; nothing here changes state.
  */
 
-/** The part of the outbox the pages read (the outbox store's `list`). */
+/** The part of the outbox the pages read (the outbox store's `forPlan`: its index by plan). */
 export interface NoticeLog {
-  list(query: { readonly cluster?: string; readonly limit?: number }): Promise<readonly OutboxEntry[]>;
+  forPlan(planId: string, limit?: number): Promise<readonly OutboxEntry[]>;
 }
 
 export interface PageDeps {
@@ -44,23 +44,26 @@ export interface PlanPageData {
 /** How many events and notices a page reads at most: a timeline, not an archive. */
 export const PAGE_HISTORY = 200;
 
-/** One plan, its audit trail, the cluster's events since the plan was made, and the notices about the plan. */
+/**
+ * One plan, its audit trail, the cluster's events while the plan was open, and the notices about the
+ * plan. Each is one bounded read: the events of the cluster's partition received in the plan's time
+ * (filtered by Table Storage), the notices through the outbox's index by plan.
+ */
 export async function planPageData(deps: PageDeps, planId: string): Promise<PlanPageData> {
   const stored = await deps.plans.get(planId);
   if (!stored) throw new NotFoundError(`no plan ${planId}`);
   const plan = stored.plan;
   const [audit, events, notices] = await Promise.all([
     deps.plans.audit(planId),
-    deps.events.list({ cluster: plan.cluster.id, limit: PAGE_HISTORY }),
-    deps.notices.list({ cluster: plan.cluster.id, limit: PAGE_HISTORY }),
+    deps.events.list({
+      cluster: plan.cluster.id,
+      limit: PAGE_HISTORY,
+      receivedFrom: plan.createdAt,
+      ...(plan.closedAt !== undefined && { receivedUntil: plan.closedAt }),
+    }),
+    deps.notices.forPlan(plan.id, PAGE_HISTORY),
   ]);
-  const until = plan.closedAt ?? '9999';
-  return {
-    plan,
-    audit,
-    events: events.filter((e) => e.receivedAt >= plan.createdAt && e.receivedAt <= until),
-    notices: notices.filter((n) => n.planId === plan.id),
-  };
+  return { plan, audit, events, notices };
 }
 
 /** A pre-flight report with the plan that carries it. */

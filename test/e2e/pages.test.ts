@@ -277,7 +277,7 @@ test('every page passes axe-core with no serious or critical violation, and show
   await expectSafe(page);
   expect(await axeViolations(page)).toEqual([]);
   await page.close();
-});
+}, 90_000);
 
 test('an API client still gets JSON at the same routes', async () => {
   const plan = (await (await fetch(`${warden.url}/api/plans/${planId}`)).json()) as { id: string };
@@ -408,4 +408,4 @@ test('an operator cancels a plan and asks for an abort from the plan page, by fo
   expect((await plans.get(running.id))!.plan.status).toBe('running');
   expect(await axeViolations(page)).toEqual([]);
   await page.close();
-});
+}, 90_000);

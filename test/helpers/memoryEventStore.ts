@@ -34,9 +34,11 @@ export class MemoryEventStore implements EventStore {
     return Promise.resolve(
       [...this.records.values()].filter(
         (r) =>
-          wanted === undefined ||
-          r.clusterName?.toLowerCase() === wanted ||
-          r.clusterId?.toLowerCase() === wanted,
+          (wanted === undefined ||
+            r.clusterName?.toLowerCase() === wanted ||
+            r.clusterId?.toLowerCase() === wanted) &&
+          (query.receivedFrom === undefined || r.receivedAt >= query.receivedFrom) &&
+          (query.receivedUntil === undefined || r.receivedAt <= query.receivedUntil),
       ),
     );
   }
