@@ -15,7 +15,9 @@ import { clip, getOrUndefined, isConflict, isNotFound, isPreconditionFailed, lis
  * Partition `~sources` lists the caller tables that hold intent rows (see `Outbox.transactionActions`),
  * partition `~pending` the caller partitions that may hold some now, and one partition per plan
  * (`~plan-<planId>`, RowKey = delivery id) indexes the deliveries of that plan's notices, so a plan page
- * reads its notices without scanning the table.
+ * reads them with one partition query instead of scanning the table. An index entry is the delivery
+ * row without its notice body; its status mirrors the row's, written after each change of the row
+ * (best effort: the row stays the truth, and a lost mirror write only shows an older status).
  */
 export const OUTBOX_TABLE = 'outbox';
 const SOURCES_PARTITION = '~sources';
@@ -116,6 +118,18 @@ export function publicEntry(row: OutboxRow): OutboxEntry {
   return entry;
 }
 
+/** Creates an entity unless it exists (the same delivery enqueued again). */
+async function createOnce(
+  client: TableClient,
+  entity: { partitionKey: string; rowKey: string },
+): Promise<void> {
+  try {
+    await client.createEntity(entity);
+  } catch (e) {
+    if (!isConflict(e)) throw e;
+  }
+}
+
 function intentRowKey(notice: Notice): string {
   return (
     INTENT_ROW_PREFIX +
@@ -189,15 +203,23 @@ export class TableOutbox implements Outbox {
       }),
       ...(notice.planId !== undefined && { planId: notice.planId }),
     };
-    // The index entry first: one pointing at a row a crash kept from being written is skipped on read.
-    if (notice.planId !== undefined)
-      await client.upsertEntity({ partitionKey: planIndex(notice.planId), rowKey: id }, 'Replace');
-    try {
-      await client.createEntity(entity);
-    } catch (e) {
-      // Idempotent: the same notice key to the same recipient was enqueued before.
-      if (!isConflict(e)) throw e;
+    await createOnce(client, entity);
+    // After the row, so an entry never names a delivery that does not exist; an enqueue retried after a
+    // crash between the two writes adds the entry then. Created once: a repeat keeps the mirrored status.
+    if (notice.planId !== undefined) {
+      const { notice: _body, ...indexed } = entity;
+      await createOnce(client, { ...indexed, partitionKey: planIndex(notice.planId) });
     }
+  }
+
+  /** Copies a change of a row to its plan's index entry; a failure leaves the older status shown there. */
+  private async mirror(row: OutboxRow, patch: Partial<RowEntity>): Promise<void> {
+    if (row.planId === undefined) return;
+    const client = await this.table();
+    const { partitionKey: _p, rowKey: _r, ...fields } = patch;
+    await client
+      .updateEntity({ partitionKey: planIndex(row.planId), rowKey: row.id, ...fields }, 'Merge')
+      .catch(() => undefined);
   }
 
   async transactionActions(
@@ -336,6 +358,7 @@ export class TableOutbox implements Outbox {
     };
     try {
       const res = await client.updateEntity(patch, 'Merge', { etag: row.etag });
+      await this.mirror(row, patch);
       return {
         ...row,
         status: 'sending',
@@ -376,6 +399,7 @@ export class TableOutbox implements Outbox {
       await client.updateEntity({ partitionKey: row.id.slice(0, 2), rowKey: row.id, ...patch }, 'Merge', {
         etag: row.etag,
       });
+      await this.mirror(row, patch);
       return true;
     } catch (e) {
       if (isPreconditionFailed(e)) return false;
@@ -423,21 +447,15 @@ export class TableOutbox implements Outbox {
     return deleted;
   }
 
-  /**
-   * The deliveries of one plan's notices, newest first: the plan's index partition, then a point read
-   * of each row (an entry whose row is gone, purged or never written, is skipped).
-   */
-  async forPlan(planId: string, limit = 200): Promise<OutboxRow[]> {
+  /** The deliveries of one plan's notices, newest first: one query of the plan's index partition. */
+  async forPlan(planId: string, limit = 200): Promise<OutboxEntry[]> {
     const client = await this.table();
-    const ids = await listAll<{ rowKey: string }>(client, odata`PartitionKey eq ${planIndex(planId)}`, [
-      'RowKey',
-    ]);
-    const rows = await Promise.all(
-      ids.map((i) => getOrUndefined<RowEntity>(client, i.rowKey.slice(0, 2), i.rowKey)),
+    const entries = await listAll<Omit<RowEntity, 'notice'>>(
+      client,
+      odata`PartitionKey eq ${planIndex(planId)}`,
     );
-    return rows
-      .filter((e): e is RowEntity & { etag: string } => e !== undefined)
-      .map(toEntry)
+    return entries
+      .map((e) => publicEntry(toEntry({ ...e, notice: 'null' })))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id))
       .slice(0, limit);
   }

@@ -57,9 +57,17 @@ test("a plan's deliveries come from its index, newest first; another plan's and 
   expect((await outbox.due(new Date(T0.getTime() + 180_000), 100)).length).toBe(8);
 
   // Sent and purged: gone from the plan's reads too, index entry and all.
-  const sent = rows[0]!;
+  // The index shows each delivery's status as the dispatcher moves it.
+  const sent = (await outbox.get(rows[0]!.id))!;
+  const statusOf = async () => (await outbox.forPlan(a)).find((r) => r.id === sent.id)?.status;
+  expect(await statusOf()).toBe('pending');
   const claimed = await outbox.claim(sent, T0, 60_000);
+  expect(await statusOf()).toBe('sending');
   expect(await outbox.markSent(claimed!, T0)).toBe(true);
+  expect(await statusOf()).toBe('sent');
+  // Enqueued once more after it was sent: the index keeps the status.
+  await outbox.enqueue([notice(`${a}:2`, a)], new Date(T0.getTime() + 150_000));
+  expect(await statusOf()).toBe('sent');
   expect(await outbox.purge(new Date(T0.getTime() + 1), new Date(0))).toBe(1);
   expect((await outbox.forPlan(a)).map((r) => r.id)).not.toContain(sent.id);
   const index = await tables.table('outbox');
