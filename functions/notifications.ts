@@ -2,16 +2,23 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
-import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import type { DeliveryStatus } from '../shared/notify/outbox';
 import { publicEntry } from '../shared/store/outboxStore';
 import { dispatchNotifications } from '../shared/usecases/dispatchNotifications';
+import { retryNotification } from '../shared/usecases/retryNotification';
 import { httpRoute } from '../shared/web/accessRoute';
 import { errorResponse, intParam, json } from '../shared/web/http';
+import { oneOfParam, textParam } from '../shared/web/queryParams';
 
 const STATUSES: readonly DeliveryStatus[] = ['pending', 'sending', 'sent', 'dead'];
 
 type Deps = () => Pick<Services, 'notifier' | 'now'>;
+
+const ports = (s: ReturnType<Deps>, context: InvocationContext) => ({
+  outbox: s.notifier.outbox,
+  channels: s.notifier.channels,
+  log: context,
+});
 
 /**
  * `GET /api/notifications`: the outbox, newest first, with delivery state and last error
@@ -22,17 +29,12 @@ export function notificationsHandler(getServices: Deps) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     try {
       const limit = intParam(request, 'limit', 200, 1000);
-      const status = request.query.get('status') ?? undefined;
-      if (status !== undefined && !(STATUSES as readonly string[]).includes(status))
-        throw new ValidationError(
-          'bad status',
-          `status must be one of ${STATUSES.join(', ')}, got "${status.slice(0, 40)}"`,
-        );
-      const cluster = request.query.get('cluster') ?? undefined;
+      const status = oneOfParam(request, 'status', STATUSES);
+      const cluster = textParam(request, 'cluster');
       const rows = await getServices().notifier.outbox.list({
         limit,
-        ...(status !== undefined && { status: status as DeliveryStatus }),
-        ...(cluster !== undefined && cluster !== '' && { cluster }),
+        ...(status !== undefined && { status }),
+        ...(cluster !== undefined && { cluster }),
       });
       return json(200, { notifications: rows.map(publicEntry) });
     } catch (e) {
@@ -48,18 +50,9 @@ export function notificationsHandler(getServices: Deps) {
 export function notificationRetryHandler(getServices: Deps) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     try {
-      const id = request.params.id ?? '';
-      const { notifier, now } = getServices();
-      const result = await notifier.outbox.retry(id, now());
-      if (result === 'not-found') throw new NotFoundError(`no notification ${id.slice(0, 64)}`);
-      if (result === 'not-retryable')
-        throw new ConflictError(`notification ${id} is already sent or being sent`);
-      await dispatchNotifications(
-        { outbox: notifier.outbox, channels: notifier.channels, log: context },
-        now(),
-      );
-      const after = await notifier.outbox.get(id);
-      return json(202, { notification: publicEntry(after ?? result) });
+      const s = getServices();
+      const notification = await retryNotification(ports(s, context), request.params.id ?? '', s.now());
+      return json(202, { notification });
     } catch (e) {
       return errorResponse(e, context);
     }
@@ -70,12 +63,8 @@ export function notificationRetryHandler(getServices: Deps) {
 export function notificationDispatchHandler(getServices: Deps) {
   return async (_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     try {
-      const { notifier, now } = getServices();
-      const report = await dispatchNotifications(
-        { outbox: notifier.outbox, channels: notifier.channels, log: context },
-        now(),
-      );
-      return json(200, report);
+      const s = getServices();
+      return json(200, await dispatchNotifications(ports(s, context), s.now()));
     } catch (e) {
       return errorResponse(e, context);
     }

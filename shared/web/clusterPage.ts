@@ -1,15 +1,21 @@
+import type { HttpResponseInit } from '@azure/functions';
+
 import { nodeImageDate } from '../domain/compliance';
 import { parseMaintenanceConfiguration, policySchedule } from '../domain/maintenanceConfiguration';
 import type { Schedule } from '../domain/maintenanceWindow';
 import { describeSchedule, windowAt } from '../domain/maintenanceWindow';
 import type { Plan } from '../domain/plan';
 import { isOpen } from '../domain/plan';
-import type { PolicyWindow } from '../domain/policy';
+import type { Policy, PolicyWindow } from '../domain/policy';
 import { supportOutlook } from '../domain/supportOutlook';
+import type { Logger } from '../logging';
 import type { EventRecord } from '../store/eventStore';
+import { AmbiguousClusterError } from '../usecases/fleetStatus';
 import type { ClusterPageData } from '../usecases/pageViews';
+import { actionErrorResponse } from './actionPages';
 import type { Html } from './html';
 import { html, page, safeUrl } from './html';
+import { errorResponse, htmlPage, json } from './http';
 import { nodeViewSection } from './nodeView';
 import { navLine, planChange, planHref, statusBadge } from './pageParts';
 import { at, duration, when } from './times';
@@ -296,4 +302,27 @@ export function renderClusterPage(
     ${windowsSection(data, policyWindow, now)} ${plansSection(data.plans, now)}
     ${eventsSection(data.events, now)}`;
   return page(s.name, body, { wide: true });
+}
+
+/** The cluster page as an answer, with the policy's window for the cluster's ring (used when AKS has none). */
+export function clusterPageResponse(
+  data: ClusterPageData,
+  policy: Pick<Policy, 'windows'>,
+  now: Date,
+): HttpResponseInit {
+  return htmlPage(200, renderClusterPage(data, policy.windows[data.cluster.snapshot.ring], now));
+}
+
+/**
+ * A failed cluster request: a name several live clusters carry is a 409 with the candidates' ids (JSON
+ * either way: they are what to ask by); the rest as a page to a browser, as JSON to an API client.
+ */
+export function clusterErrorResponse(thrown: unknown, log: Logger, asPage: boolean): HttpResponseInit {
+  if (thrown instanceof AmbiguousClusterError)
+    return json(409, {
+      error: 'ambiguous cluster name',
+      detail: thrown.message,
+      candidates: thrown.candidates,
+    });
+  return asPage ? actionErrorResponse(thrown, log, false) : errorResponse(thrown, log);
 }

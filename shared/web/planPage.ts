@@ -1,18 +1,20 @@
-import type { HttpResponseInit } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 
 import type { PlanFormAction } from '../approvals/formTokens';
+import type { ApprovalKeys } from '../approvals/tokens';
 import type { AuditEntry, Plan, PlanStep } from '../domain/plan';
 import { decided, isOpen, pendingApprovers, planTitle, stepLabel } from '../domain/plan';
 import type { PreflightReport } from '../domain/preflight';
 import type { OutboxEntry } from '../notify/outbox';
 import type { EventRecord } from '../store/eventStore';
 import type { PlanPageData } from '../usecases/pageViews';
+import type { AccessSettings } from './access';
 import type { Html } from './html';
 import { html, page } from './html';
 import { htmlPage } from './http';
 import { clusterHref, navLine, planChange, planHref, statusBadge, windowLine } from './pageParts';
 import type { PlanDone, PlanViewer } from './planForms';
-import { actForm, actionsSection, outcomeLine } from './planForms';
+import { actForm, actionsSection, outcomeLine, pageMode, planViewer } from './planForms';
 import { preflightSection } from './preflightView';
 import { at, duration, when, whenText } from './times';
 
@@ -438,6 +440,21 @@ export interface PlanPageView {
   readonly act?: PlanFormAction;
   /** The action a 303 came back from (`?done=`). */
   readonly done?: PlanDone;
+}
+
+/** The view a request asks for: who looks (`planViewer`), `?act=`, `?done=`, `?refresh=off`. */
+export function planPageView(
+  request: HttpRequest,
+  settings: AccessSettings,
+  keys: ApprovalKeys,
+  planId: string,
+  now: Date,
+): PlanPageView {
+  return {
+    autoRefresh: request.query.get('refresh') !== 'off',
+    viewer: planViewer(request, settings, keys, planId, now),
+    ...pageMode(request),
+  };
 }
 
 /** A viewer nothing is known of: the page lists what can be done, with no form. */
