@@ -23,3 +23,4 @@ import './planPreflight';
 import './plans';
 import './sweepShard';
 import './upgradeRunner';
+import './waves';

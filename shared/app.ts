@@ -4,6 +4,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 
 import { ApprovalLinks } from './approvals/links';
 import type { ApprovalKeys } from './approvals/tokens';
+import { WaveLinks } from './approvals/waveLinks';
 import type { AksGateway, ArmCluster } from './azure/aksGateway';
 import { ArmAksGateway, ArmClients } from './azure/armAksGateway';
 import { armCredential } from './azure/credentials';
@@ -30,6 +31,7 @@ import type { RunnerStore } from './store/runnerStore';
 import { TableRunnerStore } from './store/runnerStore';
 import { StorageShardQueue } from './store/sweepQueue';
 import { Tables } from './store/tables';
+import { TableWaveStore } from './store/waveStore';
 import { deferReaction } from './usecases/deferUpgrade';
 import { storeDigestSources } from './usecases/digestSources';
 import { endOfSupportReaction } from './usecases/endOfSupport';
@@ -44,6 +46,7 @@ import { planningReaction } from './usecases/proposePlans';
 import { runnerReaction } from './usecases/runUpgrades';
 import type { ShardQueue, SweepPolicy } from './usecases/sweepFleet';
 import { storeClusterRow, sweepOneCluster } from './usecases/sweepFleet';
+import type { WaveDeps } from './usecases/waves';
 
 /** Everything the functions need, built once from the settings. The one place real dependencies are wired. */
 export interface Services {
@@ -89,6 +92,8 @@ export interface Services {
   readonly fleetManager: FleetManagerGateway;
   /** What deciding Fleet Manager gates needs (the timer, the approval click, the gate events). */
   readonly fleetGates: () => Omit<FleetGateDeps, 'log'>;
+  /** Waves: their store, links and what deciding them needs besides the plans (docs/design/waves.md). */
+  readonly waves: () => Omit<WaveDeps, 'plans' | 'links' | 'log'>;
 }
 
 /** Per Kubernetes GET of pre-flight: an API server that does not answer by then is `unknown`. */
@@ -142,6 +147,8 @@ export function buildServices(config: Config): Services {
   const now = (): Date => new Date();
   const plans = new TablePlanStore(tables, notifier.outbox);
   const links = new ApprovalLinks(approvalKeys, config.publicBaseUrl);
+  const waveStore = new TableWaveStore(tables);
+  const waveLinks = new WaveLinks(approvalKeys, config.publicBaseUrl);
   // What the sweep's own write needs, for the one-cluster sweeps outside a sweep (below).
   const oneClusterSweep = {
     gateway: aks,
@@ -257,6 +264,14 @@ export function buildServices(config: Config): Services {
     now,
     preflight,
     kubeStats,
+    waves: () => ({
+      waves: waveStore,
+      waveLinks,
+      outbox: notifier.outbox,
+      policy: config.policy,
+      keys: approvalKeys,
+      newId,
+    }),
   };
 }
 

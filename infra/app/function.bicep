@@ -170,6 +170,7 @@ var unauthenticatedPaths = [
   '/api/aks-events'
   '/runtime/webhooks/eventgrid'
   '/api/approvals/*'
+  '/api/waves/*'
   '/api/defer/*'
   '/api/plan-actions/*'
   '/api/health'

@@ -134,6 +134,11 @@ export interface PlanGate {
   /** Who gets the approval links (primary), and who is added on escalation. */
   readonly approvers: readonly string[];
   readonly secondary: readonly string[];
+  /**
+   * Asked in a wave (the policy's `waves`): the request waits for the wave's assembly, which asks for
+   * this plan together with its wave (one request per approver), or on its own when it has no company.
+   */
+  readonly waves?: boolean;
 }
 
 export interface ApprovalDecision {
@@ -161,6 +166,10 @@ export interface ApprovalRound {
   readonly remindedAt?: string;
   readonly escalatedAt?: string;
   readonly decisions: readonly ApprovalDecision[];
+  /** When the request of this round went out (a plan asked in waves is asked once its wave is assembled). */
+  readonly askedAt?: string;
+  /** The wave this round was asked in; its reminders and escalation go per wave. */
+  readonly wave?: string;
 }
 
 export type Urgency = 'normal' | 'high' | 'critical';
@@ -251,6 +260,8 @@ export interface AuditEntry {
   readonly source: AuditSource;
   readonly reason: string;
   readonly comment?: string;
+  /** The wave decision this entry came from (`{waveId}/{approver}`), or the wave the plan was asked in. */
+  readonly wave?: string;
 }
 
 /** Events a plan accepts. Past tense: they say what happened. */
@@ -268,6 +279,8 @@ export type PlanEvent =
       readonly approver: string;
       readonly comment: string;
       readonly round: number;
+      /** Decided for a whole wave: the wave decision (`{waveId}/{approver}`), named in the audit trail. */
+      readonly wave?: string;
       readonly by: By;
     }
   | {
@@ -275,6 +288,18 @@ export type PlanEvent =
       readonly approver: string;
       readonly comment: string;
       readonly round: number;
+      /** Decided for a whole wave: the wave decision (`{waveId}/{approver}`), named in the audit trail. */
+      readonly wave?: string;
+      readonly by: By;
+    }
+  /**
+   * The request of the current round went out: in a wave (`wave`), or on its own (no company, left out
+   * of a wave decision, or changed since its wave was asked: `reason`).
+   */
+  | {
+      readonly type: 'ApprovalAsked';
+      readonly wave?: { readonly id: string; readonly size: number };
+      readonly reason: string;
       readonly by: By;
     }
   | { readonly type: 'ApprovalReminderDue'; readonly by: By }
@@ -333,6 +358,7 @@ export const ACCEPTS: Readonly<Record<PlanEventType, readonly PlanStatus[]>> = {
   PromotionSatisfied: ['proposed'],
   ApprovalGranted: ['awaiting-approval'],
   ApprovalRejected: ['awaiting-approval'],
+  ApprovalAsked: ['awaiting-approval'],
   ApprovalReminderDue: ['awaiting-approval'],
   ApprovalEscalationDue: ['awaiting-approval'],
   ApprovalExpired: ['awaiting-approval'],
@@ -368,6 +394,8 @@ export type PlanEffect =
       readonly expiresAt: string;
       /** Idempotency key prefix for the notices. */
       readonly key: string;
+      /** Not sent per plan: its wave asks (the plan's gate asks in waves). */
+      readonly perWave?: true;
     }
   /** For the runner: start this step through ARM. */
   | {

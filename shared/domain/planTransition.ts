@@ -55,6 +55,7 @@ function audit(
   by: By,
   reason: string,
   comment?: string,
+  wave?: string,
 ): PlanEffect {
   return {
     type: 'audit',
@@ -71,6 +72,7 @@ function audit(
       source: by.source,
       reason,
       ...(comment !== undefined && comment !== '' && { comment }),
+      ...(wave !== undefined && { wave }),
     },
   };
 }
@@ -142,6 +144,16 @@ function approvalRound(plan: Plan, round: number, requestId: string, now: Date):
   };
 }
 
+/**
+ * Whether a request goes out per wave rather than per plan: a plan whose gate asks in waves waits for its
+ * wave's assembly (the first request of a round), and a round asked in a wave is reminded and escalated
+ * by its wave.
+ */
+function askedPerWave(plan: Plan, a: ApprovalRound, mode: 'request' | 'reminder' | 'escalation'): boolean {
+  if (plan.gate.waves !== true || plan.kind === 'fleet-gate') return false;
+  return mode === 'request' ? a.askedAt === undefined : a.wave !== undefined;
+}
+
 function requestEffect(
   plan: Plan,
   a: ApprovalRound,
@@ -157,6 +169,7 @@ function requestEffect(
     approvers,
     expiresAt: a.expiresAt,
     key: `plan:${plan.id}:${plan.seq}:approval-${mode}`,
+    ...(askedPerWave(plan, a, mode) && { perWave: true as const }),
   };
 }
 
@@ -193,6 +206,8 @@ const armAction = (step: PlanStep): 'upgrade-control-plane' | 'upgrade-node-pool
     : step.kind === 'node-pool'
       ? 'upgrade-node-pool'
       : 'upgrade-node-image';
+
+const inWave = (wave: string | undefined): string => (wave === undefined ? '' : ` in wave ${wave}`);
 
 /**
  * The state machine. Throws `IllegalTransitionError` for an event the plan's status does not accept,
@@ -304,7 +319,15 @@ export function transition(plan: Plan, event: PlanEvent, now: Date): TransitionR
         return {
           plan: p,
           effects: [
-            audit(p, from, event.type, by, `rejected by ${approver}`, event.comment),
+            audit(
+              p,
+              from,
+              event.type,
+              by,
+              `rejected by ${approver}${inWave(event.wave)}`,
+              event.comment,
+              event.wave,
+            ),
             notice(
               p,
               'plan-rejected',
@@ -327,8 +350,9 @@ export function transition(plan: Plan, event: PlanEvent, now: Date): TransitionR
               from,
               event.type,
               by,
-              `approved by ${approver} (${approvals} of ${plan.gate.required})`,
+              `approved by ${approver} (${approvals} of ${plan.gate.required})${inWave(event.wave)}`,
               event.comment,
+              event.wave,
             ),
           ],
         };
@@ -342,8 +366,9 @@ export function transition(plan: Plan, event: PlanEvent, now: Date): TransitionR
             from,
             event.type,
             by,
-            `approved by ${approver} (${approvals} of ${plan.gate.required})`,
+            `approved by ${approver} (${approvals} of ${plan.gate.required})${inWave(event.wave)}`,
             event.comment,
+            event.wave,
           ),
           notice(
             p,
@@ -356,6 +381,41 @@ export function transition(plan: Plan, event: PlanEvent, now: Date): TransitionR
             `The upgrade runs in its window: ${p.window?.description ?? 'any time'}.`,
             ['oncall', 'owners'],
           ),
+        ],
+      };
+    }
+
+    case 'ApprovalAsked': {
+      const a = plan.approval;
+      if (a === undefined) throw new IllegalTransitionError(plan.status, event.type);
+      const { wave: previousWave, ...rest } = a;
+      const approval: ApprovalRound = {
+        ...rest,
+        askedAt: at,
+        ...(event.wave !== undefined && { wave: event.wave.id }),
+      };
+      const p = next({ approval });
+      if (event.wave !== undefined)
+        return {
+          plan: p,
+          effects: [
+            audit(
+              p,
+              from,
+              event.type,
+              by,
+              `asked in wave ${event.wave.id} (${event.wave.size} plans)`,
+              undefined,
+              event.wave.id,
+            ),
+          ],
+        };
+      const pending = a.approvers.filter((x) => !a.decisions.some((d) => d.approver === x));
+      return {
+        plan: p,
+        effects: [
+          audit(p, from, event.type, by, `asked on its own: ${event.reason}`, undefined, previousWave),
+          requestEffect(p, approval, 'request', pending),
         ],
       };
     }

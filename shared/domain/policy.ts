@@ -7,6 +7,8 @@ import { PREFLIGHT_CHECK_IDS } from './preflight';
 import type { UpgradeTiming } from './preflightChecks';
 import type { Ring } from './rings';
 import { DEFAULT_RING_TAG, DEFAULT_RING_VALUES, RINGS } from './rings';
+import type { WavePolicy } from './wave';
+import { DEFAULT_WAVE_FIELDS, DEFAULT_WAVE_LARGEST, WAVE_FIELDS } from './wave';
 
 /**
  * The platform team's policy: how rings are read from tags, how long a version soaks
@@ -96,6 +98,8 @@ export interface Policy {
   readonly preflight: PreflightPolicy;
   /** A Fleet Manager gate Warden rejected or let expire: stop the update run, or skip the stage or group behind the gate. */
   readonly fleetGateRefusal: 'stop' | 'skip';
+  /** Gated plans asked for in waves (one decision over several plans); unset: every plan on its own. */
+  readonly waves?: WavePolicy;
 }
 
 const DAY = 86_400_000;
@@ -284,6 +288,15 @@ export const POLICY_SCHEMA = {
       },
     },
     fleetGateRefusal: { enum: ['stop', 'skip'] },
+    waves: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        by: { type: 'array', items: { enum: [...WAVE_FIELDS] }, uniqueItems: true },
+        tag: { type: 'string', minLength: 1, maxLength: 512 },
+        largest: { type: 'integer', minimum: 2, maximum: 500 },
+      },
+    },
   },
 } as const;
 
@@ -319,6 +332,7 @@ interface PolicyDocument {
     batchTime?: string | number;
   };
   fleetGateRefusal?: 'stop' | 'skip';
+  waves?: { by?: WavePolicy['by'][number][]; tag?: string; largest?: number };
 }
 
 /** A policy document that does not validate; `problems` name each field by its path. */
@@ -453,6 +467,13 @@ export function policyFromDocument(doc: unknown): Policy {
       },
     },
     fleetGateRefusal: d.fleetGateRefusal ?? D.fleetGateRefusal,
+    ...(d.waves !== undefined && {
+      waves: {
+        by: d.waves.by ?? DEFAULT_WAVE_FIELDS,
+        ...(d.waves.tag !== undefined && { tag: d.waves.tag }),
+        largest: d.waves.largest ?? DEFAULT_WAVE_LARGEST,
+      },
+    }),
   };
   if (problems.length > 0) throw new PolicyError(problems);
   return Object.freeze(policy);

@@ -125,6 +125,7 @@ type AuditEntity = {
   source: string;
   reason: string;
   comment?: string;
+  wave?: string;
   clusterName: string;
 };
 
@@ -187,6 +188,7 @@ function toAuditEntity(e: AuditEntry): AuditEntity {
     source: JSON.stringify(e.source),
     reason: clip(e.reason, 4000),
     ...(e.comment !== undefined && { comment: clip(e.comment, 4000) }),
+    ...(e.wave !== undefined && { wave: e.wave }),
     clusterName: e.clusterName,
   };
 }
@@ -205,6 +207,7 @@ function fromAuditEntity(a: AuditEntity): AuditEntry {
     source: JSON.parse(a.source) as AuditSource,
     reason: a.reason,
     ...(a.comment !== undefined && { comment: a.comment }),
+    ...(typeof a.wave === 'string' && { wave: a.wave }),
   };
 }
 

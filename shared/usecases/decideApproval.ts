@@ -54,8 +54,8 @@ function mayApprove(policy: Policy, plan: Plan, approver: string, principal: Pri
   return (plan.approval?.approvers ?? []).includes(approver);
 }
 
-/** Checks the parts of a link that depend on the plan's current state; shared by the page and the decision. */
-function checkAgainstPlan(
+/** Checks the parts of a link that depend on the plan's current state; shared by the page, the decision and a wave's decision. */
+export function checkAgainstPlan(
   policy: Policy,
   plan: Plan,
   claims: ApprovalClaims,
@@ -197,7 +197,7 @@ export interface DecisionOutcome {
 
 const MAX_COMMENT = 2000;
 
-function problemError(p: LinkProblem): Error {
+export function problemError(p: LinkProblem): Error {
   const message = `${p.title}: ${p.detail}`;
   const explained = { title: p.title, detail: p.detail };
   switch (p.status) {

@@ -40,7 +40,8 @@ export function toCommit(
           notices.push(e.notice);
           break;
         case 'request-approval':
-          notices.push(...links.noticesFor(r.plan, e));
+          // A request its wave sends (shared/usecases/waves.ts) has no notice of its own.
+          if (e.perWave !== true) notices.push(...links.noticesFor(r.plan, e));
           break;
         case 'arm':
           arm.push(e);

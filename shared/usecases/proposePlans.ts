@@ -139,6 +139,7 @@ export function planGate(policy: Policy, snapshot: Pick<ClusterSnapshot, 'ring'>
     escalateAt: policy.approvals.escalateAt,
     approvers: primary,
     secondary,
+    ...(policy.waves !== undefined && isGated(policy, ring) && { waves: true }),
   };
 }
 

@@ -39,27 +39,31 @@ export function verdictBadge(
   return html`<span class="badge ${VERDICT_CLASS[verdict]}" data-preflight="${verdict}">${label}</span>`;
 }
 
-/** The pre-flight section of a page; `undefined`: the plan has not been checked yet. */
-export function preflightSection(report: PreflightReport | undefined): Html {
+/**
+ * The pre-flight section of a page; `undefined`: the plan has not been checked yet. `idSuffix` keeps the
+ * ids unique on a page that shows several reports (a wave's page: one per plan).
+ */
+export function preflightSection(report: PreflightReport | undefined, idSuffix = ''): Html {
+  const id = (name: string): string => `${name}${idSuffix}`;
   if (report === undefined)
-    return html`<section id="preflight">
+    return html`<section id="${id('preflight')}">
       <h2>Pre-flight</h2>
       <p class="muted" data-verdict="none">Not checked yet: Warden checks before each step starts.</p>
     </section>`;
   const nodes = (report as PlanPreflight).nodes;
   const failing = notPassing(report);
-  return html`<section id="preflight" data-verdict="${report.verdict}">
+  return html`<section id="${id('preflight')}" data-verdict="${report.verdict}">
     <h2>Pre-flight ${verdictBadge(report.verdict)}</h2>
-    <p id="preflight-verdict"><b>${VERDICT_TEXT[report.verdict]}</b></p>
+    <p id="${id('preflight-verdict')}"><b>${VERDICT_TEXT[report.verdict]}</b></p>
     ${
       failing.length > 0
-        ? html`<ul id="preflight-failing">
+        ? html`<ul id="${id('preflight-failing')}">
             ${failing.map((c) => html`<li><b>${c.id}</b>${c.pool !== undefined ? html` (pool ${c.pool})` : ''}: ${c.detail}</li>`)}
           </ul>`
         : ''
     }
     <p class="muted">Checked at ${report.checkedAt}.</p>
-    <table id="preflight-checks">
+    <table id="${id('preflight-checks')}">
       <tr>
         <th>Check</th>
         <th>Status</th>
@@ -80,7 +84,7 @@ export function preflightSection(report: PreflightReport | undefined): Html {
     </table>
     ${
       nodes !== undefined && nodes.length > 0
-        ? html`<details id="preflight-nodes">
+        ? html`<details id="${id('preflight-nodes')}">
             <summary>Nodes (${nodes.length})</summary>
             ${nodesTable(nodes)}
           </details>`

@@ -172,6 +172,7 @@ describeCompiled('App Service Authentication (compiled)', (template) => {
         '/api/defer/{clusterKey}',
         '/api/health',
         '/api/plan-actions/{planId}/{action}',
+        '/api/waves/{waveId}',
         EVENT_GRID_RUNTIME,
       ].sort(),
     );
