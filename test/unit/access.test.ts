@@ -83,7 +83,7 @@ describe('every registered route declares who may reach it', () => {
     expect(acting.filter((r) => accessOf(r.handler) === 'viewer').map((r) => r.name)).toEqual([]);
     expect(acting.length).toBeGreaterThan(5);
     const links = http.filter((r) => accessOf(r.handler) === 'signed-link').map((r) => r.trigger.route);
-    expect(links.every((route) => /^(approvals|defer|plan-actions)\//.test(route ?? ''))).toBe(true);
+    expect(links.every((route) => /^(approvals|waves|defer|plan-actions)\//.test(route ?? ''))).toBe(true);
   });
 });
 

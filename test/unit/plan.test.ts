@@ -283,6 +283,7 @@ describe('plan state machine', () => {
       satisfied,
       grant('oncall@contoso.com'),
       reject('oncall@contoso.com'),
+      { type: 'ApprovalAsked', wave: { id: 'w1', size: 2 }, reason: 'x', by: timer },
       { type: 'ApprovalReminderDue', by: timer },
       { type: 'ApprovalEscalationDue', by: timer },
       { type: 'ApprovalExpired', by: timer },
