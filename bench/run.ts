@@ -21,6 +21,7 @@ import { benchScale } from './scale';
 import type { BenchStorage } from './storageProcess';
 import { startStorageProcess, stopChildren } from './storageProcess';
 import { benchSweep } from './sweep';
+import { benchWaves } from './waves';
 
 /** What every section gets: the shared Azurite, a small simulated fleet, and a way to start the app. */
 export interface BenchContext {
@@ -47,6 +48,7 @@ const SECTIONS: readonly {
   { name: 'durability', run: () => benchIntakeDurability(resolve(__dirname, 'run.js')) },
   { name: 'approval', run: (ctx) => benchApproval(ctx.storage, () => ctx.startApp()) },
   { name: 'pages', run: (ctx) => benchPages(ctx.storage, () => ctx.startApp()) },
+  { name: 'waves', run: (ctx) => benchWaves(ctx.storage) },
   { name: 'sweep', run: (ctx) => benchSweep(ctx.storage) },
   { name: 'dashboard', run: (ctx) => benchDashboard(ctx.storage) },
   { name: 'preflight', run: () => benchPreflight() },

@@ -24,7 +24,7 @@ import type { StoredWave, StoredWaveDecision, WaveStore } from '../store/waveSto
 import type { LinkProblem } from './decideApproval';
 import { checkAgainstPlan, problemError } from './decideApproval';
 import type { PlanCommandDeps } from './planCommands';
-import { applyPlanEvent } from './planCommands';
+import { applyPlanEvent, relayQuietly } from './planCommands';
 
 export interface WaveDeps extends PlanCommandDeps {
   readonly waves: WaveStore;
@@ -439,6 +439,7 @@ async function applyWaveDecision(
   const left = new Set(d.leftOut);
   const results = await eachLimited(wave.members, async (m): Promise<[WaveMember, Applied]> => {
     let result: Applied = { kind: 'skipped', reason: 'not found' };
+    let askedAgain = false;
     const decide = (plan: Plan): PlanEvent | undefined => {
       const problem = bindingProblem(m, plan, wave.id);
       if (problem !== undefined) {
@@ -449,6 +450,7 @@ async function applyWaveDecision(
           plan.approval.requestId === m.requestId;
         result = { kind: 'skipped', reason: problem };
         if (!changedInWave) return undefined;
+        askedAgain = true;
         return { type: 'ApprovalAsked', reason: `${problem}; left out of ${ref}`, by };
       }
       const a = plan.approval;
@@ -458,6 +460,7 @@ async function applyWaveDecision(
       }
       if (left.has(plan.id)) {
         result = { kind: 'left-out' };
+        askedAgain = true;
         return { type: 'ApprovalAsked', reason: `left out of ${ref}`, by };
       }
       const claims = deps.links.claimsFor(plan, d.approver);
@@ -483,7 +486,10 @@ async function applyWaveDecision(
           };
     };
     try {
-      await applyPlanEvent(deps, m.planId, decide, now);
+      // As a plan's own decision: answered without waiting for delivery (the dispatcher relays).
+      await applyPlanEvent(deps, m.planId, decide, now, { relay: false });
+      // A plan asked again on its own: its request goes out now.
+      if (askedAgain) await relayQuietly(deps, m.clusterKey);
     } catch (e) {
       result = { kind: 'skipped', reason: message(e) };
     }
