@@ -7,8 +7,9 @@ import { QueueClient } from '@azure/storage-queue';
 
 import type { SimStats } from '../local/sim';
 import { SWEEP_QUEUE } from '../shared/store/sweepQueue';
+import { FLEET_ROWS } from '../shared/web/dashboard';
 import type { Figure } from './report';
-import { atMost, figure, noGoal, ratioAtMost } from './report';
+import { atLeast, atMost, figure, noGoal, percentile, ratioAtMost } from './report';
 import type { InvocationReport } from './scaleInvocation';
 import type { BenchStorage } from './storageProcess';
 
@@ -145,7 +146,7 @@ async function sweepRun(sim: SimChild, fleet: Fleet, env: NodeJS.ProcessEnv): Pr
 
 /** `npm run bench -- scale`: every scale figure, each goal with its verdict. */
 export function benchScale(azurite: BenchStorage): Promise<Figure[]> {
-  return benchScaleSweeps(azurite);
+  return benchScaleSweeps(azurite, benchScaleDashboard);
 }
 
 /** The sweeps' figures; `after50k` runs more against the swept 50,000 (same simulator, same tables). */
@@ -217,4 +218,47 @@ export function memoryFigure(
   baseline: { readonly name: string; readonly value: number },
 ): Figure {
   return figure({ name, value: mb, unit: 'MB', baseline, goal: atMost(INSTANCE_MB, 'MB'), kind: 'ceiling' });
+}
+
+const DASHBOARD_P99_MS = 300;
+const DASHBOARD_MAX_KB = 250;
+
+/** The dashboard over the swept 50,000, from the fleet summary, beside the page that read every row. */
+async function benchScaleDashboard(env: NodeJS.ProcessEnv): Promise<Figure[]> {
+  const served = await invoke('dashboard', env);
+  const everyRow = await invoke('dashboard-rows', env);
+  const times = served.detail.times as number[];
+  const kb = (bytes: unknown): number => Math.round((bytes as number) / 1024);
+  const sameOrder = JSON.stringify(served.detail.rows) === JSON.stringify(everyRow.detail.rows);
+  const rows = (served.detail.rows as string[]).length;
+  return [
+    figure({
+      name: 'dashboard, 50,000 clusters: p99',
+      value: Math.round(percentile(times, 99)),
+      unit: `ms (${times.length} GETs)`,
+      baseline: { name: 'reading every row, once', value: Math.round(everyRow.detail.ms as number) },
+      goal: atMost(DASHBOARD_P99_MS, 'ms'),
+      kind: 'absolute',
+    }),
+    figure({
+      name: 'dashboard, 50,000 clusters: page size',
+      value: kb(served.detail.bytes),
+      unit: 'KB',
+      baseline: { name: 'reading every row', value: kb(everyRow.detail.bytes) },
+      goal: atMost(DASHBOARD_MAX_KB, 'KB'),
+      kind: 'count',
+    }),
+    figure({
+      name: `dashboard, 50,000: the same ${rows} rows in the same order`,
+      value: sameOrder && rows === FLEET_ROWS ? 1 : 0,
+      unit: sameOrder ? 'yes' : 'no',
+      baseline: { name: 'reading every row', value: 1 },
+      goal: atLeast(1),
+      kind: 'count',
+    }),
+    memoryFigure('dashboard invocation, 50,000: peak RSS', served.peakRssMb, {
+      name: 'reading every row',
+      value: everyRow.peakRssMb,
+    }),
+  ];
 }

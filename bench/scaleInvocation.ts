@@ -1,10 +1,16 @@
+import { resolve } from 'node:path';
+
 import { QueueClient } from '@azure/storage-queue';
 
+import { loadRegistrations } from '../local/functionsCore';
+import { startHost } from '../local/host';
 import { services } from '../shared/app';
 import { SWEEP_QUEUE } from '../shared/store/sweepQueue';
+import { listClusters } from '../shared/usecases/fleetStatus';
 import { planSweptClusters } from '../shared/usecases/planSwept';
 import type { SweepDeps } from '../shared/usecases/sweepFleet';
 import { inProcessQueue, parseShardMessage, runShard, sweepFleet } from '../shared/usecases/sweepFleet';
+import { renderDashboard } from '../shared/web/dashboard';
 
 /**
  * One invocation of one kind, in a process of its own, as a Functions instance would run it: the
@@ -13,13 +19,21 @@ import { inProcessQueue, parseShardMessage, runShard, sweepFleet } from '../shar
  * the figure an instance's memory limit is about. Kinds:
  *  - `sweep`: the whole sweep in one process (coordinator and shards, 8 at a time);
  *  - `coordinator`: the timer's part: summaries, Resource Graph pages, the shard messages queued;
- *  - `shard`: one queued shard message, as `sweepShard` runs it.
+ *  - `shard`: one queued shard message, as `sweepShard` runs it;
+ *  - `dashboard`: `GET /api/dashboard` through the local host, {@link DASHBOARD_REQUESTS} times.
  */
+export const DASHBOARD_REQUESTS = 100;
+
 export interface InvocationReport {
   readonly kind: string;
   readonly ms: number;
   readonly peakRssMb: number;
   readonly detail: Record<string, unknown>;
+}
+
+/** The clusters of the fleet table, in the order drawn. */
+function rowIds(page: string): string[] {
+  return [...page.matchAll(/<a href="clusters\/([^"]+)">/g)].map((m) => decodeURIComponent(m[1] ?? ''));
 }
 
 async function run(kind: string): Promise<Record<string, unknown>> {
@@ -28,6 +42,7 @@ async function run(kind: string): Promise<Record<string, unknown>> {
     sweepFleet({
       gateway: s.aks,
       store: s.clusters,
+      summary: s.fleetSummary,
       queue,
       policy: s.sweepPolicy,
       scope: s.config.fleet.scope,
@@ -35,7 +50,7 @@ async function run(kind: string): Promise<Record<string, unknown>> {
     });
   switch (kind) {
     case 'sweep': {
-      const shardDeps = { gateway: s.aks, store: s.clusters, policy: s.sweepPolicy };
+      const shardDeps = { gateway: s.aks, store: s.clusters, policy: s.sweepPolicy, summary: s.fleetSummary };
       return { summary: await sweep(inProcessQueue(shardDeps, 8)), throttled: s.armClients.stats.throttled };
     }
     case 'coordinator':
@@ -49,11 +64,48 @@ async function run(kind: string): Promise<Record<string, unknown>> {
       // As functions/sweepShard.ts runs it: the shard, then planning of what it wrote.
       const afterWrite = planSweptClusters(() => ({ ...s, log: console }));
       const result = await runShard(
-        { gateway: s.aks, store: s.clusters, policy: s.sweepPolicy, afterWrite },
+        { gateway: s.aks, store: s.clusters, policy: s.sweepPolicy, summary: s.fleetSummary, afterWrite },
         message,
       );
       await queue.deleteMessage(item.messageId, item.popReceipt);
       return { ...result };
+    }
+    case 'dashboard': {
+      const host = await startHost({
+        registrations: loadRegistrations(resolve(__dirname, '../local/functions.js')),
+        port: 0,
+        runQueues: false,
+        logHandler: () => {},
+        log: () => {},
+      });
+      const times: number[] = [];
+      let bytes = 0;
+      let page = '';
+      for (let i = 0; i < DASHBOARD_REQUESTS; i++) {
+        const t0 = performance.now();
+        const answer = await fetch(`${host.url}/api/dashboard`);
+        page = await answer.text();
+        times.push(performance.now() - t0);
+        if (answer.status !== 200) throw new Error(`dashboard answered ${answer.status}`);
+        bytes = Buffer.byteLength(page);
+      }
+      await host.close();
+      times.sort((a, b) => a - b);
+      const rows = [...page.matchAll(/<a href="clusters\/([^"]+)">/g)].map((m) =>
+        decodeURIComponent(m[1] ?? ''),
+      );
+      return { times, bytes, rows, total: /(\d+) clusters<\/span>/.exec(page)?.[1] };
+    }
+    case 'dashboard-rows': {
+      // The page as it was built before the summary: every stored cluster read, then drawn.
+      const t0 = performance.now();
+      const page = renderDashboard({
+        clusters: await listClusters(s.clusters),
+        plans: [],
+        events: [],
+        now: s.now(),
+      });
+      return { ms: performance.now() - t0, bytes: Buffer.byteLength(page), rows: rowIds(page) };
     }
     default:
       throw new Error(`unknown invocation kind ${kind}`);

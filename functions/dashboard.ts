@@ -5,11 +5,11 @@ import { services } from '../shared/app';
 import { isPlanStatus } from '../shared/domain/plan';
 import { isRing, RINGS } from '../shared/domain/rings';
 import { ValidationError } from '../shared/errors';
-import { listClusters } from '../shared/usecases/fleetStatus';
+import { dashboardFleet } from '../shared/usecases/fleetSummary';
 import { httpRoute } from '../shared/web/accessRoute';
 import { actionErrorResponse } from '../shared/web/actionPages';
 import type { DashboardFilter } from '../shared/web/dashboard';
-import { renderDashboard } from '../shared/web/dashboard';
+import { FLEET_ROWS, renderDashboard } from '../shared/web/dashboard';
 import { PAGE_HEADERS } from '../shared/web/html';
 import { errorResponse } from '../shared/web/http';
 import { wantsPage } from '../shared/web/pageParts';
@@ -50,23 +50,26 @@ function filterOf(request: HttpRequest): DashboardFilter {
 }
 
 /**
- * `GET /api/dashboard` (filters below): the fleet, open and recent plans, the latest events, as one
- * HTML page. The fleet table shows the clusters most in need of a look first, at most 200 rows.
+ * `GET /api/dashboard` (filters above): the fleet, open and recent plans, the latest events, as one
+ * HTML page. The fleet comes from the summary the sweep maintains (one read, whatever the fleet's
+ * size); the table shows the clusters most in need of a look first, at most 200 rows.
  */
-export function dashboardHandler(getServices: () => Pick<Services, 'clusters' | 'plans' | 'events' | 'now'>) {
+export function dashboardHandler(
+  getServices: () => Pick<Services, 'clusters' | 'fleetSummary' | 'plans' | 'events' | 'now'>,
+) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     try {
       const filter = filterOf(request);
       const s = getServices();
-      const [clusters, plans, events] = await Promise.all([
-        listClusters(s.clusters),
+      const [fleet, plans, events] = await Promise.all([
+        dashboardFleet({ summary: s.fleetSummary, clusters: s.clusters }, filter, FLEET_ROWS),
         s.plans.list({ limit: 100 }),
         s.events.list({ limit: 20 }),
       ]);
       return {
         status: 200,
         headers: { ...PAGE_HEADERS },
-        body: renderDashboard({ clusters, plans, events, now: s.now(), filter }),
+        body: renderDashboard({ fleet, plans, events, now: s.now(), filter }),
       };
     } catch (e) {
       return wantsPage(request) ? actionErrorResponse(e, context, false) : errorResponse(e, context);

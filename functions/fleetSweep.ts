@@ -9,12 +9,13 @@ import { httpRoute } from '../shared/web/accessRoute';
 import { errorResponse, json } from '../shared/web/http';
 
 type SweepServices = Pick<Services, 'aks' | 'clusters' | 'sweepQueue' | 'sweepPolicy' | 'config' | 'now'> &
-  Partial<Pick<Services, 'fleetManager'>>;
+  Partial<Pick<Services, 'fleetManager' | 'fleetSummary'>>;
 
 function deps(s: SweepServices, context: InvocationContext): SweepDeps {
   return {
     gateway: s.aks,
     store: s.clusters,
+    ...(s.fleetSummary !== undefined && { summary: s.fleetSummary }),
     queue: s.sweepQueue,
     policy: s.sweepPolicy,
     scope: s.config.fleet.scope,

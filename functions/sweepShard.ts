@@ -17,7 +17,12 @@ import { parseShardMessage, runShard } from '../shared/usecases/sweepFleet';
  */
 export function sweepShardHandler(
   getServices: () => Pick<Services, 'aks' | 'clusters' | 'sweepPolicy'> &
-    Partial<Pick<Services, 'plans' | 'links' | 'policy' | 'newId' | 'now' | 'notifier' | 'preflight'>>,
+    Partial<
+      Pick<
+        Services,
+        'plans' | 'links' | 'policy' | 'newId' | 'now' | 'notifier' | 'preflight' | 'fleetSummary'
+      >
+    >,
 ) {
   return async (input: unknown, context: InvocationContext): Promise<void> => {
     let message: ShardMessage;
@@ -47,6 +52,7 @@ export function sweepShardHandler(
       {
         gateway: s.aks,
         store: s.clusters,
+        ...(s.fleetSummary !== undefined && { summary: s.fleetSummary }),
         policy: s.sweepPolicy,
         log: (line) => context.log(line),
         ...(planning !== undefined && { afterWrite: planning }),

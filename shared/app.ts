@@ -25,6 +25,8 @@ import { TableClusterStore } from './store/clusterStore';
 import type { EventStore } from './store/eventStore';
 import { TableEventStore } from './store/eventStore';
 import { TableFleetGateStore } from './store/fleetGateStore';
+import type { FleetSummaryStore } from './store/fleetSummaryStore';
+import { TableFleetSummaryStore } from './store/fleetSummaryStore';
 import type { PlanStore } from './store/planStore';
 import { TablePlanStore } from './store/planStore';
 import type { RunnerStore } from './store/runnerStore';
@@ -61,6 +63,8 @@ export interface Services {
   readonly digestSources: DigestSources;
   /** Cluster snapshots and findings (the fleet sweep writes them, `/api/clusters` reads them). */
   readonly clusters: ClusterStore;
+  /** The fleet summary the sweep maintains and the dashboard reads. */
+  readonly fleetSummary: FleetSummaryStore;
   /** ARM / Resource Graph through the production SDKs (Azure, or the local simulator). */
   readonly aks: AksGateway;
   /** The SDK clients behind `aks`, with their call counters. */
@@ -138,6 +142,7 @@ export function buildServices(config: Config): Services {
       : { kind: 'identity', queueServiceUrl: config.storage.queueServiceUrl, credential: identity() },
   );
   const clusters = new TableClusterStore(tables);
+  const fleetSummary = new TableFleetSummaryStore(tables);
   const aks = new ArmAksGateway(armClients);
   // Notices are dispatched right after they are enqueued; the every-minute timer is the backstop.
   const notifier = buildNotifier(config, tables, notificationRoutes, identity, fetch, {
@@ -153,6 +158,7 @@ export function buildServices(config: Config): Services {
   const oneClusterSweep = {
     gateway: aks,
     store: clusters,
+    summary: fleetSummary,
     policy: config.policy,
     scope: config.fleet.scope,
     ...(config.fleet.clusterSelector !== undefined && { selector: config.fleet.clusterSelector }),
@@ -243,6 +249,7 @@ export function buildServices(config: Config): Services {
     config,
     tables,
     clusters,
+    fleetSummary,
     armClients,
     aks,
     sweepQueue,

@@ -20,6 +20,8 @@ import type {
   StoredCluster,
   SweepCache,
 } from '../store/clusterStore';
+import type { FleetSummaryStore } from '../store/fleetSummaryStore';
+import { finishSweepSummary, patchFleetSummary, recordShardPart } from './fleetSummary';
 
 /**
  * The fleet sweep (hourly, and on demand). Primary course:
@@ -119,6 +121,8 @@ export interface SweepDeps {
   readonly afterWrite?: AfterSweep;
   /** Fleet Manager, read once per sweep for auto-upgrade profiles that bypass every gate. */
   readonly fleets?: Pick<FleetManagerGateway, 'listFleets' | 'fleetCoverage'>;
+  /** The fleet summary the dashboard reads: each shard adds its part, the last one merges them. */
+  readonly summary?: FleetSummaryStore;
   /** Maintenance-configuration reads allowed per sweep (default 50). */
   readonly windowReadsPerSweep?: number;
   readonly log?: (line: string) => void;
@@ -377,6 +381,9 @@ export async function sweepFleet(
     log(`sweep ${sweepId}: ${gone.length} clusters no longer in the inventory, marked deleted`);
   }
   await deps.queue.drain?.();
+  // An empty inventory over stored clusters is an outage (above): the summary stays as it was.
+  if (deps.summary !== undefined && (seen.size > 0 || stored.size === 0))
+    await finishSweepSummary({ summary: deps.summary, log }, sweepId, at, shards);
   for (const p of problems) log(`sweep ${sweepId}: ${p}`);
   return {
     sweepId,
@@ -442,7 +449,7 @@ export function parseShardMessage(input: unknown): ShardMessage {
 
 /** Runs one shard: see {@link sweepFleet}. Idempotent per (sweep, subscription, part). */
 export async function runShard(
-  deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'log' | 'afterWrite'>,
+  deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'log' | 'afterWrite' | 'summary'>,
   message: ShardMessage,
   /** What the sweep read of regions and node images; by default the cache its coordinator saved. */
   known?: SweepCache,
@@ -499,6 +506,7 @@ export async function runShard(
     }
     try {
       await deps.store.write(message.subscriptionId, records, expected);
+      if (deps.summary !== undefined) await summarizeShard(deps, deps.summary, message, records, range);
       const afterWriteFailures = deps.afterWrite ? await runAfterWrite(deps, records, cache, stored) : 0;
       return {
         written: records.length,
@@ -512,6 +520,24 @@ export async function runShard(
       stored = await readStored();
     }
   }
+}
+
+/** The shard's part of the fleet summary: what it wrote, plus what a first delivery wrote already. */
+async function summarizeShard(
+  deps: Pick<SweepDeps, 'store' | 'log'>,
+  summary: FleetSummaryStore,
+  message: ShardMessage,
+  written: readonly ClusterRecord[],
+  range: { readonly from: string; readonly to: string },
+): Promise<void> {
+  const mine = new Set(written.map((r) => r.snapshot.key));
+  const earlier =
+    mine.size === message.clusters.length
+      ? []
+      : [...(await deps.store.subscription(message.subscriptionId, range)).values()].filter(
+          (c) => !mine.has(c.snapshot.key) && c.sweepId === message.sweepId,
+        );
+  await recordShardPart({ summary, ...(deps.log && { log: deps.log }) }, message, [...written, ...earlier]);
 }
 
 async function runAfterWrite(
@@ -665,7 +691,7 @@ function buildRecord(
  * query and one window read. Undefined when the cluster is not in scope, not selected, or gone.
  */
 export async function sweepOneCluster(
-  deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'scope' | 'selector' | 'now' | 'log'>,
+  deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'scope' | 'selector' | 'now' | 'log' | 'summary'>,
   ref: ClusterRef,
   regionVersions: (subscriptionId: string, location: string) => Promise<RegionVersions | undefined>,
 ): Promise<StoredCluster | undefined> {
@@ -681,14 +707,16 @@ export async function sweepOneCluster(
  * `readWindows` re-reads its maintenance configurations (one call); otherwise the stored ones stay.
  */
 export async function storeClusterRow(
-  deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'now' | 'log'>,
+  deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'now' | 'log' | 'summary'>,
   row: InventoryCluster,
   region: RegionVersions | undefined,
   options: { readonly readWindows: boolean },
 ): Promise<StoredCluster | undefined> {
   const at = deps.now();
+  const { summary, ...shardDeps } = deps;
+  const before = summary === undefined ? undefined : await deps.store.get(row.subscriptionId, keyOf(row));
   await runShard(
-    deps,
+    shardDeps,
     {
       v: 1,
       sweepId: `cluster-${sweepIdAt(at)}`,
@@ -702,6 +730,8 @@ export async function storeClusterRow(
     { regions: new Map(region !== undefined ? [[row.location, region]] : []), nodeImages: new Map() },
   );
   const stored = await deps.store.get(row.subscriptionId, keyOf(row));
+  if (summary !== undefined && stored !== undefined && stored.etag !== before?.etag)
+    await patchFleetSummary({ summary, ...(deps.log && { log: deps.log }) }, before, stored);
   return stored?.deletedAt === undefined ? stored : undefined;
 }
 
@@ -711,7 +741,7 @@ export async function storeClusterRow(
  * `drain` waits for them all and rethrows the first shard failure.
  */
 export function inProcessQueue(
-  deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'log' | 'afterWrite'>,
+  deps: Pick<SweepDeps, 'gateway' | 'store' | 'policy' | 'log' | 'afterWrite' | 'summary'>,
   concurrency = 4,
 ): ShardQueue {
   const running = new Set<Promise<void>>();

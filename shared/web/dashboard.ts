@@ -1,10 +1,12 @@
+import type { FleetOverview, FleetRow } from '../domain/fleetOverview';
 import type { Plan, PlanStatus } from '../domain/plan';
 import { isOpen } from '../domain/plan';
 import type { Ring } from '../domain/rings';
 import { RINGS } from '../domain/rings';
-import { parseVersion } from '../domain/versions';
 import type { EventRecord } from '../store/eventStore';
 import type { ClusterView } from '../usecases/fleetStatus';
+import type { DashboardFleet } from '../usecases/fleetSummary';
+import { fleetOfViews } from '../usecases/fleetSummary';
 import type { Html } from './html';
 import { html, page, raw } from './html';
 import { clusterHref, DASHBOARD_HREF, planChange, planHref, statusBadge } from './pageParts';
@@ -13,7 +15,9 @@ import { at, when } from './times';
 
 /** What the dashboard shows: the fleet, the plans, the latest events. */
 export interface DashboardData {
-  readonly clusters: readonly ClusterView[];
+  /** The fleet from its summary (what the route reads); without it, from `clusters`. */
+  readonly fleet?: DashboardFleet;
+  readonly clusters?: readonly ClusterView[];
   readonly plans: readonly Plan[];
   readonly events: readonly EventRecord[];
   readonly now: Date;
@@ -44,42 +48,15 @@ const SUPPORT_CLASS: Record<string, string> = {
   unsupported: 'bad',
 };
 
-function worstSeverity(c: ClusterView): string {
-  if (c.findings.some((f) => f.severity === 'critical')) return 'bad';
-  if (c.findings.some((f) => f.severity === 'warning')) return 'warn';
-  return 'ok';
-}
-
-const ATTENTION: Record<string, number> = { bad: 0, warn: 1, ok: 2 };
-const SUPPORT_ORDER = ['unsupported', 'platform-support', 'unknown', 'supported', 'lts'];
-
-/** Most in need of a look first: worst finding, then support status, then ring (production first), then name. */
-function byAttention(a: ClusterView, b: ClusterView): number {
-  return (
-    (ATTENTION[worstSeverity(a)] ?? 2) - (ATTENTION[worstSeverity(b)] ?? 2) ||
-    SUPPORT_ORDER.indexOf(a.support.status) - SUPPORT_ORDER.indexOf(b.support.status) ||
-    RINGS.indexOf(b.ring) - RINGS.indexOf(a.ring) ||
-    a.name.localeCompare(b.name)
-  );
-}
-
-/** `1.35` of `1.35.8`; a version ARM reported oddly is shown as it came, never breaking the page. */
-function minorLabel(text: string): string {
-  const v = parseVersion(text);
-  return v ? `${v.major}.${v.minor}` : text || '?';
-}
-
 /** Ring by control-plane minor: where the fleet stands, in a few lines whatever its size. */
-function versionSummary(clusters: readonly ClusterView[]): Html {
-  // One pass: clusters per ring and minor.
-  const counts = new Map<string, number>();
+function versionSummary(fleet: FleetOverview): Html {
+  const counts = new Map(Object.entries(fleet.byRingMinor));
   const minorSet = new Set<string>();
   const ringSet = new Set<string>();
-  for (const c of clusters) {
-    const minor = minorLabel(c.controlPlaneVersion);
+  for (const key of counts.keys()) {
+    const [ring = '', minor = ''] = key.split('|');
     minorSet.add(minor);
-    ringSet.add(c.ring);
-    counts.set(`${c.ring}|${minor}`, (counts.get(`${c.ring}|${minor}`) ?? 0) + 1);
+    ringSet.add(ring);
   }
   const minors = [...minorSet].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const rings = RINGS.filter((r) => ringSet.has(r));
@@ -119,7 +96,7 @@ function filterForm(filter: DashboardFilter): Html {
   </form>`;
 }
 
-function clusterRows(clusters: readonly ClusterView[]): Html {
+function clusterRows(clusters: readonly FleetRow[]): Html {
   return html`${clusters.map(
     (c) =>
       html`<tr>
@@ -130,14 +107,14 @@ function clusterRows(clusters: readonly ClusterView[]): Html {
         <td><span class="badge">${c.ring}</span></td>
         <td>
           ${c.controlPlaneVersion}
-          <div class="muted">pools ${[...new Set(c.nodePools.map((p) => p.version))].join(', ')}</div>
+          <div class="muted">pools ${c.poolVersions.join(', ')}</div>
         </td>
-        <td><span class="badge ${SUPPORT_CLASS[c.support.status] ?? ''}">${c.support.status}</span></td>
+        <td><span class="badge ${SUPPORT_CLASS[c.support] ?? ''}">${c.support}</span></td>
         <td>${c.autoUpgradeChannel}</td>
         <td>
-          <span class="badge ${worstSeverity(c)}">${c.findings.length}</span>
+          <span class="badge ${c.attention}">${c.findingCount}</span>
           <ul class="muted">
-            ${c.findings.slice(0, 3).map((f) => html`<li>${f.message}</li>`)}
+            ${c.findings.map((f) => html`<li>${f.message}</li>`)}
           </ul>
         </td>
       </tr>`,
@@ -187,33 +164,20 @@ const LEGEND = html`<p class="legend">
   <span class="badge run">blue</span> running · <span class="badge ok">green</span> fine or done
 </p>`;
 
-const isOutOfSupport = (c: ClusterView): boolean =>
-  c.support.status === 'unsupported' || c.support.status === 'platform-support';
-
 /** The fleet dashboard: everyone may look. Chips link to the lists they count; rows to the cluster and plan pages. */
 export function renderDashboard(data: DashboardData): string {
   const now = data.now;
   const open = data.plans.filter((p) => isOpen(p.status));
   const waiting = open.filter((p) => p.status === 'awaiting-approval').length;
   const running = open.filter((p) => p.status === 'running').length;
-  const unsupported = data.clusters.filter(isOutOfSupport).length;
-  const findings = data.clusters.reduce((n, c) => n + c.findings.length, 0);
   const filter = data.filter ?? {};
-  const q = filter.q?.toLowerCase();
-  const matching = data.clusters
-    .filter(
-      (c) =>
-        (filter.ring === undefined || c.ring === filter.ring) &&
-        (q === undefined || c.name.toLowerCase().includes(q)) &&
-        (filter.support === undefined || isOutOfSupport(c)) &&
-        (filter.findings === undefined || c.findings.length > 0),
-    )
-    .sort(byAttention);
-  const shown = matching.slice(0, data.maxRows ?? FLEET_ROWS);
+  const fleet = data.fleet ?? fleetOfViews(data.clusters ?? [], filter, data.maxRows ?? FLEET_ROWS);
+  const { unsupported, findings } = fleet.overview;
+  const shown = fleet.rows;
   const counted =
-    shown.length < matching.length
-      ? `Showing ${shown.length} of ${matching.length} clusters`
-      : `${matching.length} ${matching.length === 1 ? 'cluster' : 'clusters'}`;
+    shown.length < fleet.matching
+      ? `Showing ${shown.length} of ${fleet.matching} clusters`
+      : `${fleet.matching} ${fleet.matching === 1 ? 'cluster' : 'clusters'}`;
   const clusterFiltered =
     filter.ring !== undefined ||
     filter.q !== undefined ||
@@ -226,10 +190,7 @@ export function renderDashboard(data: DashboardData): string {
       ? data.plans
       : data.plans.filter((p) => (filter.plans === 'open' ? isOpen(p.status) : p.status === filter.plans))
   ).toSorted((a, b) => Number(isOpen(b.status)) - Number(isOpen(a.status)));
-  const lastSweep = data.clusters.reduce<string | undefined>(
-    (latest, c) => (latest === undefined || c.lastSeen > latest ? c.lastSeen : latest),
-    undefined,
-  );
+  const lastSweep = fleet.lastSweep;
   const body = html`
     <h1>AKS Upgrade Warden</h1>
     <p class="muted">
@@ -238,7 +199,7 @@ export function renderDashboard(data: DashboardData): string {
       <a href="${DASHBOARD_HREF}">show everything</a>
     </p>
     <p class="chips">
-      ${chip(`${DASHBOARD_HREF}#fleet`, `${data.clusters.length} clusters`, '')}
+      ${chip(`${DASHBOARD_HREF}#fleet`, `${fleet.overview.clusters} clusters`, '')}
       ${chip(`${DASHBOARD_HREF}?support=out#fleet`, `${unsupported} out of (or leaving) support`, unsupported > 0 ? 'bad' : 'ok')}
       ${chip(`${DASHBOARD_HREF}?findings=any#fleet`, `${findings} findings`, findings > 0 ? 'warn' : 'ok')}
       ${chip(`${DASHBOARD_HREF}?plans=open#plans`, `${open.length} open plans`, '')}
@@ -288,11 +249,11 @@ export function renderDashboard(data: DashboardData): string {
       <section aria-labelledby="fleet">
         <h2 id="fleet">Fleet</h2>
         ${
-          data.clusters.length === 0
+          fleet.overview.clusters === 0
             ? html`<p class="muted">
                 No clusters yet: the fleet sweep runs hourly (POST /api/sweep runs it now).
               </p>`
-            : html`${versionSummary(data.clusters)} ${filterForm(filter)}
+            : html`${versionSummary(fleet.overview)} ${filterForm(filter)}
                 <p class="muted">${tableCaption}</p>
                 <div class="scroll">
                   <table>
