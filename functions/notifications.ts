@@ -10,7 +10,7 @@ import { httpRoute } from '../shared/web/accessRoute';
 import { errorResponse, intParam, json } from '../shared/web/http';
 import { oneOfParam, textParam } from '../shared/web/queryParams';
 
-const STATUSES: readonly DeliveryStatus[] = ['pending', 'sending', 'sent', 'dead'];
+const STATUSES: readonly DeliveryStatus[] = ['pending', 'batched', 'sending', 'sent', 'dead'];
 
 type Deps = () => Pick<Services, 'notifier' | 'now'>;
 
@@ -22,7 +22,7 @@ const ports = (s: ReturnType<Deps>, context: InvocationContext) => ({
 
 /**
  * `GET /api/notifications`: the outbox, newest first, with delivery state and last error
- * (`?status=dead|pending|sending|sent`, `?cluster=` name or ARM id, `?limit=`). Links are not shown:
+ * (`?status=dead|pending|batched|sending|sent`, `?cluster=` name or ARM id, `?limit=`). Links are not shown:
  * approval links are personal.
  */
 export function notificationsHandler(getServices: Deps) {

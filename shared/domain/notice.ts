@@ -26,7 +26,9 @@ export type NoticeKind =
   | 'auto-upgrade-conflict'
   | 'fleet-run-stopped'
   | 'upgraded-outside-warden'
-  | 'daily-digest';
+  | 'daily-digest'
+  /** Informational notices of one batch window, for one recipient (shared/notify/batching.ts). */
+  | 'notice-batch';
 
 /** Who should hear of it; routing (shared/notify) turns these into addresses from the policy and tags. */
 export type Audience = 'oncall' | 'oncall-secondary' | 'owners' | 'platform';

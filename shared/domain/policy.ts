@@ -100,6 +100,12 @@ export interface Policy {
   readonly fleetGateRefusal: 'stop' | 'skip';
   /** Gated plans asked for in waves (one decision over several plans); unset: every plan on its own. */
   readonly waves?: WavePolicy;
+  /**
+   * Informational notices (scheduled, started, approved, succeeded) reach each recipient as one
+   * message per window of this length (15 min is a good start); 0 sends each at once
+   * (shared/notify/batching.ts).
+   */
+  readonly batchWindowMs: number;
 }
 
 const DAY = 86_400_000;
@@ -140,6 +146,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze<Policy>({
     timing: { controlPlaneMs: 15 * 60_000, batchMs: 10 * 60_000 },
   },
   fleetGateRefusal: 'stop',
+  batchWindowMs: 0,
 });
 
 export function isGated(policy: Policy, ring: Ring): boolean {
@@ -297,6 +304,7 @@ export const POLICY_SCHEMA = {
         largest: { type: 'integer', minimum: 2, maximum: 500 },
       },
     },
+    batchWindow: DURATION,
   },
 } as const;
 
@@ -333,6 +341,7 @@ interface PolicyDocument {
   };
   fleetGateRefusal?: 'stop' | 'skip';
   waves?: { by?: WavePolicy['by'][number][]; tag?: string; largest?: number };
+  batchWindow?: string | number;
 }
 
 /** A policy document that does not validate; `problems` name each field by its path. */
@@ -474,6 +483,7 @@ export function policyFromDocument(doc: unknown): Policy {
         largest: d.waves.largest ?? DEFAULT_WAVE_LARGEST,
       },
     }),
+    batchWindowMs: duration('/batchWindow', d.batchWindow, D.batchWindowMs),
   };
   if (problems.length > 0) throw new PolicyError(problems);
   return Object.freeze(policy);

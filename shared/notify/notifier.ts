@@ -123,6 +123,7 @@ export function buildNotifier(
         .deliveries.filter((d) => channels[d.channel] !== undefined),
     kick,
     (notice) => sharedCopy(notice, config.publicBaseUrl),
+    config.policy.batchWindowMs,
   );
   return { outbox, channels };
 }

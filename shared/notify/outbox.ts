@@ -57,7 +57,8 @@ export interface Delivery {
   readonly to: string;
 }
 
-export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'dead';
+/** `batched`: an informational notice waiting for its batch window to end (shared/notify/batching.ts). */
+export type DeliveryStatus = 'pending' | 'batched' | 'sending' | 'sent' | 'dead';
 
 /** One outbox row as the API shows it (`GET /api/notifications`). */
 export interface OutboxEntry {
@@ -79,6 +80,8 @@ export interface OutboxEntry {
   readonly planId?: string;
   /** The ACS operation id (email) / CloudEvent id (webhook) used for every attempt. */
   readonly operationId: string;
+  /** Sent as part of this batch message (its row id), not on its own. */
+  readonly batchedIn?: string;
 }
 
 /** The stable id of a delivery row: notice key + channel + recipient (case-insensitive). */

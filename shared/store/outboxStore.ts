@@ -4,6 +4,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 
 import type { Notice } from '../domain/notice';
+import { batchable, batchNotice, batchWindowEnd } from '../notify/batching';
 import type { Channel, Delivery, DeliveryStatus, IntentSource, Outbox, OutboxEntry } from '../notify/outbox';
 import { deliveryId, INTENT_ROW_PREFIX, operationIdFor } from '../notify/outbox';
 import type { Tables } from './tables';
@@ -29,6 +30,10 @@ const MARKER_GRACE_MS = 10 * 60_000;
 const ROWS_ONLY = odata`PartitionKey lt '~'`;
 /** The index partition of a plan's deliveries (`encodeURIComponent` keeps `/ \\ # ?` out of the key). */
 const planIndex = (planId: string): string => `~plan-${encodeURIComponent(planId)}`;
+/** Open batches (see shared/notify/batching.ts): row key `{window end ISO}|{recipient hash}`. */
+const BATCHES_PARTITION = '~batches';
+/** A batch is closed this long after its window ends, so a notice enqueued at the boundary is in it. */
+const BATCH_GRACE_MS = 60_000;
 const INTENT_END = `${INTENT_ROW_PREFIX}~`;
 
 /** A delivery row as stored, with the ETag of the read that produced it. */
@@ -68,6 +73,17 @@ interface RowEntity {
   clusterNameLower?: string;
   planId?: string;
   operationId: string;
+  /** The batch a `batched` row waits in; once sent, the id of the message that carried it. */
+  batch?: string;
+  batchedIn?: string;
+}
+
+/** An open batch: one recipient's informational notices of one window. */
+export interface OpenBatch {
+  readonly id: string;
+  readonly channel: Channel;
+  readonly to: string;
+  readonly windowEnd: string;
 }
 
 interface IntentEntity {
@@ -107,6 +123,7 @@ function toEntry(e: RowEntity & { etag: string }): OutboxRow {
     ...(e.clusterId !== undefined && { clusterId: e.clusterId }),
     ...(e.clusterName !== undefined && { clusterName: e.clusterName }),
     ...(e.planId !== undefined && { planId: e.planId }),
+    ...(e.batchedIn !== undefined && { batchedIn: e.batchedIn }),
     notice: JSON.parse(e.notice) as Notice,
     etag: e.etag,
   };
@@ -157,6 +174,8 @@ export class TableOutbox implements Outbox {
     private readonly afterEnqueue?: () => void,
     /** The shared (channel, webhook) copy of a personal notice: by default without its links. */
     private readonly sharedCopy: (notice: Notice) => Notice = (n) => ({ ...n, actions: [] }),
+    /** The batch window of informational notices (policy `notifications.batchWindow`); 0: none. */
+    private readonly batchWindowMs = 0,
   ) {}
 
   private table(): Promise<TableClient> {
@@ -181,6 +200,13 @@ export class TableOutbox implements Outbox {
     // Personal links (approval tokens) only ever go to their own recipient.
     const stored =
       notice.recipient !== undefined && delivery.channel !== 'email' ? this.sharedCopy(notice) : notice;
+    const windowEnd = batchable(notice, delivery, this.batchWindowMs)
+      ? batchWindowEnd(now, this.batchWindowMs).toISOString()
+      : undefined;
+    const batch =
+      windowEnd === undefined
+        ? undefined
+        : `${windowEnd}|${createHash('sha256').update(`${delivery.channel}\n${delivery.to.toLowerCase()}`).digest('hex').slice(0, 24)}`;
     const entity: RowEntity = {
       partitionKey: id.slice(0, 2),
       rowKey: id,
@@ -190,11 +216,12 @@ export class TableOutbox implements Outbox {
       kind: notice.kind,
       title: clip(notice.title, 1000),
       notice: JSON.stringify(stored),
-      status: 'pending',
+      status: batch === undefined ? 'pending' : 'batched',
       attempts: 0,
-      dueAt: now.toISOString(),
+      dueAt: windowEnd ?? now.toISOString(),
       createdAt: now.toISOString(),
       operationId: operationIdFor(id),
+      ...(batch !== undefined && { batch }),
       ...(notice.cluster !== undefined && {
         clusterId: notice.cluster.id,
         clusterIdLower: notice.cluster.id.toLowerCase(),
@@ -203,6 +230,18 @@ export class TableOutbox implements Outbox {
       }),
       ...(notice.planId !== undefined && { planId: notice.planId }),
     };
+    // The batch is opened before its row exists: a row in a batch nobody closes is never left behind.
+    if (batch !== undefined && windowEnd !== undefined)
+      await client.upsertEntity(
+        {
+          partitionKey: BATCHES_PARTITION,
+          rowKey: batch,
+          channel: delivery.channel,
+          to: delivery.to,
+          windowEnd,
+        },
+        'Replace',
+      );
     await createOnce(client, entity);
     // After the row, so an entry never names a delivery that does not exist; an enqueue retried after a
     // crash between the two writes adds the entry then. Created once: a repeat keeps the mirrored status.
@@ -220,6 +259,78 @@ export class TableOutbox implements Outbox {
     await client
       .updateEntity({ partitionKey: planIndex(row.planId), rowKey: row.id, ...fields }, 'Merge')
       .catch(() => undefined);
+  }
+
+  /** Batches whose window ended (plus a minute's grace) by `now`. */
+  async dueBatches(now: Date): Promise<OpenBatch[]> {
+    const client = await this.table();
+    const before = new Date(now.getTime() - BATCH_GRACE_MS).toISOString();
+    const rows = await listAll<{ channel: string; to: string; windowEnd: string }>(
+      client,
+      odata`PartitionKey eq ${BATCHES_PARTITION} and RowKey lt ${before}`,
+    );
+    return rows.map((r) => ({
+      id: r.rowKey ?? '',
+      channel: r.channel as Channel,
+      to: r.to,
+      windowEnd: r.windowEnd,
+    }));
+  }
+
+  /**
+   * Closes a batch: one pending message (the notice {@link batchNotice} makes) to its recipient, its
+   * rows marked sent with that message's id, then the batch removed. Safe to repeat after a crash:
+   * the message is created once per set of rows, and a row is marked only once it is in one.
+   */
+  async closeBatch(batch: OpenBatch, now: Date): Promise<number> {
+    const client = await this.table();
+    const rows = (
+      await listAll<RowEntity>(
+        client,
+        `${ROWS_ONLY} and ${odata`status eq 'batched' and batch eq ${batch.id}`}`,
+      )
+    ).map((e) => toEntry(e as RowEntity & { etag: string }));
+    if (rows.length > 0) {
+      const ids = rows.map((r) => r.id).sort();
+      const key = `batch:${batch.id}:${createHash('sha256').update(ids.join(',')).digest('hex').slice(0, 16)}`;
+      const to = new Date(batch.windowEnd);
+      const message = fitNotice(
+        batchNotice(
+          key,
+          rows.map((r) => r.notice),
+          { from: new Date(to.getTime() - this.batchWindowMs), to },
+        ),
+      );
+      const delivery = { channel: batch.channel, to: batch.to };
+      await this.createRow(client, message, delivery, now);
+      const messageId = deliveryId(message.key, delivery);
+      for (const r of rows) {
+        const sent = { status: 'sent', sentAt: now.toISOString(), batchedIn: messageId } as const;
+        await client.updateEntity({ partitionKey: r.id.slice(0, 2), rowKey: r.id, ...sent }, 'Merge');
+        await this.mirror(r, sent);
+      }
+      this.afterEnqueue?.();
+    }
+    try {
+      await client.deleteEntity(BATCHES_PARTITION, batch.id);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    return rows.length;
+  }
+
+  /** How many messages of a channel were sent since `since` (the dispatcher's sending rate). */
+  async sentSince(channel: Channel, since: Date): Promise<number> {
+    const client = await this.table();
+    let n = 0;
+    for await (const row of client.listEntities({
+      queryOptions: {
+        filter: `${ROWS_ONLY} and ${odata`channel eq ${channel} and status eq 'sent' and sentAt ge ${since.toISOString()}`}`,
+        select: ['RowKey', 'batchedIn'],
+      },
+    }))
+      if (typeof (row as { batchedIn?: unknown }).batchedIn !== 'string') n++;
+    return n;
   }
 
   async transactionActions(

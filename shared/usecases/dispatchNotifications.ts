@@ -7,7 +7,7 @@ import type { OutboxRow, TableOutbox } from '../store/outboxStore';
 
 /** What the dispatcher needs from the outbox store. */
 export type DispatchOutbox = Pick<TableOutbox, 'relay' | 'due' | 'claim' | 'markSent' | 'markFailed'> &
-  Partial<Pick<TableOutbox, 'purge'>>;
+  Partial<Pick<TableOutbox, 'purge' | 'dueBatches' | 'closeBatch' | 'sentSince'>>;
 
 export interface DispatchPorts {
   readonly outbox: DispatchOutbox;
@@ -29,7 +29,24 @@ export interface DispatchOptions {
   readonly concurrency: number;
   /** Sent rows are kept this long (then deleted, once an hour); dead rows three times as long. */
   readonly retentionMs: number;
+  /**
+   * Sending rate per channel, across runs (counted from the rows sent in the last minute and hour):
+   * what is over it waits for the next run. Email defaults to ACS Email's initial limits.
+   */
+  readonly rates?: Readonly<Partial<Record<Channel, SendingRate>>>;
 }
+
+export interface SendingRate {
+  readonly perMinute?: number;
+  readonly perHour?: number;
+}
+
+/**
+ * ACS Email's initial sending limits per subscription (custom domains): 30 per minute, 100 per hour
+ * (learn.microsoft.com/azure/communication-services/concepts/service-limits, "Rate limits for email";
+ * the same in concepts/email/sdk-features, "API throttling and timeouts"). Raised on request.
+ */
+export const ACS_EMAIL_RATE: SendingRate = Object.freeze({ perMinute: 30, perHour: 100 });
 
 /** 10 attempts with delays of about 30 s, 1, 2, 4, 8, 16, 32 min and then 1 h: about 3.5 h of trying. */
 export const DEFAULT_DISPATCH: DispatchOptions = Object.freeze({
@@ -40,6 +57,7 @@ export const DEFAULT_DISPATCH: DispatchOptions = Object.freeze({
   maxDelayMs: 60 * 60_000,
   concurrency: 4,
   retentionMs: 30 * 24 * 3_600_000,
+  rates: { email: ACS_EMAIL_RATE },
 });
 
 export interface DispatchReport {
@@ -50,8 +68,11 @@ export interface DispatchReport {
   dead: number;
   /** Claimed by another dispatcher first. */
   lost: number;
-  /** Left for the next run because their channel answered 429 in this one. */
+  /** Left for the next run: their channel answered 429 in this one, or is at its sending rate. */
   deferred: number;
+  /** Batches closed into one message each, and the notices they carried. */
+  batches: number;
+  batched: number;
   /** Old rows deleted (retention). */
   purged: number;
   /** Store failures: the row stays as it was and a later run takes it again. */
@@ -73,17 +94,44 @@ export function nextDelayMs(
   return Math.max(jittered, retryAfter ?? 0);
 }
 
+/** Messages each rated channel may still send now: its per-minute and per-hour rates less what was sent. */
+async function sendingBudget(
+  outbox: DispatchOutbox,
+  rates: Readonly<Partial<Record<Channel, SendingRate>>>,
+  now: Date,
+): Promise<Map<Channel, number>> {
+  const budget = new Map<Channel, number>();
+  if (outbox.sentSince === undefined) return budget;
+  for (const [channel, rate] of Object.entries(rates) as [Channel, SendingRate][]) {
+    let left = Number.POSITIVE_INFINITY;
+    if (rate.perMinute !== undefined)
+      left = Math.min(
+        left,
+        rate.perMinute - (await outbox.sentSince(channel, new Date(now.getTime() - 60_000))),
+      );
+    if (rate.perHour !== undefined)
+      left = Math.min(
+        left,
+        rate.perHour - (await outbox.sentSince(channel, new Date(now.getTime() - 3_600_000))),
+      );
+    budget.set(channel, left);
+  }
+  return budget;
+}
+
 /**
  * Delivers what is due in the outbox. Primary course:
  * 1. relay intent rows committed inside callers' transactions into the outbox;
- * 2. read the rows due at `now` (pending, or leased by a dispatcher that died);
- * 3. for each: claim it with an ETag-conditional update (the lease; losing the race skips it),
+ * 2. close the batches whose window ended: one message per recipient with its informational notices;
+ * 3. read the rows due at `now` (pending, or leased by a dispatcher that died), and send no more per
+ *    channel than its sending rate allows (the rest waits for the next run);
+ * 4. for each: claim it with an ETag-conditional update (the lease; losing the race skips it),
  *    send it with its stable operation id, and mark it sent;
- * 4. on a transient failure put it back with backoff (honouring Retry-After); on throttling (429)
+ * 5. on a transient failure put it back with backoff (honouring Retry-After); on throttling (429)
  *    wait for Retry-After without using up an attempt, and leave that channel alone for this run;
  *    on a permanent failure,
  *    or after the last attempt, mark it dead with the error;
- * 5. once an hour, delete rows past retention.
+ * 6. once an hour, delete rows past retention.
  * A crash between send and mark leaves the row leased; when the lease ends it is sent again with
  * the same operation id, which ACS (and CloudEvent receivers, by `id`) treat as the same message.
  */
@@ -100,6 +148,8 @@ export async function dispatchNotifications(
     dead: 0,
     lost: 0,
     deferred: 0,
+    batches: 0,
+    batched: 0,
     purged: 0,
     errors: [],
   };
@@ -110,15 +160,28 @@ export async function dispatchNotifications(
   } catch (e) {
     report.errors.push(`relay: ${ensureError(e).message}`);
   }
+  if (ports.outbox.dueBatches !== undefined && ports.outbox.closeBatch !== undefined) {
+    try {
+      for (const batch of await ports.outbox.dueBatches(now)) {
+        report.batched += await ports.outbox.closeBatch(batch, now);
+        report.batches++;
+      }
+    } catch (e) {
+      report.errors.push(`batches: ${ensureError(e).message}`);
+    }
+  }
   const due = await ports.outbox.due(now, options.batch);
   report.due = due.length;
 
+  const budget = await sendingBudget(ports.outbox, options.rates ?? {}, now);
   const throttled = new Set<Channel>();
   const one = async (row: OutboxRow): Promise<void> => {
-    if (throttled.has(row.channel)) {
+    const left = budget.get(row.channel);
+    if (throttled.has(row.channel) || (left !== undefined && left <= 0)) {
       report.deferred++;
       return;
     }
+    if (left !== undefined) budget.set(row.channel, left - 1);
     const claimed = await ports.outbox.claim(row, now, options.leaseMs);
     if (!claimed) {
       report.lost++;

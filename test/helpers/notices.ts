@@ -20,6 +20,7 @@ export const ALL_NOTICE_KINDS: readonly NoticeKind[] = [
   'aks-advance-notice',
   'auto-upgrade-conflict',
   'daily-digest',
+  'notice-batch',
 ];
 
 export const PROD_CLUSTER = {

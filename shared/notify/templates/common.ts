@@ -23,6 +23,7 @@ export const HEADINGS: Readonly<Record<NoticeKind, string>> = {
   'fleet-run-stopped': 'Fleet update run held back',
   'upgraded-outside-warden': 'Upgraded outside Warden',
   'daily-digest': 'Daily digest',
+  'notice-batch': 'Upgrade updates',
 };
 
 /** A line saying what the reader is expected to do, when there is something to do. */
