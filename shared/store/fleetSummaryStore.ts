@@ -11,7 +11,7 @@ import { getJson, getOrUndefined, isConflict, isNotFound, isPreconditionFailed, 
  *  - `parts-{sweepId}` / `{subscription}-{part}`: one shard's overview, written once (a redelivered
  *    shard finds it and does not count again);
  *  - `sweeps` / `{sweepId}`: how many shards the sweep sent (the coordinator writes it when it is
- *    done) and how many wrote their part: ETag-checked, so exactly one writer sees the two meet;
+ *    done); no writer contends for it (a shared counter made 2,000 shards queue behind one entity);
  *  - `fleet` / `latest`: the merged overview and the sweep time it stands for; replaced only by a
  *    newer sweep, patched in place when one cluster changes between sweeps.
  * A sweep's parts are deleted once merged.
@@ -26,11 +26,12 @@ export interface StoredOverview {
 export interface FleetSummaryStore {
   /** Saves one shard's part; false when it was saved already (a redelivery). */
   savePart(sweepId: string, partId: string, overview: FleetOverview): Promise<boolean>;
-  /**
-   * Counts one part written (`{ done: 1 }`) or sets how many the sweep sent (`{ expected }`); true for
-   * the one call that makes the two meet: that caller merges the sweep.
-   */
-  count(sweepId: string, change: { readonly done: 1 } | { readonly expected: number }): Promise<boolean>;
+  /** Records how many parts the sweep sent (the coordinator, once it sent the last shard). */
+  expect(sweepId: string, parts: number): Promise<void>;
+  /** How many parts the sweep sent; undefined while its coordinator is still sending. */
+  expected(sweepId: string): Promise<number | undefined>;
+  /** How many parts are saved (row keys only). */
+  countParts(sweepId: string): Promise<number>;
   /** A sweep's parts, a page at a time. */
   parts(sweepId: string): AsyncIterable<FleetOverview>;
   dropParts(sweepId: string): Promise<void>;
@@ -45,8 +46,6 @@ export interface FleetSummaryStore {
 const FLEET = 'fleet';
 const LATEST = 'latest';
 const SWEEPS = 'sweeps';
-/** Shards finishing together contend for the count: back off exponentially, up to a second. */
-const COUNT_ATTEMPTS = 60;
 
 export class TableFleetSummaryStore implements FleetSummaryStore {
   constructor(private readonly tables: Tables) {}
@@ -71,27 +70,25 @@ export class TableFleetSummaryStore implements FleetSummaryStore {
     }
   }
 
-  async count(sweepId: string, change: { done: 1 } | { expected: number }): Promise<boolean> {
+  async expect(sweepId: string, parts: number): Promise<void> {
     const client = await this.table();
-    for (let attempt = 1; ; attempt++) {
-      const row = await getOrUndefined<Record<string, unknown>>(client, SWEEPS, sweepId);
-      const done = (typeof row?.done === 'number' ? row.done : 0) + ('done' in change ? 1 : 0);
-      const expected = 'expected' in change ? change.expected : row?.expected;
-      const entity = {
-        partitionKey: SWEEPS,
-        rowKey: sweepId,
-        done,
-        ...(typeof expected === 'number' && { expected }),
-      };
-      try {
-        if (row === undefined) await client.createEntity(entity);
-        else await client.updateEntity(entity, 'Replace', { etag: row.etag });
-        return typeof expected === 'number' && done === expected;
-      } catch (e) {
-        if (!(isConflict(e) || isPreconditionFailed(e)) || attempt >= COUNT_ATTEMPTS) throw e;
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(1000, 10 * 2 ** attempt)));
-      }
-    }
+    await client.upsertEntity({ partitionKey: SWEEPS, rowKey: sweepId, expected: parts }, 'Replace');
+  }
+
+  async expected(sweepId: string): Promise<number | undefined> {
+    const client = await this.table();
+    const row = await getOrUndefined<{ expected?: unknown }>(client, SWEEPS, sweepId);
+    return typeof row?.expected === 'number' ? row.expected : undefined;
+  }
+
+  async countParts(sweepId: string): Promise<number> {
+    const client = await this.table();
+    let n = 0;
+    for await (const _row of client.listEntities({
+      queryOptions: { filter: odata`PartitionKey eq ${`parts-${sweepId}`}`, select: ['RowKey'] },
+    }))
+      n++;
+    return n;
   }
 
   async *parts(sweepId: string): AsyncIterable<FleetOverview> {

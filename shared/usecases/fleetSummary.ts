@@ -15,8 +15,8 @@ import { listClusters } from './fleetStatus';
 
 /**
  * The fleet summary the sweep maintains for the dashboard: each shard saves the overview of its
- * clusters, and whoever completes the sweep (the last shard, or the coordinator when the shards were
- * faster) merges the parts into the one summary the dashboard reads; a cluster that changes between
+ * clusters, and whoever sees them all in (the coordinator when the shards were faster, else a shard
+ * finishing after it) merges the parts into the one summary the dashboard reads; a cluster that changes between
  * sweeps (Warden upgraded it, or it was swept on its own) is patched in. No step holds more than a
  * shard's clusters and the summary itself.
  */
@@ -65,7 +65,11 @@ export async function recordShardPart(
   const overview = overviewOf(records.filter((r) => r.deletedAt === undefined).map(rowOfRecord));
   const partId = `${shard.subscriptionId.toLowerCase()}-${shard.part}`;
   if (!(await deps.summary.savePart(shard.sweepId, partId, overview))) return;
-  if (await deps.summary.count(shard.sweepId, { done: 1 })) await mergeSweep(deps, shard.sweepId, shard.at);
+  // Only a shard finishing after its coordinator looks (one point read; a count of row keys once all
+  // may be in): while the coordinator sends, it merges at its end.
+  const expected = await deps.summary.expected(shard.sweepId);
+  if (expected !== undefined && (await deps.summary.countParts(shard.sweepId)) >= expected)
+    await mergeSweep(deps, shard.sweepId, shard.at, expected);
 }
 
 /** The coordinator, done sending: how many parts the sweep has; merges it when they are all in. */
@@ -75,12 +79,24 @@ export async function finishSweepSummary(
   at: string,
   shards: number,
 ): Promise<void> {
-  if (await deps.summary.count(sweepId, { expected: shards })) await mergeSweep(deps, sweepId, at);
+  await deps.summary.expect(sweepId, shards);
+  if ((await deps.summary.countParts(sweepId)) >= shards) await mergeSweep(deps, sweepId, at, shards);
 }
 
-async function mergeSweep(deps: FleetSummaryDeps, sweepId: string, at: string): Promise<void> {
+/** Merges a sweep's parts, unless some are gone (another merger finished and dropped them first). */
+async function mergeSweep(
+  deps: FleetSummaryDeps,
+  sweepId: string,
+  at: string,
+  expected: number,
+): Promise<void> {
   const builder = new OverviewBuilder();
-  for await (const part of deps.summary.parts(sweepId)) builder.merge(part);
+  let parts = 0;
+  for await (const part of deps.summary.parts(sweepId)) {
+    builder.merge(part);
+    parts++;
+  }
+  if (parts < expected) return;
   const merged = builder.result();
   await saveWith(deps, (current) =>
     current !== undefined && current.at > at ? undefined : { overview: merged, at },
