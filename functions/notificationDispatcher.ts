@@ -15,10 +15,13 @@ export function notificationDispatcherHandler(getServices: () => Pick<Services, 
     const report = await dispatchNotifications(
       { outbox: notifier.outbox, channels: notifier.channels, log: context },
       now(),
+      notifier.dispatch,
     );
-    if (report.due > 0 || report.relayed > 0)
+    if (report.due > 0 || report.relayed > 0 || report.batches > 0)
       context.info(
-        `notifications: ${report.due} due, ${report.sent} sent, ${report.retrying} to retry, ${report.dead} dead, ${report.relayed} relayed`,
+        `notifications: ${report.due} due, ${report.sent} sent, ${report.deferred} deferred (sending rate), ` +
+          `${report.retrying} to retry, ${report.dead} dead, ${report.relayed} relayed, ` +
+          `${report.batches} batches closed`,
       );
     for (const error of report.errors) context.warn(`notifications: ${error}`);
   };

@@ -77,6 +77,12 @@ param operatorGroups string = ''
 @allowed(['512', '2048', '4096'])
 param instanceMemoryMB string = '2048'
 
+@description('Most emails Warden sends in any minute (WARDEN_EMAIL_PER_MINUTE): the ACS Email limit of the sender\'s domain. 5 for the Azure-managed domain this template creates; 30 initially for a custom domain, more once Microsoft raises it. A string, as azd substitutes it.')
+param emailPerMinute string = '5'
+
+@description('Most emails Warden sends in any hour (WARDEN_EMAIL_PER_HOUR): 10 for the Azure-managed domain, 100 initially for a custom domain.')
+param emailPerHour string = '10'
+
 @description('"true" subscribes Warden to Fleet Manager gate events in every fleet subscription (a Microsoft.ResourceNotifications.AKSResources system topic; a subscription can have only one). "false" where another topic of that type exists already.')
 @allowed(['true', 'false'])
 param fleetGateEvents string = 'true'
@@ -193,6 +199,8 @@ module app 'app/function.bicep' = {
     operatorGroups: operatorGroups
     authClientId: authClientId
     instanceMemoryMB: instanceMemorySizes[instanceMemoryMB]
+    emailPerMinute: int(emailPerMinute)
+    emailPerHour: int(emailPerHour)
   }
 }
 

@@ -40,6 +40,7 @@ import { endOfSupportReaction } from './usecases/endOfSupport';
 import type { FleetGateDeps } from './usecases/fleetGates';
 import { fleetGateReaction } from './usecases/fleetGates';
 import { storeFleetReader } from './usecases/fleetReader';
+import { summarizingWrites } from './usecases/fleetSummary';
 import type { EventReaction } from './usecases/ingestEvents';
 import { outsideUpgradeReaction, seeBeforeActing, storeAndSee } from './usecases/outsideUpgrades';
 import { Preflight } from './usecases/preflight';
@@ -184,7 +185,12 @@ export function buildServices(config: Config): Services {
     const region = await fleetReader.regionVersions(cluster.subscriptionId, cluster.location);
     return storeClusterRow(oneClusterSweep, cluster, region, { readWindows: false });
   };
-  const outsideDeps = { plans, clusters, outbox: notifier.outbox, now, log: consoleLogger };
+  // One cluster changed outside a sweep: its row in the dashboard's fleet summary follows.
+  const summarized = summarizingWrites(clusters, {
+    summary: fleetSummary,
+    log: (line) => consoleLogger.info(line),
+  });
+  const outsideDeps = { plans, clusters: summarized, outbox: notifier.outbox, now, log: consoleLogger };
   const runs = new TableRunnerStore(tables);
   const runnerOwner = `runner-${randomBytes(6).toString('hex')}`;
   const runnerDeps = () => ({
@@ -238,7 +244,7 @@ export function buildServices(config: Config): Services {
     preflight,
   });
   const planning = planningReaction(planningDeps);
-  const endOfSupport = endOfSupportReaction(() => ({ ...planningDeps(), clusters }));
+  const endOfSupport = endOfSupportReaction(() => ({ ...planningDeps(), clusters: summarized }));
   const outside = outsideUpgradeReaction(() => ({
     ...planningDeps(),
     ...outsideDeps,

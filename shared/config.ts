@@ -225,6 +225,22 @@ export interface NotifyConfig {
   readonly teamsWorkflows: Readonly<Record<string, string>>;
   /** `WARDEN_WEBHOOK_URL` + `WARDEN_WEBHOOK_SECRET`: every notice as a signed CloudEvent. */
   readonly webhook?: { readonly url: string; readonly secret: string };
+  /**
+   * `WARDEN_EMAIL_PER_MINUTE` / `WARDEN_EMAIL_PER_HOUR`: the most emails sent in any minute and hour,
+   * across instances. Defaults 30 and 100: ACS Email's initial limits for a custom domain
+   * (learn.microsoft.com/azure/communication-services/concepts/service-limits, "Rate limits for
+   * email"); raise them with the quota Microsoft granted, never above it.
+   */
+  readonly emailRate: { readonly perMinute: number; readonly perHour: number };
+}
+
+function countSetting(env: Env, name: string, fallback: number): number {
+  const text = optional(env, name);
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000)
+    throw new ConfigError(name, `must be a whole number from 1 to 1000000, got "${text.slice(0, 40)}"`);
+  return n;
 }
 
 function jsonSetting(env: Env, name: string): unknown {
@@ -298,6 +314,10 @@ function notifyFrom(env: Env): NotifyConfig {
     ...(email !== undefined && { email }),
     teamsWorkflows,
     ...(webhook !== undefined && { webhook }),
+    emailRate: {
+      perMinute: countSetting(env, 'WARDEN_EMAIL_PER_MINUTE', 30),
+      perHour: countSetting(env, 'WARDEN_EMAIL_PER_HOUR', 100),
+    },
   };
 }
 

@@ -59,6 +59,12 @@ param authClientId string
 
 param maximumInstanceCount int = 40
 
+@description('Most emails sent in any minute and any hour (WARDEN_EMAIL_PER_MINUTE / WARDEN_EMAIL_PER_HOUR): the ACS Email limits the subscription was granted.')
+@minValue(1)
+param emailPerMinute int = 5
+@minValue(1)
+param emailPerHour int = 10
+
 @description('Memory of each instance, in MB: the sizes Flex Consumption offers (flex-consumption-plan.md, "Instance memory").')
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
@@ -143,6 +149,8 @@ var settings = {
   WARDEN_APPROVAL_KEYS: '${keyVaultRef}warden-approval-keys)'
   WARDEN_ACS_ENDPOINT: acsEndpoint
   WARDEN_ACS_SENDER: acsSenderAddress
+  WARDEN_EMAIL_PER_MINUTE: string(emailPerMinute)
+  WARDEN_EMAIL_PER_HOUR: string(emailPerHour)
   WARDEN_WEBHOOK_URL: webhookUrl
   WARDEN_VIEWER_GROUPS: viewerGroups
   WARDEN_OPERATOR_GROUPS: operatorGroups

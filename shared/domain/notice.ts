@@ -76,4 +76,9 @@ export interface Notice {
   readonly teamsChannel?: string;
   /** ISO time the fact happened. */
   readonly at: string;
+  /**
+   * Goes at once even when its kind is informational: a person's decision that others are waiting
+   * to hear (an approval by a person, unlike one by policy).
+   */
+  readonly urgent?: boolean;
 }

@@ -114,10 +114,12 @@ function notice(
   title: string,
   summary: string,
   audience: readonly Audience[],
+  urgent = false,
 ): PlanEffect {
   return {
     type: 'notify',
     notice: {
+      ...(urgent && { urgent }),
       kind,
       key: `plan:${plan.id}:${plan.seq}:${kind}`,
       severity,
@@ -380,6 +382,7 @@ export function transition(plan: Plan, event: PlanEvent, now: Date): TransitionR
               .join(', ')}`,
             `The upgrade runs in its window: ${p.window?.description ?? 'any time'}.`,
             ['oncall', 'owners'],
+            true,
           ),
         ],
       };

@@ -146,7 +146,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze<Policy>({
     timing: { controlPlaneMs: 15 * 60_000, batchMs: 10 * 60_000 },
   },
   fleetGateRefusal: 'stop',
-  batchWindowMs: 0,
+  batchWindowMs: 15 * 60_000,
 });
 
 export function isGated(policy: Policy, ring: Ring): boolean {

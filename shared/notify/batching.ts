@@ -2,10 +2,10 @@ import type { Notice, NoticeKind } from '../domain/notice';
 import type { Delivery } from './outbox';
 
 /**
- * Batched notices: per recipient, the informational ones (plan scheduled, started, approved,
- * succeeded; a pool done) wait for the end of their batch window and go out as one message listing
+ * Batched notices: per recipient, the informational ones (plan scheduled, started, approved by
+ * policy, succeeded; a pool done) wait for the end of their batch window and go out as one message listing
  * them; everything a person must act on or know now (approval requests and reminders, failures,
- * holds, support ending, AKS notices) goes at once. Windows are aligned to the clock (every
+ * holds, support ending, AKS notices, an approval by a person) goes at once. Windows are aligned to the clock (every
  * `windowMs` since midnight UTC), so every notice for one recipient within one window joins the same
  * batch whoever enqueues it. Personal notices (approval links) and the machine webhook are never batched.
  */
@@ -21,6 +21,7 @@ export function batchable(notice: Notice, delivery: Delivery, windowMs: number):
   return (
     windowMs > 0 &&
     BATCHED_KINDS.has(notice.kind) &&
+    notice.urgent !== true &&
     notice.recipient === undefined &&
     delivery.channel !== 'webhook'
   );

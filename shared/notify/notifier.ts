@@ -7,7 +7,8 @@ import { ensureError } from '../errors';
 import type { Logger } from '../logging';
 import { TableOutbox } from '../store/outboxStore';
 import type { Tables } from '../store/tables';
-import { dispatchNotifications } from '../usecases/dispatchNotifications';
+import type { DispatchOptions } from '../usecases/dispatchNotifications';
+import { DEFAULT_DISPATCH, dispatchNotifications } from '../usecases/dispatchNotifications';
 import type { Channels, Fetch } from './channels';
 import type { ChannelSender } from './channels';
 import { AcsEmailSender, TeamsWorkflowSender, WebhookSender } from './channels';
@@ -19,6 +20,8 @@ import { routeNotice } from './routing';
 export interface Notifier {
   readonly outbox: TableOutbox;
   readonly channels: Channels;
+  /** How the dispatcher delivers: the defaults, with the sending rate the settings give email. */
+  readonly dispatch: DispatchOptions;
 }
 
 const LOOPBACK = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/i;
@@ -100,6 +103,7 @@ export function buildNotifier(
       ),
     }),
   };
+  const dispatch: DispatchOptions = { ...DEFAULT_DISPATCH, rates: { email: notify.emailRate } };
   const teamsWorkflows = new Set(Object.keys(notify.teamsWorkflows));
   let pending: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
@@ -110,7 +114,9 @@ export function buildNotifier(
     pending = setTimeout(() => {
       pending = undefined;
       running = running
-        .then(() => dispatchNotifications({ outbox, channels, log: dispatchSoon.log }, dispatchSoon.now()))
+        .then(() =>
+          dispatchNotifications({ outbox, channels, log: dispatchSoon.log }, dispatchSoon.now(), dispatch),
+        )
         .catch((e: unknown) => dispatchSoon.log.warn(`notifications: ${ensureError(e).message}`));
     }, 50);
     pending.unref();
@@ -125,5 +131,5 @@ export function buildNotifier(
     (notice) => sharedCopy(notice, config.publicBaseUrl),
     config.policy.batchWindowMs,
   );
-  return { outbox, channels };
+  return { outbox, channels, dispatch };
 }

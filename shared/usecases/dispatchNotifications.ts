@@ -1,3 +1,4 @@
+import type { Notice } from '../domain/notice';
 import { ensureError, TransientError } from '../errors';
 import type { Logger } from '../logging';
 import type { Channels } from '../notify/channels';
@@ -120,11 +121,20 @@ async function sendingBudget(
 }
 
 /**
+ * Who gets the sending rate first when it cannot serve every row due: a person's own link (an
+ * approval request), then critical, then warnings, then the rest, each in the order they were due.
+ */
+function urgency(notice: Notice): number {
+  if (notice.recipient !== undefined) return 0;
+  return notice.severity === 'critical' ? 1 : notice.severity === 'warning' ? 2 : 3;
+}
+
+/**
  * Delivers what is due in the outbox. Primary course:
  * 1. relay intent rows committed inside callers' transactions into the outbox;
  * 2. close the batches whose window ended: one message per recipient with its informational notices;
  * 3. read the rows due at `now` (pending, or leased by a dispatcher that died), and send no more per
- *    channel than its sending rate allows (the rest waits for the next run);
+ *    channel than its sending rate allows, the most urgent first (the rest waits for the next run);
  * 4. for each: claim it with an ETag-conditional update (the lease; losing the race skips it),
  *    send it with its stable operation id, and mark it sent;
  * 5. on a transient failure put it back with backoff (honouring Retry-After); on throttling (429)
@@ -170,7 +180,9 @@ export async function dispatchNotifications(
       report.errors.push(`batches: ${ensureError(e).message}`);
     }
   }
-  const due = await ports.outbox.due(now, options.batch);
+  const due = (await ports.outbox.due(now, options.batch)).toSorted(
+    (a, b) => urgency(a.notice) - urgency(b.notice),
+  );
   report.due = due.length;
 
   const budget = await sendingBudget(ports.outbox, options.rates ?? {}, now);

@@ -122,6 +122,25 @@ export async function patchFleetSummary(
   );
 }
 
+/**
+ * The cluster store as the use cases that change one cluster outside a sweep see it (an end-of-support
+ * notice, an upgrade seen outside Warden): each write also patches the fleet summary, so the
+ * dashboard shows the new finding before the next sweep. The sweep's own shards summarize by part.
+ */
+export function summarizingWrites(
+  store: Pick<ClusterStore, 'get' | 'write'>,
+  deps: FleetSummaryDeps,
+): Pick<ClusterStore, 'get' | 'write'> {
+  return {
+    get: (subscriptionId, key) => store.get(subscriptionId, key),
+    write: async (subscriptionId, records, expected) => {
+      const before = await Promise.all(records.map((r) => store.get(subscriptionId, r.snapshot.key)));
+      await store.write(subscriptionId, records, expected);
+      for (const [i, after] of records.entries()) await patchFleetSummary(deps, before[i], after);
+    },
+  };
+}
+
 async function saveWith(
   deps: FleetSummaryDeps,
   next: (
@@ -155,7 +174,8 @@ export interface FleetFilter {
   readonly findings?: 'any';
 }
 
-const outOfSupport = (r: FleetRow): boolean => r.support === 'unsupported' || r.support === 'platform-support';
+const outOfSupport = (r: FleetRow): boolean =>
+  r.support === 'unsupported' || r.support === 'platform-support';
 
 /**
  * The fleet for the dashboard from the summary: one read, whatever the fleet's size. A name search

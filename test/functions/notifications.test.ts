@@ -17,6 +17,9 @@ import { SIGNATURE_HEADER, verifyWebhook } from '../../shared/notify/templates/c
 import { sampleNotice } from '../helpers/notices';
 import { testTables } from '../helpers/storage';
 
+/** Delivery, not batching, is under test here: every notice is sent at once (tested in noticeBatching). */
+const EACH_AT_ONCE = JSON.stringify({ batchWindow: 0 });
+
 const T0 = new Date('2026-11-25T09:00:00.000Z');
 let clock = T0;
 const acs = new AcsEmailSim({ clock: () => clock });
@@ -52,6 +55,7 @@ afterAll(async () => {
 function setup(): { notifier: Notifier; services: () => { notifier: Notifier; now: () => Date } } {
   const config = loadConfig({
     AzureWebJobsStorage: process.env.WARDEN_TEST_STORAGE,
+    WARDEN_POLICY: EACH_AT_ONCE,
     WARDEN_PUBLIC_BASE_URL: 'https://warden.example',
     WARDEN_ACS_CONNECTION_STRING: acs.connectionString,
     WARDEN_ACS_SENDER: 'warden@contoso.example',

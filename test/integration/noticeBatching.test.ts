@@ -118,3 +118,23 @@ it('keeps email to its sending rate across runs, and waits out a 429 with Retry-
   expect(sent).toHaveLength(5);
   expect((await dispatch(at(62))).sent).toBe(3);
 });
+
+it('spends a short sending rate on approval requests and failures before informational notices', async () => {
+  const outbox = new TableOutbox(testTables(), () => [{ channel: 'email', to: 'oncall@contoso.example' }]);
+  const { sent, sender } = recorder();
+  const dispatch = (now: Date) =>
+    dispatchNotifications({ outbox, channels: { email: sender }, log: quiet }, now, {
+      ...DEFAULT_DISPATCH,
+      rates: { email: { perMinute: 3 } },
+    });
+  // Due in this order: four owners' notices first, then a failure and a personal approval request.
+  await outbox.enqueue(owners(4, 'plan-succeeded', 0), at(0));
+  await outbox.enqueue(owners(1, 'plan-failed', 0), at(0));
+  await outbox.enqueue(
+    [sampleNotice('approval-requested', { key: 'plan:p-x:approval', recipient: 'oncall@contoso.example' })],
+    at(0),
+  );
+
+  expect((await dispatch(at(0.5))).sent).toBe(3);
+  expect(sent.map((s) => s.notice.kind)).toEqual(['approval-requested', 'plan-failed', 'plan-succeeded']);
+});

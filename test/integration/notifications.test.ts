@@ -16,6 +16,9 @@ import { DEFAULT_DISPATCH, dispatchNotifications } from '../../shared/usecases/d
 import { sampleNotice } from '../helpers/notices';
 import { testTables } from '../helpers/storage';
 
+/** Delivery, not batching, is under test here: every notice is sent at once (tested in noticeBatching). */
+const EACH_AT_ONCE = JSON.stringify({ batchWindow: 0 });
+
 const T0 = new Date('2026-11-25T09:00:00.000Z');
 let clock = T0;
 const at = (minutes: number): Date => new Date(T0.getTime() + minutes * 60_000);
@@ -41,6 +44,7 @@ const noCredential = (): TokenCredential => {
 function notifierFor(tables: Tables, accessKey = acs.accessKey): Notifier {
   const config = loadConfig({
     AzureWebJobsStorage: process.env.WARDEN_TEST_STORAGE,
+    WARDEN_POLICY: EACH_AT_ONCE,
     WARDEN_ACS_CONNECTION_STRING: `endpoint=${acs.url}/;accesskey=${accessKey}`,
     WARDEN_ACS_SENDER: 'warden@contoso.example',
     WARDEN_TEAMS_WORKFLOWS: JSON.stringify({
@@ -185,6 +189,7 @@ describe('ACS Email simulator quota', () => {
       const tables = testTables();
       const config = loadConfig({
         AzureWebJobsStorage: process.env.WARDEN_TEST_STORAGE,
+        WARDEN_POLICY: EACH_AT_ONCE,
         WARDEN_ACS_CONNECTION_STRING: limited.connectionString,
         WARDEN_ACS_SENDER: 'warden@contoso.example',
       });
@@ -211,6 +216,7 @@ describe('ACS Email simulator quota', () => {
     try {
       const config = loadConfig({
         AzureWebJobsStorage: process.env.WARDEN_TEST_STORAGE,
+        WARDEN_POLICY: EACH_AT_ONCE,
         WARDEN_ACS_CONNECTION_STRING: limited.connectionString,
         WARDEN_ACS_SENDER: 'warden@contoso.example',
       });

@@ -6,8 +6,19 @@ const KEY = Buffer.alloc(32, 7).toString('base64');
 const problem = (env: Record<string, string>): string => configFailure(env).message;
 
 describe('notification settings', () => {
-  it('has no channel when nothing is set', () => {
-    expect(loadConfig(BASE_ENV).notify).toEqual({ teamsWorkflows: {} });
+  it("has no channel when nothing is set, and ACS Email's initial sending limits", () => {
+    expect(loadConfig(BASE_ENV).notify).toEqual({
+      teamsWorkflows: {},
+      emailRate: { perMinute: 30, perHour: 100 },
+    });
+  });
+
+  it('reads the email sending rate, and refuses one that is not a whole number of at least 1', () => {
+    const rate = loadConfig({ ...BASE_ENV, WARDEN_EMAIL_PER_MINUTE: '5', WARDEN_EMAIL_PER_HOUR: '10' }).notify
+      .emailRate;
+    expect(rate).toEqual({ perMinute: 5, perHour: 10 });
+    expect(problem({ WARDEN_EMAIL_PER_MINUTE: '0' })).toMatch(/^setting WARDEN_EMAIL_PER_MINUTE: /);
+    expect(problem({ WARDEN_EMAIL_PER_HOUR: '2.5' })).toMatch(/^setting WARDEN_EMAIL_PER_HOUR: /);
   });
 
   it('reads ACS by connection string or by endpoint, with a sender', () => {
