@@ -31,9 +31,12 @@ export interface InvocationReport {
   readonly detail: Record<string, unknown>;
 }
 
-/** The clusters of the fleet table, in the order drawn. */
+/** The clusters of the fleet table, in the order drawn (the latest events, when any, link clusters too). */
 function rowIds(page: string): string[] {
-  return [...page.matchAll(/<a href="clusters\/([^"]+)">/g)].map((m) => decodeURIComponent(m[1] ?? ''));
+  const fleet = page.slice(page.indexOf('id="fleet"'));
+  return [...fleet.matchAll(/<a href="\/api\/clusters\/([^"]+)">/g)].map((m) =>
+    decodeURIComponent(m[1] ?? ''),
+  );
 }
 
 async function run(kind: string): Promise<Record<string, unknown>> {
@@ -90,11 +93,7 @@ async function run(kind: string): Promise<Record<string, unknown>> {
         bytes = Buffer.byteLength(page);
       }
       await host.close();
-      times.sort((a, b) => a - b);
-      const rows = [...page.matchAll(/<a href="clusters\/([^"]+)">/g)].map((m) =>
-        decodeURIComponent(m[1] ?? ''),
-      );
-      return { times, bytes, rows, total: /(\d+) clusters<\/span>/.exec(page)?.[1] };
+      return { times, bytes, rows: rowIds(page), total: /(\d+) clusters<\/span>/.exec(page)?.[1] };
     }
     case 'dashboard-rows': {
       // The page as it was built before the summary: every stored cluster read, then drawn.
