@@ -329,7 +329,9 @@ test('the local outbox filters by channel, recipient and kind, and draws a Teams
   );
   // The official renderer drew the card (it is served by the local host: no network).
   await page.waitForSelector('.card-render .ac-adaptiveCard');
-  await expect(page.locator('.card-render').first().textContent()).resolves.toContain('Approval needed');
+  await expect(page.locator('article.approval .card-render').first().textContent()).resolves.toContain(
+    'Approval needed',
+  );
   expect(await axeViolations(page)).toEqual([]);
   await page.selectOption('select[name=channel]', 'teams');
   await Promise.all([page.waitForURL('**/_local/outbox?**'), page.click('form button[type=submit]')]);
