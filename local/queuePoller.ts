@@ -23,8 +23,16 @@ export interface QueuePollerOptions {
 }
 
 export interface RunningPollers {
-  close(): Promise<void>;
+  /**
+   * Stops polling and waits for the messages being handled, at most `graceMs` (default
+   * {@link STOP_GRACE_MS}): a message still running then keeps its lease and is received again when
+   * the lease ends, as the Functions host does with executions cut short by a shutdown.
+   */
+  close(graceMs?: number): Promise<void>;
 }
+
+/** How long a stop waits for the messages in hand. */
+export const STOP_GRACE_MS = 5_000;
 
 /** How long a received message stays hidden while its function runs (the host uses the function timeout). */
 const LEASE_SECONDS = 5 * 60;
@@ -138,9 +146,18 @@ export function startQueuePollers(options: QueuePollerOptions): RunningPollers {
   }
 
   return {
-    async close() {
+    async close(graceMs = STOP_GRACE_MS) {
       closed = true;
-      await Promise.allSettled(loops);
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        Promise.allSettled(loops).then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs))),
+      ]);
+      clearTimeout(timer);
+      if (!finished)
+        options.log(
+          `queues: messages still running after ${graceMs / 1000} s; they are received again when their lease ends`,
+        );
     },
   };
 }

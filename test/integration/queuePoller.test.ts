@@ -24,7 +24,7 @@ function registration(queueName: string, handler: (input: unknown) => unknown): 
   };
 }
 
-async function setup(handler: (input: unknown) => unknown) {
+async function setup(handler: (input: unknown) => unknown, log: (line: string) => void = () => {}) {
   const queueName = `q${randomBytes(6).toString('hex')}`;
   const queue = new QueueClient(connectionString(), queueName);
   await queue.createIfNotExists();
@@ -32,7 +32,7 @@ async function setup(handler: (input: unknown) => unknown) {
   const pollers = startQueuePollers({
     registrations: [reg],
     run: (_name, input) => Promise.resolve().then(() => reg.handler(input)),
-    log: () => {},
+    log,
     env: { TestStorage: connectionString() },
     maxDequeueCount: 2,
   });
@@ -75,5 +75,30 @@ describe('local storage-queue trigger', () => {
     expect((await poison.peekMessages()).peekedMessageItems[0]?.messageText).toBe(text);
     expect((await queue.getProperties()).approximateMessagesCount).toBe(0);
     await pollers.close();
+  });
+
+  it('stops within its grace while a message still runs, which keeps its lease to be received again', async () => {
+    const lines: string[] = [];
+    let release: () => void = () => {};
+    const { queue, pollers } = await setup(
+      () => new Promise<void>((r) => (release = r)),
+      (line) => lines.push(line),
+    );
+    await queue.sendMessage(Buffer.from(JSON.stringify({ slow: true })).toString('base64'));
+    await waitFor(
+      async () => (await queue.getProperties()).approximateMessagesCount,
+      (n) => n === 1,
+      { what: 'the message queued' },
+    );
+    await waitFor(
+      async () => (await queue.peekMessages()).peekedMessageItems.length,
+      (n) => n === 0,
+      { what: 'the message received (hidden by its lease)' },
+    );
+    await pollers.close(200);
+    expect(lines).toEqual([expect.stringContaining('received again when their lease ends')]);
+    // Not deleted: it is still in the queue, leased, for the next host to receive.
+    expect((await queue.getProperties()).approximateMessagesCount).toBe(1);
+    release();
   });
 });
