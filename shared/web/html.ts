@@ -33,11 +33,25 @@ function render(v: Value): string {
   return escapeHtml(String(v));
 }
 
+/** Each template's markup without the indentation of the code it is written in (once per call site). */
+const tightened = new WeakMap<TemplateStringsArray, readonly string[]>();
+
+function tight(strings: TemplateStringsArray): readonly string[] {
+  let parts = tightened.get(strings);
+  if (parts === undefined) {
+    // A line break and the indentation after it are one line break to HTML (none of these templates holds a <pre>).
+    parts = strings.map((s) => s.replace(/\n\s+/g, '\n'));
+    tightened.set(strings, parts);
+  }
+  return parts;
+}
+
 /** `html\`<p>${name}</p>\`` escapes `name`; nested `html` fragments and arrays of them are kept. */
 export function html(strings: TemplateStringsArray, ...values: Value[]): Html {
-  let out = strings[0] ?? '';
+  const parts = tight(strings);
+  let out = parts[0] ?? '';
   values.forEach((v, i) => {
-    out += render(v) + (strings[i + 1] ?? '');
+    out += render(v) + (parts[i + 1] ?? '');
   });
   return new Html(out);
 }
