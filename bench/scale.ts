@@ -11,6 +11,8 @@ import { FLEET_ROWS } from '../shared/web/dashboard';
 import type { Figure } from './report';
 import { atLeast, atMost, figure, noGoal, percentile, ratioAtMost } from './report';
 import type { InvocationReport } from './scaleInvocation';
+import type { BurstDetail } from './scaleRelease';
+import { burstFigures, RELEASE } from './scaleRelease';
 import type { BenchStorage } from './storageProcess';
 
 /**
@@ -42,10 +44,12 @@ interface SimChild {
   readonly subscriptionIds: readonly string[];
   stats(): Promise<SimStats>;
   clear(): Promise<void>;
+  /** Offers `version` in every region; answers how many regions got it. */
+  release(version: string): Promise<number>;
   close(): Promise<void>;
 }
 
-function ask<T>(child: ReturnType<typeof fork>, message: string, key: string): Promise<T> {
+function ask<T>(child: ReturnType<typeof fork>, message: string | object, key: string): Promise<T> {
   return new Promise((resolveAnswer) => {
     const listener = (m: unknown): void => {
       if (typeof m === 'object' && m !== null && key in m) {
@@ -63,14 +67,15 @@ async function startSimChild(fleet: Fleet): Promise<SimChild> {
   const child = fork(resolve(__dirname, 'scaleSim.js'), [spec, String(LATENCY_MS)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const ready = await new Promise<Omit<SimChild, 'stats' | 'clear' | 'close'>>((ok, fail) => {
-    child.once('message', (m) => ok(m as Omit<SimChild, 'stats' | 'clear' | 'close'>));
+  const ready = await new Promise<Omit<SimChild, 'stats' | 'clear' | 'release' | 'close'>>((ok, fail) => {
+    child.once('message', (m) => ok(m as Omit<SimChild, 'stats' | 'clear' | 'release' | 'close'>));
     child.once('exit', (code) => fail(new Error(`simulator process exited (${code ?? 'signal'})`)));
   });
   return {
     ...ready,
     stats: () => ask<SimStats>(child, 'stats', 'stats'),
     clear: async () => void (await ask<boolean>(child, 'clear', 'cleared')),
+    release: (version) => ask<number>(child, { release: version }, 'released'),
     close: () =>
       new Promise<void>((done) => {
         child.once('exit', () => done());
@@ -146,13 +151,23 @@ async function sweepRun(sim: SimChild, fleet: Fleet, env: NodeJS.ProcessEnv): Pr
 
 /** `npm run bench -- scale`: every scale figure, each goal with its verdict. */
 export function benchScale(azurite: BenchStorage): Promise<Figure[]> {
-  return benchScaleSweeps(azurite, benchScaleDashboard);
+  return benchScaleSweeps(azurite, async (env, sim) => {
+    const dashboard = await benchScaleDashboard(env);
+    const host = dashboard.find((f) => f.unit === 'MB');
+    return [
+      ...dashboard,
+      ...(await benchReleaseBurst(env, sim, {
+        name: 'the host serving the dashboard',
+        value: host?.value ?? 0,
+      })),
+    ];
+  });
 }
 
 /** The sweeps' figures; `after50k` runs more against the swept 50,000 (same simulator, same tables). */
 export async function benchScaleSweeps(
   azurite: BenchStorage,
-  after50k: (env: NodeJS.ProcessEnv) => Promise<Figure[]> = () => Promise.resolve([]),
+  after50k: (env: NodeJS.ProcessEnv, sim: SimChild) => Promise<Figure[]> = () => Promise.resolve([]),
 ): Promise<Figure[]> {
   const stamp = Date.now().toString(36);
   const smallSim = await startSimChild(SMALL);
@@ -176,7 +191,7 @@ export async function benchScaleSweeps(
   const shardPeaks: number[] = [];
   for (let i = 0; i < 3; i++) shardPeaks.push((await invoke('shard', env)).peakRssMb);
   await queue.clearMessages();
-  const more = await after50k(env);
+  const more = await after50k(env, largeSim);
   await largeSim.close();
 
   const whole = { name: 'whole sweep in one process', value: large.peakRssMb };
@@ -261,4 +276,27 @@ async function benchScaleDashboard(env: NodeJS.ProcessEnv): Promise<Figure[]> {
       value: everyRow.peakRssMb,
     }),
   ];
+}
+
+/** The release burst over the swept 50,000 (scaleRelease.ts), with the demo's policy and notices. */
+async function benchReleaseBurst(
+  env: NodeJS.ProcessEnv,
+  sim: SimChild,
+  idleHost: { readonly name: string; readonly value: number },
+): Promise<Figure[]> {
+  const regions = await sim.release(RELEASE);
+  if (regions === 0) throw new Error(`the simulator did not offer ${RELEASE} anywhere`);
+  await sim.clear();
+  const burst = await invoke('release-burst', {
+    ...env,
+    WARDEN_POLICY: resolve(__dirname, '../../local/policy.demo.yaml'),
+  });
+  const detail = burst.detail as BurstDetail;
+  const stats = await sim.stats();
+  console.log(
+    `  release burst: ${detail.events} deliveries in ${detail.seconds.toFixed(1)} s; ${stats.calls} ARM calls, ${stats.throttled} answered 429`,
+  );
+  return burstFigures(detail, burst.peakRssMb, (mb) =>
+    memoryFigure('release burst host (and its client), peak RSS', mb, idleHost),
+  );
 }

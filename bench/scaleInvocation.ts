@@ -4,13 +4,20 @@ import { QueueClient } from '@azure/storage-queue';
 
 import { loadRegistrations } from '../local/functionsCore';
 import { startHost } from '../local/host';
+import { startLocalNotifications } from '../local/outbox';
 import { services } from '../shared/app';
+import type { PlanStatus } from '../shared/domain/plan';
+import { PLAN_STATUSES } from '../shared/domain/plan';
+import { parseVersion } from '../shared/domain/versions';
 import { SWEEP_QUEUE } from '../shared/store/sweepQueue';
 import { listClusters } from '../shared/usecases/fleetStatus';
 import { planSweptClusters } from '../shared/usecases/planSwept';
 import type { SweepDeps } from '../shared/usecases/sweepFleet';
 import { inProcessQueue, parseShardMessage, runShard, sweepFleet } from '../shared/usecases/sweepFleet';
 import { renderDashboard } from '../shared/web/dashboard';
+import { median, pool } from './report';
+import type { BurstDetail } from './scaleRelease';
+import { BURST_IN_FLIGHT, REDELIVERED, RELEASE } from './scaleRelease';
 
 /**
  * One invocation of one kind, in a process of its own, as a Functions instance would run it: the
@@ -20,7 +27,8 @@ import { renderDashboard } from '../shared/web/dashboard';
  *  - `sweep`: the whole sweep in one process (coordinator and shards, 8 at a time);
  *  - `coordinator`: the timer's part: summaries, Resource Graph pages, the shard messages queued;
  *  - `shard`: one queued shard message, as `sweepShard` runs it;
- *  - `dashboard`: `GET /api/dashboard` through the local host, {@link DASHBOARD_REQUESTS} times.
+ *  - `dashboard`: `GET /api/dashboard` through the local host, {@link DASHBOARD_REQUESTS} times;
+ *  - `release-burst`: every stored cluster announced a release through the host's webhook (scaleRelease.ts).
  */
 export const DASHBOARD_REQUESTS = 100;
 
@@ -65,7 +73,9 @@ async function run(kind: string): Promise<Record<string, unknown>> {
       if (!item) throw new Error('no shard message queued');
       const message = parseShardMessage(Buffer.from(item.messageText, 'base64').toString('utf8'));
       // As functions/sweepShard.ts runs it: the shard, then planning of what it wrote.
-      const afterWrite = planSweptClusters(() => ({ ...s, log: console }));
+      // Warnings and errors printed; the line per plan proposed (thousands here) is not.
+      const log = { info: () => {}, warn: console.warn, error: console.error };
+      const afterWrite = planSweptClusters(() => ({ ...s, log }));
       const result = await runShard(
         { gateway: s.aks, store: s.clusters, policy: s.sweepPolicy, summary: s.fleetSummary, afterWrite },
         message,
@@ -106,13 +116,123 @@ async function run(kind: string): Promise<Record<string, unknown>> {
       });
       return { ms: performance.now() - t0, bytes: Buffer.byteLength(page), rows: rowIds(page) };
     }
+    case 'release-burst':
+      return releaseBurst(s);
     default:
       throw new Error(`unknown invocation kind ${kind}`);
   }
 }
 
+/** One NewKubernetesVersionAvailable delivery (Event Grid schema), as AKS sends it after a release. */
+function releaseEvent(clusterId: string, n: number): string {
+  return JSON.stringify([
+    {
+      topic: clusterId,
+      subject: clusterId.split('/').pop(),
+      eventType: 'Microsoft.ContainerService.NewKubernetesVersionAvailable',
+      id: `release-${RELEASE}-${n}`,
+      data: {
+        latestSupportedKubernetesVersion: '1.36.3',
+        latestStableKubernetesVersion: RELEASE,
+        lowestMinorKubernetesVersion: '1.34.4',
+        latestPreviewKubernetesVersion: '1.37.0',
+      },
+      dataVersion: '1',
+      metadataVersion: '1',
+      eventTime: new Date().toISOString(),
+    },
+  ]);
+}
+
+/** The release burst (bench/scaleRelease.ts): the webhook of a host, every stored cluster announced once. */
+async function releaseBurst(s: ReturnType<typeof services>): Promise<BurstDetail> {
+  const release = parseVersion(RELEASE);
+  if (release === undefined) throw new Error(`bad release ${RELEASE}`);
+  const clusters = (await listClusters(s.clusters)).map((c) => ({
+    id: c.id,
+    version: c.controlPlaneVersion,
+  }));
+  const open = Object.entries(PLAN_STATUSES)
+    .filter(([, state]) => state === 'open')
+    .map(([status]) => status as PlanStatus);
+  // Who should move to the release: a cluster on its minor below it, and one whose open plan aims at an
+  // older patch of that minor (a minor upgrade from the minor below lands on its newest patch).
+  const belowOnMinor = (text: string): boolean => {
+    const v = parseVersion(text);
+    return v !== undefined && v.minor === release.minor && (v.patch ?? 0) < (release.patch ?? 0);
+  };
+  const due = new Set(clusters.filter((c) => belowOnMinor(c.version)).map((c) => c.id.toLowerCase()));
+  for (const { plan } of await s.plans.openPlans(open))
+    if (plan.kind !== 'node-image' && belowOnMinor(plan.to)) due.add(plan.cluster.id.toLowerCase());
+  const host = await startHost({
+    registrations: loadRegistrations(resolve(__dirname, '../local/functions.js')),
+    port: 0,
+    runQueues: false,
+    logHandler: () => {},
+    log: () => {},
+  });
+  const url = `${host.url}/api/aks-events`;
+  const tally = { recorded: 0, duplicates: 0, serverErrors: 0, otherStatuses: 0 };
+  const deliver = async (body: string): Promise<void> => {
+    const answer = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    const text = await answer.text();
+    if (answer.status >= 500) tally.serverErrors++;
+    else if (answer.status !== 200) tally.otherStatuses++;
+    else {
+      const summary = JSON.parse(text) as { recorded: number; duplicates: number };
+      tally.recorded += summary.recorded;
+      tally.duplicates += summary.duplicates;
+    }
+  };
+  const t0 = performance.now();
+  await pool(clusters.length, BURST_IN_FLIGHT, (i) => deliver(releaseEvent(clusters[i]?.id ?? '', i)));
+  const seconds = (performance.now() - t0) / 1000;
+  const burst = { ...tally };
+  const redelivered = Math.min(REDELIVERED, clusters.length);
+  tally.duplicates = 0;
+  await pool(redelivered, BURST_IN_FLIGHT, (i) => deliver(releaseEvent(clusters[i]?.id ?? '', i)));
+  const redeliveredDuplicates = tally.duplicates;
+  await host.close();
+
+  const toRelease = (await s.plans.openPlans(open)).filter((p) => p.plan.to === RELEASE);
+  const moved = new Set(toRelease.map((p) => p.plan.cluster.id.toLowerCase()));
+  const rows = await s.notifier.outbox.list({ limit: Number.MAX_SAFE_INTEGER });
+  const batches = await s.notifier.outbox.dueBatches(new Date(8.64e15));
+  const perRecipient = new Map<string, number>();
+  const add = (to: string): void => void perRecipient.set(to, (perRecipient.get(to) ?? 0) + 1);
+  for (const r of rows) if (r.status !== 'batched' && r.batchedIn === undefined) add(r.to);
+  for (const b of batches) add(b.to);
+  const owners = [...perRecipient].filter(([to]) => /^team\d+@/.test(to)).map(([, n]) => n);
+  return {
+    events: clusters.length,
+    seconds,
+    recorded: burst.recorded,
+    duplicates: burst.duplicates,
+    serverErrors: tally.serverErrors,
+    otherStatuses: tally.otherStatuses,
+    expectedPlans: due.size,
+    expectedWithPlan: [...due].filter((id) => moved.has(id)).length,
+    plansToRelease: toRelease.length,
+    redelivered,
+    redeliveredDuplicates,
+    rows: rows.length,
+    messages: [...perRecipient.values()].reduce((a, b) => a + b, 0),
+    recipients: perRecipient.size,
+    ownerMessagesMax: Math.max(0, ...owners),
+    ownerMessagesMedian: owners.length === 0 ? 0 : median(owners),
+    oncallMessages: perRecipient.get('oncall@contoso.example') ?? 0,
+  };
+}
+
 async function main(): Promise<void> {
   const kind = process.argv[2] ?? '';
+  // The burst's host sends email and Teams to the local simulators, as `npm start` does (before the
+  // services read the settings).
+  const notifications = kind === 'release-burst' ? await startLocalNotifications(process.env) : undefined;
   const t0 = performance.now();
   const detail = await run(kind);
   const report: InvocationReport = {
@@ -121,6 +241,7 @@ async function main(): Promise<void> {
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     detail,
   };
+  await notifications?.close();
   process.send?.(report);
   process.exit(0);
 }
