@@ -1,7 +1,7 @@
 import type { Principal } from '../approvals/principal';
 import type { ApprovalClaims, ApprovalKeys } from '../approvals/tokens';
 import { verifyToken, windowDigest } from '../approvals/tokens';
-import type { HttpOrigin, Plan } from '../domain/plan';
+import type { By, HttpOrigin, Plan } from '../domain/plan';
 import { decided, windowKey } from '../domain/plan';
 import type { Policy } from '../domain/policy';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors';
@@ -197,6 +197,36 @@ export interface DecisionOutcome {
 
 const MAX_COMMENT = 2000;
 
+/** A decision form's fields, checked: `approve` or `reject` (400), a comment of at most 2,000 characters. */
+export function parseDecision(fields: {
+  readonly decision: string | undefined;
+  readonly comment: string | undefined;
+}): {
+  decision: 'approve' | 'reject';
+  comment: string;
+} {
+  const decision = fields.decision?.trim().toLowerCase();
+  if (decision !== 'approve' && decision !== 'reject')
+    throw new ValidationError('bad decision', 'decision must be "approve" or "reject"');
+  const comment = (fields.comment ?? '').trim();
+  if (comment.length > MAX_COMMENT)
+    throw new ValidationError('comment too long', `comment must be at most ${MAX_COMMENT} characters`);
+  return { decision, comment };
+}
+
+/** Who decided, from where, as the audit trail records a click. */
+export function clickBy(approver: string, source: ClickSource): By {
+  return {
+    actor: approver,
+    source: {
+      kind: 'http',
+      ...(source.ip !== undefined && { ip: source.ip }),
+      ...(source.claimedForwardedFor !== undefined && { claimedForwardedFor: source.claimedForwardedFor }),
+      ...(source.userAgent !== undefined && { userAgent: source.userAgent.slice(0, 300) }),
+    },
+  };
+}
+
 export function problemError(p: LinkProblem): Error {
   const message = `${p.title}: ${p.detail}`;
   const explained = { title: p.title, detail: p.detail };
@@ -228,12 +258,7 @@ export async function decideApproval(
   cmd: DecisionCommand,
   now: () => Date,
 ): Promise<DecisionOutcome> {
-  const decision = cmd.decision?.trim().toLowerCase();
-  if (decision !== 'approve' && decision !== 'reject')
-    throw new ValidationError('bad decision', 'decision must be "approve" or "reject"');
-  const comment = (cmd.comment ?? '').trim();
-  if (comment.length > MAX_COMMENT)
-    throw new ValidationError('comment too long', `comment must be at most ${MAX_COMMENT} characters`);
+  const { decision, comment } = parseDecision(cmd);
 
   const first = await checkApprovalLink(deps, cmd.planId, cmd.token, cmd.principal, now());
   if (!first.ok) throw problemError(first);
@@ -246,17 +271,7 @@ export async function decideApproval(
       // The plan may have changed since the first check (another click, the timer): check again.
       const again = checkAgainstPlan(deps.policy, plan, claims, cmd.principal);
       if (!again.ok) throw problemError(again);
-      const by = {
-        actor: claims.approver,
-        source: {
-          kind: 'http' as const,
-          ...(cmd.source.ip !== undefined && { ip: cmd.source.ip }),
-          ...(cmd.source.claimedForwardedFor !== undefined && {
-            claimedForwardedFor: cmd.source.claimedForwardedFor,
-          }),
-          ...(cmd.source.userAgent !== undefined && { userAgent: cmd.source.userAgent.slice(0, 300) }),
-        },
-      };
+      const by = clickBy(claims.approver, cmd.source);
       return decision === 'approve'
         ? { type: 'ApprovalGranted', approver: claims.approver, comment, round: claims.round, by }
         : { type: 'ApprovalRejected', approver: claims.approver, comment, round: claims.round, by };

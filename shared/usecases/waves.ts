@@ -22,7 +22,7 @@ import { ConflictError, ValidationError } from '../errors';
 import type { Outbox } from '../notify/outbox';
 import type { StoredWave, StoredWaveDecision, WaveStore } from '../store/waveStore';
 import type { LinkProblem } from './decideApproval';
-import { checkAgainstPlan, problemError } from './decideApproval';
+import { checkAgainstPlan, clickBy, parseDecision, problemError } from './decideApproval';
 import type { PlanCommandDeps } from './planCommands';
 import { applyPlanEvent, relayQuietly } from './planCommands';
 
@@ -148,18 +148,24 @@ export async function tickWaves(deps: WaveDeps, now: () => Date): Promise<WaveTi
     policy,
   )) {
     try {
-      if (group.length === 1) {
-        const [plan] = group as [Plan];
-        await applyPlanEvent(
-          deps,
-          plan.id,
-          (current) =>
-            waitsForWave(current)
-              ? { type: 'ApprovalAsked', reason: 'no other plan shares its wave', by: TIMER_BY }
-              : undefined,
-          now,
-        );
-        alone++;
+      // Nobody to ask: each plan on its own tells the platform team what to configure.
+      const separately = group.length === 1 || group.every((p) => (p.approval?.approvers ?? []).length === 0);
+      if (separately) {
+        for (const plan of group)
+          await applyPlanEvent(
+            deps,
+            plan.id,
+            (current) =>
+              waitsForWave(current)
+                ? {
+                    type: 'ApprovalAsked',
+                    reason: group.length === 1 ? 'no other plan shares its wave' : 'nobody to ask in a wave',
+                    by: TIMER_BY,
+                  }
+                : undefined,
+            now,
+          );
+        alone += group.length;
         continue;
       }
       const stored = await deps.waves.create(newWave(deps, group, now()));
@@ -344,20 +350,6 @@ export interface WaveDecisionResult {
   readonly recorded: boolean;
 }
 
-const MAX_COMMENT = 2000;
-
-function httpBy(approver: string, source: HttpOrigin): By {
-  return {
-    actor: approver,
-    source: {
-      kind: 'http',
-      ...(source.ip !== undefined && { ip: source.ip }),
-      ...(source.claimedForwardedFor !== undefined && { claimedForwardedFor: source.claimedForwardedFor }),
-      ...(source.userAgent !== undefined && { userAgent: source.userAgent.slice(0, 300) }),
-    },
-  };
-}
-
 /**
  * Records an approver's decision over a wave and applies it to each plan (the POST).
  *
@@ -376,12 +368,7 @@ export async function decideWave(
   cmd: WaveDecisionCommand,
   now: () => Date,
 ): Promise<WaveDecisionResult> {
-  const decision = cmd.decision?.trim().toLowerCase();
-  if (decision !== 'approve' && decision !== 'reject')
-    throw new ValidationError('bad decision', 'decision must be "approve" or "reject"');
-  const comment = (cmd.comment ?? '').trim();
-  if (comment.length > MAX_COMMENT)
-    throw new ValidationError('comment too long', `comment must be at most ${MAX_COMMENT} characters`);
+  const { decision, comment } = parseDecision(cmd);
   const check = await checkWaveLink(deps, cmd.waveId, cmd.token, cmd.principal, now());
   if (!check.ok) throw problemError(check);
   const wave = check.wave;
@@ -432,7 +419,7 @@ async function applyWaveDecision(
 ): Promise<WaveOutcome> {
   const d = stored.decision;
   const ref = waveDecisionRef(wave.id, d.approver);
-  const by = cmd !== undefined ? httpBy(d.approver, cmd.source) : { ...TIMER_BY, actor: d.approver };
+  const by = cmd !== undefined ? clickBy(d.approver, cmd.source) : { ...TIMER_BY, actor: d.approver };
   // Finishing a recorded decision (the timer): the approver was signed in when it was recorded.
   const principal: Principal | undefined =
     cmd !== undefined ? cmd.principal : { name: d.approver, groups: [], roles: [] };

@@ -331,4 +331,17 @@ describe('wave approvals (Azurite)', () => {
     expect(rows.map((r) => r.to).sort()).toEqual(['alice@contoso.com', 'bob@contoso.com']);
     expect(rows[0]?.notice.actions[0]?.url).toMatch(new RegExp(`/api/approvals/${only}\\?token=`));
   });
+
+  test('plans with nobody to ask are asked one by one, so each tells the platform team what to set', async () => {
+    const w = world(`
+gatedRings: [canary]
+platform: { email: [platform@contoso.com] }
+waves: {}
+`);
+    const ids = await proposeCanaries(w, ['aks-n-1', 'aks-n-2']);
+    expect(await tickWaves(w.waveDeps, w.now)).toMatchObject({ asked: 0, alone: 2 });
+    const told = (await w.outbox.list({})).filter((r) => r.kind === 'plan-blocked' && r.channel === 'email');
+    expect(told.map((r) => r.planId).sort()).toEqual([...ids].sort());
+    expect(await w.waveDeps.waves.open()).toEqual([]);
+  });
 });
