@@ -29,7 +29,12 @@ export interface Quirks {
 }
 
 export interface CallRecord {
+  /** When the answer was sent. */
   readonly time: string;
+  /** When the request came in (before the simulated latency). */
+  readonly receivedAt?: string;
+  /** The answer's `Retry-After` (a 429's or a 503's), in seconds. */
+  readonly retryAfterSeconds?: number;
   readonly method: string;
   readonly path: string;
   readonly status: number;

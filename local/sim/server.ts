@@ -69,7 +69,8 @@ export async function startServer(
   let latencyMs = options.latencyMs;
   let baseUrl = '';
 
-  const record = (req: IncomingMessage, path: string, status: number): void => {
+  const received = new WeakMap<IncomingMessage, string>();
+  const record = (req: IncomingMessage, path: string, status: number, retryAfter?: string): void => {
     stats.calls += 1;
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
     if (status === 429) stats.throttled += 1;
@@ -87,6 +88,8 @@ export async function startServer(
       status,
       subscription: sub,
       api,
+      ...(received.has(req) && { receivedAt: received.get(req) }),
+      ...(retryAfter !== undefined && /^\d+$/.test(retryAfter) && { retryAfterSeconds: Number(retryAfter) }),
     });
     if (calls.length > options.maxCallLog) calls.splice(0, calls.length - options.maxCallLog);
   };
@@ -98,7 +101,7 @@ export async function startServer(
     r: SimResponse,
     extra: Record<string, string>,
   ): void => {
-    record(req, path, r.status);
+    record(req, path, r.status, extra['retry-after'] ?? r.headers?.['retry-after']);
     const headers: Record<string, string> = {
       'x-ms-request-id': randomUUID(),
       'x-ms-correlation-request-id': randomUUID(),
@@ -125,6 +128,7 @@ export async function startServer(
   };
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    received.set(req, ctx.now().toISOString());
     void (async () => {
       const url = new URL(req.url ?? '/', 'https://127.0.0.1');
       const path = url.pathname;
