@@ -4,10 +4,10 @@ import { retryAfterMs } from './armErrors';
 
 /**
  * Paces calls to one ARM throttling scope (a subscription, or Resource Graph for the caller): at most
- * `concurrency` in flight, and after a 429 (or a nearly empty bucket, read from the
+ * `concurrency` in flight, and after a 429 (or a nearly empty bucket of reads or writes, read from the
  * `x-ms-ratelimit-remaining-subscription-*` / `x-ms-user-quota-remaining` headers) every call of the
- * scope waits until the `Retry-After` has passed, so one throttled call does not make its siblings
- * spend the bucket too (docs/design/azure-arm.md §f, §g).
+ * scope waits until the `Retry-After` (or the bucket's refill) has passed, so one throttled call does
+ * not make its siblings spend the bucket too (docs/design/azure-arm.md §f, §g).
  */
 export class CallGate {
   private inFlight = 0;
@@ -63,6 +63,12 @@ export class CallStats {
 
 const LOW_READS = 5;
 const LOW_READS_PAUSE_MS = 1_000;
+/** ARM refills 10 writes a second: a second's pause at 5 left keeps the bucket from running dry. */
+const LOW_WRITES = 5;
+const LOW_WRITES_PAUSE_MS = 1_000;
+
+const low = (remaining: string | undefined, limit: number): boolean =>
+  remaining !== undefined && /^\d+$/.test(remaining) && Number(remaining) <= limit;
 
 /**
  * A per-attempt pipeline policy (it runs inside the SDK's retry policy, so each retry passes the
@@ -81,9 +87,11 @@ export function gatePolicy(gate: CallGate, stats: CallStats, kind: string): Pipe
           const wait = retryAfterMs(header);
           if (wait !== undefined) gate.pause(wait);
         } else {
+          if (low(header('x-ms-ratelimit-remaining-subscription-writes'), LOW_WRITES))
+            gate.pause(LOW_WRITES_PAUSE_MS);
           const remaining =
             header('x-ms-ratelimit-remaining-subscription-reads') ?? header('x-ms-user-quota-remaining');
-          if (remaining !== undefined && /^\d+$/.test(remaining) && Number(remaining) <= LOW_READS) {
+          if (low(remaining, LOW_READS)) {
             const resets = /^(\d+):(\d+):(\d+)$/.exec(header('x-ms-user-quota-resets-after') ?? '');
             gate.pause(
               resets

@@ -1,5 +1,7 @@
+import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
+
 import { armErrorOf, parseErrorBody, retryAfterMs, toWardenError } from '../../shared/azure/armErrors';
-import { CallGate } from '../../shared/azure/callGate';
+import { CallGate, CallStats, gatePolicy } from '../../shared/azure/callGate';
 import {
   ConflictError,
   ForbiddenError,
@@ -101,5 +103,30 @@ describe('call gate', () => {
     await gate.run(() => Promise.resolve());
     expect(slept.length).toBeGreaterThan(0);
     expect(slept[0]).toBeGreaterThan(20);
+  });
+
+  it('a nearly empty write bucket holds the subscription for its refill; a full one does not', async () => {
+    const slept: number[] = [];
+    const gate = new CallGate(4, (ms) => {
+      slept.push(ms);
+      return new Promise((r) => setTimeout(r, ms));
+    });
+    const answer = (remaining: string) =>
+      gatePolicy(gate, new CallStats(), 'arm').sendRequest(
+        createPipelineRequest({ url: 'https://management.azure.test/x', method: 'PUT' }),
+        (request) =>
+          Promise.resolve({
+            request,
+            status: 200,
+            headers: createHttpHeaders({ 'x-ms-ratelimit-remaining-subscription-writes': remaining }),
+          }),
+      );
+    await answer('150');
+    await gate.run(() => Promise.resolve());
+    expect(slept).toEqual([]);
+    await answer('4');
+    await gate.run(() => Promise.resolve());
+    expect(slept.length).toBeGreaterThan(0);
+    expect(slept[0]).toBeGreaterThan(500);
   });
 });
