@@ -3,9 +3,10 @@ import { app } from '@azure/functions';
 
 import type { Services } from '../shared/app';
 import { services } from '../shared/app';
+import { RUNNER_SCHEDULE } from '../shared/domain/runner';
 import type { Logger } from '../shared/logging';
 import type { RunnerDeps } from '../shared/usecases/runUpgrades';
-import { runUpgrades } from '../shared/usecases/runUpgrades';
+import { runUpgrades, tickLimits } from '../shared/usecases/runUpgrades';
 
 export type RunnerServices = Pick<
   Services,
@@ -43,24 +44,31 @@ export function runnerDeps(s: RunnerServices, log: Logger): RunnerDeps {
 }
 
 /**
- * Every two minutes (and now with `POST /admin/functions/upgradeRunner`): moves approved plans on inside
- * their maintenance windows — starts the next step, polls the running one, records success or failure.
- * It never waits for an operation; NodePoolRolling events move a plan on between ticks.
+ * Every minute, 5 s past it (and now with `POST /admin/functions/upgradeRunner`): moves approved plans
+ * on inside their maintenance windows — starts the next step, polls the running one, records success
+ * or failure — many clusters at once, and takes no new plan once the tick has run for its share of the
+ * minute. It never waits for an operation; NodePoolRolling events move a plan on between ticks.
  */
 export function upgradeRunnerHandler(getServices: () => RunnerServices) {
   return async (_timer: Timer, context: InvocationContext): Promise<void> => {
-    const outcome = await runUpgrades(runnerDeps(getServices(), context));
+    const s = getServices();
+    const outcome = await runUpgrades(runnerDeps(s, context), undefined, tickLimits(s.now()));
     for (const r of outcome.results)
-      if (r.outcome !== 'busy')
+      if (r.outcome !== 'busy' && r.outcome !== 'next-tick')
         context.info(
           `runner: plan ${r.planId} (${r.cluster}) ${r.outcome}${r.detail !== undefined ? `: ${r.detail}` : ''}`,
         );
-    const errors = outcome.results.filter((r) => r.outcome === 'error').length;
-    if (errors > 0) context.warn(`runner: ${errors} of ${outcome.checked} plans failed this tick`);
+    const count = (o: string): number => outcome.results.filter((r) => r.outcome === o).length;
+    if (count('error') > 0)
+      context.warn(`runner: ${count('error')} of ${outcome.checked} plans failed this tick`);
+    if (count('next-tick') > 0)
+      context.warn(
+        `runner: ${count('next-tick')} of ${outcome.checked} plans left for the next tick (out of time)`,
+      );
   };
 }
 
 app.timer('upgradeRunner', {
-  schedule: '0 */2 * * * *',
+  schedule: RUNNER_SCHEDULE,
   handler: upgradeRunnerHandler(services),
 });

@@ -14,6 +14,26 @@ import { compareVersions, parseVersion } from './versions';
  * to back off. shared/usecases/runUpgrades.ts reads ARM and the plan store and acts on these answers.
  */
 
+/**
+ * The runner timer (functions/upgradeRunner.ts): every minute, 5 s past it. Windows open on a whole
+ * minute (an AKS configuration's `startTime` and the policy's are `HH:mm`), so the first tick inside
+ * a window comes 5 s after it opens; the 5 s keep clear of a timer that fires a moment early.
+ */
+export const RUNNER_SCHEDULE = '5 * * * * *';
+export const RUNNER_EVERY_MS = 60_000;
+const RUNNER_SECOND_MS = 5_000;
+/**
+ * A tick takes no new plan once it has run this long, so that the plans in hand are done before the
+ * next tick is due (the Functions host does not start a timer's next run while one is running).
+ */
+export const RUNNER_TAKES_PLANS_FOR_MS = 40_000;
+
+/** The runner timer's next run after `now` (a NodePoolRolling event may move a plan on sooner). */
+export function nextRunnerRun(now: Date): Date {
+  const since = now.getTime() - RUNNER_SECOND_MS;
+  return new Date((Math.floor(since / RUNNER_EVERY_MS) + 1) * RUNNER_EVERY_MS + RUNNER_SECOND_MS);
+}
+
 export interface StepWindow {
   /** True when a step may start now: inside an open window with at least the policy's minimum left. */
   readonly canStart: boolean;

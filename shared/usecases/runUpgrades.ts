@@ -14,7 +14,7 @@ import { allowedApprovers } from '../domain/policy';
 import type { PlanPreflight } from '../domain/preflight';
 import { blockingChecks, checkLine } from '../domain/preflight';
 import type { FailureHandling, RequestFailure, StepObservation } from '../domain/runner';
-import { handleFailure, stepState, stepWindow } from '../domain/runner';
+import { handleFailure, RUNNER_TAKES_PLANS_FOR_MS, stepState, stepWindow } from '../domain/runner';
 import { compareNodeImages } from '../domain/targeting';
 import { compareVersions } from '../domain/versions';
 import { ensureError, NotFoundError, TransientError } from '../errors';
@@ -24,6 +24,7 @@ import { formatAt } from '../notify/templates/common';
 import type { StoredPlan } from '../store/planStore';
 import { StalePlanError } from '../store/planStore';
 import type { RunnerStore } from '../store/runnerStore';
+import { runBounded } from './boundedRuns';
 import type { EventReaction } from './ingestEvents';
 import type { PlanCommandDeps } from './planCommands';
 import { relayQuietly, toCommit } from './planCommands';
@@ -70,7 +71,9 @@ export type PlanRunOutcome =
   | 'blocked'
   | 'cancelled'
   | 'busy'
-  | 'error';
+  | 'error'
+  /** Not looked at: the tick had run for its time (`RunLimits.stopTakingAt`). */
+  | 'next-tick';
 
 export interface PlanRunResult {
   readonly planId: string;
@@ -93,10 +96,36 @@ const FORCE_UNTIL_MS = 24 * 3_600_000;
 
 const BY: By = { actor: 'runner', source: { kind: 'runner' } };
 
+/** How one runner invocation spreads its work (docs/design/runner.md §5). */
+export interface RunLimits {
+  /** Clusters worked on at once (each runs its plans one after another). */
+  readonly concurrency: number;
+  /** Clusters of one subscription worked on at once: ARM throttles per subscription. */
+  readonly perSubscription: number;
+  /**
+   * After this time (by `deps.now()`) no further plan is taken; those left get `next-tick`. The timer
+   * sets it so that a tick ends before the next one is due.
+   */
+  readonly stopTakingAt?: Date;
+}
+
 /**
- * The upgrade runner (docs/design/runner.md), every two minutes and on NodePoolRolling events:
+ * 16 clusters at once, 4 per subscription (docs/design/runner.md §5): 1,000 plans of 50 subscriptions
+ * start within one tick, and one subscription's calls stay well inside the gateway's 8 in flight.
+ */
+export const RUN_LIMITS: RunLimits = { concurrency: 16, perSubscription: 4 };
+
+/** The timer's limits for a tick that started at `startedAt`: it takes no plan after its share of the minute. */
+export function tickLimits(startedAt: Date): RunLimits {
+  return { ...RUN_LIMITS, stopTakingAt: new Date(startedAt.getTime() + RUNNER_TAKES_PLANS_FOR_MS) };
+}
+
+/**
+ * The upgrade runner (docs/design/runner.md), every minute and on NodePoolRolling events:
  *
- * 1. List the plans in `approved | scheduled | running` (one cluster's only, for an event).
+ * 1. List the plans in `approved | scheduled | running` (one cluster's only, for an event). Clusters
+ *    are worked on concurrently within `limits` (in all and per subscription), each cluster's plans
+ *    one after another; once `limits.stopTakingAt` has passed, no further plan is taken.
  * 2. Per plan, take the cluster's ETag lease: one runner per plan, one plan per cluster (a plan that has
  *    started a step keeps the cluster until it closes).
  * 3. Read the cluster from ARM (never Resource Graph: it lags).
@@ -112,6 +141,7 @@ const BY: By = { actor: 'runner', source: { kind: 'runner' } };
 export async function runUpgrades(
   deps: RunnerDeps,
   only?: { readonly clusterKey?: string },
+  limits: RunLimits = RUN_LIMITS,
 ): Promise<RunOutcome> {
   // One cluster (an event): one partition query; the timer: every open plan.
   const open =
@@ -122,12 +152,7 @@ export async function runUpgrades(
     // A Fleet gate plan has no steps: Fleet runs the upgrade once the gate is completed (fleetGates.ts).
     .filter((s) => s.plan.kind !== 'fleet-gate')
     .filter((s) => only?.clusterKey === undefined || s.plan.cluster.key === only.clusterKey)
-    // Running plans first (they hold their cluster), then the oldest.
-    .sort(
-      (a, b) =>
-        Number(b.plan.status === 'running') - Number(a.plan.status === 'running') ||
-        a.plan.createdAt.localeCompare(b.plan.createdAt),
-    );
+    .map((s) => s.plan);
   const results: PlanRunResult[] = [];
   // One lease owner per invocation: the timer and an event reaction in the same process exclude each other too.
   const self: RunnerDeps = {
@@ -136,7 +161,8 @@ export async function runUpgrades(
     ...(deps.preflight !== undefined && { preflightRun: deps.preflight.newRun() }),
   };
   const now = deps.now();
-  for (const { plan } of mine) {
+  const due: Plan[] = [];
+  for (const plan of mine) {
     const opens = plan.status === 'scheduled' ? Date.parse(plan.window?.start ?? '') : Number.NaN;
     if (opens > now.getTime() && plan.steps.every((s) => s.status === 'pending')) {
       // Nothing to read in ARM before the window opens: a changed configuration reaches the plan through
@@ -147,18 +173,72 @@ export async function runUpgrades(
         outcome: 'scheduled',
         detail: `until ${plan.window?.start ?? ''}`,
       });
-      continue;
-    }
-    try {
-      results.push(await advancePlan(self, plan));
-    } catch (e) {
-      const err = ensureError(e);
-      if (err instanceof TransientError) deps.log.warn(`runner: plan ${plan.id}: ${err.message}`);
-      else deps.log.error(`runner: plan ${plan.id}: ${err.stack ?? err.message}`);
-      results.push({ planId: plan.id, cluster: plan.cluster.name, outcome: 'error', detail: err.message });
-    }
+    } else due.push(plan);
   }
+  const stop = (): boolean =>
+    limits.stopTakingAt !== undefined && deps.now().getTime() >= limits.stopTakingAt.getTime();
+  const left = await runBounded(
+    clusterQueue(due),
+    { total: limits.concurrency, perGroup: limits.perSubscription },
+    (plans) => plans[0]?.cluster.subscriptionId.toLowerCase() ?? '',
+    async (plans) => {
+      // One cluster's plans one after another, as they hold its lock in turn.
+      for (const [i, plan] of plans.entries()) {
+        if (i > 0 && stop()) {
+          for (const p of plans.slice(i)) results.push(nextTick(p));
+          return;
+        }
+        results.push(await advanceSafely(self, plan));
+      }
+    },
+    stop,
+  );
+  for (const plans of left) for (const plan of plans) results.push(nextTick(plan));
   return { checked: mine.length, results };
+}
+
+/**
+ * The plans grouped by cluster, each cluster's running plan first (it holds the cluster), then the
+ * oldest; the clusters in a random order, so that when ticks are cut short by their time limit, each
+ * leaves different clusters for the next one and none waits for long.
+ */
+function clusterQueue(plans: readonly Plan[]): Plan[][] {
+  const byCluster = new Map<string, Plan[]>();
+  for (const plan of plans) {
+    const same = byCluster.get(plan.cluster.key);
+    if (same) same.push(plan);
+    else byCluster.set(plan.cluster.key, [plan]);
+  }
+  const queue = [...byCluster.values()].map((ps) =>
+    [...ps].sort(
+      (a, b) =>
+        Number(b.status === 'running') - Number(a.status === 'running') ||
+        a.createdAt.localeCompare(b.createdAt),
+    ),
+  );
+  for (let i = queue.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [queue[i], queue[j]] = [queue[j] as Plan[], queue[i] as Plan[]];
+  }
+  return queue;
+}
+
+const nextTick = (plan: Plan): PlanRunResult => ({
+  planId: plan.id,
+  cluster: plan.cluster.name,
+  outcome: 'next-tick',
+  detail: "left for the next tick: this one's time is up",
+});
+
+async function advanceSafely(deps: RunnerDeps, plan: Plan): Promise<PlanRunResult> {
+  try {
+    return await advancePlan(deps, plan);
+  } catch (e) {
+    const err = ensureError(e);
+    if (err instanceof TransientError) deps.log.warn(`runner: plan ${plan.id}: ${err.message}`);
+    else deps.log.error(`runner: plan ${plan.id}: ${err.stack ?? err.message}`);
+    return { planId: plan.id, cluster: plan.cluster.name, outcome: 'error', detail: err.message };
+  }
 }
 
 /** Runs the runner for the clusters of NodePoolRolling events: the plan moves on as soon as AKS says so. */
@@ -177,7 +257,7 @@ export function runnerReaction(getDeps: () => Omit<RunnerDeps, 'log'>): EventRea
         const out = await runUpgrades(deps, { clusterKey: ref.key });
         for (const r of out.results) log.info(`runner (${kind} ${ref.name}): plan ${r.planId} ${r.outcome}`);
       } catch (e) {
-        // The timer tries again within two minutes; the event must not be refused for this.
+        // The timer tries again within a minute; the event must not be refused for this.
         log.warn(`runner reaction for ${ref.name}: ${ensureError(e).message}`);
       }
     }

@@ -1,12 +1,13 @@
 import type { Plan } from '../domain/plan';
 import { decided, pendingApprovers, stepLabel } from '../domain/plan';
 import { notPassing } from '../domain/preflight';
+import { nextRunnerRun } from '../domain/runner';
 import { minorOf } from '../domain/versions';
 import { fleetGateSection } from './fleetGateView';
 import type { Html } from './html';
 import { commentField, html, page, safeUrl } from './html';
 import { navLine, planHref, statusBadge, windowLine } from './pageParts';
-import { nextRunnerRun, preflightOf, whatNext } from './planPage';
+import { preflightOf, whatNext } from './planPage';
 import { preflightSection } from './preflightView';
 import { at, duration, when } from './times';
 

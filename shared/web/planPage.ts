@@ -5,6 +5,7 @@ import type { ApprovalKeys } from '../approvals/tokens';
 import type { AuditEntry, Plan, PlanStep } from '../domain/plan';
 import { decided, isOpen, pendingApprovers, planTitle, stepLabel } from '../domain/plan';
 import type { PreflightReport } from '../domain/preflight';
+import { nextRunnerRun } from '../domain/runner';
 import type { OutboxEntry } from '../notify/outbox';
 import type { EventRecord } from '../store/eventStore';
 import type { PlanPageData } from '../usecases/pageViews';
@@ -23,14 +24,6 @@ import { at, duration, when, whenText } from './times';
  * plan waits for; then the steps, who decided, what the viewer may do, and one timeline of the audit
  * trail, the cluster's AKS events and the notices sent. It refreshes itself while the plan moves.
  */
-
-/** The upgrade runner's timer runs every 2 minutes (functions/upgradeRunner.ts, `0 *\/2 * * * *`). */
-export const RUNNER_EVERY_MS = 2 * 60_000;
-
-/** The runner's next scheduled run after `now` (a NodePoolRolling event may move a plan on sooner). */
-export function nextRunnerRun(now: Date): Date {
-  return new Date((Math.floor(now.getTime() / RUNNER_EVERY_MS) + 1) * RUNNER_EVERY_MS);
-}
 
 /** The pre-flight report a plan carries, once the pre-flight checks fill it. */
 export function preflightOf(plan: Plan): PreflightReport | undefined {

@@ -1,5 +1,6 @@
 import type { Plan } from '../../shared/domain/plan';
-import { nextRunnerRun, renderPlanPage, whatNext } from '../../shared/web/planPage';
+import { nextRunnerRun } from '../../shared/domain/runner';
+import { renderPlanPage, whatNext } from '../../shared/web/planPage';
 import { absoluteTime, duration, relativeTime, whenText } from '../../shared/web/times';
 import { proposed } from '../helpers/plans';
 
@@ -113,8 +114,9 @@ describe('what the plan page says happens next', () => {
     expect(text(plan)).toMatch(/^Failed at step 2: QuotaExceeded\. Nothing more runs/);
   });
 
-  test('the runner’s next run is the next even minute', () => {
-    expect(nextRunnerRun(new Date('2026-12-04T23:01:10Z')).toISOString()).toBe('2026-12-04T23:02:00.000Z');
-    expect(nextRunnerRun(new Date('2026-12-04T23:02:00Z')).toISOString()).toBe('2026-12-04T23:04:00.000Z');
+  test('the runner’s next run is 5 s past the next minute', () => {
+    expect(nextRunnerRun(new Date('2026-12-04T23:01:10Z')).toISOString()).toBe('2026-12-04T23:02:05.000Z');
+    expect(nextRunnerRun(new Date('2026-12-04T23:02:00Z')).toISOString()).toBe('2026-12-04T23:02:05.000Z');
+    expect(nextRunnerRun(new Date('2026-12-04T23:02:05Z')).toISOString()).toBe('2026-12-04T23:03:05.000Z');
   });
 });
