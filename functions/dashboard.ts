@@ -55,7 +55,9 @@ function filterOf(request: HttpRequest): DashboardFilter {
  * size); the table shows the clusters most in need of a look first, at most 200 rows.
  */
 export function dashboardHandler(
-  getServices: () => Pick<Services, 'clusters' | 'fleetSummary' | 'plans' | 'events' | 'now'>,
+  getServices: () => Pick<Services, 'clusters' | 'fleetSummary' | 'plans' | 'events' | 'now'> & {
+    readonly config?: Pick<Services['config'], 'localOutbox'>;
+  },
 ) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     try {
@@ -69,7 +71,14 @@ export function dashboardHandler(
       return {
         status: 200,
         headers: { ...PAGE_HEADERS },
-        body: renderDashboard({ fleet, plans, events, now: s.now(), filter }),
+        body: renderDashboard({
+          fleet,
+          plans,
+          events,
+          now: s.now(),
+          filter,
+          ...(s.config?.localOutbox !== undefined && { localOutbox: s.config.localOutbox }),
+        }),
       };
     } catch (e) {
       return wantsPage(request) ? actionErrorResponse(e, context, false) : errorResponse(e, context);

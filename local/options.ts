@@ -12,6 +12,8 @@ export interface StartOptions {
   readonly fleet: string;
   readonly autoUpgrade: boolean;
   readonly cloudEvents: boolean;
+  /** `WARDEN_SIM_OPERATION_SECONDS`: how long every simulated ARM operation takes; undefined: the simulator's own. */
+  readonly simOperationSeconds?: number;
   readonly help: boolean;
 }
 
@@ -41,6 +43,8 @@ Settings (environment)
   WARDEN_FLEET      the fleet file when --fleet is not given
   WARDEN_TIMERS     on | off; off runs no timer (not even the first sweep) until POST /admin/functions/{name}
   WARDEN_LOG        normal | quiet (as --quiet)
+  WARDEN_SIM_OPERATION_SECONDS  how long each simulated upgrade operation takes, 1-600 s (default: control
+                    plane 20 s, pool and node image 15 s each)
 
 Warden's own settings (WARDEN_POLICY, WARDEN_APPROVAL_KEYS, ...) are checked at start as in Azure;
 see docs/policy.md and docs/design/notifications.md. The data folder keeps Warden's tables, the simulator's state
@@ -106,6 +110,12 @@ export function parseStartOptions(
   const fleet = fleetFlag ?? fleetEnv ?? defaultFleet;
   const timers = choice(env, 'WARDEN_TIMERS', ['on', 'off'], 'on') === 'on';
   const log = choice(env, 'WARDEN_LOG', ['normal', 'quiet'], 'normal');
+  const opText = env.WARDEN_SIM_OPERATION_SECONDS?.trim();
+  const opSeconds = opText === undefined || opText === '' ? undefined : Number(opText);
+  if (opSeconds !== undefined && (!/^\d+$/.test(opText ?? '') || opSeconds < 1 || opSeconds > 600))
+    throw new StartOptionsError(
+      `setting WARDEN_SIM_OPERATION_SECONDS: "${opText ?? ''}" is not a whole number of seconds from 1 to 600`,
+    );
 
   return {
     port,
@@ -116,6 +126,7 @@ export function parseStartOptions(
     fleet: fleet.startsWith('generate:') ? fleet : resolve(fleet),
     autoUpgrade: seen.has('--auto-upgrade'),
     cloudEvents: seen.has('--cloudevents'),
+    ...(opSeconds !== undefined && { simOperationSeconds: opSeconds }),
     help: seen.has('--help'),
   };
 }

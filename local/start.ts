@@ -50,6 +50,13 @@ async function startAzureSimulator(
       // `--auto-upgrade`: clusters on an auto-upgrade channel get AKS's advance notice after a release, then the upgrade a minute later.
       ...(options.autoUpgrade && { autoUpgrade: { noticeMs: 60_000 } }),
       ...(options.cloudEvents && { eventSchema: 'cloudevents' as const }),
+      ...(options.simOperationSeconds !== undefined && {
+        durations: {
+          controlPlaneMs: options.simOperationSeconds * 1000,
+          poolMs: options.simOperationSeconds * 1000,
+          nodeImageMs: options.simOperationSeconds * 1000,
+        },
+      }),
       ...(snapshot && { snapshot }),
     });
   } catch (e) {
@@ -129,6 +136,7 @@ async function main(): Promise<void> {
 
   process.env.AzureWebJobsStorage ??= azurite.connectionString;
   process.env.WARDEN_PUBLIC_BASE_URL ??= `http://127.0.0.1:${options.port === 0 ? 7071 : options.port}`;
+  process.env.WARDEN_LOCAL_OUTBOX ??= '/_local/outbox';
   ensureLocalApprovalSettings(process.env, options.dataDir, options.memory);
 
   const mounts: Mount[] = [];

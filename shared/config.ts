@@ -24,6 +24,8 @@ export interface Config {
   readonly tablePrefix: string;
   /** Base URL for links in notices (approval pages), without a trailing slash. */
   readonly publicBaseUrl: string;
+  /** `WARDEN_LOCAL_OUTBOX`: where the local runtime shows what it sent (`npm start` sets it); the dashboard links it. */
+  readonly localOutbox?: string;
   /**
    * App Service Authentication (Easy Auth) is on (`WEBSITE_AUTH_ENABLED=True`, set by App Service).
    * Only then are the `x-ms-client-principal*` headers App Service's rather than the caller's, so
@@ -358,10 +360,14 @@ export function loadConfig(env: Env): Config {
       'approvals.requireSignIn needs App Service Authentication (Easy Auth) on the app, and WEBSITE_AUTH_ENABLED is not True',
     );
   }
+  const localOutbox = optional(env, 'WARDEN_LOCAL_OUTBOX');
+  if (localOutbox !== undefined && !/^\/[\w./-]*$/.test(localOutbox))
+    throw new ConfigError('WARDEN_LOCAL_OUTBOX', 'must be a path on this host, such as /_local/outbox');
   return Object.freeze({
     storage: storageFrom(env),
     tablePrefix,
     publicBaseUrl,
+    ...(localOutbox !== undefined && { localOutbox }),
     easyAuth,
     access: {
       viewerGroups: groupIds(env, 'WARDEN_VIEWER_GROUPS'),

@@ -25,6 +25,8 @@ export interface DashboardData {
   readonly filter?: DashboardFilter;
   /** Rows of the fleet table at most (default {@link FLEET_ROWS}); the rest is counted, not drawn. */
   readonly maxRows?: number;
+  /** Where the local runtime shows what Warden sent (`npm start` only): linked beside the sweep line. */
+  readonly localOutbox?: string;
 }
 
 export interface DashboardFilter {
@@ -196,7 +198,14 @@ export function renderDashboard(data: DashboardData): string {
     <p class="muted">
       As of ${at(now, now)} · last sweep saw the fleet
       ${lastSweep !== undefined ? when(lastSweep, now) : 'never'} (hourly) ·
-      <a href="${DASHBOARD_HREF}">show everything</a>
+      <a href="${DASHBOARD_HREF}">show everything</a>${
+        data.localOutbox !== undefined
+          ? html` ·
+              <a href="${data.localOutbox}" id="local-outbox"
+                >local outbox: the emails and Teams cards Warden sent</a
+              >`
+          : ''
+      }
     </p>
     <p class="chips">
       ${chip(`${DASHBOARD_HREF}#fleet`, `${fleet.overview.clusters} clusters`, '')}

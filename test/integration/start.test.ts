@@ -110,6 +110,11 @@ describe('npm start (the local runtime)', () => {
     ],
     [['--memory'], { PORT: '70x1' }, /^warden: setting PORT: "70x1" is not a port number \(0-65535\)$/],
     [['--memory'], { WARDEN_DATA_DIR: ' ' }, /^warden: setting WARDEN_DATA_DIR: is empty/],
+    [
+      ['--memory'],
+      { WARDEN_SIM_OPERATION_SECONDS: 'fast' },
+      /^warden: setting WARDEN_SIM_OPERATION_SECONDS: "fast" is not a whole number of seconds from 1 to 600$/,
+    ],
   ])('%j %j stops the start with one line naming it', (args, env, message) => {
     const result = start(args, env);
     expect(result.status).toBe(1);
@@ -123,7 +128,14 @@ describe('npm start (the local runtime)', () => {
     expect(result.status).toBe(0);
     for (const name of ['--memory', '--fleet', '--auto-upgrade', '--cloudevents', '--quiet', '--help'])
       expect(result.stdout).toContain(name);
-    for (const name of ['PORT', 'WARDEN_DATA_DIR', 'WARDEN_FLEET', 'WARDEN_TIMERS', 'WARDEN_LOG'])
+    for (const name of [
+      'PORT',
+      'WARDEN_DATA_DIR',
+      'WARDEN_FLEET',
+      'WARDEN_TIMERS',
+      'WARDEN_LOG',
+      'WARDEN_SIM_OPERATION_SECONDS',
+    ])
       expect(result.stdout).toContain(name);
     expect(result.stdout).not.toMatch(/Warden is running/);
   });

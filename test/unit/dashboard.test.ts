@@ -77,6 +77,14 @@ describe('the dashboard page', () => {
     expect(page).toMatch(/No clusters yet: the fleet sweep runs hourly \(POST \/api\/sweep runs it now\)/);
   });
 
+  test('links the local outbox only where the local runtime says where it is', () => {
+    const data = { clusters: [], plans: [], events: [], now: new Date('2026-11-25T12:00:00Z') };
+    expect(renderDashboard({ ...data, localOutbox: '/_local/outbox' })).toMatch(
+      /<a href="\/_local\/outbox" id="local-outbox"\s*>local outbox: /,
+    );
+    expect(renderDashboard(data)).not.toContain('local-outbox');
+  });
+
   describe('a large fleet', () => {
     const finding = (severity: 'critical' | 'warning') =>
       ({

@@ -71,6 +71,7 @@ const LOCAL_ONLY: Record<string, string> = {
   WARDEN_FLEET: 'the simulator fleet file of `npm start`',
   WARDEN_TIMERS: 'the local host runs timers; in Azure the Functions host does',
   WARDEN_LOG: 'console verbosity of the local runtime and tests',
+  WARDEN_LOCAL_OUTBOX: "the local runtime's outbox page, which `npm start` sets for the dashboard to link",
   PORT: 'the local host port',
 };
 
