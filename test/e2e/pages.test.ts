@@ -6,7 +6,10 @@ import { chromium } from 'playwright-core';
 
 import { DEV_ACCOUNT, DEV_KEY } from '../../local/azurite';
 import { ApprovalLinks } from '../../shared/approvals/links';
+import type { FleetGatePlan } from '../../shared/domain/fleetGate';
+import { gateFindings } from '../../shared/domain/fleetGate';
 import type { Plan } from '../../shared/domain/plan';
+import { proposePlan, transition } from '../../shared/domain/planTransition';
 import { parsePolicy } from '../../shared/domain/policy';
 import { silentLogger } from '../../shared/logging';
 import { routeNotice } from '../../shared/notify/routing';
@@ -15,7 +18,7 @@ import { TableOutbox } from '../../shared/store/outboxStore';
 import { TablePlanStore } from '../../shared/store/planStore';
 import { Tables } from '../../shared/store/tables';
 import { toCommit } from '../../shared/usecases/planCommands';
-import { proposePlansForCluster } from '../../shared/usecases/proposePlans';
+import { planGate, proposePlansForCluster } from '../../shared/usecases/proposePlans';
 import type { LocalWarden } from '../helpers/localWarden';
 import { startLocalWarden } from '../helpers/localWarden';
 import { proposed, REGION, snapshot } from '../helpers/plans';
@@ -278,6 +281,119 @@ test('every page passes axe-core with no serious or critical violation, and show
   expect(await axeViolations(page)).toEqual([]);
   await page.close();
 }, 90_000);
+
+test("a Fleet gate's approval page shows the members behind it, the target, node images, each member's pre-flight and region; axe-clean, hostile values as text", async () => {
+  const policy = parsePolicy(POLICY);
+  const fleetId = `/subscriptions/${'0'.repeat(8)}-0000-4000-8000-000000000001/resourceGroups/rg-fleet/providers/Microsoft.ContainerService/fleets/fleet-e2e`;
+  const member = (name: string, extra: Partial<FleetGatePlan['members'][number]>) => ({
+    name,
+    clusterId: `/subscriptions/x/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/${name}`,
+    ring: 'canary' as const,
+    location: 'westeurope',
+    kubernetesVersion: '1.29.7',
+    ...extra,
+  });
+  const fleetGate: FleetGatePlan = {
+    gateId: `${fleetId}/gates/6f1c9e1a-0000-4000-8000-00000000000a`,
+    gateName: '6f1c9e1a-0000-4000-8000-00000000000a',
+    fleetId,
+    fleetName: 'fleet-e2e',
+    displayName: `before canary ${EVIL}`,
+    target: { runId: `${fleetId}/updateRuns/run-e2e`, runName: 'run-e2e', stage: 'canary', timing: 'Before' },
+    upgradeType: 'Full',
+    kubernetesVersion: '1.29.9',
+    nodeImageSelection: 'Consistent',
+    members: [
+      member('aks-gate-ok', {
+        versionInRegion: true,
+        preflight: { verdict: 'go', checkedAt: new Date().toISOString(), notPassed: [] },
+      }),
+      member(`aks-gate-${EVIL}`, {
+        location: 'eastus',
+        versionInRegion: false,
+        preflight: {
+          verdict: 'no-go',
+          checkedAt: new Date().toISOString(),
+          notPassed: ['pdb', 'vcpu-quota'],
+        },
+      }),
+      {
+        name: 'aks-gate-unknown',
+        clusterId:
+          '/subscriptions/x/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks-gate-unknown',
+      },
+    ],
+    onReject: 'stop',
+  };
+  const now = new Date();
+  const by = {
+    actor: 'warden',
+    source: { kind: 'event' as const, eventId: 'e2e', eventType: 'FleetGateCreated' },
+  };
+  const created = proposePlan(
+    {
+      id: `e2egate${randomBytes(4).toString('hex')}`,
+      cluster: {
+        id: fleetGate.gateId,
+        key: `fleet:e2e:${fleetGate.gateName}`,
+        name: 'fleet-e2e/canary',
+        subscriptionId: '00000000-0000-4000-8000-000000000001',
+        resourceGroup: 'rg-fleet',
+        location: 'westeurope',
+        ring: 'canary',
+        tags: { fleet: 'fleet-e2e' },
+      },
+      kind: 'fleet-gate',
+      from: '1.29.7',
+      to: '1.29.9',
+      steps: [],
+      gate: { ...planGate(policy, { ring: 'canary' }), autoExecute: true },
+      findings: gateFindings(fleetGate),
+      urgency: 'normal',
+      reason: 'Fleet gate e2e',
+      initiator: 'platform-lead@contoso.example',
+      fleetGate,
+      by,
+    },
+    now,
+  );
+  const evidence = {
+    ring: 'canary' as const,
+    version: '1.29.9',
+    allowed: true,
+    reason: 'first ring',
+    soakMs: 0,
+    plans: [],
+    checkedAt: now.toISOString(),
+  };
+  const asked = transition(created.plan, { type: 'PromotionSatisfied', evidence, requestId: 'e2e', by }, now);
+  await plans.create(toCommit(links, [created, asked]).commit);
+
+  const page = await context.newPage();
+  await open(page, links.linkFor(asked.plan, 'oncall@contoso.com')!);
+  const gate = await page.locator('#fleet-gate').innerText();
+  expect(gate).toContain('Fleet fleet-e2e, update run run-e2e');
+  expect(gate).toContain(`before canary ${EVIL}`);
+  expect(gate).toMatch(/Full to 1\.29\.9, node images Consistent/);
+  expect(gate).toContain('rejecting stops the run');
+  const rows: string[][] = [];
+  for (const tr of await page.locator('#fleet-members tr').all())
+    rows.push((await tr.locator('th, td').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim()));
+  expect(rows).toEqual([
+    ['Member', 'Ring', 'Version', 'Offered in region', 'Pre-flight'],
+    ['aks-gate-ok', 'canary', '1.29.7', 'yes (westeurope)', 'go'],
+    [`aks-gate-${EVIL}`, 'canary', '1.29.7', 'NO (eastus)', 'no-go (pdb, vcpu-quota)'],
+    ['aks-gate-unknown', 'unknown', '?', 'unknown', 'none yet'],
+  ]);
+  // The member Fleet would fail and the no-go pre-flight stand among the findings, before the buttons.
+  const body = await page.locator('body').innerText();
+  expect(body).toContain(`aks-gate-${EVIL}: Kubernetes 1.29.9 is not offered in eastus yet`);
+  expect(body).toContain(`aks-gate-${EVIL}: pre-flight says no-go (pdb, vcpu-quota)`);
+  await expect(page.locator('button.approve').isVisible()).resolves.toBe(true);
+  await expectSafe(page);
+  expect(await axeViolations(page)).toEqual([]);
+  await page.close();
+});
 
 test('an API client still gets JSON at the same routes', async () => {
   const plan = (await (await fetch(`${warden.url}/api/plans/${planId}`)).json()) as { id: string };

@@ -114,12 +114,14 @@ const plansOf = async (cluster: string): Promise<PlanRow[]> =>
 
 test.each([
   ['eventgrid', 'aks-prod-neu-1', false],
+  ['eventgrid', 'aks-staging-weu-1', true],
   ['cloudevents', 'aks-legacy-eus', true],
+  ['cloudevents', 'aks-prod-eus-2', false],
 ] as const)(
   '%s schema (%s, eventDetails as text: %s): a deadline plan, one notice, shown on the cluster; again and weekly, nothing more',
   async (schema, cluster, asText) => {
     const twoWeeks = await eolEvent(schema, cluster, {
-      id: `eol-${schema}-1`,
+      id: `eol-${schema}-${cluster}-1`,
       notice: 'KubernetesVersionEOLTwoWeeks',
       days: 14,
       asText,
@@ -155,7 +157,7 @@ test.each([
     expect((await post(twoWeeks)).results).toEqual([expect.objectContaining({ outcome: 'duplicate' })]);
     await post(
       await eolEvent(schema, cluster, {
-        id: `eol-${schema}-1b`,
+        id: `eol-${schema}-${cluster}-1b`,
         notice: 'KubernetesVersionEOLTwoWeeks',
         days: 14,
         asText,
@@ -167,7 +169,7 @@ test.each([
 
     // Out of support: critical, a second notice; its weekly repeat (same date, a week on) adds nothing.
     const out = await eolEvent(schema, cluster, {
-      id: `eol-${schema}-2`,
+      id: `eol-${schema}-${cluster}-2`,
       notice: 'KubernetesVersionOutOfSupport',
       days: -1,
       asText,
@@ -183,7 +185,7 @@ test.each([
     const before = await audit();
     await post(
       await eolEvent(schema, cluster, {
-        id: `eol-${schema}-3`,
+        id: `eol-${schema}-${cluster}-3`,
         notice: 'KubernetesVersionOutOfSupport',
         days: -8,
         eolDate: out.eolDate,

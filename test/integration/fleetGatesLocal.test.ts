@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
 import type { LocalWarden } from '../helpers/localWarden';
 import { startLocalWarden } from '../helpers/localWarden';
 import { waitFor } from '../helpers/waitFor';
@@ -15,7 +18,7 @@ interface Run {
 
 describe('npm start: a Fleet update run gated by Warden', () => {
   let warden: LocalWarden;
-  afterEach(async () => warden.stop());
+  afterEach(async () => warden?.stop());
 
   test('the production gate asks on-call, the approval completes the gate once', async () => {
     warden = await startLocalWarden({ timeoutMs: 40_000 });
@@ -96,4 +99,122 @@ describe('npm start: a Fleet update run gated by Warden', () => {
     const plans = await get<{ plans: { kind: string; status: string }[] }>('/api/plans?status=succeeded');
     expect(plans.plans.filter((p) => p.kind === 'fleet-gate')).toHaveLength(1);
   }, 120_000);
+
+  test('the demo with two production approvers: a reject stops one run; on the next, email + Teams, two approvals, one PATCH', async () => {
+    // The demo policy, asking two of two on-call people in production.
+    const policy = readFileSync(resolve(__dirname, '../../local/policy.demo.yaml'), 'utf8')
+      .replace('required: { production: 1 }', 'required: { production: 2 }')
+      .replace(
+        'email: [oncall@contoso.example]',
+        'email: [oncall@contoso.example, oncall-2@contoso.example]',
+      );
+    expect(policy).toContain('oncall-2@contoso.example');
+    warden = await startLocalWarden({ timeoutMs: 90_000, env: { WARDEN_POLICY: policy } });
+    const post = (path: string, body: unknown) =>
+      fetch(`${warden.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const get = async <T>(path: string): Promise<T> =>
+      (await (await fetch(`${warden.url}${path}`)).json()) as T;
+    type FleetRun = Run & { name: string };
+    const runs = () => get<FleetRun[]>('/_sim/fleet-runs');
+    const atGate = async (name: string) => {
+      await waitFor(
+        async () => (await runs()).find((r) => r.name === name)?.stages.find((s) => s.name === 'production'),
+        (s) => s?.gates[0]?.state === 'Pending',
+        { timeoutMs: 60_000, what: `run ${name} at its production gate` },
+      );
+    };
+    type Sent = { channel: string; to: string; subject: string; links: string[] };
+    const sent = async (): Promise<Sent[]> => {
+      await post('/admin/functions/notificationDispatcher', {});
+      return get<Sent[]>('/_local/outbox.json');
+    };
+    /** The approval requests of the gate plan still waiting, by recipient. */
+    const requests = async (count: number) => {
+      const open = await waitFor(
+        () => get<{ plans: { id: string; kind: string }[] }>('/api/plans?status=awaiting-approval'),
+        (l) => l.plans.some((p) => p.kind === 'fleet-gate'),
+        { timeoutMs: 20_000, what: 'the gate plan' },
+      );
+      const planId = open.plans.find((p) => p.kind === 'fleet-gate')?.id ?? '';
+      return waitFor(
+        async () =>
+          (await sent()).filter(
+            (m) => m.subject.includes('fleet-weu/production') && m.links.some((l) => l.includes(planId)),
+          ),
+        (l) => l.length >= count,
+        { timeoutMs: 20_000, what: 'the approval requests' },
+      );
+    };
+    const decide = async (link: string, decision: 'approve' | 'reject') => {
+      const url = new URL(link);
+      const res = await post(url.pathname, { token: url.searchParams.get('token'), decision });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { status: string }).status;
+    };
+    const timer = async () => post('/admin/functions/fleetGateTimer', {});
+    const armCalls = async (method: string, path: RegExp) =>
+      (await get<{ calls: { method: string; path: string }[] }>('/_sim/calls?api=arm')).calls.filter(
+        (c) => c.method === method && path.test(c.path),
+      );
+
+    // A first run: on-call rejects at the gate, Warden stops the run and says so.
+    const first = (await (await post('/_sim/fleet-runs', { version: '1.36.3' })).json()) as { name: string };
+    await atGate(first.name);
+    const asked = await requests(3);
+    const link = (to: string) =>
+      asked
+        .find((m) => m.channel === 'email' && m.to === to)
+        ?.links.find((l) => l.includes('/api/approvals/')) ?? '';
+    expect(await decide(link('oncall-2@contoso.example'), 'reject')).toBe('rejected');
+    await waitFor(
+      async () => {
+        await timer();
+        return (await runs()).find((r) => r.name === first.name)?.state;
+      },
+      (s) => s === 'Stopped',
+      { timeoutMs: 20_000, what: 'the first run stopped' },
+    );
+    expect(await armCalls('POST', /\/updateRuns\/[^/]+\/stop$/i)).toHaveLength(1);
+    await waitFor(
+      async () => (await sent()).filter((m) => m.subject.includes('Fleet run stopped')),
+      (l) => l.some((m) => m.to === 'oncall@contoso.example'),
+      { timeoutMs: 20_000, what: 'the stop notice' },
+    );
+
+    // A second run: the request goes by email to both and to the production Teams channel; both approve.
+    await new Promise((r) => setTimeout(r, 1_100)); // run names carry the second
+    const second = (await (await post('/_sim/fleet-runs', { version: '1.36.3' })).json()) as { name: string };
+    await atGate(second.name);
+    const again = await requests(3);
+    expect(again.map((m) => `${m.channel}:${m.to}`).sort()).toEqual(
+      expect.arrayContaining([
+        'email:oncall-2@contoso.example',
+        'email:oncall@contoso.example',
+        'teams:production',
+      ]),
+    );
+    const linkOf = (to: string) =>
+      again
+        .find((m) => m.channel === 'email' && m.to === to)
+        ?.links.find((l) => l.includes('/api/approvals/')) ?? '';
+    expect(await decide(linkOf('oncall@contoso.example'), 'approve')).toBe('awaiting-approval');
+    expect(await armCalls('PATCH', /\/fleets\/fleet-weu\/gates\//i)).toHaveLength(0);
+    expect(await decide(linkOf('oncall-2@contoso.example'), 'approve')).toBe('approved');
+    await waitFor(
+      async () => {
+        await timer();
+        return (await runs()).find((r) => r.name === second.name)?.stages.find((s) => s.name === 'production')
+          ?.gates[0]?.state;
+      },
+      (s) => s === 'Completed',
+      { timeoutMs: 20_000, what: 'the gate completed' },
+    );
+    await timer();
+    expect(await armCalls('PATCH', /\/fleets\/fleet-weu\/gates\//i)).toHaveLength(1);
+    expect(await armCalls('POST', /\/updateRuns\/[^/]+\/stop$/i)).toHaveLength(1);
+  }, 240_000);
 });
