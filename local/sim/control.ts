@@ -12,7 +12,7 @@ import { FaultError } from './faults';
 import type { ClusterSpec, SimCluster } from './fleetFile/fleet';
 import { clusterKey, FleetFileError, newCluster, newETag, regionKey } from './fleetFile/fleet';
 import { listFleetRuns, startFleetRun } from './fleetManager/control';
-import { setAccess, setNode, setPdb } from './kube/control';
+import { setAccess, setNode, setPdb, setSlow } from './kube/control';
 import { setSubnetUse } from './network/model';
 import type { SimServer } from './server';
 
@@ -381,6 +381,7 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
                 'POST /_sim/kube/pdbs {cluster, namespace, name, minAvailable?|maxUnavailable?, unhealthy?, observed?}',
                 'POST /_sim/kube/nodes {cluster, pool, index, notReady?, cordoned?}',
                 'POST /_sim/kube/access {cluster, access: full|rbac-reader|none}',
+                'POST /_sim/kube/slow {cluster, ms}',
                 'POST /_sim/upgrade {cluster, pool?, version | nodeImage, events?}',
                 'GET /_sim/auto-upgrades',
                 'GET /_sim/deliveries',
@@ -457,12 +458,20 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
             return send(res, 200, setQuota(ctx.fleet, parseJson(body), bad));
           case 'POST /kube/pdbs':
           case 'POST /kube/nodes':
-          case 'POST /kube/access': {
+          case 'POST /kube/access':
+          case 'POST /kube/slow': {
             const b = parseJson(body);
             if (typeof b.cluster !== 'string' || b.cluster === '')
               throw new BadRequest('cluster (name or ARM id) is required');
             const c = lookupCluster(ctx, b.cluster);
-            const change = sub === '/kube/pdbs' ? setPdb : sub === '/kube/nodes' ? setNode : setAccess;
+            const change =
+              sub === '/kube/pdbs'
+                ? setPdb
+                : sub === '/kube/nodes'
+                  ? setNode
+                  : sub === '/kube/slow'
+                    ? setSlow
+                    : setAccess;
             return send(res, 200, change(c, b, bad));
           }
           case 'POST /upgrade':

@@ -1,5 +1,7 @@
 import { Agent, request } from 'node:https';
 
+import { CallGate } from './callGate';
+
 /**
  * A handful of GETs against one cluster's Kubernetes API over `node:https`, with the cluster's CA
  * and an Entra bearer token for the AKS server application. Chosen over `@kubernetes/client-node`:
@@ -40,14 +42,24 @@ export class KubeStats {
 }
 
 export interface KubeClientOptions {
+  /** Per GET, from when it is sent until its body has arrived (not only between bytes). */
   readonly timeoutMs: number;
+  /** All of this client's GETs: once used up, a GET fails at once as a timeout. */
+  readonly budgetMs?: number;
+  /** Shared by every client of a process: at most its concurrency GETs in flight over all clusters. */
+  readonly gate?: CallGate;
   readonly stats?: KubeStats;
 }
+
+/** GETs in flight to one cluster's API server at a time (and its connections). */
+export const KUBE_PER_CLUSTER = 3;
 
 /** One cluster's Kubernetes API: `get(path)` answers the body text of a 200, or throws {@link KubeApiError}. */
 export class KubeClient {
   private readonly agent: Agent;
   private readonly base: URL;
+  private readonly own = new CallGate(KUBE_PER_CLUSTER);
+  private readonly startedAt = Date.now();
 
   constructor(
     readonly endpoint: KubeEndpoint,
@@ -57,20 +69,34 @@ export class KubeClient {
     this.base = new URL(endpoint.server);
     this.agent = new Agent({
       keepAlive: true,
-      maxSockets: 4,
+      maxSockets: KUBE_PER_CLUSTER,
       ...(endpoint.caPem !== undefined && { ca: endpoint.caPem }),
     });
   }
 
+  /** One GET, after a place in this cluster's and the process's limits; the timeout runs from when it is sent. */
   get(path: string): Promise<string> {
+    const global = this.options.gate;
+    return this.own.run(() => (global ? global.run(() => this.send(path)) : this.send(path)));
+  }
+
+  private send(path: string): Promise<string> {
     const prefix = this.base.pathname.replace(/\/$/, '');
     const url = new URL(`${prefix}${path}`, this.base);
+    const budget = this.options.budgetMs;
+    const left = budget === undefined ? Infinity : this.startedAt + budget - Date.now();
+    if (left <= 0)
+      return Promise.reject(
+        new KubeApiError(`GET ${path}: not sent, this cluster's reads used their ${budget} ms`, 'timeout'),
+      );
+    const timeoutMs = Math.min(this.options.timeoutMs, left);
     if (this.options.stats) this.options.stats.calls++;
     return new Promise<string>((resolve, reject) => {
       let done = false;
       const fail = (e: KubeApiError): void => {
         if (done) return;
         done = true;
+        clearTimeout(timer);
         if (this.options.stats) this.options.stats.failures++;
         reject(e);
       };
@@ -80,17 +106,18 @@ export class KubeClient {
           method: 'GET',
           agent: this.agent,
           headers: { authorization: `Bearer ${this.token}`, accept: 'application/json, text/plain' },
-          timeout: this.options.timeoutMs,
         },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('error', (e) => fail(new KubeApiError(e.message, 'unreachable')));
           res.on('end', () => {
+            if (done) return;
             const text = Buffer.concat(chunks).toString('utf8');
             const status = res.statusCode ?? 0;
             if (status === 200) {
               done = true;
+              clearTimeout(timer);
               return resolve(text);
             }
             const message = kubeStatusMessage(text) ?? `HTTP ${status}`;
@@ -100,10 +127,10 @@ export class KubeClient {
           });
         },
       );
-      req.on('timeout', () => {
+      const timer = setTimeout(() => {
+        fail(new KubeApiError(`GET ${path}: no answer in ${timeoutMs} ms`, 'timeout'));
         req.destroy();
-        fail(new KubeApiError(`GET ${path}: no answer in ${this.options.timeoutMs} ms`, 'timeout'));
-      });
+      }, timeoutMs);
       req.on('error', (e: NodeJS.ErrnoException) => {
         fail(new KubeApiError(`GET ${path}: ${e.code ?? e.message}`, 'unreachable'));
       });

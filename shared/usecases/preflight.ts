@@ -1,3 +1,4 @@
+import { CallGate } from '../azure/callGate';
 import type { KubeEndpoint, KubeStats } from '../azure/kubeApi';
 import { KubeApiError, KubeClient } from '../azure/kubeApi';
 import type { PreflightArm } from '../azure/preflightArm';
@@ -34,10 +35,21 @@ export interface PreflightDeps {
   readonly regionVersions: (subscriptionId: string, location: string) => Promise<RegionVersions | undefined>;
   readonly policy: Pick<Policy, 'preflight'>;
   readonly now: () => Date;
-  /** Per Kubernetes GET. */
+  /** Per Kubernetes GET; one cluster's reads together get {@link KUBE_BUDGET_GETS} times this. */
   readonly kubeTimeoutMs: number;
+  /** Kubernetes GETs in flight over all clusters this process checks (default {@link KUBE_CONCURRENCY}). */
+  readonly kubeConcurrency?: number;
   readonly kubeStats?: KubeStats;
 }
+
+/**
+ * Kubernetes GETs in flight at once over every cluster a process checks (each cluster is also held
+ * to `KUBE_PER_CLUSTER`): a sweep's burst after a release neither opens hundreds of TLS connections
+ * from one Functions instance nor lets slow clusters hold up the rest for long.
+ */
+export const KUBE_CONCURRENCY = 16;
+/** One cluster's Kubernetes reads end within this many per-GET timeouts (nodes, PDBs and /metrics in parallel, then pods, pages). */
+export const KUBE_BUDGET_GETS = 3;
 
 /**
  * The reads clusters share: Compute usages and resource SKUs per subscription and region, VNet usages
@@ -124,8 +136,11 @@ const KUBE_GRANT = {
 /** Pre-flight for plans: reads the facts, runs the checks, and gives the verdict under the ring's rules. */
 export class Preflight {
   private shared: PreflightRun | undefined;
+  private readonly kubeGate: CallGate;
 
-  constructor(private readonly deps: PreflightDeps) {}
+  constructor(private readonly deps: PreflightDeps) {
+    this.kubeGate = new CallGate(deps.kubeConcurrency ?? KUBE_CONCURRENCY);
+  }
 
   /** A run of its own (an on-demand check, a runner tick). */
   newRun(): PreflightRun {
@@ -276,6 +291,8 @@ export class Preflight {
     }
     const client = new KubeClient(endpoint, token, {
       timeoutMs: this.deps.kubeTimeoutMs,
+      budgetMs: this.deps.kubeTimeoutMs * KUBE_BUDGET_GETS,
+      gate: this.kubeGate,
       ...(this.deps.kubeStats !== undefined && { stats: this.deps.kubeStats }),
     });
     try {

@@ -66,3 +66,17 @@ export function setAccess(c: SimCluster, b: Json, bad: Bad): Json {
   c.kube.access = b.access;
   return { cluster: c.name, access: c.kube.access };
 }
+
+/** At most this long: a slower API server is one that never answers (authorized IP ranges play that). */
+const MAX_DELAY_MS = 120_000;
+
+/**
+ * `POST /_sim/kube/slow {cluster, ms}`: the API server takes `ms` longer to answer every request
+ * (an overloaded control plane, a far region); `ms: 0` makes it answer at once again.
+ */
+export function setSlow(c: SimCluster, b: Json, bad: Bad): Json {
+  if (typeof b.ms !== 'number' || !Number.isInteger(b.ms) || b.ms < 0 || b.ms > MAX_DELAY_MS)
+    bad(`ms must be an integer from 0 to ${MAX_DELAY_MS}`);
+  c.kube.delayMs = b.ms;
+  return { cluster: c.name, ms: b.ms };
+}

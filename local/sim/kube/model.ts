@@ -54,6 +54,8 @@ export interface SimWorkload {
 
 export interface SimKube {
   access: 'full' | 'rbac-reader' | 'none';
+  /** Extra time the API server takes before each answer (`POST /_sim/kube/slow`); absent: none. */
+  delayMs?: number;
   workloads: SimWorkload[];
   nodeState: Map<string, { notReady: boolean; cordoned: boolean }>;
 }

@@ -18,7 +18,8 @@ import { renderMetrics, renderNodes, renderPdbs, renderPods } from './model';
  */
 export interface KubeServer {
   readonly url: string;
-  readonly stats: { calls: number; byStatus: Record<string, number> };
+  /** Requests received, answers by status, and requests being answered now and at most at once. */
+  readonly stats: { calls: number; byStatus: Record<string, number>; inFlight: number; peakInFlight: number };
   setLatency(ms: number): void;
   close(): Promise<void>;
 }
@@ -60,12 +61,15 @@ export async function startKubeServer(
   ctx: SimContext,
   options: { latencyMs: number; token?: string },
 ): Promise<KubeServer> {
-  const stats = { calls: 0, byStatus: {} as Record<string, number> };
+  const stats = { calls: 0, byStatus: {} as Record<string, number>, inFlight: 0, peakInFlight: 0 };
   let latency = options.latencyMs;
   const token = options.token ?? SIM_TOKEN;
   const server = createServer(
     { cert: LOOPBACK_CERT_PEM, key: LOOPBACK_KEY_PEM },
     (req: IncomingMessage, res: ServerResponse) => {
+      stats.inFlight++;
+      stats.peakInFlight = Math.max(stats.peakInFlight, stats.inFlight);
+      res.on('close', () => stats.inFlight--);
       void (async () => {
         stats.calls++;
         const url = new URL(req.url ?? '/', 'https://127.0.0.1');
@@ -85,7 +89,8 @@ export async function startKubeServer(
           !allowsLoopback(c.apiServerAccess.authorizedIPRanges)
         )
           return;
-        if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+        const wait = latency + (c.kube.delayMs ?? 0);
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref());
         if (req.headers.authorization !== `Bearer ${token}`) {
           const s = status(401, 'Unauthorized', 'Unauthorized');
           return reply(s.code, s.body);
