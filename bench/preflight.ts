@@ -10,7 +10,7 @@ import { DEFAULT_POLICY } from '../shared/domain/policy';
 import type { RegionVersions } from '../shared/domain/versions';
 import { Preflight } from '../shared/usecases/preflight';
 import type { Figure } from './report';
-import { atMost, figure, median, noGoal, pool } from './report';
+import { atMost, figure, median, pool } from './report';
 
 /**
  * Pre-flight at 20 ms per call (ARM with its token buckets, and each cluster's Kubernetes API):
@@ -22,6 +22,14 @@ import { atMost, figure, median, noGoal, pool } from './report';
 const LATENCY_MS = 20;
 const FLEET = { clusters: 500, subscriptions: 5, regions: 5, pools: 3 };
 const CONCURRENCY = 16;
+/**
+ * What one cluster costs beyond the reads clusters share, for a minor upgrade with every pool in one
+ * VNet. ARM: the cluster, `listClusterUserCredential` (server and CA), the VNet's usages. Kubernetes:
+ * one nodes list, one PDB list, `/metrics` (a fourth, the pods list, only when a PDB allows no
+ * disruption). Each cluster has its own credential and API server, so none of these six can be
+ * shared; Compute usages and SKUs are the reads shared per subscription and region.
+ */
+const PER_CLUSTER = { arm: 3, kube: 3 };
 
 /** Every cluster's pools in a subnet of its own VNet, so each cluster costs its VNet read. */
 function withVnets(file: FleetFile): FleetFile {
@@ -215,19 +223,33 @@ export async function benchPreflight(): Promise<Figure[]> {
   const n = fleet.clusters.length;
   figures.push(
     figure({
+      name: `pre-flight, ${n} plans: ARM + Kubernetes calls per cluster`,
+      value: Number(((shared.arm - 2 * regionsCount + shared.kube) / n).toFixed(2)),
+      unit: `/cluster (${((shared.arm - 2 * regionsCount) / n).toFixed(2)} ARM + ${(shared.kube / n).toFixed(2)} k8s) + ${2 * regionsCount} shared`,
+      baseline: {
+        name: 'nothing shared between clusters',
+        value: Number(((alone.arm + alone.kube) / n).toFixed(2)),
+      },
+      goal: atMost(
+        PER_CLUSTER.arm + PER_CLUSTER.kube,
+        'per cluster, beside O(subs × regions): the 1-cluster budget of 8 less its 2 shared reads',
+      ),
+      kind: 'count',
+    }),
+    figure({
       name: `pre-flight, ${n} plans: ARM calls per cluster`,
       value: Number(((shared.arm - 2 * regionsCount) / n).toFixed(2)),
-      unit: `/cluster + ${2 * regionsCount} (usages + SKUs × ${regionsCount} sub×region)`,
+      unit: `/cluster (cluster, credential, VNet usages) + ${2 * regionsCount} (usages + SKUs × ${regionsCount} sub×region)`,
       baseline: { name: 'nothing shared between clusters', value: Number((alone.arm / n).toFixed(2)) },
-      goal: atMost(3, 'per cluster, beside O(subs × regions)'),
+      goal: atMost(PER_CLUSTER.arm, 'per cluster, beside O(subs × regions)'),
       kind: 'count',
     }),
     figure({
       name: `pre-flight, ${n} plans: Kubernetes calls per cluster`,
       value: Number((shared.kube / n).toFixed(2)),
-      unit: 'calls/cluster (own API server)',
+      unit: 'calls/cluster (nodes, PDBs, /metrics: its own API server)',
       baseline: { name: 'nothing shared', value: Number((alone.kube / n).toFixed(2)) },
-      goal: noGoal('each cluster has its own API server: nothing to share'),
+      goal: atMost(PER_CLUSTER.kube, 'per cluster: one list each, pods only when a PDB allows none'),
       kind: 'count',
     }),
     figure({

@@ -47,7 +47,7 @@ export interface PreflightDeps {
  * to `KUBE_PER_CLUSTER`): a sweep's burst after a release neither opens hundreds of TLS connections
  * from one Functions instance nor lets slow clusters hold up the rest for long.
  */
-export const KUBE_CONCURRENCY = 16;
+export const KUBE_CONCURRENCY = 64;
 /** One cluster's Kubernetes reads end within this many per-GET timeouts (nodes, PDBs and /metrics in parallel, then pods, pages). */
 export const KUBE_BUDGET_GETS = 3;
 
