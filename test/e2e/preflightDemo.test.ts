@@ -174,40 +174,67 @@ async function alwaysOpen(cluster: string): Promise<void> {
   expect(status).toBe(200);
 }
 
-test('approved anyway, the runner sends no upgrade request; mended through the simulator, it runs', async () => {
-  const plan = (await versionPlan('aks-prod-pdb-weu'))!;
-  await alwaysOpen('aks-prod-pdb-weu');
-  const page = await browser.newPage();
-  await page.goto(await approvalLink(plan.id));
-  await page.fill('#comment', 'fixing the PDB now');
-  await Promise.all([page.waitForURL(`**/api/approvals/${plan.id}`), page.click('button.approve')]);
-  await page.close();
-  expect((await get<PlanJson>(`/api/plans/${plan.id}`)).status).toBe('approved');
+/** The `POST /_sim/...` call that mends each cause (docs/fleet-file.md, the demo fleet). */
+const MENDS: Record<(typeof CASES)[number]['cluster'], () => Promise<Response>> = {
+  'aks-prod-pdb-weu': () =>
+    post('/_sim/kube/pdbs', {
+      cluster: 'aks-prod-pdb-weu',
+      namespace: 'orders',
+      name: 'orders-db',
+      maxUnavailable: 1,
+    }),
+  'aks-prod-ips-neu': () =>
+    post('/_sim/network/subnets', { vnet: 'vnet-payments-neu', subnet: 'snet-apps', used: 120 }),
+  'aks-prod-cpu-eus': () =>
+    post('/_sim/compute/quotas', {
+      subscriptionId: '3d9a8f4c-7e3b-4a0c-9f5d-2c3e4a5b6c73',
+      location: 'eastus',
+      name: 'standardEDSv5Family',
+      limit: 100,
+    }),
+  'aks-prod-api-weu': () => post('/_sim/clusters/aks-prod-api-weu', { deprecatedApiUsage: [] }, 'PATCH'),
+};
+
+test('approved anyway, the runner sends no upgrade request for any of the four; each mended through the simulator, it runs', async () => {
+  const plans: Record<string, PlanJson> = {};
+  for (const c of CASES) {
+    const plan = (await versionPlan(c.cluster))!;
+    plans[c.cluster] = plan;
+    await alwaysOpen(c.cluster);
+    const page = await browser.newPage();
+    await page.goto(await approvalLink(plan.id));
+    await page.fill('#comment', `fixing ${c.check} now`);
+    await Promise.all([page.waitForURL(`**/api/approvals/${plan.id}`), page.click('button.approve')]);
+    await page.close();
+    expect((await get<PlanJson>(`/api/plans/${plan.id}`)).status).toBe('approved');
+  }
 
   await post('/admin/functions/upgradeRunner', {});
   await post('/admin/functions/upgradeRunner', {});
-  expect(await upgradeWrites('aks-prod-pdb-weu')).toEqual([]);
-  const held = await get<PlanJson>(`/api/plans/${plan.id}`);
-  expect(held.status).toBe('approved');
-  expect(held.hold?.reason).toMatch(
-    /^pre-flight no-go: waiting for pdb \(pool orders\): PDB orders\/orders-db has maxUnavailable 0/,
-  );
+  for (const c of CASES) {
+    expect({ cluster: c.cluster, writes: await upgradeWrites(c.cluster) }).toEqual({
+      cluster: c.cluster,
+      writes: [],
+    });
+    const held = await get<PlanJson>(`/api/plans/${plans[c.cluster]!.id}`);
+    expect(held.status).toBe('approved');
+    expect(held.hold?.reason).toMatch(new RegExp(`^pre-flight no-go: waiting for ${c.check}\\b`));
+    expect(held.hold?.reason).toContain(c.cause);
+  }
 
-  const mended = await post('/_sim/kube/pdbs', {
-    cluster: 'aks-prod-pdb-weu',
-    namespace: 'orders',
-    name: 'orders-db',
-    maxUnavailable: 1,
-  });
-  expect(mended.status).toBe(200);
-  const started = await waitFor(
-    async () => {
-      await post('/admin/functions/upgradeRunner', {});
-      return get<PlanJson>(`/api/plans/${plan.id}`);
-    },
-    (p) => p.status === 'running',
-    { what: 'the mended plan started', timeoutMs: 30_000, intervalMs: 500 },
-  );
-  expect(started.preflight?.verdict).not.toBe('no-go');
-  expect((await upgradeWrites('aks-prod-pdb-weu')).length).toBeGreaterThan(0);
-}, 120_000);
+  // Mended one at a time: that one runs, the others stay held with no upgrade request.
+  for (const [i, c] of CASES.entries()) {
+    expect((await MENDS[c.cluster]()).status).toBe(200);
+    const started = await waitFor(
+      async () => {
+        await post('/admin/functions/upgradeRunner', {});
+        return get<PlanJson>(`/api/plans/${plans[c.cluster]!.id}`);
+      },
+      (p) => p.status === 'running' || p.status === 'succeeded',
+      { what: `${c.cluster} started once mended`, timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(started.preflight?.verdict).not.toBe('no-go');
+    expect((await upgradeWrites(c.cluster)).length).toBeGreaterThan(0);
+    for (const still of CASES.slice(i + 1)) expect(await upgradeWrites(still.cluster)).toEqual([]);
+  }
+}, 240_000);

@@ -484,4 +484,49 @@ describe('pre-flight through the SDKs and the simulator', () => {
     expect(await refusal('aks-cpu', 'mem')).toBe('QuotaExceeded');
     await sim.idle();
   });
+
+  it('for each refusal, pre-flight fails that check before any PUT, and the pool upgrade PUT is then refused as AKS does', async () => {
+    const gateway = new ArmAksGateway(clients);
+    const ref = (name: string) => ({
+      id: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${name}`,
+      key: `${SUB}:${RG}:${name}`.toLowerCase(),
+      name,
+      subscriptionId: SUB,
+      resourceGroup: RG,
+    });
+    const writes = (name: string) =>
+      sim
+        .calls()
+        .filter(
+          (c) =>
+            c.method === 'PUT' &&
+            c.path.toLowerCase().includes(`/managedclusters/${name}`) &&
+            !/maintenanceconfigurations/i.test(c.path),
+        ).length;
+    const cases = [
+      { name: 'aks-pdb', pool: 'apps', check: 'pdb', code: 'UnsatisfiablePDB' },
+      { name: 'aks-ips', pool: 'apps', check: 'subnet-ips', code: 'InsufficientSubnetSize' },
+      { name: 'aks-cpu', pool: 'mem', check: 'vcpu-quota', code: 'QuotaExceeded' },
+    ] as const;
+    for (const c of cases) {
+      const before = writes(c.name);
+      const report = await preflight.check(planFor(c.name), preflight.newRun());
+      expect({ cluster: c.name, status: one(report, c.check, c.pool).status }).toEqual({
+        cluster: c.name,
+        status: 'fail',
+      });
+      expect(report.verdict).toBe('no-go');
+      // Pre-flight only reads.
+      expect(writes(c.name)).toBe(before);
+      // The control plane moves (no pool surges); the pool's own PUT is what AKS refuses.
+      await gateway.startControlPlaneUpgrade(ref(c.name), '1.35.8');
+      await sim.idle();
+      const refused = await gateway.startPoolUpgrade(ref(c.name), c.pool, '1.35.8').then(
+        () => undefined,
+        (e: unknown) => armErrorOf(e)?.code,
+      );
+      expect({ cluster: c.name, refused }).toEqual({ cluster: c.name, refused: c.code });
+      expect(writes(c.name)).toBe(before + 2);
+    }
+  });
 });
