@@ -229,7 +229,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\nwarden: ${signal}, stopping`);
-    void Promise.allSettled([host.close(), notifications.close(), sim?.close()])
+    // The host first: invocations in flight (a sweep's shards planning with pre-flight) finish against
+    // the simulator and the outbox they started with, rather than retrying against closed ports.
+    void host
+      .close()
+      .catch(() => undefined)
+      .then(() => Promise.allSettled([notifications.close(), sim?.close()]))
       .then(() => snapshot?.close())
       .then(() => azurite.close())
       .then(() => process.exit(0));

@@ -208,6 +208,13 @@ function planFor(name: string, kind: Plan['kind'] = 'patch'): Plan {
   });
 }
 
+const ref = (name: string) => ({
+  id: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${name}`,
+  key: `${SUB}:${RG}:${name}`.toLowerCase(),
+  name,
+  subscriptionId: SUB,
+  resourceGroup: RG,
+});
 const checks = (r: PlanPreflight, id: PreflightCheckId) => r.checks.filter((c) => c.id === id);
 const one = (r: PlanPreflight, id: PreflightCheckId, pool?: string) => {
   const c = r.checks.find((x) => x.id === id && (pool === undefined || x.pool === pool));
@@ -451,13 +458,6 @@ describe('pre-flight through the SDKs and the simulator', () => {
 
   it('each failure predicts the refusal AKS gives the upgrade request', async () => {
     const gateway = new ArmAksGateway(clients);
-    const ref = (name: string) => ({
-      id: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${name}`,
-      key: `${SUB}:${RG}:${name}`.toLowerCase(),
-      name,
-      subscriptionId: SUB,
-      resourceGroup: RG,
-    });
     const refusal = async (name: string, pool: string): Promise<string | undefined> => {
       try {
         await gateway.startNodeImageUpgrade(ref(name), pool);
@@ -487,13 +487,6 @@ describe('pre-flight through the SDKs and the simulator', () => {
 
   it('for each refusal, pre-flight fails that check before any PUT, and the pool upgrade PUT is then refused as AKS does', async () => {
     const gateway = new ArmAksGateway(clients);
-    const ref = (name: string) => ({
-      id: `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${name}`,
-      key: `${SUB}:${RG}:${name}`.toLowerCase(),
-      name,
-      subscriptionId: SUB,
-      resourceGroup: RG,
-    });
     const writes = (name: string) =>
       sim
         .calls()

@@ -84,8 +84,10 @@ describe('npm start a second time resumes Warden and the simulator together', ()
       const sim = await get<{ tags: Record<string, string> }>(second, '/_sim/clusters/aks-prod-weu-1');
       expect(sim.tags).toEqual(simTags);
       const plansAfter = (await get<{ plans: { id: string; status: string }[] }>(second, '/api/plans')).plans;
-      expect(plansAfter.map((p) => `${p.id}:${p.status}`).sort()).toEqual(
-        plansBefore.map((p) => `${p.id}:${p.status}`).sort(),
+      // Every plan is back as it was; a shard still planning at Ctrl-C finishes before the exit, so
+      // plans it adds then are kept too.
+      expect(plansAfter.map((p) => `${p.id}:${p.status}`)).toEqual(
+        expect.arrayContaining(plansBefore.map((p) => `${p.id}:${p.status}`)),
       );
       const outbox = await get<{ subject: string }[]>(second, '/_local/outbox.json');
       expect(outbox.some((m) => /digest/i.test(m.subject))).toBe(true);
