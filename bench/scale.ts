@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 
 import { QueueClient } from '@azure/storage-queue';
 
-import type { SimStats } from '../local/sim';
+import type { CallRecord, SimStats } from '../local/sim';
 import { SWEEP_QUEUE } from '../shared/store/sweepQueue';
 import { FLEET_ROWS } from '../shared/web/dashboard';
 import type { Figure } from './report';
@@ -38,11 +38,13 @@ interface Fleet {
   readonly pools: number;
 }
 
-interface SimChild {
+export interface SimChild {
   readonly armUrl: string;
   readonly caCertPem?: string;
   readonly subscriptionIds: readonly string[];
   stats(): Promise<SimStats>;
+  /** The calls since the last `clear`. */
+  calls(): Promise<CallRecord[]>;
   clear(): Promise<void>;
   /** Offers `version` in every region; answers how many regions got it. */
   release(version: string): Promise<number>;
@@ -62,18 +64,24 @@ function ask<T>(child: ReturnType<typeof fork>, message: string | object, key: s
   });
 }
 
-async function startSimChild(fleet: Fleet): Promise<SimChild> {
-  const spec = `generate:${fleet.clusters},${fleet.subscriptions},${fleet.regions},${fleet.pools}`;
+function startSimChild(fleet: Fleet): Promise<SimChild> {
+  return startSimProcess(`generate:${fleet.clusters},${fleet.subscriptions},${fleet.regions},${fleet.pools}`);
+}
+
+/** The simulator in a process of its own, for a fleet file path or a `generate:` spec. */
+export async function startSimProcess(spec: string): Promise<SimChild> {
   const child = fork(resolve(__dirname, 'scaleSim.js'), [spec, String(LATENCY_MS)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const ready = await new Promise<Omit<SimChild, 'stats' | 'clear' | 'release' | 'close'>>((ok, fail) => {
-    child.once('message', (m) => ok(m as Omit<SimChild, 'stats' | 'clear' | 'release' | 'close'>));
+  type Ready = Omit<SimChild, 'stats' | 'calls' | 'clear' | 'release' | 'close'>;
+  const ready = await new Promise<Ready>((ok, fail) => {
+    child.once('message', (m) => ok(m as Ready));
     child.once('exit', (code) => fail(new Error(`simulator process exited (${code ?? 'signal'})`)));
   });
   return {
     ...ready,
     stats: () => ask<SimStats>(child, 'stats', 'stats'),
+    calls: () => ask<CallRecord[]>(child, 'calls', 'calls'),
     clear: async () => void (await ask<boolean>(child, 'clear', 'cleared')),
     release: (version) => ask<number>(child, { release: version }, 'released'),
     close: () =>
@@ -102,7 +110,7 @@ export function invoke(kind: string, env: NodeJS.ProcessEnv): Promise<Invocation
 }
 
 /** The app's settings for a fleet behind `sim`, its tables under their own prefix. */
-function appEnv(sim: SimChild, prefix: string, azurite: BenchStorage): NodeJS.ProcessEnv {
+export function appEnv(sim: SimChild, prefix: string, azurite: BenchStorage): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     AzureWebJobsStorage: azurite.connectionString,
     WARDEN_TABLE_PREFIX: prefix,

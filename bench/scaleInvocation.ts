@@ -1,7 +1,11 @@
 import { resolve } from 'node:path';
 
+import type { LogLevel, Timer } from '@azure/functions';
+import { InvocationContext } from '@azure/functions';
 import { QueueClient } from '@azure/storage-queue';
 
+import { notificationDispatcherHandler } from '../functions/notificationDispatcher';
+import { upgradeRunnerHandler } from '../functions/upgradeRunner';
 import { loadRegistrations } from '../local/functionsCore';
 import { startHost } from '../local/host';
 import { startLocalNotifications } from '../local/outbox';
@@ -28,7 +32,9 @@ import { BURST_IN_FLIGHT, REDELIVERED, RELEASE } from './scaleRelease';
  *  - `coordinator`: the timer's part: summaries, Resource Graph pages, the shard messages queued;
  *  - `shard`: one queued shard message, as `sweepShard` runs it;
  *  - `dashboard`: `GET /api/dashboard` through the local host, {@link DASHBOARD_REQUESTS} times;
- *  - `release-burst`: every stored cluster announced a release through the host's webhook (scaleRelease.ts).
+ *  - `release-burst`: every stored cluster announced a release through the host's webhook (scaleRelease.ts);
+ *  - `runner`: one tick of the `upgradeRunner` timer, its handler as the host calls it;
+ *  - `dispatcher`: one run of the `notificationDispatcher` timer.
  */
 export const DASHBOARD_REQUESTS = 100;
 
@@ -46,6 +52,25 @@ function rowIds(page: string): string[] {
     decodeURIComponent(m[1] ?? ''),
   );
 }
+
+/** A timer invocation's context; counts the lines it logs by their first words after the plan. */
+function timerContext(functionName: string): { context: InvocationContext; lines: Record<string, number> } {
+  const lines: Record<string, number> = {};
+  const logHandler = (_level: LogLevel, ...args: unknown[]): void => {
+    const text = args.map(String).join(' ');
+    const key =
+      /^runner: plan \S+ \(\S+\) (\S+?):?(?: |$)/.exec(text)?.[1] ??
+      text.replace(/[\d,]+/g, 'N').slice(0, 80);
+    lines[key] = (lines[key] ?? 0) + 1;
+  };
+  return { context: new InvocationContext({ functionName, logHandler }), lines };
+}
+
+const TIMER: Timer = {
+  isPastDue: false,
+  schedule: { adjustForDST: false },
+  scheduleStatus: { last: '', next: '', lastUpdated: '' },
+};
 
 async function run(kind: string): Promise<Record<string, unknown>> {
   const s = services();
@@ -118,6 +143,16 @@ async function run(kind: string): Promise<Record<string, unknown>> {
     }
     case 'release-burst':
       return releaseBurst(s);
+    case 'runner': {
+      const { context, lines } = timerContext('upgradeRunner');
+      await upgradeRunnerHandler(services)(TIMER, context);
+      return { outcomes: lines, calls: s.armClients.stats.calls, throttled: s.armClients.stats.throttled };
+    }
+    case 'dispatcher': {
+      const { context, lines } = timerContext('notificationDispatcher');
+      await notificationDispatcherHandler(services)(TIMER, context);
+      return { lines };
+    }
     default:
       throw new Error(`unknown invocation kind ${kind}`);
   }

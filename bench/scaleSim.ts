@@ -4,7 +4,8 @@ import { startSimulator } from '../local/sim';
  * The simulator in a process of its own for the scale bench (as ARM is remote from Warden), so a
  * measured invocation's memory is its own and not the simulated fleet's. Arguments: the fleet
  * (`generate:N,S,R,P`) and the latency per call (ms). Talks over IPC: sends its endpoint and
- * subscriptions once ready; answers `stats` with the counters since the last `clear`, and
+ * subscriptions once ready; answers `stats` with the counters and `calls` with the call log since the
+ * last `clear`, and
  * `{ release: version }` by offering the version in every region (as `POST /_sim/release`).
  */
 async function main(): Promise<void> {
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   const sim = await startSimulator({ fleet, latencyMs: Number(latency) });
   process.on('message', (message: unknown) => {
     if (message === 'stats') process.send?.({ stats: sim.stats() });
+    if (message === 'calls') process.send?.({ calls: sim.calls() });
     if (message === 'clear') {
       sim.clearCalls();
       process.send?.({ cleared: true });
