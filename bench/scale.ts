@@ -13,6 +13,7 @@ import { atLeast, atMost, figure, noGoal, percentile, ratioAtMost } from './repo
 import type { InvocationReport } from './scaleInvocation';
 import type { BurstDetail } from './scaleRelease';
 import { burstFigures, RELEASE } from './scaleRelease';
+import { benchRunnerBurst } from './scaleRunner';
 import type { BenchStorage } from './storageProcess';
 
 /**
@@ -158,8 +159,8 @@ async function sweepRun(sim: SimChild, fleet: Fleet, env: NodeJS.ProcessEnv): Pr
 }
 
 /** `npm run bench -- scale`: every scale figure, each goal with its verdict. */
-export function benchScale(azurite: BenchStorage): Promise<Figure[]> {
-  return benchScaleSweeps(azurite, async (env, sim) => {
+export async function benchScale(azurite: BenchStorage): Promise<Figure[]> {
+  const sweeps = await benchScaleSweeps(azurite, async (env, sim) => {
     const dashboard = await benchScaleDashboard(env);
     const host = dashboard.find((f) => f.unit === 'MB');
     return [
@@ -170,6 +171,7 @@ export function benchScale(azurite: BenchStorage): Promise<Figure[]> {
       })),
     ];
   });
+  return [...sweeps, ...(await benchRunnerBurst(azurite))];
 }
 
 /** The sweeps' figures; `after50k` runs more against the swept 50,000 (same simulator, same tables). */
