@@ -4,8 +4,6 @@ import type { LogLevel, Timer } from '@azure/functions';
 import { InvocationContext } from '@azure/functions';
 import { QueueClient } from '@azure/storage-queue';
 
-import { notificationDispatcherHandler } from '../functions/notificationDispatcher';
-import { upgradeRunnerHandler } from '../functions/upgradeRunner';
 import { loadRegistrations } from '../local/functionsCore';
 import { startHost } from '../local/host';
 import { startLocalNotifications } from '../local/outbox';
@@ -145,11 +143,15 @@ async function run(kind: string): Promise<Record<string, unknown>> {
       return releaseBurst(s);
     case 'runner': {
       const { context, lines } = timerContext('upgradeRunner');
+      // Imported here: a functions/ module registers its trigger on load, and a registration outside the
+      // local host switches @azure/functions to test mode for the whole process (no routes for the host).
+      const { upgradeRunnerHandler } = await import('../functions/upgradeRunner');
       await upgradeRunnerHandler(services)(TIMER, context);
       return { outcomes: lines, calls: s.armClients.stats.calls, throttled: s.armClients.stats.throttled };
     }
     case 'dispatcher': {
       const { context, lines } = timerContext('notificationDispatcher');
+      const { notificationDispatcherHandler } = await import('../functions/notificationDispatcher');
       await notificationDispatcherHandler(services)(TIMER, context);
       return { lines };
     }
@@ -236,7 +238,7 @@ async function releaseBurst(s: ReturnType<typeof services>): Promise<BurstDetail
   const toRelease = (await s.plans.openPlans(open)).filter((p) => p.plan.to === RELEASE);
   const moved = new Set(toRelease.map((p) => p.plan.cluster.id.toLowerCase()));
   const rows = await s.notifier.outbox.list({ limit: Number.MAX_SAFE_INTEGER });
-  const batches = await s.notifier.outbox.dueBatches(new Date(8.64e15));
+  const batches = await s.notifier.outbox.dueBatches(new Date('9999-12-31T23:59:59Z'));
   const perRecipient = new Map<string, number>();
   const add = (to: string): void => void perRecipient.set(to, (perRecipient.get(to) ?? 0) + 1);
   for (const r of rows) if (r.status !== 'batched' && r.batchedIn === undefined) add(r.to);
