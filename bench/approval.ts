@@ -55,16 +55,16 @@ function call(
   });
 }
 
-const REGION: RegionVersions = {
+/** The region the approval and wave benches plan in: 1.35.6 → 1.35.8 is the patch they ask about. */
+export const BENCH_REGION: RegionVersions = {
   location: 'westeurope',
   minors: [
     { minor: '1.35', isPreview: false, patches: ['1.35.6', '1.35.8'], supportPlans: ['KubernetesOfficial'] },
   ],
 };
 
-function cluster(i: number): ClusterSnapshot {
-  const sub = '00000000-0000-0000-0000-0000000000be';
-  const name = `aks-bench-canary-${i}`;
+/** A canary cluster on 1.35.6 with one system pool, in its own bench subscription. */
+export function benchCluster(name: string, sub: string): ClusterSnapshot {
   return {
     id: `/subscriptions/${sub}/resourceGroups/rg-bench/providers/Microsoft.ContainerService/managedClusters/${name}`,
     key: `${sub}:rg-bench:${name}`,
@@ -113,10 +113,16 @@ export async function benchApproval(
   const posts = 200;
   const urls: string[] = [];
   await pool(posts + 1, 8, async (i) => {
-    const [o] = await proposePlansForCluster(deps, cluster(i), REGION, new Date(), {
-      by: { actor: 'warden', source: { kind: 'sweep' } },
-      reason: 'bench',
-    });
+    const [o] = await proposePlansForCluster(
+      deps,
+      benchCluster(`aks-bench-canary-${i}`, '00000000-0000-0000-0000-0000000000be'),
+      BENCH_REGION,
+      new Date(),
+      {
+        by: { actor: 'warden', source: { kind: 'sweep' } },
+        reason: 'bench',
+      },
+    );
     const stored = o?.planId !== undefined ? await plans.get(o.planId) : undefined;
     const link = stored && links.linkFor(stored.plan, 'oncall@bench.example');
     if (link === undefined || stored?.plan.status !== 'awaiting-approval')

@@ -4,9 +4,7 @@ import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 
 import { ApprovalLinks } from '../shared/approvals/links';
 import { WaveLinks } from '../shared/approvals/waveLinks';
-import type { ClusterSnapshot } from '../shared/domain/cluster';
 import { parsePolicy } from '../shared/domain/policy';
-import type { RegionVersions } from '../shared/domain/versions';
 import { silentLogger } from '../shared/logging';
 import { TableOutbox } from '../shared/store/outboxStore';
 import { TablePlanStore } from '../shared/store/planStore';
@@ -15,6 +13,7 @@ import { TableWaveStore } from '../shared/store/waveStore';
 import { decideApproval } from '../shared/usecases/decideApproval';
 import { proposePlansForCluster } from '../shared/usecases/proposePlans';
 import { decideWave, tickWaves } from '../shared/usecases/waves';
+import { BENCH_REGION, benchCluster } from './approval';
 import type { Figure } from './report';
 import { figure, noGoal, pool, ratioAtMost } from './report';
 import type { BenchStorage } from './storageProcess';
@@ -37,34 +36,6 @@ routes: { canary: { email: [oncall@bench.example] } }
 waves: { largest: ${SIZE} }
 `;
 const NO_WAVES = POLICY.replace(/^waves:.*$/m, '');
-
-const REGION: RegionVersions = {
-  location: 'westeurope',
-  minors: [
-    { minor: '1.35', isPreview: false, patches: ['1.35.6', '1.35.8'], supportPlans: ['KubernetesOfficial'] },
-  ],
-};
-
-function cluster(prefix: string, i: number): ClusterSnapshot {
-  const sub = '00000000-0000-0000-0000-0000000000bf';
-  const name = `aks-${prefix}-${i}`;
-  return {
-    id: `/subscriptions/${sub}/resourceGroups/rg-bench/providers/Microsoft.ContainerService/managedClusters/${name}`,
-    key: `${sub}:rg-bench:${name}`,
-    subscriptionId: sub,
-    resourceGroup: 'rg-bench',
-    name,
-    location: 'westeurope',
-    ring: 'canary',
-    tags: { environment: 'canary' },
-    kubernetesVersion: '1.35.6',
-    supportPlan: 'KubernetesOfficial',
-    autoUpgradeChannel: 'none',
-    nodePools: [{ name: 'system', mode: 'System', osType: 'Linux', orchestratorVersion: '1.35.6', count: 3 }],
-    maintenanceConfigurations: [],
-    lastSeen: new Date().toISOString(),
-  };
-}
 
 /**
  * Plans, waves and the outbox under one table prefix. Built again over the same prefix and keys for the
@@ -105,10 +76,16 @@ function world(
 async function propose(w: ReturnType<typeof world>, prefix: string): Promise<string[]> {
   const ids: string[] = [];
   await pool(SIZE, 8, async (i) => {
-    const [o] = await proposePlansForCluster(w.deps, cluster(prefix, i), REGION, new Date(), {
-      by: { actor: 'warden', source: { kind: 'sweep' } },
-      reason: 'bench',
-    });
+    const [o] = await proposePlansForCluster(
+      w.deps,
+      benchCluster(`aks-${prefix}-${i}`, '00000000-0000-0000-0000-0000000000bf'),
+      BENCH_REGION,
+      new Date(),
+      {
+        by: { actor: 'warden', source: { kind: 'sweep' } },
+        reason: 'bench',
+      },
+    );
     if (o?.status !== 'awaiting-approval')
       throw new Error(`bench plan not awaiting approval: ${JSON.stringify(o)}`);
     ids[i] = o.planId ?? '';
