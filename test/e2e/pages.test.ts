@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
@@ -19,6 +18,7 @@ import { TablePlanStore } from '../../shared/store/planStore';
 import { Tables } from '../../shared/store/tables';
 import { toCommit } from '../../shared/usecases/planCommands';
 import { planGate, proposePlansForCluster } from '../../shared/usecases/proposePlans';
+import { axeViolations } from '../helpers/axe';
 import type { LocalWarden } from '../helpers/localWarden';
 import { startLocalWarden } from '../helpers/localWarden';
 import { proposed, REGION, snapshot } from '../helpers/plans';
@@ -35,8 +35,6 @@ const KEY = randomBytes(32);
 /** Runs only if it becomes markup: the flag it sets is checked on every page. */
 const EVIL = `<img src=x onerror="window.pwned=1">`;
 const NAME = `aks-e2e-${randomBytes(2).toString('hex')}`;
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
 let warden: LocalWarden;
 let browser: Browser;
 let context: BrowserContext;
@@ -150,25 +148,6 @@ afterAll(async () => {
   await browser?.close();
   await warden?.stop();
 });
-
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE });
-  const results = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as {
-        axe: {
-          run(): Promise<{
-            violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
-          }>;
-        };
-      }
-    ).axe;
-    return (await axe.run()).violations;
-  });
-  return results
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 async function expectSafe(page: Page): Promise<void> {
   expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();

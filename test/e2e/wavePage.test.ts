@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { chromium } from 'playwright-core';
 
 import { DEV_ACCOUNT, DEV_KEY } from '../../local/azurite';
@@ -13,6 +12,7 @@ import { TableOutbox } from '../../shared/store/outboxStore';
 import { TablePlanStore } from '../../shared/store/planStore';
 import { Tables } from '../../shared/store/tables';
 import { proposePlansForCluster } from '../../shared/usecases/proposePlans';
+import { axeViolations } from '../helpers/axe';
 import type { LocalWarden } from '../helpers/localWarden';
 import { startLocalWarden } from '../helpers/localWarden';
 import { REGION, snapshot } from '../helpers/plans';
@@ -29,8 +29,6 @@ const POLICY = JSON.stringify({
   waves: { tag: 'team' },
 });
 const KEY = randomBytes(32);
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
 let warden: LocalWarden;
 let browser: Browser;
 let plans: TablePlanStore;
@@ -96,25 +94,6 @@ async function waveLink(team: string): Promise<{ url: string; planIds: string[] 
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('no wave request in the outbox');
-}
-
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE });
-  const results = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as {
-        axe: {
-          run(): Promise<{
-            violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
-          }>;
-        };
-      }
-    ).axe;
-    return (await axe.run()).violations;
-  });
-  return results
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 test('the wave page lists every cluster, passes axe-core, shows hostile values as text, and leaves one out', async () => {
