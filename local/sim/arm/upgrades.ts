@@ -126,7 +126,10 @@ function deprecatedApiBlock(
   to: string,
   override: { forceUpgrade?: boolean; until?: string } | undefined,
 ): SimResponse | undefined {
-  const hits = c.deprecatedApiUsage.filter((u) => compareVersions(minorOf(to), u.removedIn) >= 0);
+  // An API no release removes (a CRD's deprecated version) never blocks.
+  const hits = c.deprecatedApiUsage.filter(
+    (u) => u.removedIn !== '' && compareVersions(minorOf(to), u.removedIn) >= 0,
+  );
   if (hits.length === 0) return undefined;
   const until = override?.until === undefined ? Number.NaN : Date.parse(override.until);
   if (override?.forceUpgrade === true && until > ctx.now().getTime()) return undefined;

@@ -61,11 +61,19 @@ export interface PoolSpec {
   readonly maxPods?: number;
 }
 
-/** A recent call to an API that the target minor removes: blocks control-plane minor upgrades. */
+/**
+ * A recent call to a deprecated API, as the API server's `apiserver_requested_deprecated_apis` reports
+ * it: blocks control-plane upgrades to its `removedIn` minor or later. The real facts (which API a
+ * given version serves and removes when) are in docs/design/deprecated-apis.md.
+ */
 export interface DeprecatedApiUsage {
-  /** e.g. `autoscaling.horizontalpodautoscalers.v2beta2.watch`. */
+  /** e.g. `flowcontrol.apiserver.k8s.io.v1beta3.flowschemas.list` (on 1.29-1.31). */
   readonly api: string;
-  /** The minor that removes the API; upgrades to it or later are blocked. */
+  /**
+   * The minor that removes the API (the type's `APILifecycleRemoved()`); upgrades to it or later are
+   * blocked. `""` for a deprecated API no release removes (a CustomResourceDefinition's version
+   * marked `deprecated: true`): it never blocks.
+   */
   readonly removedIn: string;
   /** ISO time the usage was last seen; default: when the simulator started. */
   readonly lastSeen?: string;
