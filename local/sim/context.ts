@@ -63,6 +63,10 @@ export interface SimContext {
     autoUpgrades?: () => readonly unknown[];
     /** Base URL of the Kubernetes API server (local/sim/kube). */
     kubeUrl?: () => string;
+    /** PEM of the CA the Kubernetes API servers' certificate chains to now (kubeconfigs carry it). */
+    kubeCaPem?: () => string;
+    /** `POST /_sim/kube/rotate-certs`: the API servers present a certificate of a new CA. */
+    rotateKubeCerts?: () => void;
     /** State changed (a write, a control action): the snapshot, when there is one, is written soon. */
     changed?: () => void;
   };

@@ -382,6 +382,7 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
                 'POST /_sim/kube/nodes {cluster, pool, index, notReady?, cordoned?}',
                 'POST /_sim/kube/access {cluster, access: full|rbac-reader|none}',
                 'POST /_sim/kube/slow {cluster, ms}',
+                'POST /_sim/kube/rotate-certs (a new API server CA, every cluster)',
                 'POST /_sim/upgrade {cluster, pool?, version | nodeImage, events?}',
                 'GET /_sim/auto-upgrades',
                 'GET /_sim/deliveries',
@@ -456,6 +457,10 @@ export function controlMount(ctx: SimContext, server: SimServer): Mount {
             return send(res, 200, setSubnetUse(ctx, parseJson(body), bad));
           case 'POST /compute/quotas':
             return send(res, 200, setQuota(ctx.fleet, parseJson(body), bad));
+          case 'POST /kube/rotate-certs':
+            if (!ctx.hooks.rotateKubeCerts) throw new BadRequest('no Kubernetes API is running');
+            ctx.hooks.rotateKubeCerts();
+            return send(res, 200, { rotated: true, note: 'every cluster: the API servers share one port' });
           case 'POST /kube/pdbs':
           case 'POST /kube/nodes':
           case 'POST /kube/access':

@@ -256,6 +256,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   });
   const kube = await startKubeServer(ctx, { latencyMs: options.latencyMs ?? 0 });
   ctx.hooks.kubeUrl = () => kube.url;
+  ctx.hooks.kubeCaPem = () => kube.caPem();
+  ctx.hooks.rotateKubeCerts = () => kube.rotateCertificates();
   return {
     resumed,
     armUrl: server.url,

@@ -21,7 +21,28 @@ export interface KubeEndpoint {
   readonly caPem?: string;
 }
 
-export type KubeFailureKind = 'unauthorized' | 'forbidden' | 'unreachable' | 'timeout' | 'http';
+/** `tls`: the server's certificate does not chain to the CA Warden was given (or fails its checks). */
+export type KubeFailureKind = 'unauthorized' | 'forbidden' | 'unreachable' | 'timeout' | 'tls' | 'http';
+
+/** Node's codes for a certificate the client refused (OpenSSL verify errors and Node's own). */
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** True for a refused certificate: the cached CA may be stale (`az aks rotate-certs`). */
+export function isTlsFailureCode(code: string | undefined): boolean {
+  return code !== undefined && (TLS_CODES.has(code) || code.startsWith('ERR_SSL_'));
+}
 
 /** A GET that did not answer 200, with what kind of failure it was (for the check's reason). */
 export class KubeApiError extends Error {
@@ -132,7 +153,8 @@ export class KubeClient {
         req.destroy();
       }, timeoutMs);
       req.on('error', (e: NodeJS.ErrnoException) => {
-        fail(new KubeApiError(`GET ${path}: ${e.code ?? e.message}`, 'unreachable'));
+        const tls = isTlsFailureCode(e.code);
+        fail(new KubeApiError(`GET ${path}: ${e.code ?? e.message}`, tls ? 'tls' : 'unreachable'));
       });
       req.end();
     });

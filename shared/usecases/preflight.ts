@@ -102,6 +102,57 @@ export const SHARED_TTL_MS = {
   token: 5 * 60_000,
 } as const;
 
+/**
+ * How long a cluster's API server address and CA (from `listClusterUserCredential`) are kept. The
+ * server's FQDN lasts as long as the cluster; its CA changes only with `az aks rotate-certs`, and a
+ * GET refused for TLS or with a 401 reads both again at once, so the hour only bounds what an
+ * unnoticed change (a cluster made private, recreated under the same name) can cost: one stale check.
+ * A plan's later pre-flights (before the approval request, before each step) then cost one ARM call
+ * less each.
+ */
+export const KUBE_ENDPOINT_TTL_MS = 60 * 60_000;
+/** Endpoints kept per process at most (a CA is about 2 KB): the oldest goes first. */
+const KUBE_ENDPOINTS_MAX = 5_000;
+
+/** Each cluster's {@link KubeEndpoint}, kept per process for {@link KUBE_ENDPOINT_TTL_MS}; a failed read is not kept. */
+export class KubeEndpointCache {
+  private readonly entries = new Map<
+    string,
+    { readonly until: number; readonly value: Promise<KubeEndpoint> }
+  >();
+
+  constructor(
+    private readonly clock: () => number,
+    private readonly ttlMs = KUBE_ENDPOINT_TTL_MS,
+  ) {}
+
+  /** The kept endpoint (`cached`), or `read()`'s, kept from now on. */
+  get(key: string, read: () => Promise<KubeEndpoint>): { value: Promise<KubeEndpoint>; cached: boolean } {
+    const k = key.toLowerCase();
+    const t = this.clock();
+    const hit = this.entries.get(k);
+    if (hit !== undefined && t < hit.until) return { value: hit.value, cached: true };
+    this.entries.delete(k);
+    if (this.entries.size >= KUBE_ENDPOINTS_MAX) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done !== true) this.entries.delete(oldest.value);
+    }
+    const value = read();
+    const entry = { until: t + this.ttlMs, value };
+    this.entries.set(k, entry);
+    value.catch(() => {
+      if (this.entries.get(k) === entry) this.entries.delete(k);
+    });
+    return { value, cached: false };
+  }
+
+  /** Drops `value` if it is still the one kept (a concurrent refresh's newer read stays). */
+  forget(key: string, value: Promise<KubeEndpoint>): void {
+    const k = key.toLowerCase();
+    if (this.entries.get(k)?.value === value) this.entries.delete(k);
+  }
+}
+
 /** A failed read is read again after this long, whatever its kind's TTL. */
 const FAILED_READ_TTL_MS = 10_000;
 /** The shared cache drops expired reads once it holds this many. */
@@ -137,9 +188,12 @@ const KUBE_GRANT = {
 export class Preflight {
   private shared: PreflightRun | undefined;
   private readonly kubeGate: CallGate;
+  /** Every run's: the API server address and CA do not change with what a run reads. */
+  private readonly endpoints: KubeEndpointCache;
 
   constructor(private readonly deps: PreflightDeps) {
     this.kubeGate = new CallGate(deps.kubeConcurrency ?? KUBE_CONCURRENCY);
+    this.endpoints = new KubeEndpointCache(() => deps.now().getTime());
   }
 
   /** A run of its own (an on-demand check, a runner tick). */
@@ -264,41 +318,66 @@ export class Preflight {
     ref: Parameters<PreflightArm['kubeEndpoint']>[0],
     run: PreflightRun,
     clusterP: Promise<Known<ClusterFacts>>,
-  ): Promise<{
-    nodes: Known<readonly PreflightNode[]>;
-    pdbs: Known<readonly KubePdb[]>;
-    pods?: Known<readonly KubePod[]>;
-    deprecated?: Known<readonly DeprecatedApiUse[]>;
-  }> {
+  ): Promise<KubeFacts> {
     const minor = plan.kind === 'minor';
-    const all = (reason: string) => ({
-      nodes: unknownFact<readonly PreflightNode[]>(reason),
-      pdbs: unknownFact<readonly KubePdb[]>(reason),
-      ...(minor && { deprecated: unknownFact<readonly DeprecatedApiUse[]>(reason) }),
-    });
+    const all = (e: unknown): KubeFacts => {
+      const reason = `the Kubernetes API could not be reached: ${armReason('Azure Kubernetes Service Cluster User Role on the cluster (listClusterUserCredential) and a token for the AKS server application')(ensureError(e))}`;
+      return {
+        nodes: unknownFact<readonly PreflightNode[]>(reason),
+        pdbs: unknownFact<readonly KubePdb[]>(reason),
+        ...(minor && { deprecated: unknownFact<readonly DeprecatedApiUse[]>(reason) }),
+      };
+    };
+    const key = plan.cluster.id;
+    const readEndpoint = () => this.deps.arm.kubeEndpoint(ref);
+    const got = this.endpoints.get(key, readEndpoint);
     let endpoint: KubeEndpoint;
     let token: string;
     try {
       [endpoint, token] = await Promise.all([
-        this.deps.arm.kubeEndpoint(ref),
+        got.value,
         run.once('token', SHARED_TTL_MS.token, () => this.deps.arm.kubeToken()),
       ]);
     } catch (e) {
-      const err = ensureError(e);
-      return all(
-        `the Kubernetes API could not be reached: ${armReason('Azure Kubernetes Service Cluster User Role on the cluster (listClusterUserCredential) and a token for the AKS server application')(err)}`,
-      );
+      return all(e);
     }
+    const first = await this.kubeReads(plan, endpoint, token, clusterP);
+    if (!got.cached || first.refused === undefined) return first.facts;
+    // The kept address or CA was refused (certificates rotated, the cluster moved): read them again
+    // once, and a token too after a 401, then every read again.
+    this.endpoints.forget(key, got.value);
+    try {
+      [endpoint, token] = await Promise.all([
+        this.endpoints.get(key, readEndpoint).value,
+        first.refused === 'unauthorized' ? this.deps.arm.kubeToken() : Promise.resolve(token),
+      ]);
+    } catch (e) {
+      return all(e);
+    }
+    return (await this.kubeReads(plan, endpoint, token, clusterP)).facts;
+  }
+
+  /** One pass of the cluster's Kubernetes reads; `refused` when a GET failed for TLS or with a 401. */
+  private async kubeReads(
+    plan: Plan,
+    endpoint: KubeEndpoint,
+    token: string,
+    clusterP: Promise<Known<ClusterFacts>>,
+  ): Promise<{ facts: KubeFacts; refused?: 'tls' | 'unauthorized' }> {
+    const minor = plan.kind === 'minor';
     const client = new KubeClient(endpoint, token, {
       timeoutMs: this.deps.kubeTimeoutMs,
       budgetMs: this.deps.kubeTimeoutMs * KUBE_BUDGET_GETS,
       gate: this.kubeGate,
       ...(this.deps.kubeStats !== undefined && { stats: this.deps.kubeStats }),
     });
+    let refused: 'tls' | 'unauthorized' | undefined;
     try {
       const cluster = await clusterP;
-      const why = (grant: string) => (e: Error) =>
-        kubeReason(e, grant, cluster.ok ? cluster.value : undefined);
+      const why = (grant: string) => (e: Error) => {
+        if (e instanceof KubeApiError && (e.kind === 'tls' || e.kind === 'unauthorized')) refused ??= e.kind;
+        return kubeReason(e, grant, cluster.ok ? cluster.value : undefined);
+      };
       const [nodes, pdbs, deprecated] = await Promise.all([
         settle(
           listAll(client, '/api/v1/nodes').then((items) => items.map(nodeFromWire)),
@@ -323,15 +402,26 @@ export class Preflight {
             )
           : undefined;
       return {
-        nodes,
-        pdbs,
-        ...(pods !== undefined && { pods }),
-        ...(deprecated !== undefined && { deprecated }),
+        facts: {
+          nodes,
+          pdbs,
+          ...(pods !== undefined && { pods }),
+          ...(deprecated !== undefined && { deprecated }),
+        },
+        ...(refused !== undefined && { refused }),
       };
     } finally {
       client.close();
     }
   }
+}
+
+/** What pre-flight reads from a cluster's Kubernetes API. */
+interface KubeFacts {
+  nodes: Known<readonly PreflightNode[]>;
+  pdbs: Known<readonly KubePdb[]>;
+  pods?: Known<readonly KubePod[]>;
+  deprecated?: Known<readonly DeprecatedApiUse[]>;
 }
 
 const subscriptionOf = (id: string): string | undefined => /^\/subscriptions\/([^/]+)/i.exec(id)?.[1];
@@ -351,6 +441,8 @@ function kubeReason(e: Error, grant: string, cluster: ClusterFacts | undefined):
       return `${e.message} — grant ${grant}`;
     case 'unauthorized':
       return `${e.message} — the API server refused Warden's token for the AKS server application: the cluster must use Microsoft Entra integration with Warden's tenant, and local accounts cannot be used`;
+    case 'tls':
+      return `${e.message} — the API server's certificate does not chain to the CA listClusterUserCredential gives for the cluster`;
     case 'unreachable':
     case 'timeout':
       if (cluster?.privateCluster)
@@ -463,8 +555,9 @@ function pdbFromWire(p: Obj): KubePdb {
 }
 
 /**
- * `POST /api/plans/{planId}/preflight`: runs pre-flight for an open plan now (its own run, nothing
- * cached) and records the report on the plan. 409 for a closed plan.
+ * `POST /api/plans/{planId}/preflight`: runs pre-flight for an open plan now (its own run: every fact
+ * read again; only the API server's address and CA may be the kept ones) and records the report on
+ * the plan. 409 for a closed plan.
  */
 export async function recheckPreflight(
   deps: PlanCommandDeps & { readonly preflight: Preflight; readonly now: () => Date },

@@ -19,7 +19,7 @@ function server(ctx: SimContext, c: SimCluster): string {
 }
 
 export function kubeconfigOf(ctx: SimContext, c: SimCluster): string {
-  const ca = Buffer.from(LOOPBACK_CERT_PEM).toString('base64');
+  const ca = Buffer.from(ctx.hooks.kubeCaPem?.() ?? LOOPBACK_CERT_PEM).toString('base64');
   return [
     'apiVersion: v1',
     'kind: Config',

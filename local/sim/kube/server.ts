@@ -3,6 +3,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 import { LOOPBACK_CERT_PEM, LOOPBACK_KEY_PEM } from '../certs/loopbackCert';
+import { ROTATED_CERT_PEM, ROTATED_KEY_PEM } from '../certs/rotatedCert';
 import type { SimContext } from '../context';
 import type { SimCluster } from '../fleetFile/fleet';
 import { clusterKey } from '../fleetFile/fleet';
@@ -21,6 +22,13 @@ export interface KubeServer {
   /** Requests received, answers by status, and requests being answered now and at most at once. */
   readonly stats: { calls: number; byStatus: Record<string, number>; inFlight: number; peakInFlight: number };
   setLatency(ms: number): void;
+  /** The CA its certificate chains to now (what each cluster's kubeconfig carries). */
+  caPem(): string;
+  /**
+   * As `az aks rotate-certs` does to a cluster: the server presents a certificate of another CA
+   * from its next connection on (every cluster's, as they share one port), and kubeconfigs carry it.
+   */
+  rotateCertificates(): void;
   close(): Promise<void>;
 }
 
@@ -63,6 +71,11 @@ export async function startKubeServer(
 ): Promise<KubeServer> {
   const stats = { calls: 0, byStatus: {} as Record<string, number>, inFlight: 0, peakInFlight: 0 };
   let latency = options.latencyMs;
+  const pairs = [
+    { cert: LOOPBACK_CERT_PEM, key: LOOPBACK_KEY_PEM },
+    { cert: ROTATED_CERT_PEM, key: ROTATED_KEY_PEM },
+  ] as const;
+  let current = 0;
   const token = options.token ?? SIM_TOKEN;
   const server = createServer(
     { cert: LOOPBACK_CERT_PEM, key: LOOPBACK_KEY_PEM },
@@ -170,6 +183,13 @@ export async function startKubeServer(
     stats,
     setLatency(ms) {
       latency = ms;
+    },
+    caPem: () => pairs[current]!.cert,
+    rotateCertificates() {
+      current = (current + 1) % pairs.length;
+      server.setSecureContext({ ...pairs[current]! });
+      // Connections kept alive still speak with the old certificate: close them, as a restarted API server does.
+      server.closeIdleConnections();
     },
     close: () =>
       new Promise<void>((resolve) => {
