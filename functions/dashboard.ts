@@ -52,7 +52,8 @@ function filterOf(request: HttpRequest): DashboardFilter {
 /**
  * `GET /api/dashboard` (filters above): the fleet, open and recent plans, the latest events, as one
  * HTML page. The fleet comes from the summary the sweep maintains (one read, whatever the fleet's
- * size); the table shows the clusters most in need of a look first, at most 200 rows.
+ * size); the table shows the clusters most in need of a look first, at most 200 rows. The plans are
+ * the first rows of the recent-plans index, whatever the number stored.
  */
 export function dashboardHandler(
   getServices: () => Pick<Services, 'clusters' | 'fleetSummary' | 'plans' | 'events' | 'now'> & {
@@ -65,7 +66,11 @@ export function dashboardHandler(
       const s = getServices();
       const [fleet, plans, events] = await Promise.all([
         dashboardFleet({ summary: s.fleetSummary, clusters: s.clusters }, filter, FLEET_ROWS),
-        s.plans.list({ limit: 100 }),
+        // The latest 100 plans (in the status asked for): a bounded read of the recent-plans index.
+        s.plans.list({
+          limit: 100,
+          ...(filter.plans !== undefined && filter.plans !== 'open' && { status: filter.plans }),
+        }),
         s.events.list({ limit: 20 }),
       ]);
       return {

@@ -8,6 +8,8 @@ import type { RingCluster, RingPlanRecord } from '../domain/promotion';
 import type { Ring } from '../domain/rings';
 import { ConflictError } from '../errors';
 import type { Outbox } from '../notify/outbox';
+import type { IndexedPlan } from './recentPlans';
+import { isCurrent, RecentPlanIndex } from './recentPlans';
 import type { Tables } from './tables';
 import { clip, getOrUndefined, isConflict, isNotFound, isPreconditionFailed, listAll } from './tables';
 
@@ -26,8 +28,10 @@ import { clip, getOrUndefined, isConflict, isNotFound, isPreconditionFailed, lis
  *
  * Table `planindex` maps a plan id to its partition; table `ringplans` (partition `{ring}|{version}`)
  * lists plans per ring and target version for the promotion check; table `planopen` lists open plans
- * with their status (one partition), for the timers. The indexes are written after the commit,
- * idempotently; an index entry left behind by a crash is cleaned up when it is next read.
+ * with their status (one partition), for the timers; table `planrecent` lists plans newest first
+ * (recentPlans.ts), for the dashboard and `GET /api/plans`. The indexes are written after the commit,
+ * idempotently (a new plan's `planindex` and `planrecent` rows before it); an index entry left behind
+ * by a crash is cleaned up when it is next read.
  */
 export interface StoredPlan {
   readonly plan: Plan;
@@ -213,11 +217,34 @@ function fromAuditEntity(a: AuditEntity): AuditEntry {
 
 const parsePlan = (e: { body: string }): Plan => JSON.parse(e.body) as Plan;
 
+const indexedRow = (row: PlanEntity): IndexedPlan => ({
+  planId: row.planId,
+  clusterKey: row.partitionKey,
+  status: row.status,
+  ring: row.ring,
+  updatedAt: row.updatedAt,
+});
+
+const indexed = (plan: Plan): IndexedPlan => ({
+  planId: plan.id,
+  clusterKey: plan.cluster.key,
+  status: plan.status,
+  ring: plan.cluster.ring,
+  updatedAt: plan.updatedAt,
+});
+
+/** Plan rows read at once when a list checks the recent-plans index against them. */
+const LIST_READS = 32;
+
 export class TablePlanStore implements PlanStore {
+  private readonly recent: RecentPlanIndex;
+
   constructor(
     private readonly tables: Tables,
     private readonly outbox: Pick<Outbox, 'transactionActions' | 'relay'> | undefined,
-  ) {}
+  ) {
+    this.recent = new RecentPlanIndex(tables);
+  }
 
   private plans(): Promise<TableClient> {
     return this.tables.table(PLANS_TABLE);
@@ -344,9 +371,11 @@ export class TablePlanStore implements PlanStore {
   ): Promise<StoredPlan> {
     const plan = commit.plan;
     const now = new Date(plan.updatedAt);
-    await (
-      await this.tables.table(INDEX_TABLE)
-    ).upsertEntity({ partitionKey: plan.id, rowKey: '', clusterKey: plan.cluster.key }, 'Replace');
+    const indexTable = await this.tables.table(INDEX_TABLE);
+    await Promise.all([
+      indexTable.upsertEntity({ partitionKey: plan.id, rowKey: '', clusterKey: plan.cluster.key }, 'Replace'),
+      this.recent.add(indexed(plan)),
+    ]);
     const actions: TransactionAction[] = [['create', toPlanEntity(plan)]];
     const pointer = {
       partitionKey: plan.cluster.key,
@@ -362,9 +391,23 @@ export class TablePlanStore implements PlanStore {
       actions.push(['create', pointer]);
     }
     actions.push(...(await this.actions(commit, now)));
-    const etag = await this.submit(dedupe(actions), plan.id);
+    let etag: string;
+    try {
+      etag = await this.submit(dedupe(actions), plan.id);
+    } catch (e) {
+      // Nothing was committed: the plan's listing goes too, unless a plan of that id exists after all.
+      if (e instanceof ConflictError && (await this.get(plan.id)) === undefined)
+        await this.recent.drop(indexed(plan));
+      throw e;
+    }
     await this.afterCommit(plan, undefined);
-    if (supersede) await this.afterCommit(supersede.commit.plan, supersede.previous.plan.status);
+    if (supersede)
+      await Promise.all([
+        this.afterCommit(supersede.commit.plan, supersede.previous.plan.status),
+        this.recent.move(indexed(supersede.previous.plan), indexed(supersede.commit.plan), () =>
+          this.indexedNow(supersede.commit.plan),
+        ),
+      ]);
     return { plan, etag };
   }
 
@@ -378,8 +421,27 @@ export class TablePlanStore implements PlanStore {
     }
     actions.push(...(await this.actions(commit, new Date(plan.updatedAt))));
     const etag = await this.submit(actions, plan.id);
-    await this.afterCommit(plan, previous.plan.status);
+    await Promise.all([
+      this.afterCommit(plan, previous.plan.status),
+      this.recent.move(indexed(previous.plan), indexed(plan), () => this.indexedNow(plan)),
+    ]);
     return { plan, etag };
+  }
+
+  /** What the recent-plans index should say of `plan` now, from its row (undefined when it is gone). */
+  private async indexedNow(plan: Plan): Promise<IndexedPlan | undefined> {
+    try {
+      // The columns only, not the plan's JSON.
+      const row = await (
+        await this.plans()
+      ).getEntity<PlanEntity>(plan.cluster.key, planRow(plan.id), {
+        queryOptions: { select: ['PartitionKey', 'RowKey', 'planId', 'status', 'ring', 'updatedAt'] },
+      });
+      return indexedRow(row);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
   }
 
   /** After the commit: the open-plan index and the promotion index (idempotent writes). */
@@ -469,20 +531,69 @@ export class TablePlanStore implements PlanStore {
   }
 
   async list(query: PlanQuery): Promise<Plan[]> {
+    const wanted = query.cluster?.trim().toLowerCase();
+    if (wanted === undefined || wanted === '') return this.recentPlans(query, query.limit ?? 200);
+    // One cluster's plans: a query of its name or id (a handful of rows), sorted here.
     const filters = [odata`RowKey ge 'p:' and RowKey lt 'p;'`];
     if (query.status !== undefined) filters.push(odata`status eq ${query.status}`);
     if (query.ring !== undefined) filters.push(odata`ring eq ${query.ring}`);
-    const wanted = query.cluster?.trim().toLowerCase();
-    if (wanted !== undefined && wanted !== '') {
-      filters.push(
-        wanted.startsWith('/subscriptions/')
-          ? odata`clusterIdLower eq ${wanted.replace(/\/$/, '')}`
-          : odata`clusterNameLower eq ${wanted}`,
-      );
-    }
+    filters.push(
+      wanted.startsWith('/subscriptions/')
+        ? odata`clusterIdLower eq ${wanted.replace(/\/$/, '')}`
+        : odata`clusterNameLower eq ${wanted}`,
+    );
     const rows = await listAll<PlanEntity>(await this.plans(), filters.join(' and '));
     rows.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
     return rows.slice(0, query.limit ?? 200).map(parsePlan);
+  }
+
+  /**
+   * The latest `limit` plans (in `status`, of `ring`) from the recent-plans index: its rows newest
+   * first, each checked against the plan row it names, until `limit` plans are found (memory: `limit`
+   * plans and one page of small rows, whatever the number stored). A row that is not where its plan is
+   * listed now (a crash, or two writers finishing out of order) is replaced by the plan's current
+   * rows, and the plan counted if it matches: it changed later than the row said, so it belongs above
+   * the plans found after it, and the answer is sorted again by `updatedAt`. So a plan whose save's
+   * index update never ran (the process died after the commit) is listed at its change before until
+   * a reader reaches that row, then where it belongs.
+   */
+  private async recentPlans(query: PlanQuery, limit: number): Promise<Plan[]> {
+    const client = await this.plans();
+    const found = new Map<string, PlanEntity>();
+    const nowMs = Date.now();
+    const matches = (row: PlanEntity): boolean =>
+      (query.status === undefined || row.status === query.status) &&
+      (query.ring === undefined || row.ring === query.ring);
+    for await (const page of this.recent.rows(query, limit + 10)) {
+      for (let i = 0; i < page.length && found.size < limit;) {
+        const chunk = page.slice(i, i + Math.min(LIST_READS, limit - found.size));
+        i += chunk.length;
+        const rows = await Promise.all(
+          chunk.map((r) => getOrUndefined<PlanEntity>(client, r.clusterKey, planRow(r.planId))),
+        );
+        await Promise.all(
+          chunk.map(async (r, j) => {
+            const row = rows[j];
+            if (row === undefined) {
+              // A create that did not commit, once it is old enough not to be one still under way.
+              if (RecentPlanIndex.isOrphanAge(r, nowMs)) await this.recent.discard(r);
+              return;
+            }
+            const plan = indexedRow(row);
+            if (!isCurrent(r, plan)) {
+              await this.recent.add(plan);
+              await this.recent.discard(r);
+            }
+            if (matches(row)) found.set(row.planId, row);
+          }),
+        );
+      }
+      if (found.size >= limit) break;
+    }
+    return [...found.values()]
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.planId.localeCompare(b.planId))
+      .slice(0, limit)
+      .map(parsePlan);
   }
 
   async audit(planId: string): Promise<AuditEntry[]> {
