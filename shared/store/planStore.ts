@@ -65,6 +65,8 @@ export interface PlanStore {
   openFor(clusterKey: string): Promise<StoredPlan[]>;
   /** Every open plan in the given statuses (the timers' work list). */
   openPlans(statuses: readonly PlanStatus[]): Promise<StoredPlan[]>;
+  /** The same, a page of at most `pageSize` plans at a time, for a caller that need not hold them all. */
+  openPlanPages(statuses: readonly PlanStatus[], pageSize?: number): AsyncIterable<StoredPlan[]>;
   /**
    * Creates a plan (and its pointer). With `supersede`, closes the previous open plan of the class in
    * the same transaction. Throws `OpenPlanExistsError` when another open plan holds the pointer,
@@ -271,14 +273,22 @@ export class TablePlanStore implements PlanStore {
   }
 
   async openPlans(statuses: readonly PlanStatus[]): Promise<StoredPlan[]> {
-    // One partition of the small open-plan index, not a scan of every plan and audit row.
+    const out: StoredPlan[] = [];
+    for await (const page of this.openPlanPages(statuses)) out.push(...page);
+    return out;
+  }
+
+  async *openPlanPages(statuses: readonly PlanStatus[], pageSize = 500): AsyncGenerator<StoredPlan[]> {
+    // One partition of the small open-plan index (its rows, not the plans), not a scan of every plan
+    // and audit row; the plans in the statuses asked for read 16 at a time, handed on a page at a time.
     const index = await listAll<{ rowKey: string; clusterKey: string; status: string }>(
       await this.tables.table(OPEN_TABLE),
       odata`PartitionKey eq ${OPEN_PARTITION}`,
+      ['RowKey', 'clusterKey', 'status'],
     );
     const wanted = index.filter((r) => statuses.includes(r.status as PlanStatus));
     const client = await this.plans();
-    const out: StoredPlan[] = [];
+    let out: StoredPlan[] = [];
     for (let i = 0; i < wanted.length; i += 16) {
       const rows = await Promise.all(
         wanted.slice(i, i + 16).map(async (r) => ({
@@ -291,8 +301,12 @@ export class TablePlanStore implements PlanStore {
         // An entry left behind by a crash between a plan's commit and its index update.
         else if (row === undefined || !row.open) await this.unindex(r.rowKey);
       }
+      if (out.length >= pageSize) {
+        yield out;
+        out = [];
+      }
     }
-    return out;
+    if (out.length > 0) yield out;
   }
 
   /**

@@ -143,17 +143,11 @@ export async function runUpgrades(
   only?: { readonly clusterKey?: string },
   limits: RunLimits = RUN_LIMITS,
 ): Promise<RunOutcome> {
-  // One cluster (an event): one partition query; the timer: every open plan.
-  const open =
+  // One cluster (an event): one partition query; the timer: every open plan, a page at a time.
+  const pages: AsyncIterable<readonly StoredPlan[]> | Iterable<readonly StoredPlan[]> =
     only?.clusterKey !== undefined
-      ? (await deps.plans.openFor(only.clusterKey)).filter((s) => RUNNABLE.includes(s.plan.status))
-      : await deps.plans.openPlans(RUNNABLE);
-  const mine = open
-    // A Fleet gate plan has no steps: Fleet runs the upgrade once the gate is completed (fleetGates.ts).
-    .filter((s) => s.plan.kind !== 'fleet-gate')
-    .filter((s) => only?.clusterKey === undefined || s.plan.cluster.key === only.clusterKey)
-    .map((s) => s.plan);
-  const results: PlanRunResult[] = [];
+      ? [(await deps.plans.openFor(only.clusterKey)).filter((s) => RUNNABLE.includes(s.plan.status))]
+      : deps.plans.openPlanPages(RUNNABLE);
   // One lease owner per invocation: the timer and an event reaction in the same process exclude each other too.
   const self: RunnerDeps = {
     ...deps,
@@ -161,20 +155,29 @@ export async function runUpgrades(
     ...(deps.preflight !== undefined && { preflightRun: deps.preflight.newRun() }),
   };
   const now = deps.now();
-  const due: Plan[] = [];
-  for (const plan of mine) {
-    const opens = plan.status === 'scheduled' ? Date.parse(plan.window?.start ?? '') : Number.NaN;
-    if (opens > now.getTime() && plan.steps.every((s) => s.status === 'pending')) {
-      // Nothing to read in ARM before the window opens: a changed configuration reaches the plan through
-      // the sweep (WindowChanged), which makes it `approved` again and so looked at on the next tick.
-      results.push({
-        planId: plan.id,
-        cluster: plan.cluster.name,
-        outcome: 'scheduled',
-        detail: `until ${plan.window?.start ?? ''}`,
-      });
-    } else due.push(plan);
-  }
+  const results: PlanRunResult[] = [];
+  // Of each plan due only what queues it (a few fields): `drive` reads the plan again when it is taken,
+  // so a tick over tens of thousands of open plans never holds them all.
+  const due: QueuedPlan[] = [];
+  let checked = 0;
+  for await (const page of pages)
+    for (const { plan } of page) {
+      // A Fleet gate plan has no steps: Fleet runs the upgrade once the gate is completed (fleetGates.ts).
+      if (plan.kind === 'fleet-gate') continue;
+      if (only?.clusterKey !== undefined && plan.cluster.key !== only.clusterKey) continue;
+      checked++;
+      const opens = plan.status === 'scheduled' ? Date.parse(plan.window?.start ?? '') : Number.NaN;
+      if (opens > now.getTime() && plan.steps.every((s) => s.status === 'pending')) {
+        // Nothing to read in ARM before the window opens: a changed configuration reaches the plan through
+        // the sweep (WindowChanged), which makes it `approved` again and so looked at on the next tick.
+        results.push({
+          planId: plan.id,
+          cluster: plan.cluster.name,
+          outcome: 'scheduled',
+          detail: `until ${plan.window?.start ?? ''}`,
+        });
+      } else due.push(queued(plan));
+    }
   const stop = (): boolean =>
     limits.stopTakingAt !== undefined && deps.now().getTime() >= limits.stopTakingAt.getTime();
   const left = await runBounded(
@@ -194,16 +197,31 @@ export async function runUpgrades(
     stop,
   );
   for (const plans of left) for (const plan of plans) results.push(nextTick(plan));
-  return { checked: mine.length, results };
+  return { checked, results };
 }
+
+/** What the runner's queue keeps of a plan due: enough to order, group and take it. */
+interface QueuedPlan {
+  readonly id: string;
+  readonly status: PlanStatus;
+  readonly createdAt: string;
+  readonly cluster: Pick<Plan['cluster'], 'key' | 'name' | 'subscriptionId'>;
+}
+
+const queued = (plan: Plan): QueuedPlan => ({
+  id: plan.id,
+  status: plan.status,
+  createdAt: plan.createdAt,
+  cluster: { key: plan.cluster.key, name: plan.cluster.name, subscriptionId: plan.cluster.subscriptionId },
+});
 
 /**
  * The plans grouped by cluster, each cluster's running plan first (it holds the cluster), then the
  * oldest; the clusters in a random order, so that when ticks are cut short by their time limit, each
  * leaves different clusters for the next one and none waits for long.
  */
-function clusterQueue(plans: readonly Plan[]): Plan[][] {
-  const byCluster = new Map<string, Plan[]>();
+function clusterQueue(plans: readonly QueuedPlan[]): QueuedPlan[][] {
+  const byCluster = new Map<string, QueuedPlan[]>();
   for (const plan of plans) {
     const same = byCluster.get(plan.cluster.key);
     if (same) same.push(plan);
@@ -218,19 +236,19 @@ function clusterQueue(plans: readonly Plan[]): Plan[][] {
   );
   for (let i = queue.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1));
-    [queue[i], queue[j]] = [queue[j] as Plan[], queue[i] as Plan[]];
+    [queue[i], queue[j]] = [queue[j] as QueuedPlan[], queue[i] as QueuedPlan[]];
   }
   return queue;
 }
 
-const nextTick = (plan: Plan): PlanRunResult => ({
+const nextTick = (plan: QueuedPlan): PlanRunResult => ({
   planId: plan.id,
   cluster: plan.cluster.name,
   outcome: 'next-tick',
   detail: "left for the next tick: this one's time is up",
 });
 
-async function advanceSafely(deps: RunnerDeps, plan: Plan): Promise<PlanRunResult> {
+async function advanceSafely(deps: RunnerDeps, plan: QueuedPlan): Promise<PlanRunResult> {
   try {
     return await advancePlan(deps, plan);
   } catch (e) {
@@ -275,7 +293,7 @@ export function clusterRefOf(plan: Plan): ClusterRef {
   };
 }
 
-async function advancePlan(deps: RunnerDeps, first: Plan): Promise<PlanRunResult> {
+async function advancePlan(deps: RunnerDeps, first: QueuedPlan): Promise<PlanRunResult> {
   const result = (outcome: PlanRunOutcome, detail?: string): PlanRunResult => ({
     planId: first.id,
     cluster: first.cluster.name,
