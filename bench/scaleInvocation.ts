@@ -29,7 +29,8 @@ import { BURST_IN_FLIGHT, REDELIVERED, RELEASE } from './scaleRelease';
  *  - `sweep`: the whole sweep in one process (coordinator and shards, 8 at a time);
  *  - `coordinator`: the timer's part: summaries, Resource Graph pages, the shard messages queued;
  *  - `shard`: one queued shard message, as `sweepShard` runs it;
- *  - `dashboard`: `GET /api/dashboard` through the local host, {@link DASHBOARD_REQUESTS} times;
+ *  - `dashboard`: `GET /api/dashboard` through the local host once (the deployment's first), then
+ *    {@link DASHBOARD_REQUESTS} times;
  *  - `release-burst`: every stored cluster announced a release through the host's webhook (scaleRelease.ts);
  *  - `runner`: one tick of the `upgradeRunner` timer, its handler as the host calls it;
  *  - `dispatcher`: one run of the `notificationDispatcher` timer.
@@ -117,6 +118,13 @@ async function run(kind: string): Promise<Record<string, unknown>> {
       const times: number[] = [];
       let bytes = 0;
       let page = '';
+      // The first GET of a deployment backfills the recent-plans index once (shared/store/recentPlans.ts):
+      // timed on its own, the GETs after it are the figure.
+      const t = performance.now();
+      const opened = await fetch(`${host.url}/api/dashboard`);
+      await opened.text();
+      const firstMs = performance.now() - t;
+      if (opened.status !== 200) throw new Error(`dashboard answered ${opened.status}`);
       for (let i = 0; i < DASHBOARD_REQUESTS; i++) {
         const t0 = performance.now();
         const answer = await fetch(`${host.url}/api/dashboard`);
@@ -126,7 +134,13 @@ async function run(kind: string): Promise<Record<string, unknown>> {
         bytes = Buffer.byteLength(page);
       }
       await host.close();
-      return { times, bytes, rows: rowIds(page), total: /(\d+) clusters<\/span>/.exec(page)?.[1] };
+      return {
+        times,
+        firstMs,
+        bytes,
+        rows: rowIds(page),
+        total: /(\d+) clusters<\/span>/.exec(page)?.[1],
+      };
     }
     case 'dashboard-rows': {
       // The page as it was built before the summary: every stored cluster read, then drawn.

@@ -23,9 +23,12 @@ export function stopChildren(): void {
   children.clear();
 }
 
-/** Forks a bench child process and tracks it for {@link stopChildren}. */
-export function forkTracked(module: string, args: readonly string[]): ChildProcess {
-  const child = fork(module, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** Forks a bench child process (with `env` when given) and tracks it for {@link stopChildren}. */
+export function forkTracked(module: string, args: readonly string[], env?: NodeJS.ProcessEnv): ChildProcess {
+  const child = fork(module, args, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    ...(env !== undefined && { env }),
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
