@@ -236,7 +236,7 @@ const indexed = (plan: Plan): IndexedPlan => ({
 });
 
 /** Plan rows read at once when a list checks the recent-plans index against them. */
-const LIST_READS = 32;
+const LIST_READS = 100;
 
 export class TablePlanStore implements PlanStore {
   private readonly recent: RecentPlanIndex;
