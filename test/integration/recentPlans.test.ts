@@ -6,7 +6,7 @@ import type { Ring } from '../../shared/domain/rings';
 import type { StoredPlan } from '../../shared/store/planStore';
 import { OpenPlanExistsError, StalePlanError, TablePlanStore } from '../../shared/store/planStore';
 import type { RecentRow } from '../../shared/store/recentPlans';
-import { ORPHAN_MS, RECENT_TABLE, recentKey,RecentPlanIndex } from '../../shared/store/recentPlans';
+import { ORPHAN_MS, RECENT_TABLE, recentKey, RecentPlanIndex } from '../../shared/store/recentPlans';
 import { listAll } from '../../shared/store/tables';
 import { applyPlanEvent, toCommit } from '../../shared/usecases/planCommands';
 import type { PlanningWorld } from '../helpers/planning';
