@@ -17,7 +17,7 @@ import { benchPages } from './pages';
 import { benchPreflight } from './preflight';
 import type { Figure } from './report';
 import { formatFigure, summarize, writeResults } from './report';
-import { benchScale } from './scale';
+import { benchScale, benchScaleRelease } from './scale';
 import type { BenchStorage } from './storageProcess';
 import { startStorageProcess, stopChildren } from './storageProcess';
 import { benchSweep } from './sweep';
@@ -57,6 +57,7 @@ const SECTIONS: readonly {
     run: () => benchColdStart(resolve(__dirname, '../deploy'), resolve(__dirname, '../local/functions.js')),
   },
   { name: 'scale', onlyWhenNamed: true, run: (ctx) => benchScale(ctx.storage) },
+  { name: 'scale-release', onlyWhenNamed: true, run: (ctx) => benchScaleRelease(ctx.storage) },
 ];
 
 const USAGE = `usage: npm run bench [-- [--record] [section…]] (--record rewrites the rows of the sections run)  sections: ${SECTIONS.map((s) => s.name).join(', ')}`;

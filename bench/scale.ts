@@ -95,10 +95,23 @@ export async function startSimProcess(spec: string): Promise<SimChild> {
   };
 }
 
-/** Runs one invocation in a fresh process with the app's settings for `env`. */
+/**
+ * Runs one invocation in a fresh process with the app's settings for `env`. With
+ * WARDEN_BENCH_CPU_PROF=DIR (and WARDEN_BENCH_CPU_PROF_KINDS=kind,… to profile only some kinds), the
+ * process writes a V8 CPU profile into DIR (`--cpu-prof`, which NODE_OPTIONS cannot carry).
+ */
 export function invoke(kind: string, env: NodeJS.ProcessEnv): Promise<InvocationReport> {
+  const profileDir = process.env.WARDEN_BENCH_CPU_PROF;
+  const kinds = process.env.WARDEN_BENCH_CPU_PROF_KINDS?.split(',');
+  const profile =
+    profileDir !== undefined && profileDir !== '' && (kinds === undefined || kinds.includes(kind));
   return new Promise((ok, fail) => {
-    const child = forkTracked(resolve(__dirname, 'scaleInvocation.js'), [kind], { ...process.env, ...env });
+    const child = forkTracked(
+      resolve(__dirname, 'scaleInvocation.js'),
+      [kind],
+      { ...process.env, ...env },
+      profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined,
+    );
     let report: InvocationReport | undefined;
     child.on('message', (m) => (report = m as InvocationReport));
     child.once('exit', (code) =>
@@ -339,6 +352,46 @@ async function benchScaleDashboard(env: NodeJS.ProcessEnv): Promise<Figure[]> {
       value: everyRow.peakRssMb,
     }),
   ];
+}
+
+/**
+ * `npm run bench -- scale-release`: the release burst alone, over a generated fleet of its own, swept
+ * first so its clusters are stored. WARDEN_BENCH_RELEASE_FLEET is `N` or `N,S,R,P` (clusters,
+ * subscriptions, regions, pools; 2,000 clusters of 50 subscriptions, 12 regions, 3 pools by default).
+ * Minutes instead of the scale section's half hour; the same burst figures.
+ */
+export async function benchScaleRelease(azurite: BenchStorage): Promise<Figure[]> {
+  const fleet = releaseFleet(process.env.WARDEN_BENCH_RELEASE_FLEET ?? '2000');
+  const sim = await startSimChild(fleet);
+  try {
+    const env = appEnv(sim, `release${Date.now().toString(36)}`, azurite);
+    const swept = await sweepRun(sim, fleet, env);
+    // As in the scale section: the timer's coordinator queues the shards, and a few shards run, planning
+    // their clusters before the release (so some clusters already have an open plan to an older patch).
+    const queue = new QueueClient(azurite.connectionString, SWEEP_QUEUE);
+    await queue.createIfNotExists();
+    await queue.clearMessages();
+    await invoke('coordinator', env);
+    for (let i = 0; i < SHARDS_BEFORE_RELEASE; i++) await invoke('shard', env);
+    await queue.clearMessages();
+    console.log(`  sweep: ${fleet.clusters} clusters in ${swept.seconds.toFixed(1)} s`);
+    return await benchReleaseBurst(env, sim, { name: 'the sweep in one process', value: swept.peakRssMb });
+  } finally {
+    await sim.close();
+  }
+}
+
+/** Shards run (and planned) before the release, as the scale section runs them at 50,000. */
+const SHARDS_BEFORE_RELEASE = 3;
+
+function releaseFleet(spec: string): Fleet {
+  const [clusters, subscriptions = Math.min(50, clusters ?? 1), regions = 12, pools = 3] = spec
+    .split(',')
+    .map((part) => Number(part.trim()));
+  const fleet = { clusters: clusters ?? NaN, subscriptions, regions, pools };
+  if (!Object.values(fleet).every((n) => Number.isInteger(n) && n > 0))
+    throw new Error(`WARDEN_BENCH_RELEASE_FLEET must be N or N,S,R,P (positive integers), not "${spec}"`);
+  return fleet;
 }
 
 /** The release burst over the swept 50,000 (scaleRelease.ts), with the demo's policy and notices. */

@@ -24,10 +24,16 @@ export function stopChildren(): void {
 }
 
 /** Forks a bench child process (with `env` when given) and tracks it for {@link stopChildren}. */
-export function forkTracked(module: string, args: readonly string[], env?: NodeJS.ProcessEnv): ChildProcess {
+export function forkTracked(
+  module: string,
+  args: readonly string[],
+  env?: NodeJS.ProcessEnv,
+  execArgv?: readonly string[],
+): ChildProcess {
   const child = fork(module, args, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     ...(env !== undefined && { env }),
+    ...(execArgv !== undefined && { execArgv: [...execArgv] }),
   });
   children.add(child);
   child.once('exit', () => children.delete(child));
