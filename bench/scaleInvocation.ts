@@ -9,8 +9,8 @@ import { startHost } from '../local/host';
 import { startLocalNotifications } from '../local/outbox';
 import { services } from '../shared/app';
 import type { PlanStatus } from '../shared/domain/plan';
-import { PLAN_STATUSES } from '../shared/domain/plan';
-import { parseVersion } from '../shared/domain/versions';
+import { NOT_STARTED, PLAN_STATUSES } from '../shared/domain/plan';
+import { compareVersions, parseVersion } from '../shared/domain/versions';
 import { SWEEP_QUEUE } from '../shared/store/sweepQueue';
 import { listClusters } from '../shared/usecases/fleetStatus';
 import { planSweptClusters } from '../shared/usecases/planSwept';
@@ -207,14 +207,24 @@ async function releaseBurst(s: ReturnType<typeof services>): Promise<BurstDetail
     .filter(([, state]) => state === 'open')
     .map(([status]) => status as PlanStatus);
   // Who should move to the release: a cluster on its minor below it, and one whose open plan aims at an
-  // older patch of that minor (a minor upgrade from the minor below lands on its newest patch).
+  // older patch of that minor (a minor upgrade from the minor below lands on its newest patch). Not due:
+  // a cluster whose open version plan Warden keeps (docs/design/plans.md, "Where plans come from"): one
+  // aiming past the release (a cluster on the newest patch of its minor before the release was planned
+  // to the next minor; the release's patch is an older target, which never replaces a newer one, and the
+  // minor plan takes the cluster past the release anyway), or one already started (left alone, `busy`).
   const belowOnMinor = (text: string): boolean => {
     const v = parseVersion(text);
     return v !== undefined && v.minor === release.minor && (v.patch ?? 0) < (release.patch ?? 0);
   };
   const due = new Set(clusters.filter((c) => belowOnMinor(c.version)).map((c) => c.id.toLowerCase()));
-  for (const { plan } of await s.plans.openPlans(open))
-    if (plan.kind !== 'node-image' && belowOnMinor(plan.to)) due.add(plan.cluster.id.toLowerCase());
+  const kept = new Set<string>();
+  for (const { plan } of await s.plans.openPlans(open)) {
+    if (plan.kind === 'node-image') continue;
+    const id = plan.cluster.id.toLowerCase();
+    if (compareVersions(plan.to, RELEASE) > 0 || !NOT_STARTED.includes(plan.status)) kept.add(id);
+    else if (belowOnMinor(plan.to)) due.add(id);
+  }
+  for (const id of kept) due.delete(id);
   const host = await startHost({
     registrations: loadRegistrations(resolve(__dirname, '../local/functions.js')),
     port: 0,
@@ -243,14 +253,19 @@ async function releaseBurst(s: ReturnType<typeof services>): Promise<BurstDetail
   await pool(clusters.length, BURST_IN_FLIGHT, (i) => deliver(releaseEvent(clusters[i]?.id ?? '', i)));
   const seconds = (performance.now() - t0) / 1000;
   const burst = { ...tally };
+  // Counted before the redelivery, which runs the reactions again and could make up for a lost plan.
+  const afterBurst = await s.plans.openPlans(open);
+  const toRelease = afterBurst.filter((p) => p.plan.to === RELEASE);
+  const moved = new Set(toRelease.map((p) => p.plan.cluster.id.toLowerCase()));
+  const stillKept = new Set(
+    afterBurst.filter((p) => p.plan.kind !== 'node-image').map((p) => p.plan.cluster.id.toLowerCase()),
+  );
   const redelivered = Math.min(REDELIVERED, clusters.length);
   tally.duplicates = 0;
   await pool(redelivered, BURST_IN_FLIGHT, (i) => deliver(releaseEvent(clusters[i]?.id ?? '', i)));
   const redeliveredDuplicates = tally.duplicates;
   await host.close();
 
-  const toRelease = (await s.plans.openPlans(open)).filter((p) => p.plan.to === RELEASE);
-  const moved = new Set(toRelease.map((p) => p.plan.cluster.id.toLowerCase()));
   const rows = await s.notifier.outbox.list({ limit: Number.MAX_SAFE_INTEGER });
   const batches = await s.notifier.outbox.dueBatches(new Date('9999-12-31T23:59:59Z'));
   const perRecipient = new Map<string, number>();
@@ -268,6 +283,8 @@ async function releaseBurst(s: ReturnType<typeof services>): Promise<BurstDetail
     expectedPlans: due.size,
     expectedWithPlan: [...due].filter((id) => moved.has(id)).length,
     plansToRelease: toRelease.length,
+    keptPastRelease: kept.size,
+    keptStillOpen: [...kept].filter((id) => stillKept.has(id)).length,
     redelivered,
     redeliveredDuplicates,
     rows: rows.length,
