@@ -66,6 +66,31 @@ function utc(iso: string): string {
   return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 }
 
+/** The lower ring's plans to `version` that say something about it (see {@link NEVER_RAN}). */
+function relevantPlans(
+  lowerRing: Ring,
+  version: string,
+  lowerRingPlans: readonly RingPlanRecord[],
+): RingPlanRecord[] {
+  return lowerRingPlans.filter((p) => p.ring === lowerRing && p.to === version && !NEVER_RAN.has(p.status));
+}
+
+/**
+ * Whether {@link promotionEvidence} would look at `lowerRingClusters` for these plans: only when the
+ * lower ring has no plan to the version that ran (none succeeded, failed or is under way). Otherwise
+ * the plans decide alone, and the caller need not read what the whole lower ring runs.
+ */
+export function needsLowerRingClusters(
+  lowerRing: Ring,
+  version: string,
+  lowerRingPlans: readonly RingPlanRecord[],
+): boolean {
+  // No success (a done plan without its time does not count), no failure, nothing under way.
+  return relevantPlans(lowerRing, version, lowerRingPlans).every(
+    (p) => (p.status === 'succeeded' || p.status === 'observed') && p.succeededAt === undefined,
+  );
+}
+
 /**
  * Decides whether `version` may be planned for `ring`, from the plans to it in the ring before.
  * `lowerRing` defaults to the previous ring; the caller passes the nearest lower ring that has clusters
@@ -88,9 +113,7 @@ export function promotionEvidence(
       previousRing(ring) === undefined ? `${ring} is the first ring` : `no ring below ${ring} has clusters`;
     return { ...base, allowed: true, reason, plans: [] };
   }
-  const relevant = lowerRingPlans.filter(
-    (p) => p.ring === lowerRing && p.to === version && !NEVER_RAN.has(p.status),
-  );
+  const relevant = relevantPlans(lowerRing, version, lowerRingPlans);
   const plans = relevant.map((p) => ({
     planId: p.planId,
     clusterName: p.clusterName,

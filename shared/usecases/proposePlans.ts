@@ -24,7 +24,7 @@ import { allowedApprovers, isGated } from '../domain/policy';
 import type { PlanPreflight } from '../domain/preflight';
 import { unreadReport } from '../domain/preflightChecks';
 import type { PromotionEvidence } from '../domain/promotion';
-import { promotionEvidence } from '../domain/promotion';
+import { needsLowerRingClusters, promotionEvidence } from '../domain/promotion';
 import { previousRing } from '../domain/rings';
 import type { UpgradeTarget } from '../domain/targeting';
 import { compareNodeImages, nodeImageTarget, versionTarget } from '../domain/targeting';
@@ -171,11 +171,35 @@ export async function evidenceFor(deps: PlanningDeps, plan: Plan, now: Date): Pr
   }
   const lower = previousRing(ring);
   if (lower === undefined) return promotionEvidence(ring, plan.to, [], deps.policy.soakMs[ring], now);
-  const [records, lowerRingClusters] = await Promise.all([
+  const records = await shared(deps.plans, `plans|${lower}|${plan.to}`, () =>
     deps.plans.ringPlans(lower, plan.to),
-    deps.plans.ringClusters(lower),
-  ]);
-  return promotionEvidence(ring, plan.to, records, deps.policy.soakMs[ring], now, { lowerRingClusters });
+  );
+  // What the whole lower ring runs is read only when its plans to the version leave the question open.
+  const lowerRingClusters = needsLowerRingClusters(lower, plan.to, records)
+    ? await shared(deps.plans, `clusters|${lower}`, () => deps.plans.ringClusters(lower))
+    : undefined;
+  return promotionEvidence(ring, plan.to, records, deps.policy.soakMs[ring], now, {
+    ...(lowerRingClusters !== undefined && { lowerRingClusters }),
+  });
+}
+
+/** Promotion reads in flight, per plan store: concurrent plans of a ring and version share one. */
+const inFlight = new WeakMap<object, Map<string, Promise<unknown>>>();
+
+/**
+ * Runs `read`, or joins the same read another caller started and has not finished yet. Nothing is
+ * kept once it settles: a caller that arrives after that reads again, so no answer is older than
+ * the caller's own arrival by more than one read's time (a release's burst of events for one ring
+ * reads the ring's evidence once per round trip instead of once per event).
+ */
+function shared<T>(store: object, key: string, read: () => Promise<T>): Promise<T> {
+  let reads = inFlight.get(store);
+  if (reads === undefined) inFlight.set(store, (reads = new Map()));
+  const pending = reads.get(key) as Promise<T> | undefined;
+  if (pending !== undefined) return pending;
+  const started = read().finally(() => reads.delete(key));
+  reads.set(key, started);
+  return started;
 }
 
 /** The promotion event for a proposed plan, or undefined when nothing changed since the last check. */

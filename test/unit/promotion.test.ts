@@ -1,5 +1,7 @@
+import fc from 'fast-check';
+
 import type { RingPlanRecord } from '../../shared/domain/promotion';
-import { promotionEvidence } from '../../shared/domain/promotion';
+import { needsLowerRingClusters, promotionEvidence } from '../../shared/domain/promotion';
 
 const DAY = 86_400_000;
 const now = new Date('2026-11-25T12:00:00Z');
@@ -116,5 +118,47 @@ describe('promotion: given the plans to a version in the ring below', () => {
     expect(promotionEvidence('production', '1.30.3', [], 0, now, { lowerRingClusters: [] }).allowed).toBe(
       false,
     );
+  });
+});
+
+describe('promotion: when what the lower ring runs matters', () => {
+  const statuses = ['succeeded', 'failed', 'observed', 'approved', 'running', 'proposed', 'cancelled'];
+  const record = fc.record({
+    planId: fc.constantFrom('a', 'b', 'c'),
+    clusterName: fc.constantFrom('aks-staging-1', 'aks-staging-2'),
+    ring: fc.constantFrom('dev' as const, 'staging' as const),
+    to: fc.constantFrom('1.30.3', '1.30.1'),
+    status: fc.constantFrom(...statuses),
+    succeededAt: fc.option(fc.constantFrom('2026-11-10T00:00:00Z', '2026-11-24T00:00:00Z'), {
+      nil: undefined,
+    }),
+  });
+  const cluster = fc.record({
+    clusterName: fc.constantFrom('aks-staging-1', 'aks-staging-2'),
+    version: fc.constantFrom('1.30.1', '1.30.3', '1.31.2'),
+    since: fc.constantFrom('2026-11-01T00:00:00Z', '2026-11-25T11:00:00Z'),
+  });
+  const clean = (r: RingPlanRecord): RingPlanRecord =>
+    r.succeededAt === undefined ? (({ succeededAt: _, ...rest }) => rest)(r) : r;
+
+  test('when the plans decide alone, the answer is the same whatever the lower ring runs', () => {
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 5 }), fc.array(cluster, { maxLength: 4 }), (raw, below) => {
+        const plans = raw.map(clean);
+        const without = promotionEvidence('production', '1.30.3', plans, 7 * DAY, now);
+        const withClusters = promotionEvidence('production', '1.30.3', plans, 7 * DAY, now, {
+          lowerRingClusters: below,
+        });
+        if (!needsLowerRingClusters('staging', '1.30.3', plans)) expect(withClusters).toEqual(without);
+      }),
+    );
+  });
+
+  test('no plan there, or only plans that never ran: the lower ring is needed', () => {
+    expect(needsLowerRingClusters('staging', '1.30.3', [])).toBe(true);
+    expect(needsLowerRingClusters('staging', '1.30.3', [rec({ status: 'proposed' })])).toBe(true);
+    expect(needsLowerRingClusters('staging', '1.30.3', [rec({ to: '1.30.1' })])).toBe(true);
+    expect(needsLowerRingClusters('staging', '1.30.3', [rec({})])).toBe(false);
+    expect(needsLowerRingClusters('staging', '1.30.3', [rec({ status: 'approved' })])).toBe(false);
   });
 });
