@@ -313,7 +313,7 @@ export class TablePlanStore implements PlanStore {
    * Writes the plan's status to the open-plan index unless a later transition already did: two
    * writers finishing out of order must not leave the older status behind.
    */
-  private async index(plan: Plan): Promise<void> {
+  private async index(plan: Plan, created: boolean): Promise<void> {
     const client = await this.tables.table(OPEN_TABLE);
     const entity = {
       partitionKey: OPEN_PARTITION,
@@ -322,6 +322,16 @@ export class TablePlanStore implements PlanStore {
       status: plan.status,
       seq: plan.seq,
     };
+    // A plan just created has no entry yet: write it without reading first (a 409 means a later
+    // transition got there first, and the loop below compares).
+    if (created) {
+      try {
+        await client.createEntity(entity);
+        return;
+      } catch (e) {
+        if (!isConflict(e)) throw e;
+      }
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       const current = await getOrUndefined<{ seq: number }>(client, OPEN_PARTITION, plan.id);
       if (current !== undefined && current.seq >= plan.seq) return;
@@ -462,7 +472,7 @@ export class TablePlanStore implements PlanStore {
   private async afterCommit(plan: Plan, before: PlanStatus | undefined): Promise<void> {
     if (before !== plan.status) {
       if (isOpen(plan.status)) {
-        await this.index(plan);
+        await this.index(plan, before === undefined);
       } else {
         await this.unindex(plan.id);
       }
