@@ -180,7 +180,7 @@ export async function benchScale(azurite: BenchStorage): Promise<Figure[]> {
     };
     return [
       ...dashboard,
-      ...(await benchReleaseBurst(env, sim, host)),
+      ...(await benchReleaseBurst(azurite, env, sim, host)),
       // After the burst: the fleet with its plans, and the outbox with the burst's notices.
       ...(await benchFleetTimers(env, host)),
     ];
@@ -375,7 +375,10 @@ export async function benchScaleRelease(azurite: BenchStorage): Promise<Figure[]
     for (let i = 0; i < SHARDS_BEFORE_RELEASE; i++) await invoke('shard', env);
     await queue.clearMessages();
     console.log(`  sweep: ${fleet.clusters} clusters in ${swept.seconds.toFixed(1)} s`);
-    return await benchReleaseBurst(env, sim, { name: 'the sweep in one process', value: swept.peakRssMb });
+    return await benchReleaseBurst(azurite, env, sim, {
+      name: 'the sweep in one process',
+      value: swept.peakRssMb,
+    });
   } finally {
     await sim.close();
   }
@@ -396,6 +399,7 @@ function releaseFleet(spec: string): Fleet {
 
 /** The release burst over the swept 50,000 (scaleRelease.ts), with the demo's policy and notices. */
 async function benchReleaseBurst(
+  storage: BenchStorage,
   env: NodeJS.ProcessEnv,
   sim: SimChild,
   idleHost: { readonly name: string; readonly value: number },
@@ -403,14 +407,17 @@ async function benchReleaseBurst(
   const regions = await sim.release(RELEASE);
   if (regions === 0) throw new Error(`the simulator did not offer ${RELEASE} anywhere`);
   await sim.clear();
+  const requestsBefore = await storage.tableRequests();
   const burst = await invoke('release-burst', {
     ...env,
     WARDEN_POLICY: resolve(__dirname, '../../local/policy.demo.yaml'),
   });
   const detail = burst.detail as BurstDetail;
   const stats = await sim.stats();
+  const requests = (await storage.tableRequests()) - requestsBefore;
   console.log(
-    `  release burst: ${detail.events} deliveries in ${detail.seconds.toFixed(1)} s; ${stats.calls} ARM calls, ${stats.throttled} answered 429`,
+    `  release burst: ${detail.events} deliveries in ${detail.seconds.toFixed(1)} s; ${stats.calls} ARM calls, ${stats.throttled} answered 429; ` +
+      `${requests} table requests in the invocation (burst, ${detail.redelivered} redelivered, the counts)`,
   );
   return burstFigures(detail, burst.peakRssMb, (mb) =>
     memoryFigure('release burst host (and its client), peak RSS', mb, idleHost),

@@ -7,7 +7,7 @@ import { atLeast, atMost, figure, noGoal } from './report';
  * webhook of a host that runs as a Functions instance would (bench/scaleInvocation.ts
  * `release-burst`), with the demo's policy and its email and Teams simulators. What it proves: every
  * event recorded once (a redelivery of a sample is a duplicate), no 5xx, a plan to the release for
- * every cluster on its minor, and how many messages people get.
+ * every cluster due it (bench/scaleInvocation.ts says which are), and how many messages people get.
  */
 export const RELEASE = '1.35.9';
 export const BURST_IN_FLIGHT = 16;
