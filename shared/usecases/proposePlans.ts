@@ -188,13 +188,13 @@ const inFlight = new WeakMap<object, Map<string, Promise<unknown>>>();
 
 /**
  * Runs `read`, or joins the same read another caller started and has not finished yet. Nothing is
- * kept once it settles: a caller that arrives after that reads again, so no answer is older than
- * the caller's own arrival by more than one read's time (a release's burst of events for one ring
- * reads the ring's evidence once per round trip instead of once per event).
+ * kept once it settles: a caller that arrives after that reads again, so an answer is never older
+ * than one read started before the caller arrived (a release's burst of events for one ring reads
+ * the ring's evidence once per round trip instead of once per event).
  */
 function shared<T>(store: object, key: string, read: () => Promise<T>): Promise<T> {
   let reads = inFlight.get(store);
-  if (reads === undefined) inFlight.set(store, (reads = new Map()));
+  if (reads === undefined) inFlight.set(store, (reads = new Map<string, Promise<unknown>>()));
   const pending = reads.get(key) as Promise<T> | undefined;
   if (pending !== undefined) return pending;
   const started = read().finally(() => reads.delete(key));
