@@ -1,6 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { LokiDatabase } from './tableJournal';
+import { TableJournal } from './tableJournal';
+
 /* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access */
 
 /** Azurite's well-known development account (public, documented; not a secret). */
@@ -17,13 +20,8 @@ export interface RunningAzurite {
   close(): Promise<void>;
 }
 
-/** Loki's database as Azurite's table store holds it (`saveDatabase` coalesces concurrent calls). */
-interface LokiDb {
-  saveDatabase(callback: (err?: unknown) => void): void;
-}
-
 interface TableStore {
-  readonly db: LokiDb;
+  readonly db: LokiDatabase;
   [method: string]: unknown;
 }
 
@@ -45,24 +43,54 @@ const TABLE_WRITES: Record<string, number | undefined> = {
 };
 
 /**
+ * Saves one at a time, each covering every request made before it began (group commit): a request
+ * made while a save runs waits for the next one, which starts when it ends and covers all of them. A save
+ * starts from `setImmediate`, after the microtasks of a batch in progress, so it never holds half a batch.
+ */
+function groupCommit(saveOnce: () => Promise<void>): () => Promise<void> {
+  let running = false;
+  let next: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
+  const run = (): void => {
+    const batch = next;
+    next = undefined;
+    if (batch === undefined) return;
+    running = true;
+    saveOnce()
+      .then(batch.resolve, batch.reject)
+      .finally(() => {
+        running = false;
+        if (next !== undefined) setImmediate(run);
+      });
+  };
+  return () => {
+    if (next === undefined) {
+      let resolve!: () => void;
+      let reject!: (e: unknown) => void;
+      const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+      next = { promise, resolve, reject };
+      if (!running) setImmediate(run);
+    }
+    return next.promise;
+  };
+}
+
+/**
  * Makes every acknowledged table write durable: Azurite's LokiJS store only autosaves every 5 s, so a
  * `kill -9` lost what had been answered in the last seconds (an approval answered 200 came back
- * pending). Each write now resolves, and so is answered, only after a save of the whole database
- * that started after it; Loki coalesces saves (callbacks queued during a save wait for the next one),
- * so concurrent writes share one save. Loki writes the file aside and renames it, so a kill during a
- * save leaves the previous complete file. A save starts from `setImmediate`, after the microtasks
- * of a batch in progress, so a save never holds half a batch. Not fsynced: it survives the process
- * dying, not the machine losing power.
+ * pending). Each write now resolves, and so is answered, only after a save that started after it;
+ * concurrent writes share one save ({@link groupCommit}). A save appends what changed since the last one
+ * to a journal beside Loki's file, and now and then rewrites the file whole ({@link TableJournal}); Loki's
+ * own saves (its 5 s autosave, Azurite's at start and close) go the same way. Not fsynced: it survives
+ * the process dying, not the machine losing power.
  */
-function saveBeforeAnswering(store: TableStore): void {
-  const save = (): Promise<void> =>
-    new Promise((resolve, reject) =>
-      setImmediate(() =>
-        store.db.saveDatabase((err) =>
-          err ? reject(err instanceof Error ? err : new Error(JSON.stringify(err))) : resolve(),
-        ),
-      ),
+function saveBeforeAnswering(store: TableStore, journal: TableJournal): void {
+  const save = groupCommit(() => journal.save());
+  store.db.saveDatabase = (callback) => {
+    save().then(
+      () => callback?.(),
+      (e: unknown) => callback?.(e),
     );
+  };
   for (const [name, batchIdAt] of Object.entries(TABLE_WRITES)) {
     const original = store[name] as (...args: unknown[]) => Promise<unknown>;
     store[name] = async (...args: unknown[]): Promise<unknown> => {
@@ -72,6 +100,16 @@ function saveBeforeAnswering(store: TableStore): void {
       return result;
     };
   }
+}
+
+/** Loads the table database through the journal (Azurite loads it only when its file exists). */
+function loadThroughJournal(store: TableStore, journal: TableJournal): void {
+  store.db.loadDatabase = (_options, callback) => {
+    journal.load().then(
+      () => callback(),
+      (e: unknown) => callback(e),
+    );
+  };
 }
 
 interface AzuriteServer {
@@ -148,9 +186,13 @@ export async function startAzurite(
       memory,
     ),
   );
+  const store = (table as unknown as { metadataStore: TableStore }).metadataStore;
+  const journal = memory ? undefined : new TableJournal(store.db, at('__azurite_db_table__.json') ?? '');
+  if (journal !== undefined) {
+    loadThroughJournal(store, journal);
+    if (options.durableTables !== false) saveBeforeAnswering(store, journal);
+  }
   await table.start();
-  if (!memory && options.durableTables !== false)
-    saveBeforeAnswering((table as unknown as { metadataStore: TableStore }).metadataStore);
   try {
     await queue.start();
   } catch (e) {
@@ -168,6 +210,7 @@ export async function startAzurite(
     tableRequests: () => tableRequests,
     async close() {
       await Promise.allSettled([table.close(), queue.close()]);
+      await journal?.close();
     },
   };
 }
