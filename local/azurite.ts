@@ -123,7 +123,8 @@ interface AzuriteServer {
  * Starts Azurite's table and queue services in this process (its CLI hides a random port and costs
  * ~1 s to spawn). `location` persists data across restarts; without it everything is in memory.
  * With a location, every table write is on disk before it is answered (`durableTables`, default on;
- * off is Azurite's own 5 s autosave, for the bench's comparison). Queue messages keep Azurite's 5 s
+ * off is Azurite's own 5 s autosave of the whole file, for the bench's comparison; either way a journal
+ * left by a durable start is loaded). Queue messages keep Azurite's 5 s
  * autosave. The `azurite` package's `main` is its VS Code extension, so the servers are deep-required.
  */
 export async function startAzurite(
