@@ -2,7 +2,7 @@ import type { Figure } from './report';
 import { atLeast, atMost, figure, noGoal } from './report';
 
 /**
- * The release burst at 50,000 clusters: a new patch (RELEASE) offered in every region, then one
+ * The release burst over a swept fleet (5,000 clusters in the scale section): a new patch (RELEASE) offered in every region, then one
  * NewKubernetesVersionAvailable delivery per cluster, {@link BURST_IN_FLIGHT} in flight, into the
  * webhook of a host that runs as a Functions instance would (bench/scaleInvocation.ts
  * `release-burst`), with the demo's policy and its email and Teams simulators. What it proves: every
