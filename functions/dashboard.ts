@@ -9,7 +9,7 @@ import { dashboardFleet } from '../shared/usecases/fleetSummary';
 import { httpRoute } from '../shared/web/accessRoute';
 import { actionErrorResponse } from '../shared/web/actionPages';
 import type { DashboardFilter } from '../shared/web/dashboard';
-import { FLEET_ROWS, renderDashboard } from '../shared/web/dashboard';
+import { FLEET_ROWS, PLAN_ROWS, renderDashboard } from '../shared/web/dashboard';
 import { PAGE_HEADERS } from '../shared/web/html';
 import { errorResponse } from '../shared/web/http';
 import { wantsPage } from '../shared/web/pageParts';
@@ -66,9 +66,9 @@ export function dashboardHandler(
       const s = getServices();
       const [fleet, plans, events] = await Promise.all([
         dashboardFleet({ summary: s.fleetSummary, clusters: s.clusters }, filter, FLEET_ROWS),
-        // The latest 100 plans (in the status asked for): a bounded read of the recent-plans index.
+        // The latest PLAN_ROWS plans (in the status asked for): a bounded read of the recent-plans index.
         s.plans.list({
-          limit: 100,
+          limit: PLAN_ROWS,
           ...(filter.plans !== undefined && filter.plans !== 'open' && { status: filter.plans }),
         }),
         s.events.list({ limit: 20 }),

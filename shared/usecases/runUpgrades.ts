@@ -201,7 +201,7 @@ export async function runUpgrades(
 }
 
 /** What the runner's queue keeps of a plan due: enough to order, group and take it. */
-interface QueuedPlan {
+export interface QueuedPlan {
   readonly id: string;
   readonly status: PlanStatus;
   readonly createdAt: string;
@@ -217,10 +217,12 @@ const queued = (plan: Plan): QueuedPlan => ({
 
 /**
  * The plans grouped by cluster, each cluster's running plan first (it holds the cluster), then the
- * oldest; the clusters in a random order, so that when ticks are cut short by their time limit, each
- * leaves different clusters for the next one and none waits for long.
+ * oldest. Clusters with no plan running yet come first: their window is open and every minute lost is
+ * taken from it, while a running plan's next step waits at most a tick. Within each part the clusters
+ * are in a random order, so that when ticks are cut short by their time limit, each leaves different
+ * clusters for the next one and none waits for long.
  */
-function clusterQueue(plans: readonly QueuedPlan[]): QueuedPlan[][] {
+export function clusterQueue(plans: readonly QueuedPlan[]): QueuedPlan[][] {
   const byCluster = new Map<string, QueuedPlan[]>();
   for (const plan of plans) {
     const same = byCluster.get(plan.cluster.key);
@@ -238,7 +240,8 @@ function clusterQueue(plans: readonly QueuedPlan[]): QueuedPlan[][] {
     const j = Math.floor(Math.random() * (i + 1));
     [queue[i], queue[j]] = [queue[j] as QueuedPlan[], queue[i] as QueuedPlan[]];
   }
-  return queue;
+  const running = (ps: readonly QueuedPlan[]): number => Number(ps[0]?.status === 'running');
+  return queue.sort((a, b) => running(a) - running(b));
 }
 
 const nextTick = (plan: QueuedPlan): PlanRunResult => ({

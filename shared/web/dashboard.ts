@@ -42,6 +42,8 @@ export interface DashboardFilter {
 
 /** A fleet of thousands would make a page of megabytes; the table shows the clusters that need a look first. */
 export const FLEET_ROWS = 200;
+/** The plans listed: the latest changed, in the status asked for (the chips above pick one). */
+export const PLAN_ROWS = 50;
 
 const SUPPORT_CLASS: Record<string, string> = {
   supported: 'ok',
@@ -236,6 +238,11 @@ export function renderDashboard(data: DashboardData): string {
                   ${planRows(plans, now)}
                 </tbody>
               </table>`
+        }
+        ${
+          plans.length >= PLAN_ROWS
+            ? html`<p class="muted">The latest ${PLAN_ROWS} changed; the counts above list one status.</p>`
+            : ''
         }
         <h2 id="events">Latest events</h2>
         ${

@@ -49,7 +49,7 @@ const window = {
 
 const names = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 /** Per subscription, each test's own clusters. */
-const GROUPS = { bound: 5, throttle: 2, twin: 3, late: 2 };
+const GROUPS = { bound: 5, throttle: 2, twin: 3, late: 2, first: 6 };
 const clustersOf = (sub: number): string[] =>
   Object.entries(GROUPS).flatMap(([group, n]) => names(`aks-${group}-${sub}`, n));
 
@@ -345,4 +345,24 @@ test('a tick past its time takes no new plan: the others wait for the next tick,
   expect(next.results.filter((r) => r.outcome === 'next-tick')).toEqual([]);
   const puts = controlPlanePuts(sim.calls());
   for (const p of plans) expect(puts.get(p.cluster.name)).toBe(1);
+});
+
+test('plans not started yet are taken before running plans: a window that opened loses no time to next steps', async () => {
+  world = planningWorld();
+  const inner = new TableRunnerStore(world.tables);
+  const running = await approvedPlan(0, 'aks-first-0-0');
+  await runUpgrades(deps(inner), { clusterKey: running.cluster.key });
+  expect((await world.plans.get(running.id))?.plan.status).toBe('running');
+  const waiting = await Promise.all(
+    names('aks-first-0', 6)
+      .slice(1)
+      .map((n) => approvedPlan(0, n)),
+  );
+
+  const runs = counted(inner);
+  const out = await runUpgrades(deps(runs.store), undefined, { concurrency: 1, perSubscription: 1 });
+  const order = runs.order.filter((id) => id === running.id || waiting.some((w) => w.id === id));
+  expect(order).toHaveLength(waiting.length + 1);
+  expect(order.at(-1)).toBe(running.id);
+  for (const w of waiting) expect(out.results.find((r) => r.planId === w.id)?.outcome).toBe('started');
 });

@@ -1,6 +1,6 @@
 import type { Plan } from '../../shared/domain/plan';
 import type { ClusterView } from '../../shared/usecases/fleetStatus';
-import { renderDashboard } from '../../shared/web/dashboard';
+import { PLAN_ROWS, renderDashboard } from '../../shared/web/dashboard';
 
 const EVIL = '<img src=x onerror=alert(1)>';
 
@@ -83,6 +83,28 @@ describe('the dashboard page', () => {
       /<a href="\/_local\/outbox" id="local-outbox"\s*>local outbox: /,
     );
     expect(renderDashboard(data)).not.toContain('local-outbox');
+  });
+
+  test('a full plan list says it is the latest and where the rest are', () => {
+    const plan = (n: number) =>
+      ({
+        id: `p${n}`,
+        cluster: { name: `aks-${n}`, ring: 'dev' },
+        kind: 'patch',
+        from: '1.35.6',
+        to: '1.35.8',
+        status: 'succeeded',
+        updatedAt: '2026-11-25T11:00:00Z',
+      }) as unknown as Plan;
+    const page = (count: number) =>
+      renderDashboard({
+        clusters: [],
+        plans: Array.from({ length: count }, (_, i) => plan(i)),
+        events: [],
+        now: new Date('2026-11-25T12:00:00Z'),
+      });
+    expect(page(PLAN_ROWS)).toContain(`The latest ${PLAN_ROWS} changed; the counts above list one status.`);
+    expect(page(PLAN_ROWS - 1)).not.toContain('The latest');
   });
 
   describe('a large fleet', () => {

@@ -10,6 +10,7 @@ import {
   stepWindow,
 } from '../../shared/domain/runner';
 import { deferTarget } from '../../shared/usecases/deferUpgrade';
+import { clusterQueue } from '../../shared/usecases/runUpgrades';
 import { proposed } from '../helpers/plans';
 
 /** The runner's pure decisions: windows per step, ARM-only resume rules, failure handling, signed action links. */
@@ -330,5 +331,47 @@ describe('signed action links', () => {
       date: '2026-12-04',
     });
     expect(deferTarget([], 'x', at('2026-12-04T20:00:00Z'))).toBeUndefined();
+  });
+});
+
+describe("the runner's queue", () => {
+  const plan = (
+    n: number,
+    status: 'approved' | 'scheduled' | 'running',
+    createdAt = '2026-11-01T00:00:00Z',
+  ) => ({
+    id: `p${n}`,
+    status,
+    createdAt,
+    cluster: { key: `sub:rg:c${n}`, name: `c${n}`, subscriptionId: 'sub' },
+  });
+
+  test('clusters with no plan running come before clusters with one, each part in a random order', () => {
+    const plans = Array.from({ length: 40 }, (_, n) =>
+      plan(n, n % 2 === 0 ? 'running' : n % 3 === 0 ? 'scheduled' : 'approved'),
+    );
+    const queue = clusterQueue(plans);
+    const running = queue.map((ps) => ps[0]?.status === 'running');
+    expect(running.slice(0, 20)).toEqual(Array(20).fill(false));
+    expect(running.slice(20)).toEqual(Array(20).fill(true));
+    expect(
+      queue
+        .flat()
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual(plans.map((p) => p.id).sort());
+  });
+
+  test("a cluster's running plan leads its group, then its oldest", () => {
+    const same = (id: string, status: 'approved' | 'running', createdAt: string) => ({
+      ...plan(0, status, createdAt),
+      id,
+    });
+    const queue = clusterQueue([
+      same('new', 'approved', '2026-11-03T00:00:00Z'),
+      same('old', 'approved', '2026-11-01T00:00:00Z'),
+      same('run', 'running', '2026-11-02T00:00:00Z'),
+    ]);
+    expect(queue.map((ps) => ps.map((p) => p.id))).toEqual([['run', 'old', 'new']]);
   });
 });
