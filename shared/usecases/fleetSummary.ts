@@ -7,9 +7,12 @@ import {
   patchOverview,
   tableRows,
 } from '../domain/fleetOverview';
+import type { Plan, PlanStatus } from '../domain/plan';
 import type { Ring } from '../domain/rings';
 import type { ClusterRecord, ClusterStore } from '../store/clusterStore';
+import type { EventRecord, EventStore } from '../store/eventStore';
 import type { FleetSummaryStore } from '../store/fleetSummaryStore';
+import type { PlanStore } from '../store/planStore';
 import type { ClusterView } from './fleetStatus';
 import { listClusters } from './fleetStatus';
 
@@ -195,6 +198,37 @@ export async function dashboardFleet(
   }
   const found = fleetOfViews(await listClusters(deps.clusters), filter, limit);
   return stored === undefined ? found : { ...found, overview: stored.overview, lastSweep: stored.at };
+}
+
+/** What the dashboard shows: the fleet table, the latest plans, the latest events. */
+export interface DashboardReads {
+  readonly fleet: DashboardFleet;
+  readonly plans: readonly Plan[];
+  readonly events: readonly EventRecord[];
+}
+
+/**
+ * The dashboard's reads, each bounded whatever the fleet's size: the fleet from the summary the sweep
+ * maintains, the latest `planRows` plans (in the status asked for) from the recent-plans index, the
+ * latest 20 events.
+ */
+export async function dashboardReads(
+  deps: {
+    readonly summary: FleetSummaryStore;
+    readonly clusters: ClusterStore;
+    readonly plans: Pick<PlanStore, 'list'>;
+    readonly events: Pick<EventStore, 'list'>;
+  },
+  filter: FleetFilter & { readonly plans?: 'open' | PlanStatus },
+  limits: { readonly fleetRows: number; readonly planRows: number },
+): Promise<DashboardReads> {
+  const status = filter.plans !== undefined && filter.plans !== 'open' ? filter.plans : undefined;
+  const [fleet, plans, events] = await Promise.all([
+    dashboardFleet(deps, filter, limits.fleetRows),
+    deps.plans.list({ limit: limits.planRows, ...(status !== undefined && { status }) }),
+    deps.events.list({ limit: 20 }),
+  ]);
+  return { fleet, plans, events };
 }
 
 /** The fleet from its clusters (a name search; a small fleet): the table draws up to `limit` rows. */

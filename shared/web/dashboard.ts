@@ -1,8 +1,9 @@
 import type { FleetOverview, FleetRow } from '../domain/fleetOverview';
 import type { Plan, PlanStatus } from '../domain/plan';
-import { isOpen } from '../domain/plan';
+import { isOpen, isPlanStatus } from '../domain/plan';
 import type { Ring } from '../domain/rings';
-import { RINGS } from '../domain/rings';
+import { isRing, RINGS } from '../domain/rings';
+import { ValidationError } from '../errors';
 import type { EventRecord } from '../store/eventStore';
 import type { ClusterView } from '../usecases/fleetStatus';
 import type { DashboardFleet } from '../usecases/fleetSummary';
@@ -38,6 +39,41 @@ export interface DashboardFilter {
   readonly findings?: 'any';
   /** The plans table: `open` plans, or plans in one status. */
   readonly plans?: 'open' | PlanStatus;
+}
+
+/**
+ * The filters: `?ring=` one of the rings, `?q=` part of a cluster name, `?support=out`, `?findings=any`
+ * (the fleet table); `?plans=open` or a plan status (the plans table).
+ */
+export function parseDashboardFilter(query: URLSearchParams): DashboardFilter {
+  const ring = query.get('ring')?.trim() || undefined;
+  const q = query.get('q')?.trim() || undefined;
+  const support = query.get('support')?.trim() || undefined;
+  const findings = query.get('findings')?.trim() || undefined;
+  const plans = query.get('plans')?.trim() || undefined;
+  if (support !== undefined && support !== 'out')
+    throw new ValidationError('bad support', `support can only be "out", got "${support.slice(0, 40)}"`);
+  if (findings !== undefined && findings !== 'any')
+    throw new ValidationError('bad findings', `findings can only be "any", got "${findings.slice(0, 40)}"`);
+  if (plans !== undefined && plans !== 'open' && !isPlanStatus(plans))
+    throw new ValidationError(
+      'bad plans',
+      `plans must be "open" or a plan status such as awaiting-approval, got "${plans.slice(0, 40)}"`,
+    );
+  if (ring !== undefined && !isRing(ring))
+    throw new ValidationError(
+      'bad ring',
+      `ring must be one of ${RINGS.join(', ')}, got "${ring.slice(0, 40)}"`,
+    );
+  if (q !== undefined && q.length > 100)
+    throw new ValidationError('bad filter', 'q is at most 100 characters');
+  return {
+    ...(ring !== undefined && { ring }),
+    ...(q !== undefined && { q }),
+    ...(support !== undefined && { support: 'out' as const }),
+    ...(findings !== undefined && { findings: 'any' as const }),
+    ...(plans !== undefined && { plans }),
+  };
 }
 
 /** A fleet of thousands would make a page of megabytes; the table shows the clusters that need a look first. */
