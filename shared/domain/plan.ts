@@ -1,3 +1,4 @@
+import type { ClusterSnapshot } from './cluster';
 import type { FleetGatePlan } from './fleetGate';
 import type { Notice } from './notice';
 import type { PlanPreflight } from './preflight';
@@ -183,6 +184,20 @@ export interface PlanCluster {
   readonly location: string;
   readonly ring: Ring;
   readonly tags: Readonly<Record<string, string>>;
+}
+
+/** The cluster as a plan keeps it: who and where, from the snapshot it was planned from. */
+export function planCluster(s: ClusterSnapshot): PlanCluster {
+  return {
+    id: s.id,
+    key: s.key,
+    name: s.name,
+    subscriptionId: s.subscriptionId,
+    resourceGroup: s.resourceGroup,
+    location: s.location,
+    ring: s.ring,
+    tags: s.tags,
+  };
 }
 
 export interface Plan {

@@ -17,7 +17,7 @@ import type {
   TransitionResult,
   Urgency,
 } from '../domain/plan';
-import { classOf, NOT_STARTED, planTitle, windowKey } from '../domain/plan';
+import { classOf, NOT_STARTED, planCluster, planTitle, windowKey } from '../domain/plan';
 import { proposePlan, transition } from '../domain/planTransition';
 import type { Policy } from '../domain/policy';
 import { allowedApprovers, isGated } from '../domain/policy';
@@ -313,16 +313,7 @@ async function proposeOne(
   const created = proposePlan(
     {
       id,
-      cluster: {
-        id: snapshot.id,
-        key: snapshot.key,
-        name: snapshot.name,
-        subscriptionId: snapshot.subscriptionId,
-        resourceGroup: snapshot.resourceGroup,
-        location: snapshot.location,
-        ring: snapshot.ring,
-        tags: snapshot.tags,
-      },
+      cluster: planCluster(snapshot),
       kind: target.kind,
       from: target.from,
       to: target.to,

@@ -1,5 +1,6 @@
 import type { ClusterSnapshot } from '../../shared/domain/cluster';
 import type { By, Plan, PlanGate } from '../../shared/domain/plan';
+import { planCluster } from '../../shared/domain/plan';
 import type { NewPlan } from '../../shared/domain/planTransition';
 import { proposePlan } from '../../shared/domain/planTransition';
 import type { Ring } from '../../shared/domain/rings';
@@ -90,16 +91,7 @@ export function newPlan(overrides: Partial<NewPlan> = {}, ring: Ring = 'producti
   const s = snapshot(`aks-${ring}-1`, ring);
   return {
     id: 'plan-1',
-    cluster: {
-      id: s.id,
-      key: s.key,
-      name: s.name,
-      subscriptionId: s.subscriptionId,
-      resourceGroup: s.resourceGroup,
-      location: s.location,
-      ring,
-      tags: s.tags,
-    },
+    cluster: planCluster(s),
     kind: 'patch',
     from: '1.29.7',
     to: '1.29.9',

@@ -1,6 +1,7 @@
 import { odata } from '@azure/data-tables';
 
 import type { By, Plan, PlanEvent } from '../../shared/domain/plan';
+import { planCluster } from '../../shared/domain/plan';
 import { proposePlan, transition } from '../../shared/domain/planTransition';
 import type { Ring } from '../../shared/domain/rings';
 import type { StoredPlan } from '../../shared/store/planStore';
@@ -21,17 +22,7 @@ const at = (minutes: number): Date => new Date(T0 + minutes * MINUTE);
 /** A proposed plan for its own cluster `aks-recent-{n}` in `ring`, created at `when`. */
 async function create(w: PlanningWorld, n: number, ring: Ring, when: Date, id = `recent${n}`) {
   const s = snapshot(`aks-recent-${n}`, ring);
-  const cluster = {
-    id: s.id,
-    key: s.key,
-    name: s.name,
-    subscriptionId: s.subscriptionId,
-    resourceGroup: s.resourceGroup,
-    location: s.location,
-    ring,
-    tags: s.tags,
-  };
-  const result = proposePlan(newPlan({ id, cluster }, ring), when);
+  const result = proposePlan(newPlan({ id, cluster: planCluster(s) }, ring), when);
   return w.plans.create(toCommit(w.deps.links, [result]).commit);
 }
 

@@ -1,4 +1,5 @@
 import type { By, Plan, PlanEvent } from '../../shared/domain/plan';
+import { planCluster } from '../../shared/domain/plan';
 import { transition } from '../../shared/domain/planTransition';
 import { parsePolicy, PolicyError } from '../../shared/domain/policy';
 import type { PromotionEvidence } from '../../shared/domain/promotion';
@@ -33,16 +34,7 @@ function awaiting(name: string, overrides: Parameters<typeof proposed>[0] = {}):
   const s = snapshot(name, 'production');
   const base = proposed({
     id: `plan-${name}`,
-    cluster: {
-      id: s.id,
-      key: s.key,
-      name,
-      subscriptionId: s.subscriptionId,
-      resourceGroup: s.resourceGroup,
-      location: s.location,
-      ring: 'production',
-      tags: { ...s.tags, team: name.includes('pay') ? 'payments' : 'retail' },
-    },
+    cluster: { ...planCluster(s), tags: { ...s.tags, team: name.includes('pay') ? 'payments' : 'retail' } },
     gate: { ...GATE, waves: true },
     ...overrides,
   });
