@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { useTableIndexes } from './tableIndexes';
 import type { LokiDatabase } from './tableJournal';
 import { TableJournal } from './tableJournal';
 
@@ -125,7 +126,9 @@ interface AzuriteServer {
  * With a location, every table write is on disk before it is answered (`durableTables`, default on;
  * off is Azurite's own 5 s autosave of the whole file, for the bench's comparison; either way a journal
  * left by a durable start is loaded). Queue messages keep Azurite's 5 s
- * autosave. The `azurite` package's `main` is its VS Code extension, so the servers are deep-required.
+ * autosave. A query of one partition and a lookup of one entity read only what they name
+ * (`useTableIndexes`), as Table Storage does. The `azurite` package's `main` is its VS Code extension,
+ * so the servers are deep-required.
  */
 export async function startAzurite(
   options: { location?: string; tablePort?: number; queuePort?: number; durableTables?: boolean } = {},
@@ -188,6 +191,7 @@ export async function startAzurite(
     ),
   );
   const store = (table as unknown as { metadataStore: TableStore }).metadataStore;
+  useTableIndexes(store);
   const journal = memory ? undefined : new TableJournal(store.db, at('__azurite_db_table__.json') ?? '');
   if (journal !== undefined) {
     loadThroughJournal(store, journal);
