@@ -155,8 +155,26 @@ function newer(target: UpgradeTarget, plan: Plan): boolean {
   return compareVersions(target.to, plan.to) > 0;
 }
 
-/** Promotion evidence for a plan's target in its ring (node images are not promoted between rings). */
-export async function evidenceFor(deps: PlanningDeps, plan: Plan, now: Date): Promise<PromotionEvidence> {
+/**
+ * How old a new plan's promotion reads may be when they hold it back. A release proposes thousands of
+ * plans in a few minutes, and each one's check would read every plan to the version in the ring below
+ * (a partition that grows with the release): reading it again for each plan costs the square of the
+ * fleet. A read this recent serves instead, but only for an answer of "not yet": the approval timer
+ * checks every proposed plan again every 15 s with fresh reads, and an answer that lets a plan through
+ * is always read fresh.
+ */
+export const PROPOSAL_EVIDENCE_MAX_AGE_MS = 30_000;
+
+/**
+ * Promotion evidence for a plan's target in its ring (node images are not promoted between rings).
+ * `maxAgeMs` lets reads that recent serve an answer that holds the plan back ({@link ringRead}).
+ */
+export async function evidenceFor(
+  deps: PlanningDeps,
+  plan: Plan,
+  now: Date,
+  options: { readonly maxAgeMs?: number } = {},
+): Promise<PromotionEvidence> {
   const ring = plan.cluster.ring;
   if (plan.kind === 'node-image') {
     return {
@@ -171,35 +189,61 @@ export async function evidenceFor(deps: PlanningDeps, plan: Plan, now: Date): Pr
   }
   const lower = previousRing(ring);
   if (lower === undefined) return promotionEvidence(ring, plan.to, [], deps.policy.soakMs[ring], now);
-  const records = await shared(deps.plans, `plans|${lower}|${plan.to}`, () =>
-    deps.plans.ringPlans(lower, plan.to),
-  );
-  // What the whole lower ring runs is read only when its plans to the version leave the question open.
-  const lowerRingClusters = needsLowerRingClusters(lower, plan.to, records)
-    ? await shared(deps.plans, `clusters|${lower}`, () => deps.plans.ringClusters(lower))
-    : undefined;
-  return promotionEvidence(ring, plan.to, records, deps.policy.soakMs[ring], now, {
-    ...(lowerRingClusters !== undefined && { lowerRingClusters }),
-  });
+  const decide = async (maxAgeMs: number): Promise<PromotionEvidence> => {
+    const records = await ringRead(deps.plans, `plans|${lower}|${plan.to}`, maxAgeMs, () =>
+      deps.plans.ringPlans(lower, plan.to),
+    );
+    // What the whole lower ring runs is read only when its plans to the version leave the question open.
+    const lowerRingClusters = needsLowerRingClusters(lower, plan.to, records)
+      ? await ringRead(deps.plans, `clusters|${lower}`, maxAgeMs, () => deps.plans.ringClusters(lower))
+      : undefined;
+    return promotionEvidence(ring, plan.to, records, deps.policy.soakMs[ring], now, {
+      ...(lowerRingClusters !== undefined && { lowerRingClusters }),
+    });
+  };
+  const maxAgeMs = options.maxAgeMs ?? 0;
+  const evidence = await decide(maxAgeMs);
+  return evidence.allowed && maxAgeMs > 0 ? decide(0) : evidence;
 }
 
-/** Promotion reads in flight, per plan store: concurrent plans of a ring and version share one. */
-const inFlight = new WeakMap<object, Map<string, Promise<unknown>>>();
+/** A promotion read, when it started (monotonic ms) and whether it has answered. */
+interface RingReadEntry {
+  readonly promise: Promise<unknown>;
+  readonly startedAt: number;
+  settled: boolean;
+}
+
+/** Promotion reads per plan store: in flight, or answered (kept for callers that accept an older one). */
+const ringReads = new WeakMap<object, Map<string, RingReadEntry>>();
+
+/** Distinct reads kept per store; past it the oldest go (a ring and version each, so rarely reached). */
+const RING_READS_KEPT = 500;
 
 /**
- * Runs `read`, or joins the same read another caller started and has not finished yet. Nothing is
- * kept once it settles: a caller that arrives after that reads again, so an answer is never older
- * than one read started before the caller arrived (a release's burst of events for one ring reads
- * the ring's evidence once per round trip instead of once per event).
+ * Runs `read`, or joins the same read another caller started and has not finished yet (a release's
+ * burst of events for one ring reads its evidence once per round trip, not once per event). With
+ * `maxAgeMs`, an answered read that started at most that long ago serves too; with 0, nothing answered
+ * serves, so the answer is never older than a read started before the caller arrived. A failed read
+ * serves nobody after it.
  */
-function shared<T>(store: object, key: string, read: () => Promise<T>): Promise<T> {
-  let reads = inFlight.get(store);
-  if (reads === undefined) inFlight.set(store, (reads = new Map<string, Promise<unknown>>()));
-  const pending = reads.get(key) as Promise<T> | undefined;
-  if (pending !== undefined) return pending;
-  const started = read().finally(() => reads.delete(key));
-  reads.set(key, started);
-  return started;
+function ringRead<T>(store: object, key: string, maxAgeMs: number, read: () => Promise<T>): Promise<T> {
+  let reads = ringReads.get(store);
+  if (reads === undefined) ringReads.set(store, (reads = new Map<string, RingReadEntry>()));
+  const at = performance.now();
+  const kept = reads.get(key);
+  const serves = kept !== undefined && (!kept.settled || (maxAgeMs > 0 && at - kept.startedAt <= maxAgeMs));
+  if (serves) return kept.promise as Promise<T>;
+  const entry: RingReadEntry = { promise: read(), startedAt: at, settled: false };
+  entry.promise.then(
+    () => (entry.settled = true),
+    () => {
+      if (reads.get(key) === entry) reads.delete(key);
+    },
+  );
+  reads.delete(key);
+  reads.set(key, entry);
+  if (reads.size > RING_READS_KEPT) reads.delete(reads.keys().next().value as string);
+  return entry.promise as Promise<T>;
 }
 
 /** The promotion event for a proposed plan, or undefined when nothing changed since the last check. */
@@ -332,7 +376,7 @@ async function proposeOne(
   );
   const checked = await withPreflight(deps, created, now);
   const results: TransitionResult[] = [checked];
-  const evidence = await evidenceFor(deps, checked.plan, now);
+  const evidence = await evidenceFor(deps, checked.plan, now, { maxAgeMs: PROPOSAL_EVIDENCE_MAX_AGE_MS });
   const promotion = promotionEvent(checked.plan, evidence, deps.newId(), {
     actor: 'warden',
     source: options.by.source,
