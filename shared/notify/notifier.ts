@@ -64,6 +64,40 @@ export function sharedCopy(notice: Notice, baseUrl: string): Notice {
   );
 }
 
+/** An enqueue's dispatch starts this soon after it, unless the spacing below holds it longer. */
+export const DISPATCH_SOON_MS = 50;
+/**
+ * Dispatches after enqueues start at least this far apart. Each one reads the due rows and the sending
+ * rate across the outbox, so a release's burst of notices dispatched back to back would read the whole
+ * outbox several times a second, a cost that grows with it. A second is still "at once" for an approval
+ * request.
+ */
+export const DISPATCH_SPACING_MS = 1_000;
+
+/**
+ * `kick()` runs `run` {@link DISPATCH_SOON_MS} later, or {@link DISPATCH_SPACING_MS} after the last run
+ * started if that is later; kicks meanwhile join that run, and runs never overlap.
+ */
+export function soonAndSpaced(run: () => Promise<unknown>, failed: (e: unknown) => void): () => void {
+  let pending: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  let lastStart = Number.NEGATIVE_INFINITY;
+  return () => {
+    if (pending !== undefined) return;
+    const wait = Math.max(DISPATCH_SOON_MS, lastStart + DISPATCH_SPACING_MS - performance.now());
+    pending = setTimeout(() => {
+      pending = undefined;
+      running = running
+        .then(() => {
+          lastStart = performance.now();
+          return run();
+        })
+        .catch(failed);
+    }, wait);
+    pending.unref();
+  };
+}
+
 /** A sender that adds the page links to every notice it sends (see `withPageLinks`). */
 function linkingPages(sender: ChannelSender, baseUrl: string): ChannelSender {
   return {
@@ -105,22 +139,16 @@ export function buildNotifier(
   };
   const dispatch: DispatchOptions = { ...DEFAULT_DISPATCH, rates: { email: notify.emailRate } };
   const teamsWorkflows = new Set(Object.keys(notify.teamsWorkflows));
-  let pending: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
   // Safe to race with the timer and other instances: every row is claimed with an ETag lease, and a
   // dispatch cut short by the platform leaves a leased row the next run retries with the same id.
-  const kick = (): void => {
-    if (dispatchSoon === undefined || pending !== undefined) return;
-    pending = setTimeout(() => {
-      pending = undefined;
-      running = running
-        .then(() =>
-          dispatchNotifications({ outbox, channels, log: dispatchSoon.log }, dispatchSoon.now(), dispatch),
-        )
-        .catch((e: unknown) => dispatchSoon.log.warn(`notifications: ${ensureError(e).message}`));
-    }, 50);
-    pending.unref();
-  };
+  const kick =
+    dispatchSoon === undefined
+      ? () => {}
+      : soonAndSpaced(
+          () =>
+            dispatchNotifications({ outbox, channels, log: dispatchSoon.log }, dispatchSoon.now(), dispatch),
+          (e) => dispatchSoon.log.warn(`notifications: ${ensureError(e).message}`),
+        );
   const outbox: TableOutbox = new TableOutbox(
     tables,
     (notice) =>
