@@ -56,15 +56,15 @@ function lookUpByKeys(entities: LokiEntityCollection): void {
     const indexed = !entities.cloneObjects && KEYS.every((k) => entities.binaryIndices[k] !== undefined);
     if (names.length !== 2 || typeof pk !== 'string' || typeof rk !== 'string' || !indexed)
       return findOne(query);
-    let best: { values: number[]; from: number; to: number } | undefined;
-    for (const key of KEYS) {
+    const [byPartition, byRow] = KEYS.map((key) => {
       if (entities.binaryIndices[key]?.dirty === true) entities.ensureIndex(key);
-      const [from, to] = entities.calculateRange('$eq', key, key === 'PartitionKey' ? pk : rk);
-      const values = entities.binaryIndices[key]?.values ?? [];
-      if (best === undefined || to - from < best.to - best.from) best = { values, from, to };
-    }
-    for (let i = best?.from ?? 0; best !== undefined && i <= best.to; i++) {
-      const entity = entities.data[best.values[i] ?? -1];
+      const [from, to] = entities.calculateRange('$eq', key, query[key]);
+      return { positions: entities.binaryIndices[key]?.values ?? [], from, to };
+    });
+    if (byPartition === undefined || byRow === undefined) return findOne(query);
+    const range = byRow.to - byRow.from < byPartition.to - byPartition.from ? byRow : byPartition;
+    for (let i = range.from; i <= range.to; i++) {
+      const entity = entities.data[range.positions[i] ?? -1];
       if (entity !== undefined && entity.PartitionKey === pk && entity.RowKey === rk) return entity;
     }
     return null;
