@@ -27,10 +27,8 @@ function getCluster(ctx: SimContext, req: SimRequest): SimResponse {
 }
 
 function clustersOf(ctx: SimContext, sub: string, rg?: string): SimCluster[] {
-  return [...ctx.fleet.clusters.values()].filter(
-    (c) =>
-      c.subscriptionId.toLowerCase() === sub.toLowerCase() &&
-      (rg === undefined || c.resourceGroup.toLowerCase() === rg.toLowerCase()),
+  return [...ctx.fleet.clusters.inSubscription(sub)].filter(
+    (c) => rg === undefined || c.resourceGroup.toLowerCase() === rg.toLowerCase(),
   );
 }
 

@@ -113,35 +113,44 @@ export function skuOf(vmSize: string): (typeof VM_SKUS)[number] | undefined {
   return VM_SKUS.find((s) => s.name.toLowerCase() === vmSize.toLowerCase());
 }
 
+/** vCPUs the fleet's node pools run in a subscription and region: `cores` and each family (lower case). */
+function poolVcpus(fleet: SimFleet, subscriptionId: string, location: string): Map<string, number> {
+  const inUse = new Map<string, number>([['cores', 0]]);
+  const region = location.toLowerCase();
+  for (const c of fleet.clusters.inSubscription(subscriptionId)) {
+    if (c.location !== region) continue;
+    for (const p of c.pools) {
+      const sku = skuOf(p.vmSize);
+      if (!sku) continue;
+      const family = sku.family.toLowerCase();
+      inUse.set('cores', (inUse.get('cores') ?? 0) + sku.vcpus * p.count);
+      inUse.set(family, (inUse.get(family) ?? 0) + sku.vcpus * p.count);
+    }
+  }
+  return inUse;
+}
+
 /** vCPUs in use and the limit for `cores` or a family, in a subscription and region. */
 export function vcpuUsage(
   fleet: SimFleet,
   subscriptionId: string,
   location: string,
   name: string,
+  inUse = poolVcpus(fleet, subscriptionId, location),
 ): { current: number; limit: number } {
   const q = fleet.quotas.get(quotaKey(subscriptionId, location, name));
-  let current = q?.otherUse ?? 0;
-  for (const c of fleet.clusters.values()) {
-    if (
-      c.subscriptionId.toLowerCase() !== subscriptionId.toLowerCase() ||
-      c.location !== location.toLowerCase()
-    )
-      continue;
-    for (const p of c.pools) {
-      const sku = skuOf(p.vmSize);
-      if (sku && (name.toLowerCase() === 'cores' || sku.family.toLowerCase() === name.toLowerCase()))
-        current += sku.vcpus * p.count;
-    }
-  }
-  return { current, limit: q?.limit ?? DEFAULT_VCPU_LIMIT };
+  return {
+    current: (q?.otherUse ?? 0) + (inUse.get(name.toLowerCase()) ?? 0),
+    limit: q?.limit ?? DEFAULT_VCPU_LIMIT,
+  };
 }
 
 function usages(ctx: SimContext, req: SimRequest): SimResponse {
   const [sub = '', location = ''] = req.params;
   const families = [...new Map(VM_SKUS.map((s) => [s.family, s.familyName])).entries()];
+  const inUse = poolVcpus(ctx.fleet, sub, location);
   const entry = (name: string, localized: string) => {
-    const u = vcpuUsage(ctx.fleet, sub, location, name);
+    const u = vcpuUsage(ctx.fleet, sub, location, name, inUse);
     return {
       currentValue: u.current,
       limit: u.limit,

@@ -10,6 +10,7 @@ import type { KubeSpec, SimKube } from '../kube/model';
 import { newKube } from '../kube/model';
 import type { SimVnet, VnetSpec } from '../network/model';
 import { buildVnets } from '../network/model';
+import { ClusterMap } from './clusterMap';
 
 /**
  * The fleet file (docs/fleet-file.md): what the simulator's Azure looks like when it starts.
@@ -175,7 +176,7 @@ export interface SimRegion {
 export interface SimFleet {
   readonly regions: Map<string, SimRegion>;
   readonly subscriptions: Map<string, { id: string; displayName: string }>;
-  readonly clusters: Map<string, SimCluster>;
+  readonly clusters: ClusterMap<SimCluster>;
   /** `sub/rg`, lower case: every resource group that exists (those of the clusters and any listed). */
   readonly resourceGroups: Set<string>;
   /** Management group id (lower case) -> its subscription ids (lower case). */
@@ -260,7 +261,7 @@ export function buildFleet(file: FleetFile, now: Date = new Date()): SimFleet {
     if (typeof s.id !== 'string' || s.id === '') fail(`subscriptions[${i}].id`, 'is required');
     subscriptions.set(s.id.toLowerCase(), { id: s.id, displayName: s.displayName ?? s.id });
   }
-  const clusters = new Map<string, SimCluster>();
+  const clusters = new ClusterMap<SimCluster>();
   for (const [i, c] of asArray<ClusterSpec>(file.clusters, 'clusters').entries()) {
     const where = `clusters[${i}]`;
     for (const field of [
