@@ -49,7 +49,8 @@ export interface IntentSource {
 /** Row keys of intent rows in a caller's table start with this. `~` sorts after letters and digits. */
 export const INTENT_ROW_PREFIX = '~outbox~';
 
-export type Channel = 'email' | 'teams' | 'webhook';
+export const CHANNELS = ['email', 'teams', 'webhook'] as const;
+export type Channel = (typeof CHANNELS)[number];
 
 /** One delivery of one notice: a channel and an address on it (email address, Teams workflow name, `webhook`). */
 export interface Delivery {

@@ -6,7 +6,7 @@ import { odata } from '@azure/data-tables';
 import type { Notice } from '../domain/notice';
 import { batchable, batchNotice, batchWindowEnd } from '../notify/batching';
 import type { Channel, Delivery, DeliveryStatus, IntentSource, Outbox, OutboxEntry } from '../notify/outbox';
-import { deliveryId, INTENT_ROW_PREFIX, operationIdFor } from '../notify/outbox';
+import { CHANNELS, deliveryId, INTENT_ROW_PREFIX, operationIdFor } from '../notify/outbox';
 import type { Tables } from './tables';
 import { clip, getOrUndefined, isConflict, isNotFound, isPreconditionFailed, listAll } from './tables';
 
@@ -19,6 +19,8 @@ import { clip, getOrUndefined, isConflict, isNotFound, isPreconditionFailed, lis
  * reads them with one partition query instead of scanning the table. An index entry is the delivery
  * row without its notice body; its status mirrors the row's, written after each change of the row
  * (best effort: the row stays the truth, and a lost mirror write only shows an older status).
+ * Partition `~sent-<channel>` keeps one entry per message sent (RowKey = `{sentAt ISO}|{delivery id}`),
+ * so the dispatcher's sending rate reads the last hour of one partition, not the whole table.
  */
 export const OUTBOX_TABLE = 'outbox';
 const SOURCES_PARTITION = '~sources';
@@ -35,6 +37,8 @@ const BATCHES_PARTITION = '~batches';
 /** A batch is closed this long after its window ends, so a notice enqueued at the boundary is in it. */
 const BATCH_GRACE_MS = 60_000;
 const INTENT_END = `${INTENT_ROW_PREFIX}~`;
+/** The partition of a channel's sent messages, by time (the sending rate's ledger). */
+const sentLedger = (channel: Channel): string => `~sent-${channel}`;
 
 /** A delivery row as stored, with the ETag of the read that produced it. */
 export interface OutboxRow extends OutboxEntry {
@@ -319,18 +323,40 @@ export class TableOutbox implements Outbox {
     return rows.length;
   }
 
-  /** How many messages of a channel were sent since `since` (the dispatcher's sending rate). */
+  /**
+   * How many messages of a channel were sent since `since` (the dispatcher's sending rate): one range
+   * of the channel's ledger partition, as long as the messages sent in that time.
+   */
   async sentSince(channel: Channel, since: Date): Promise<number> {
     const client = await this.table();
     let n = 0;
-    for await (const row of client.listEntities({
+    for await (const _ of client.listEntities({
       queryOptions: {
-        filter: `${ROWS_ONLY} and ${odata`channel eq ${channel} and status eq 'sent' and sentAt ge ${since.toISOString()}`}`,
-        select: ['RowKey', 'batchedIn'],
+        filter: odata`PartitionKey eq ${sentLedger(channel)} and RowKey ge ${since.toISOString()}`,
+        select: ['RowKey'],
       },
     }))
-      if (typeof (row as { batchedIn?: unknown }).batchedIn !== 'string') n++;
+      n++;
     return n;
+  }
+
+  /** Drops the ledger's entries of messages sent before `before` (it only answers for the last hour). */
+  async trimSentLedger(before: Date): Promise<number> {
+    const client = await this.table();
+    let deleted = 0;
+    for (const channel of CHANNELS)
+      for await (const e of client.listEntities({
+        queryOptions: {
+          filter: odata`PartitionKey eq ${sentLedger(channel)} and RowKey lt ${before.toISOString()}`,
+          select: ['RowKey'],
+        },
+      })) {
+        await client.deleteEntity(sentLedger(channel), e.rowKey ?? '').catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
+        deleted++;
+      }
+    return deleted;
   }
 
   async transactionActions(
@@ -485,6 +511,11 @@ export class TableOutbox implements Outbox {
 
   /** Marks a claimed row sent; `false` when the lease was lost (someone else has the row now). */
   async markSent(row: OutboxRow, now: Date): Promise<boolean> {
+    // The message went out whether or not the lease still holds: the sending rate counts it.
+    await createOnce(await this.table(), {
+      partitionKey: sentLedger(row.channel),
+      rowKey: `${now.toISOString()}|${row.id}`,
+    });
     return this.update(row, { status: 'sent', sentAt: now.toISOString(), dueAt: now.toISOString() });
   }
 

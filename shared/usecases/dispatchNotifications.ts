@@ -8,7 +8,7 @@ import type { OutboxRow, TableOutbox } from '../store/outboxStore';
 
 /** What the dispatcher needs from the outbox store. */
 export type DispatchOutbox = Pick<TableOutbox, 'relay' | 'due' | 'claim' | 'markSent' | 'markFailed'> &
-  Partial<Pick<TableOutbox, 'purge' | 'dueBatches' | 'closeBatch' | 'sentSince'>>;
+  Partial<Pick<TableOutbox, 'purge' | 'dueBatches' | 'closeBatch' | 'sentSince' | 'trimSentLedger'>>;
 
 export interface DispatchPorts {
   readonly outbox: DispatchOutbox;
@@ -95,6 +95,9 @@ export function nextDelayMs(
   return Math.max(jittered, retryAfter ?? 0);
 }
 
+/** The sending rate looks an hour back; its ledger keeps a second hour for whoever reads it late. */
+const SENT_LEDGER_KEEP_MS = 2 * 3_600_000;
+
 /** Messages each rated channel may still send now: its per-minute and per-hour rates less what was sent. */
 async function sendingBudget(
   outbox: DispatchOutbox,
@@ -141,7 +144,7 @@ function urgency(notice: Notice): number {
  *    wait for Retry-After without using up an attempt, and leave that channel alone for this run;
  *    on a permanent failure,
  *    or after the last attempt, mark it dead with the error;
- * 6. once an hour, delete rows past retention.
+ * 6. once an hour, delete rows past retention, and the sending rate's ledger older than two hours.
  * A crash between send and mark leaves the row leased; when the lease ends it is sent again with
  * the same operation id, which ACS (and CloudEvent receivers, by `id`) treat as the same message.
  */
@@ -265,6 +268,7 @@ export async function dispatchNotifications(
         new Date(now.getTime() - options.retentionMs),
         new Date(now.getTime() - 3 * options.retentionMs),
       );
+      await ports.outbox.trimSentLedger?.(new Date(now.getTime() - SENT_LEDGER_KEEP_MS));
     } catch (e) {
       report.errors.push(`purge: ${ensureError(e).message}`);
     }

@@ -119,6 +119,29 @@ it('keeps email to its sending rate across runs, and waits out a 429 with Retry-
   expect((await dispatch(at(62))).sent).toBe(3);
 });
 
+it('counts the sending rate from a ledger of what was sent, trimmed on the hour after two hours', async () => {
+  const outbox = new TableOutbox(testTables(), () => [{ channel: 'email', to: 'oncall@contoso.example' }]);
+  const { sender } = recorder();
+  const dispatch = (now: Date) =>
+    dispatchNotifications({ outbox, channels: { email: sender }, log: quiet }, now, DEFAULT_DISPATCH);
+  await outbox.enqueue(owners(4, 'approval-requested', 0), at(0));
+  expect((await dispatch(at(0))).sent).toBe(4);
+  await outbox.enqueue(owners(2, 'plan-failed', 10), at(10));
+  expect((await dispatch(at(10))).sent).toBe(2);
+
+  expect(await outbox.sentSince('email', at(-1))).toBe(6);
+  expect(await outbox.sentSince('email', at(5))).toBe(2);
+  expect(await outbox.sentSince('teams', at(-1))).toBe(0);
+  // Runs on the hour drop what was sent more than two hours before (T0 is 10:01): at 12:00 nothing,
+  // at 13:00 all six; a run off the hour drops nothing.
+  await dispatch(at(119));
+  expect(await outbox.sentSince('email', at(-1))).toBe(6);
+  await dispatch(at(178));
+  expect(await outbox.sentSince('email', at(-1))).toBe(6);
+  await dispatch(at(179));
+  expect(await outbox.sentSince('email', at(-1))).toBe(0);
+});
+
 it('spends a short sending rate on approval requests and failures before informational notices', async () => {
   const outbox = new TableOutbox(testTables(), () => [{ channel: 'email', to: 'oncall@contoso.example' }]);
   const { sent, sender } = recorder();
