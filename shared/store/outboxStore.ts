@@ -20,7 +20,9 @@ import { clip, getOrUndefined, isConflict, isNotFound, isPreconditionFailed, lis
  * row without its notice body; its status mirrors the row's, written after each change of the row
  * (best effort: the row stays the truth, and a lost mirror write only shows an older status).
  * Partition `~sent-<channel>` keeps one entry per message sent (RowKey = `{sentAt ISO}|{delivery id}`),
- * so the dispatcher's sending rate reads the last hour of one partition, not the whole table.
+ * so the dispatcher's sending rate reads the last hour of one partition, not the whole table; and
+ * partition `~due` names the rows that may be due (RowKey = `{dueAt ISO}|{delivery id}`, the time
+ * the row first became due), so the dispatcher reads those and not the table (see `due`).
  */
 export const OUTBOX_TABLE = 'outbox';
 const SOURCES_PARTITION = '~sources';
@@ -39,11 +41,23 @@ const BATCH_GRACE_MS = 60_000;
 const INTENT_END = `${INTENT_ROW_PREFIX}~`;
 /** The partition of a channel's sent messages, by time (the sending rate's ledger). */
 const sentLedger = (channel: Channel): string => `~sent-${channel}`;
+/** Entries naming the rows that may be due, in the order they became due. */
+const DUE_PARTITION = '~due';
+const dueEntryKey = (dueAt: string, id: string): string => `${dueAt}|${id}`;
+/**
+ * A due entry that names no row, or a row that no longer waits on it, is dropped once this old: an
+ * entry is written just before its row, so by then the row's own write has landed.
+ */
+const DUE_ENTRY_GRACE_MS = 5 * 60_000;
+/** Rows read by key at once while the due entries are read. */
+const DUE_READS_AT_ONCE = 25;
 
 /** A delivery row as stored, with the ETag of the read that produced it. */
 export interface OutboxRow extends OutboxEntry {
   readonly notice: Notice;
   readonly etag: string;
+  /** The row's entry in the due partition (absent on rows written before it existed). */
+  readonly dueKey?: string;
 }
 
 export interface OutboxQuery {
@@ -80,6 +94,7 @@ interface RowEntity {
   /** The batch a `batched` row waits in; once sent, the id of the message that carried it. */
   batch?: string;
   batchedIn?: string;
+  dueKey?: string;
 }
 
 /** An open batch: one recipient's informational notices of one window. */
@@ -128,6 +143,7 @@ function toEntry(e: RowEntity & { etag: string }): OutboxRow {
     ...(e.clusterName !== undefined && { clusterName: e.clusterName }),
     ...(e.planId !== undefined && { planId: e.planId }),
     ...(e.batchedIn !== undefined && { batchedIn: e.batchedIn }),
+    ...(e.dueKey !== undefined && { dueKey: e.dueKey }),
     notice: JSON.parse(e.notice) as Notice,
     etag: e.etag,
   };
@@ -135,7 +151,7 @@ function toEntry(e: RowEntity & { etag: string }): OutboxRow {
 
 /** Strips the store-only fields for the API. */
 export function publicEntry(row: OutboxRow): OutboxEntry {
-  const { notice: _n, etag: _e, ...entry } = row;
+  const { notice: _n, etag: _e, dueKey: _d, ...entry } = row;
   return entry;
 }
 
@@ -226,6 +242,7 @@ export class TableOutbox implements Outbox {
       createdAt: now.toISOString(),
       operationId: operationIdFor(id),
       ...(batch !== undefined && { batch }),
+      ...(batch === undefined && { dueKey: dueEntryKey(now.toISOString(), id) }),
       ...(notice.cluster !== undefined && {
         clusterId: notice.cluster.id,
         clusterIdLower: notice.cluster.id.toLowerCase(),
@@ -246,6 +263,9 @@ export class TableOutbox implements Outbox {
         },
         'Replace',
       );
+    // The due entry before the row, so a row that waits to be sent is never without one.
+    if (entity.dueKey !== undefined)
+      await createOnce(client, { partitionKey: DUE_PARTITION, rowKey: entity.dueKey });
     await createOnce(client, entity);
     // After the row, so an entry never names a delivery that does not exist; an enqueue retried after a
     // crash between the two writes adds the entry then. Created once: a repeat keeps the mirrored status.
@@ -462,22 +482,55 @@ export class TableOutbox implements Outbox {
     return moved;
   }
 
-  /** Rows that are due at `now`: pending ones whose time has come, and leases that expired (a dispatcher died). */
-  async due(now: Date, limit: number): Promise<OutboxRow[]> {
+  /**
+   * Rows that are due at `now`: pending ones whose time has come, and leases that expired (a dispatcher
+   * died), the longest waiting first. Reads the due entries up to `now` and each one's row by key, so
+   * a run costs what is due, not what the outbox holds; an entry whose row was sent, died or is gone is
+   * dropped on the way. `full` (the dispatcher's once an hour) also queries the whole table, and gives
+   * an entry to a due row that has none: rows written before entries existed.
+   */
+  async due(now: Date, limit: number, options: { readonly full?: boolean } = {}): Promise<OutboxRow[]> {
     const client = await this.table();
     const at = now.toISOString();
-    const filter = `${ROWS_ONLY} and ${odata`(status eq 'pending' or status eq 'sending') and dueAt le ${at}`}`;
-    const out: OutboxRow[] = [];
-    for await (const page of client
-      .listEntities<RowEntity>({ queryOptions: { filter } })
-      .byPage({ maxPageSize: Math.min(limit, 1000) })) {
-      for (const e of page) {
-        out.push(toEntry(e));
-        if (out.length >= limit) break;
+    const out = new Map<string, OutboxRow>();
+    const graceEnd = new Date(now.getTime() - DUE_ENTRY_GRACE_MS).toISOString();
+    const take = async (entryKey: string): Promise<void> => {
+      const id = entryKey.slice(entryKey.indexOf('|') + 1);
+      const e = await getOrUndefined<RowEntity>(client, id.slice(0, 2), id);
+      const live = e !== undefined && (e.status === 'pending' || e.status === 'sending');
+      if (live && (e.dueKey === undefined || e.dueKey === entryKey)) {
+        if (e.dueAt <= at && out.size < limit) out.set(id, toEntry(e));
+      } else if (entryKey < graceEnd) {
+        await client.deleteEntity(DUE_PARTITION, entryKey).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
       }
-      if (out.length >= limit) break;
+    };
+    const entries = client.listEntities({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${DUE_PARTITION} and RowKey lt ${dueEntryKey(at, '~')}`,
+        select: ['RowKey'],
+      },
+    });
+    for await (const page of entries.byPage({ maxPageSize: 1000 })) {
+      for (let i = 0; i < page.length && out.size < limit; i += DUE_READS_AT_ONCE)
+        await Promise.all(page.slice(i, i + DUE_READS_AT_ONCE).map((e) => take(e.rowKey ?? '')));
+      if (out.size >= limit) break;
     }
-    return out.sort((a, b) => a.dueAt.localeCompare(b.dueAt));
+    if (options.full === true) {
+      // Read to the end, the entries named every due row that has one: one not among them has none.
+      const allEntriesRead = out.size < limit;
+      const filter = `${ROWS_ONLY} and ${odata`(status eq 'pending' or status eq 'sending') and dueAt le ${at}`}`;
+      for await (const e of client.listEntities<RowEntity>({ queryOptions: { filter } })) {
+        if (e.dueKey === undefined || (allEntriesRead && !out.has(e.rowKey)))
+          await createOnce(client, {
+            partitionKey: DUE_PARTITION,
+            rowKey: e.dueKey ?? dueEntryKey(e.dueAt, e.rowKey),
+          });
+        if (out.size < limit) out.set(e.rowKey, toEntry(e));
+      }
+    }
+    return [...out.values()].sort((a, b) => a.dueAt.localeCompare(b.dueAt));
   }
 
   /**
@@ -516,7 +569,7 @@ export class TableOutbox implements Outbox {
       partitionKey: sentLedger(row.channel),
       rowKey: `${now.toISOString()}|${row.id}`,
     });
-    return this.update(row, { status: 'sent', sentAt: now.toISOString(), dueAt: now.toISOString() });
+    return this.settle(row, { status: 'sent', sentAt: now.toISOString(), dueAt: now.toISOString() });
   }
 
   /** Puts a claimed row back for another attempt at `dueAt`, or marks it dead, keeping the error. */
@@ -526,13 +579,25 @@ export class TableOutbox implements Outbox {
     next: Date | 'dead',
     options: { readonly countAttempt?: boolean } = {},
   ): Promise<boolean> {
-    return this.update(row, {
+    const patch = {
       status: next === 'dead' ? 'dead' : 'pending',
       lastError: clip(error, 4000),
       ...(next !== 'dead' && { dueAt: next.toISOString() }),
       // A throttled attempt is given back: being told to wait is not a failure of the message.
       ...(options.countAttempt === false && { attempts: Math.max(0, row.attempts - 1) }),
-    });
+    };
+    // A row put back keeps its due entry (the earliest it was due): the entry is read until then.
+    return next === 'dead' ? this.settle(row, patch) : this.update(row, patch);
+  }
+
+  /** A row's last change (sent, dead): its due entry goes once the row has changed. */
+  private async settle(row: OutboxRow, patch: Partial<RowEntity>): Promise<boolean> {
+    if (!(await this.update(row, patch))) return false;
+    if (row.dueKey !== undefined)
+      await (await this.table()).deleteEntity(DUE_PARTITION, row.dueKey).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+    return true;
   }
 
   private async update(row: OutboxRow, patch: Partial<RowEntity>): Promise<boolean> {
@@ -561,9 +626,12 @@ export class TableOutbox implements Outbox {
     const row = await this.get(id);
     if (!row) return 'not-found';
     if (row.status === 'sent' || row.status === 'sending') return 'not-retryable';
-    const ok = await this.update(row, { status: 'pending', attempts: 0, dueAt: now.toISOString() });
+    const dueKey = dueEntryKey(now.toISOString(), id);
+    const client = await this.table();
+    await createOnce(client, { partitionKey: DUE_PARTITION, rowKey: dueKey });
+    const ok = await this.update(row, { status: 'pending', attempts: 0, dueAt: now.toISOString(), dueKey });
     if (!ok) return 'not-retryable';
-    return { ...row, status: 'pending', attempts: 0, dueAt: now.toISOString() };
+    return { ...row, status: 'pending', attempts: 0, dueAt: now.toISOString(), dueKey };
   }
 
   /** Deletes sent rows sent before `sentBefore` and dead rows created before `deadBefore` (retention). */

@@ -183,7 +183,8 @@ export async function dispatchNotifications(
       report.errors.push(`batches: ${ensureError(e).message}`);
     }
   }
-  const due = (await ports.outbox.due(now, options.batch)).toSorted(
+  // The due entries every run; a query of the whole table once an hour as the backstop.
+  const due = (await ports.outbox.due(now, options.batch, { full: now.getUTCMinutes() === 30 })).toSorted(
     (a, b) => urgency(a.notice) - urgency(b.notice),
   );
   report.due = due.length;
