@@ -61,6 +61,16 @@ function duration(ms: number): string {
   return s >= 60 ? `${Math.ceil(s / 60)} min` : `${s} s`;
 }
 
+/** Clusters named in a reason at most: a ring of thousands must not make the sentence (and the plan) thousands long. */
+export const REASON_NAMES_MAX = 10;
+
+/** `a, b, c`, or the first {@link REASON_NAMES_MAX} and how many more. */
+function someNames(plans: readonly { readonly clusterName: string }[]): string {
+  const shown = plans.slice(0, REASON_NAMES_MAX).map((p) => p.clusterName);
+  const more = plans.length - shown.length;
+  return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
+}
+
 /** `2026-12-01 21:17 UTC`: reasons are read later (in an email, on a page), so they carry no "ago". */
 function utc(iso: string): string {
   return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
@@ -129,7 +139,7 @@ export function promotionEvidence(
     return {
       ...withPlans,
       allowed: false,
-      reason: `${failed.length} plan(s) to ${version} failed in ${lowerRing} (${failed.map((f) => f.clusterName).join(', ')})`,
+      reason: `${failed.length} plan(s) to ${version} failed in ${lowerRing} (${someNames(failed)})`,
     };
   }
   if (succeeded.length === 0) {
@@ -160,7 +170,7 @@ export function promotionEvidence(
       allowed: false,
       reason:
         open.length > 0
-          ? `${open.length} plan(s) to ${version} in ${lowerRing} have not finished (${open.map((o) => o.clusterName).join(', ')})`
+          ? `${open.length} plan(s) to ${version} in ${lowerRing} have not finished (${someNames(open)})`
           : `no plan to ${version} has succeeded in ${lowerRing} yet`,
     };
   }
@@ -170,7 +180,7 @@ export function promotionEvidence(
     return {
       ...withFirst,
       allowed: false,
-      reason: `${open.length} plan(s) to ${version} in ${lowerRing} have not finished (${open.map((o) => o.clusterName).join(', ')})`,
+      reason: `${open.length} plan(s) to ${version} in ${lowerRing} have not finished (${someNames(open)})`,
     };
   }
   const soaked = now.getTime() - Date.parse(firstSuccessAt);

@@ -50,6 +50,27 @@ describe('promotion: given the plans to a version in the ring below', () => {
     expect(e.allowed).toBe(false);
     expect(e.reason).toMatch(/soaked 1 d of 7 d in staging/);
   });
+  test('a ring of thousands is named by its first ten clusters and how many more, in every reason', () => {
+    const many = (status: RingPlanRecord['status']) =>
+      Array.from({ length: 1237 }, (_, i) =>
+        rec({
+          planId: `p${i}`,
+          clusterName: `aks-staging-${i}`,
+          status,
+          ...(status === 'failed' && { failedAt: '2026-11-20T00:00:00Z' }),
+        }),
+      );
+    const open = promotionEvidence('production', '1.30.3', many('approved'), 7 * DAY, now);
+    expect(open.reason).toBe(
+      `1237 plan(s) to 1.30.3 in staging have not finished (${Array.from({ length: 10 }, (_, i) => `aks-staging-${i}`).join(', ')} and 1227 more)`,
+    );
+    const failed = promotionEvidence('production', '1.30.3', many('failed'), 7 * DAY, now);
+    expect(failed.reason).toMatch(
+      /^1237 plan\(s\) to 1\.30\.3 failed in staging \(aks-staging-0, .*aks-staging-9 and 1227 more\)$/,
+    );
+    const some = promotionEvidence('production', '1.30.3', many('approved').slice(0, 10), 7 * DAY, now);
+    expect(some.reason).toMatch(/\(aks-staging-0, .*, aks-staging-9\)$/);
+  });
   test('a failure blocks, whenever it happened', () => {
     const e = promotionEvidence(
       'production',
