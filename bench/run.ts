@@ -18,6 +18,7 @@ import { benchPreflight } from './preflight';
 import type { Figure } from './report';
 import { formatFigure, summarize, writeResults } from './report';
 import { benchScale, benchScaleRelease } from './scale';
+import { benchRunnerBurst } from './scaleRunner';
 import type { BenchStorage } from './storageProcess';
 import { startStorageProcess, stopChildren } from './storageProcess';
 import { benchSweep } from './sweep';
@@ -58,6 +59,7 @@ const SECTIONS: readonly {
   },
   { name: 'scale', onlyWhenNamed: true, run: (ctx) => benchScale(ctx.storage) },
   { name: 'scale-release', onlyWhenNamed: true, run: (ctx) => benchScaleRelease(ctx.storage) },
+  { name: 'scale-runner', onlyWhenNamed: true, run: (ctx) => benchRunnerBurst(ctx.storage) },
 ];
 
 const USAGE = `usage: npm run bench [-- [--record] [section…]] (--record rewrites the rows of the sections run)  sections: ${SECTIONS.map((s) => s.name).join(', ')}`;

@@ -431,7 +431,9 @@ async function benchReleaseBurst(
     `  release burst: ${detail.events} deliveries in ${detail.seconds.toFixed(1)} s; ${stats.calls} ARM calls, ${stats.throttled} answered 429; ` +
       `${requests} table requests in the invocation (burst, ${detail.redelivered} redelivered, the counts)`,
   );
-  return burstFigures(detail, burst.peakRssMb, (mb) =>
-    memoryFigure('release burst host (and its client), peak RSS', mb, idleHost),
+  console.log(`  release burst: the client (its deliveries and counts) peaked at ${burst.peakRssMb} MB RSS`);
+  for (const error of detail.errors) console.log(`    ${error}`);
+  return burstFigures(detail, detail.hostPeakRssMb, (mb) =>
+    memoryFigure('release burst host, peak RSS', mb, idleHost),
   );
 }

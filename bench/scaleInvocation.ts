@@ -20,6 +20,7 @@ import { renderDashboard } from '../shared/web/dashboard';
 import { median, pool } from './report';
 import type { BurstDetail } from './scaleRelease';
 import { BURST_IN_FLIGHT, REDELIVERED, RELEASE } from './scaleRelease';
+import { forkTracked } from './storageProcess';
 
 /**
  * One invocation of one kind, in a process of its own, as a Functions instance would run it: the
@@ -31,7 +32,8 @@ import { BURST_IN_FLIGHT, REDELIVERED, RELEASE } from './scaleRelease';
  *  - `shard`: one queued shard message, as `sweepShard` runs it;
  *  - `dashboard`: `GET /api/dashboard` through the local host once (the deployment's first), then
  *    {@link DASHBOARD_REQUESTS} times;
- *  - `release-burst`: every stored cluster announced a release through the host's webhook (scaleRelease.ts);
+ *  - `release-burst`: every stored cluster announced a release through the webhook of a host that runs
+ *    in a process of its own (`release-host`, as an instance serves it; scaleRelease.ts);
  *  - `runner`: one tick of the `upgradeRunner` timer, its handler as the host calls it;
  *  - `dispatcher`: one run of the `notificationDispatcher` timer.
  */
@@ -218,20 +220,17 @@ async function releaseBurst(s: ReturnType<typeof services>): Promise<BurstDetail
   };
   const due = new Set(clusters.filter((c) => belowOnMinor(c.version)).map((c) => c.id.toLowerCase()));
   const kept = new Set<string>();
-  for (const { plan } of await s.plans.openPlans(open)) {
-    if (plan.kind === 'node-image') continue;
-    const id = plan.cluster.id.toLowerCase();
-    if (compareVersions(plan.to, RELEASE) > 0 || !NOT_STARTED.includes(plan.status)) kept.add(id);
-    else if (belowOnMinor(plan.to)) due.add(id);
-  }
+  // The open plans a page at a time, keeping a few fields: the count must not weigh on the host's memory.
+  for await (const page of s.plans.openPlanPages(open))
+    for (const { plan } of page) {
+      if (plan.kind === 'node-image') continue;
+      const id = plan.cluster.id.toLowerCase();
+      if (compareVersions(plan.to, RELEASE) > 0 || !NOT_STARTED.includes(plan.status)) kept.add(id);
+      else if (belowOnMinor(plan.to)) due.add(id);
+    }
   for (const id of kept) due.delete(id);
-  const host = await startHost({
-    registrations: loadRegistrations(resolve(__dirname, '../local/functions.js')),
-    port: 0,
-    runQueues: false,
-    logHandler: () => {},
-    log: () => {},
-  });
+  const errors = new ErrorKinds();
+  const host = await startHostProcess();
   const url = `${host.url}/api/aks-events`;
   const tally = { recorded: 0, duplicates: 0, serverErrors: 0, otherStatuses: 0 };
   const deliver = async (body: string): Promise<void> => {
@@ -241,8 +240,10 @@ async function releaseBurst(s: ReturnType<typeof services>): Promise<BurstDetail
       body,
     });
     const text = await answer.text();
-    if (answer.status >= 500) tally.serverErrors++;
-    else if (answer.status !== 200) tally.otherStatuses++;
+    if (answer.status >= 500) {
+      tally.serverErrors++;
+      errors.add(`${answer.status}: ${text}`);
+    } else if (answer.status !== 200) tally.otherStatuses++;
     else {
       const summary = JSON.parse(text) as { recorded: number; duplicates: number };
       tally.recorded += summary.recorded;
@@ -254,17 +255,23 @@ async function releaseBurst(s: ReturnType<typeof services>): Promise<BurstDetail
   const seconds = (performance.now() - t0) / 1000;
   const burst = { ...tally };
   // Counted before the redelivery, which runs the reactions again and could make up for a lost plan.
-  const afterBurst = await s.plans.openPlans(open);
-  const toRelease = afterBurst.filter((p) => p.plan.to === RELEASE);
-  const moved = new Set(toRelease.map((p) => p.plan.cluster.id.toLowerCase()));
-  const stillKept = new Set(
-    afterBurst.filter((p) => p.plan.kind !== 'node-image').map((p) => p.plan.cluster.id.toLowerCase()),
-  );
+  let plansToRelease = 0;
+  const moved = new Set<string>();
+  const stillKept = new Set<string>();
+  for await (const page of s.plans.openPlanPages(open))
+    for (const { plan } of page) {
+      const id = plan.cluster.id.toLowerCase();
+      if (plan.to === RELEASE) {
+        plansToRelease++;
+        moved.add(id);
+      }
+      if (plan.kind !== 'node-image') stillKept.add(id);
+    }
   const redelivered = Math.min(REDELIVERED, clusters.length);
   tally.duplicates = 0;
   await pool(redelivered, BURST_IN_FLIGHT, (i) => deliver(releaseEvent(clusters[i]?.id ?? '', i)));
   const redeliveredDuplicates = tally.duplicates;
-  await host.close();
+  const hostReport = await host.close();
 
   const rows = await s.notifier.outbox.list({ limit: Number.MAX_SAFE_INTEGER });
   const batches = await s.notifier.outbox.dueBatches(new Date('9999-12-31T23:59:59Z'));
@@ -282,7 +289,7 @@ async function releaseBurst(s: ReturnType<typeof services>): Promise<BurstDetail
     otherStatuses: tally.otherStatuses,
     expectedPlans: due.size,
     expectedWithPlan: [...due].filter((id) => moved.has(id)).length,
-    plansToRelease: toRelease.length,
+    plansToRelease,
     keptPastRelease: kept.size,
     keptStillOpen: [...kept].filter((id) => stillKept.has(id)).length,
     redelivered,
@@ -293,14 +300,89 @@ async function releaseBurst(s: ReturnType<typeof services>): Promise<BurstDetail
     ownerMessagesMax: Math.max(0, ...owners),
     ownerMessagesMedian: owners.length === 0 ? 0 : median(owners),
     oncallMessages: perRecipient.get('oncall@contoso.example') ?? 0,
+    errors: [...errors.top(), ...hostReport.errors],
+    hostPeakRssMb: hostReport.peakRssMb,
   };
+}
+
+/** What went wrong, each kind once (its digits left out) with how often it came, the most frequent first. */
+class ErrorKinds {
+  private readonly kinds = new Map<string, { text: string; times: number }>();
+
+  add(text: string): void {
+    const kind = text.replace(/\d+/g, '#');
+    const seen = this.kinds.get(kind);
+    if (seen !== undefined) seen.times++;
+    else if (this.kinds.size < 50) this.kinds.set(kind, { text: text.slice(0, 500), times: 1 });
+  }
+
+  top(n = 5): string[] {
+    return [...this.kinds.values()]
+      .sort((a, b) => b.times - a.times)
+      .slice(0, n)
+      .map((e) => `${e.times} × ${e.text}`);
+  }
+}
+
+interface HostReport {
+  readonly peakRssMb: number;
+  /** Its warnings and errors, by kind. */
+  readonly errors: readonly string[];
+}
+
+/** The burst's host in a child process (this module as `release-host`), with the environment of this one. */
+async function startHostProcess(): Promise<{ url: string; close(): Promise<HostReport> }> {
+  const child = forkTracked(__filename, ['release-host'], process.env);
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    child.once('message', (m) => resolveUrl((m as { url: string }).url));
+    child.once('exit', (code) => reject(new Error(`the burst's host exited (${code ?? 'signal'})`)));
+  });
+  return {
+    url,
+    close: () =>
+      new Promise<HostReport>((resolveReport) => {
+        child.once('message', (m) => resolveReport(m as HostReport));
+        child.send('close');
+      }),
+  };
+}
+
+/**
+ * `release-host`: the local host over the app's registrations, as an instance runs them, with email
+ * and Teams going to the local simulators as `npm start` sends them. Sends its URL once listening; on
+ * `close`, stops and sends its peak RSS and the kinds of warnings and errors it logged.
+ */
+async function releaseHost(): Promise<void> {
+  const notifications = await startLocalNotifications(process.env);
+  const errors = new ErrorKinds();
+  const host = await startHost({
+    registrations: loadRegistrations(resolve(__dirname, '../local/functions.js')),
+    port: 0,
+    runQueues: false,
+    logHandler: (level, ...args) => {
+      if (level === 'warning' || level === 'error' || level === 'critical')
+        errors.add(`host ${level}: ${args.map(String).join(' ')}`);
+    },
+    log: () => {},
+  });
+  process.on('message', (m) => {
+    if (m !== 'close') return;
+    void (async () => {
+      await host.close();
+      await notifications.close();
+      const report: HostReport = {
+        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+        errors: errors.top(),
+      };
+      process.send?.(report, () => process.exit(0));
+    })();
+  });
+  process.send?.({ url: host.url });
 }
 
 async function main(): Promise<void> {
   const kind = process.argv[2] ?? '';
-  // The burst's host sends email and Teams to the local simulators, as `npm start` does (before the
-  // services read the settings).
-  const notifications = kind === 'release-burst' ? await startLocalNotifications(process.env) : undefined;
+  if (kind === 'release-host') return releaseHost();
   const t0 = performance.now();
   const detail = await run(kind);
   const report: InvocationReport = {
@@ -309,7 +391,6 @@ async function main(): Promise<void> {
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     detail,
   };
-  await notifications?.close();
   process.send?.(report);
   process.exit(0);
 }

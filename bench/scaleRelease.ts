@@ -21,6 +21,10 @@ export interface BurstDetail extends Record<string, unknown> {
   readonly recorded: number;
   readonly duplicates: number;
   readonly serverErrors: number;
+  /** The most frequent kinds of 5xx answers, then of the host's warnings and errors, each with how often it came. */
+  readonly errors: readonly string[];
+  /** The host's process (the client's is apart). */
+  readonly hostPeakRssMb: number;
   readonly otherStatuses: number;
   /**
    * Clusters that should move to the release: on its minor below it, or with an open plan to an older
