@@ -1,7 +1,8 @@
 import { ClusterMap } from '../../local/sim/fleetFile/clusterMap';
 
 describe("the simulator's clusters by subscription", () => {
-  const names = (m: ClusterMap<{ name: string }>, sub: string) => [...m.inSubscription(sub)].map((c) => c.name);
+  const names = (m: ClusterMap<{ name: string }>, sub: string) =>
+    [...m.inSubscription(sub)].map((c) => c.name);
 
   it('lists the clusters of one subscription, in the order they were added, whatever the case asked', () => {
     const m = new ClusterMap<{ name: string }>();
