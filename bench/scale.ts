@@ -190,12 +190,8 @@ export async function benchScale(azurite: BenchStorage): Promise<Figure[]> {
   return [...sweeps, ...burst, ...(await benchRunnerBurst(azurite))];
 }
 
-/**
- * The release burst's fleet in the scale section: 10,000 clusters of 100 subscriptions, 12 regions, 3
- * pools. At 50,000 (`WARDEN_BENCH_RELEASE_FLEET=50000,500,12,3`) the burst's rate still falls as it goes
- * (docs/design/performance.md), so it would hold the section for over an hour on 2 cores.
- */
-const BURST_FLEET = '10000,100,12,3';
+/** The release burst's fleet in the scale section: the 50,000 sweep's shape (500 subscriptions, 12 regions, 3 pools). */
+const BURST_FLEET = '50000,500,12,3';
 
 /** The sweeps' figures; `after50k` runs more against the swept 50,000 (same simulator, same tables). */
 export async function benchScaleSweeps(
