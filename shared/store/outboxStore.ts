@@ -167,6 +167,15 @@ async function createOnce(
   }
 }
 
+/** Deletes an entity, if it is still there (a delete repeated, or done by another writer, changes nothing). */
+async function deleteIfThere(client: TableClient, partitionKey: string, rowKey: string): Promise<void> {
+  try {
+    await client.deleteEntity(partitionKey, rowKey);
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+}
+
 function intentRowKey(notice: Notice): string {
   return (
     INTENT_ROW_PREFIX +
@@ -335,11 +344,7 @@ export class TableOutbox implements Outbox {
       }
       this.afterEnqueue?.();
     }
-    try {
-      await client.deleteEntity(BATCHES_PARTITION, batch.id);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    await deleteIfThere(client, BATCHES_PARTITION, batch.id);
     return rows.length;
   }
 
@@ -371,9 +376,7 @@ export class TableOutbox implements Outbox {
           select: ['RowKey'],
         },
       })) {
-        await client.deleteEntity(sentLedger(channel), e.rowKey ?? '').catch((err: unknown) => {
-          if (!isNotFound(err)) throw err;
-        });
+        await deleteIfThere(client, sentLedger(channel), e.rowKey ?? '');
         deleted++;
       }
     return deleted;
@@ -501,9 +504,7 @@ export class TableOutbox implements Outbox {
       if (live && (e.dueKey === undefined || e.dueKey === entryKey)) {
         if (e.dueAt <= at && out.size < limit) out.set(id, toEntry(e));
       } else if (entryKey < graceEnd) {
-        await client.deleteEntity(DUE_PARTITION, entryKey).catch((err: unknown) => {
-          if (!isNotFound(err)) throw err;
-        });
+        await deleteIfThere(client, DUE_PARTITION, entryKey);
       }
     };
     const entries = client.listEntities({
@@ -593,10 +594,7 @@ export class TableOutbox implements Outbox {
   /** A row's last change (sent, dead): its due entry goes once the row has changed. */
   private async settle(row: OutboxRow, patch: Partial<RowEntity>): Promise<boolean> {
     if (!(await this.update(row, patch))) return false;
-    if (row.dueKey !== undefined)
-      await (await this.table()).deleteEntity(DUE_PARTITION, row.dueKey).catch((err: unknown) => {
-        if (!isNotFound(err)) throw err;
-      });
+    if (row.dueKey !== undefined) await deleteIfThere(await this.table(), DUE_PARTITION, row.dueKey);
     return true;
   }
 
@@ -650,9 +648,7 @@ export class TableOutbox implements Outbox {
         if (!isNotFound(err) && !isPreconditionFailed(err)) throw err;
       }
       if (e.planId !== undefined && e.planId !== '')
-        await client.deleteEntity(planIndex(e.planId), e.rowKey ?? '').catch((err: unknown) => {
-          if (!isNotFound(err)) throw err;
-        });
+        await deleteIfThere(client, planIndex(e.planId), e.rowKey ?? '');
     }
     return deleted;
   }
