@@ -1,6 +1,6 @@
 // Builds Warden with esbuild.
 //   node scripts/build.mjs          the deployment package dist/deploy/ (what `azd deploy` ships): the app
-//                                   bundle app.js (all dependencies inlined), its V8 code cache and the
+//                                   bundle app.js (all dependencies inlined), its V8 code caches and the
 //                                   entry point index.js that loads the one with the other
 //                                   (scripts/deployEntry.ts), with host.json and a package.json
 //   node scripts/build.mjs --local  the local runtime: dist/local/*.js (dependencies from node_modules)
@@ -68,9 +68,14 @@ async function writeDeployPackage() {
     engines: root.engines,
   };
   writeFileSync(`${out}/package.json`, JSON.stringify(pkg, null, 2) + '\n');
-  // The code cache for this Node's V8 (loading the app once, with a stand-in for the worker).
-  execFileSync(process.execPath, [`${out}/index.js`, '--write-code-cache'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, WARDEN_LOG: 'quiet' },
-  });
+  // The code caches for this Node's V8 (loading the app once, with a stand-in for the worker): one
+  // without flags, and one for each old-space size infra starts the worker with (V8 takes a cache
+  // only from a node started with the same flags).
+  const { oldSpaceMB } = JSON.parse(readFileSync('infra/app/nodeHeap.json', 'utf8'));
+  for (const flags of [[], ...Object.values(oldSpaceMB).map((mb) => [`--max-old-space-size=${mb}`])]) {
+    execFileSync(process.execPath, [...flags, `${out}/index.js`, '--write-code-cache'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, WARDEN_LOG: 'quiet' },
+    });
+  }
 }

@@ -6,14 +6,18 @@
  * start skips parsing 1.4 MB of JavaScript and compiling what registration runs. V8 accepts a cache
  * only from its own version and flags; the file is named by version, and when there is none for
  * this V8 (or V8 rejects it) the bundle is compiled from source as before: slower, never wrong.
+ * In Azure the worker runs with the one V8 flag infra gives it, `--max-old-space-size=<MB>` sized
+ * from the instance memory (infra/app/nodeHeap.json); the build makes a cache for each of those
+ * sizes too, `app.v8-<V8 version>-old-space-<MB>.cache`, and this picks the one for the flag.
  *
  * V8 checks a cache's version, flags and source length, not its bytes: a damaged cache, or one made
  * for another bundle of the same length, can crash the process. So the file starts with a SHA-256
  * of the bundle and the cache together (0.6 ms here), and a cache that does not match is never
  * handed to V8.
  *
- * `node index.js --write-code-cache` (re)makes the cache for the `node` that runs it: the build does
- * this, and so can an operator whose Functions runtime reports a different V8 (see docs/deploy.md).
+ * `node [--max-old-space-size=<MB>] index.js --write-code-cache` (re)makes the cache for the `node`
+ * that runs it, with that flag: the build does this, and so can an operator whose Functions runtime
+ * reports a different V8 (see docs/deploy.md).
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -22,7 +26,14 @@ import { join } from 'node:path';
 import { Script } from 'node:vm';
 
 const APP = join(__dirname, 'app.js');
-const CACHE = join(__dirname, `app.v8-${process.versions.v8}.cache`);
+/** The old-space size this node was started with (`--max-old-space-size=<MB>`), if any. */
+const oldSpace = process.execArgv
+  .map((a) => /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(a)?.[1])
+  .find((mb) => mb !== undefined);
+const CACHE = join(
+  __dirname,
+  `app.v8-${process.versions.v8}${oldSpace === undefined ? '' : `-old-space-${oldSpace}`}.cache`,
+);
 const writing = require.main === module && process.argv.includes('--write-code-cache');
 
 /**
@@ -47,8 +58,10 @@ function readCache(app: Buffer): Buffer | 'mismatch' | undefined {
     const others = readdirSync(__dirname).filter((f) => /^app\.v8-.+\.cache$/.test(f));
     if (others.length > 0) {
       console.warn(
-        `warden: no code cache for V8 ${process.versions.v8} (the package has ${others.join(', ')}); ` +
-          `compiling the bundle on this start. Build with Node ${process.version} to ship a matching one.`,
+        `warden: no code cache for V8 ${process.versions.v8}` +
+          `${oldSpace === undefined ? '' : ` with --max-old-space-size=${oldSpace}`} ` +
+          `(the package has ${others.join(', ')}); compiling the bundle on this start. ` +
+          `Build with Node ${process.version} to ship a matching one.`,
       );
     }
     return undefined;

@@ -126,6 +126,10 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
 
 var keyVaultRef = '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName='
 
+// The Node worker's heap, sized from the instance memory (nodeHeap.json: half of it), so V8 collects
+// before the instance runs out instead of growing toward its own default of up to 4 GB.
+var nodeOldSpaceMB = loadJsonContent('nodeHeap.json', '$.oldSpaceMB')[string(instanceMemoryMB)]
+
 var settings = {
   // Host storage and Warden's tables/queues, by identity (functions-reference.md, "Connecting to host
   // storage with an identity"). No AzureWebJobsStorage connection string: shared keys are off.
@@ -158,6 +162,9 @@ var settings = {
   // credential on the app registration) instead of a client secret (configure-authentication-provider-aad.md,
   // "Use a managed identity instead of a secret").
   OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identityClientId
+  // Arguments the Functions host starts node with (functions-reference-node.md, "Environment
+  // variables"); the package carries a V8 code cache for each of these sizes (docs/deploy.md "Cold start").
+  languageWorkers__node__arguments: '--max-old-space-size=${nodeOldSpaceMB}'
 }
 
 var teamsSetting = teamsWorkflowsInVault ? { WARDEN_TEAMS_WORKFLOWS: '${keyVaultRef}warden-teams-workflows)' } : {}

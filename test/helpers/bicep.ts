@@ -14,12 +14,13 @@ import { join, relative, resolve } from 'node:path';
 export const repoRoot = resolve(__dirname, '../..');
 export const infraDir = join(repoRoot, 'infra');
 
-export function listBicepFiles(dir = infraDir): string[] {
+/** The files under `dir` whose names end with `suffix` (the .bicep files by default), sorted. */
+export function listBicepFiles(dir = infraDir, suffix = '.bicep'): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listBicepFiles(p));
-    else if (entry.name.endsWith('.bicep')) out.push(p);
+    if (entry.isDirectory()) out.push(...listBicepFiles(p, suffix));
+    else if (entry.name.endsWith(suffix)) out.push(p);
   }
   return out.sort();
 }
@@ -106,7 +107,8 @@ export function compiledMain(): ArmTemplate | undefined {
     return undefined;
   }
   const hash = createHash('sha256').update(cli);
-  for (const f of [...listBicepFiles(), join(infraDir, 'bicepconfig.json')])
+  // The JSON files too: bicepconfig.json, and what the templates load (loadJsonContent).
+  for (const f of [...listBicepFiles(), ...listBicepFiles(infraDir, '.json')])
     hash.update(relative(repoRoot, f)).update(readFileSync(f));
   const cacheDir = join(repoRoot, '.cache/bicep-build');
   const cached = join(cacheDir, `main-${hash.digest('hex').slice(0, 16)}.json`);

@@ -56,6 +56,12 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 /** The cache the build makes is for the V8 of the node that ran it: this one. */
 const cacheName = `app.v8-${process.versions.v8}.cache`;
+/** The old-space sizes infra starts the worker with: the build makes a cache for each. */
+const oldSpaceSizes = Object.values(
+  (JSON.parse(readFileSync(join(root, 'infra/app/nodeHeap.json'), 'utf8')) as { oldSpaceMB: object })
+    .oldSpaceMB,
+) as number[];
+const oldSpaceCacheName = (mb: number) => `app.v8-${process.versions.v8}-old-space-${mb}.cache`;
 
 /**
  * Loads the package in `dir` as the worker would (its package.json main, `@azure/functions-core`
@@ -86,12 +92,20 @@ function loadPackage(
 }
 
 describe('the deployment bundle', () => {
-  it('is a package whose main is the entry point, with the bundle, its code cache, host.json and no dependencies', () => {
+  it('is a package whose main is the entry point, with the bundle, its code caches, host.json and no dependencies', () => {
     const pkg = JSON.parse(readFileSync(join(deploy, 'package.json'), 'utf8'));
     expect(pkg.main).toBe('index.js');
     expect(pkg.dependencies).toBeUndefined();
     expect(readdirSync(deploy).sort()).toEqual(
-      ['app.js', 'app.js.map', cacheName, 'host.json', 'index.js', 'package.json'].sort(),
+      [
+        'app.js',
+        'app.js.map',
+        cacheName,
+        ...oldSpaceSizes.map(oldSpaceCacheName),
+        'host.json',
+        'index.js',
+        'package.json',
+      ].sort(),
     );
     expect(JSON.parse(readFileSync(join(deploy, 'host.json'), 'utf8'))).toEqual(
       JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')),
@@ -146,6 +160,23 @@ describe('the deployment bundle', () => {
       expect(other.length).toBe(app.length);
       writeFileSync(join(dir, 'app.js'), other);
       expect(loadPackage(dir).codeCache).toBe('rejected');
+    });
+
+    it('uses its cache when node starts with the old-space size infra gives each instance memory', () => {
+      expect(oldSpaceSizes.length).toBeGreaterThan(0);
+      for (const mb of oldSpaceSizes) {
+        const loaded = loadPackage(dir, [`--max-old-space-size=${mb}`]);
+        expect({ mb, codeCache: loaded.codeCache, stderr: loaded.stderr }).toEqual({
+          mb,
+          codeCache: 'used',
+          stderr: '',
+        });
+      }
+      // A size the build made no cache for compiles the bundle, and says which caches there are.
+      const other = loadPackage(dir, ['--max-old-space-size=777']);
+      expect(other.codeCache).toBe('none');
+      expect(other.stderr).toContain('with --max-old-space-size=777');
+      expect(other.names.sort()).toEqual(expect.arrayContaining(registeredInSources().names));
     });
 
     it('still loads, compiling the bundle, when V8 refuses the cache (node started with other V8 flags)', () => {

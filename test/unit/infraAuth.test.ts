@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { describeCompiled, moduleTemplate, ofType, repoRoot } from '../helpers/bicep';
+import { type ArmTemplate, describeCompiled, moduleTemplate, ofType, repoRoot } from '../helpers/bicep';
 
 /**
  * App Service Authentication as deployed (the compiled authsettingsV2), the HTTP routes functions/
@@ -111,6 +111,15 @@ describe('the route table of docs/deploy.md', () => {
   });
 });
 
+/** The app settings of the function module: one ARM expression (a union of objects) when compiled. */
+function appSettingsOf(fn: ArmTemplate): string {
+  const value: unknown = ofType(fn, 'Microsoft.Web/sites/config').find((p) =>
+    p.resource.name.includes("'appsettings'"),
+  )?.resource.properties;
+  expect(typeof value).toBe('string');
+  return value as string;
+}
+
 describeCompiled('App Service Authentication (compiled)', (template) => {
   const fn = moduleTemplate(template, 'function');
   const auth = ofType(fn, 'Microsoft.Web/sites/config').find((p) =>
@@ -127,14 +136,6 @@ describeCompiled('App Service Authentication (compiled)', (template) => {
     login: { tokenStore: { enabled: boolean } };
   };
   const excluded = fn.variables?.unauthenticatedPaths as string[];
-  /** The app settings: one ARM expression (a union of objects) in the compiled template. */
-  const appSettings = (): string => {
-    const value: unknown = ofType(fn, 'Microsoft.Web/sites/config').find((p) =>
-      p.resource.name.includes("'appsettings'"),
-    )?.resource.properties;
-    expect(typeof value).toBe('string');
-    return value as string;
-  };
 
   it('is on and requires Entra sign-in for every path it does not exclude', () => {
     expect(props.platform.enabled).toBe(true);
@@ -195,13 +196,13 @@ describeCompiled('App Service Authentication (compiled)', (template) => {
   });
 
   it('proves the app to Entra with its identity, not a secret, and keeps no tokens', () => {
-    const settings = appSettings();
+    const settings = appSettingsOf(fn);
     expect(settings).toContain("'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID', parameters('identityClientId')");
     expect(props.login.tokenStore.enabled).toBe(false);
   });
 
   it('sets the viewer and operator groups from main.bicep parameters', () => {
-    const settings = appSettings();
+    const settings = appSettingsOf(fn);
     expect(settings).toContain("'WARDEN_VIEWER_GROUPS', parameters('viewerGroups')");
     expect(settings).toContain("'WARDEN_OPERATOR_GROUPS', parameters('operatorGroups')");
     expect(template.parameters?.viewerGroups).toMatchObject({ type: 'string', defaultValue: '' });
@@ -238,5 +239,28 @@ describeCompiled('the Flex Consumption instance (compiled)', (template) => {
       "[parameters('instanceMemoryMB')]",
     );
     expect(site.functionAppConfig.runtime).toEqual({ name: 'node', version: '22' });
+  });
+
+  it('starts the Node worker with an old space sized from the instance memory, for every size allowed', () => {
+    const fn = moduleTemplate(template, 'function');
+    const { oldSpaceMB } = JSON.parse(readFileSync(join(repoRoot, 'infra/app/nodeHeap.json'), 'utf8')) as {
+      oldSpaceMB: Record<string, number>;
+    };
+    const sizes = template.parameters?.instanceMemoryMB?.allowedValues as string[];
+    expect(Object.keys(oldSpaceMB).sort()).toEqual([...sizes].sort());
+    for (const size of sizes) {
+      // Below the instance memory, with room for the host, the young generation and buffers.
+      expect({ size, oldSpace: oldSpaceMB[size]! <= Number(size) / 2 }).toEqual({ size, oldSpace: true });
+    }
+    // The table the Bicep loaded is the file's, indexed by the instance memory the app is given.
+    const nodeOldSpace = fn.variables?.nodeOldSpaceMB as string;
+    const loaded = /^\[variables\('(\$fxv#\d+)'\)\[string\(parameters\('instanceMemoryMB'\)\)\]\]$/.exec(
+      nodeOldSpace,
+    )?.[1];
+    expect(loaded).toBeDefined();
+    expect(fn.variables?.[loaded!]).toEqual(oldSpaceMB);
+    expect(appSettingsOf(fn)).toContain(
+      "'languageWorkers__node__arguments', format('--max-old-space-size={0}', variables('nodeOldSpaceMB'))",
+    );
   });
 });
