@@ -7,6 +7,7 @@ import { QueueClient } from '@azure/storage-queue';
 import type { CallRecord, SimStats } from '../local/sim';
 import { SWEEP_QUEUE } from '../shared/store/sweepQueue';
 import { FLEET_ROWS } from '../shared/web/dashboard';
+import { INSTANCE_MB, INSTANCE_NODE_FLAGS } from './instance';
 import type { Figure } from './report';
 import { atLeast, atMost, figure, noGoal, percentile, ratioAtMost } from './report';
 import type { InvocationReport } from './scaleInvocation';
@@ -26,8 +27,6 @@ import { forkTracked } from './storageProcess';
 const SMALL = { clusters: 5_000, subscriptions: 20, regions: 10, pools: 3 };
 const LARGE = { clusters: 50_000, subscriptions: 500, regions: 12, pools: 3 };
 const LATENCY_MS = 20;
-/** The smallest Flex Consumption instance. */
-export const INSTANCE_MB = 512;
 /** Time per cluster at 50,000 may be at most this times the time per cluster at 5,000. */
 export const LINEAR_RATIO = 1.5;
 export const MAX_SWEEP_CALLS = 150;
@@ -96,7 +95,15 @@ export async function startSimProcess(spec: string): Promise<SimChild> {
 }
 
 /**
- * Runs one invocation in a fresh process with the app's settings for `env`. With
+ * The kinds that are one invocation of a Functions instance. They run with the node flags of the
+ * smallest instance; the others are the bench's baselines and clients (the whole sweep in one
+ * process, the dashboard reading every row, the release burst's client) and run with node's defaults.
+ */
+const INSTANCE_KINDS = new Set(['coordinator', 'shard', 'dashboard', 'runner', 'dispatcher']);
+
+/**
+ * Runs one invocation in a fresh process with the app's settings for `env` (and, for the kinds
+ * that are invocations of an instance, {@link INSTANCE_NODE_FLAGS}). With
  * WARDEN_BENCH_CPU_PROF=DIR (and WARDEN_BENCH_CPU_PROF_KINDS=kind,… to profile only some kinds), the
  * process writes a V8 CPU profile into DIR (`--cpu-prof`, which NODE_OPTIONS cannot carry).
  */
@@ -105,12 +112,16 @@ export function invoke(kind: string, env: NodeJS.ProcessEnv): Promise<Invocation
   const kinds = process.env.WARDEN_BENCH_CPU_PROF_KINDS?.split(',');
   const profile =
     profileDir !== undefined && profileDir !== '' && (kinds === undefined || kinds.includes(kind));
+  const flags = [
+    ...(INSTANCE_KINDS.has(kind) ? INSTANCE_NODE_FLAGS : []),
+    ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+  ];
   return new Promise((ok, fail) => {
     const child = forkTracked(
       resolve(__dirname, 'scaleInvocation.js'),
       [kind],
       { ...process.env, ...env },
-      profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined,
+      flags.length > 0 ? flags : undefined,
     );
     let report: InvocationReport | undefined;
     child.on('message', (m) => (report = m as InvocationReport));

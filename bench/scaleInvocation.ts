@@ -17,6 +17,7 @@ import { planSweptClusters } from '../shared/usecases/planSwept';
 import type { SweepDeps } from '../shared/usecases/sweepFleet';
 import { inProcessQueue, parseShardMessage, runShard, sweepFleet } from '../shared/usecases/sweepFleet';
 import { renderDashboard } from '../shared/web/dashboard';
+import { INSTANCE_NODE_FLAGS } from './instance';
 import { median, pool } from './report';
 import type { BurstDetail } from './scaleRelease';
 import { BURST_IN_FLIGHT, REDELIVERED, RELEASE } from './scaleRelease';
@@ -330,9 +331,12 @@ interface HostReport {
   readonly errors: readonly string[];
 }
 
-/** The burst's host in a child process (this module as `release-host`), with the environment of this one. */
+/**
+ * The burst's host in a child process (this module as `release-host`), with the environment of this
+ * one and the node flags of the smallest instance.
+ */
 async function startHostProcess(): Promise<{ url: string; close(): Promise<HostReport> }> {
-  const child = forkTracked(__filename, ['release-host'], process.env);
+  const child = forkTracked(__filename, ['release-host'], process.env, INSTANCE_NODE_FLAGS);
   const url = await new Promise<string>((resolveUrl, reject) => {
     child.once('message', (m) => resolveUrl((m as { url: string }).url));
     child.once('exit', (code) => reject(new Error(`the burst's host exited (${code ?? 'signal'})`)));
