@@ -115,8 +115,10 @@ type PlanEntity = {
   clusterIdLower: string;
   createdAt: string;
   updatedAt: string;
-  body: string;
-};
+} & BodyParts;
+
+/** A plan's JSON: `body`, and past what one property holds, `body1`, `body2`, … in order. */
+type BodyParts = { body: string } & { [part: `body${number}`]: string | undefined };
 
 type AuditEntity = {
   partitionKey: string;
@@ -141,8 +143,16 @@ const pointerRow = (c: PlanClass): string => `o:${c}`;
 
 /** Table Storage strings hold 32K UTF-16 characters. */
 const MAX_BODY = 31_000;
+/**
+ * Properties a plan's JSON may span: 8 × 31,000 characters is under 500 KB of the 1 MB an entity
+ * holds, with room for the other columns.
+ */
+const MAX_BODY_PARTS = 8;
 
-/** Keeps a plan's JSON inside one Table Storage property: long evidence and finding lists are cut first. */
+/**
+ * A plan's JSON, its long evidence and finding lists cut to 20 when it is over one property (what
+ * the pages show of them); whatever is still over is spread by {@link bodyParts}, never clipped.
+ */
 function planBody(plan: Plan): string {
   let body = JSON.stringify(plan);
   if (body.length > MAX_BODY && plan.evidence !== undefined) {
@@ -154,10 +164,30 @@ function planBody(plan: Plan): string {
   if (body.length > MAX_BODY) {
     body = JSON.stringify({ ...JSON.parse(body), findings: plan.findings.slice(0, 20) } as Plan);
   }
-  // A clipped JSON would not parse back: refuse to write rather than store a plan that cannot be read.
-  if (body.length > MAX_BODY)
-    throw new Error(`plan ${plan.id} is ${body.length} characters as JSON; the limit is ${MAX_BODY}`);
   return body;
+}
+
+/**
+ * `body` in properties of at most {@link MAX_BODY} characters, cut never inside a surrogate pair (a
+ * lone half is not a well-formed string to Table Storage). Plans are written whole ('Replace'), so a
+ * plan that shrinks leaves no part of a longer one behind.
+ */
+function bodyParts(planId: string, body: string): BodyParts {
+  const parts: string[] = [];
+  for (let start = 0; start < body.length;) {
+    let end = Math.min(start + MAX_BODY, body.length);
+    const last = body.charCodeAt(end - 1);
+    if (end < body.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+    parts.push(body.slice(start, end));
+    start = end;
+  }
+  // Would take an entity past its 1 MB: refuse to write rather than store a plan that cannot be read.
+  if (parts.length > MAX_BODY_PARTS)
+    throw new Error(
+      `plan ${planId} is ${body.length} characters as JSON; the limit is ${MAX_BODY * MAX_BODY_PARTS}`,
+    );
+  const [first = '', ...rest] = parts;
+  return Object.assign({ body: first }, ...rest.map((part, i) => ({ [`body${i + 1}`]: part }))) as BodyParts;
 }
 
 function toPlanEntity(plan: Plan): PlanEntity {
@@ -176,7 +206,7 @@ function toPlanEntity(plan: Plan): PlanEntity {
     clusterIdLower: plan.cluster.id.toLowerCase(),
     createdAt: plan.createdAt,
     updatedAt: plan.updatedAt,
-    body: planBody(plan),
+    ...bodyParts(plan.id, planBody(plan)),
   };
 }
 
@@ -217,7 +247,11 @@ function fromAuditEntity(a: AuditEntity): AuditEntry {
   };
 }
 
-const parsePlan = (e: { body: string }): Plan => JSON.parse(e.body) as Plan;
+function parsePlan(e: BodyParts): Plan {
+  let json = e.body;
+  for (let i = 1, part = e.body1; part !== undefined; part = e[`body${++i}`]) json += part;
+  return JSON.parse(json) as Plan;
+}
 
 const indexedRow = (row: PlanEntity): IndexedPlan => ({
   planId: row.planId,
