@@ -36,6 +36,8 @@ const ROWS_ONLY = odata`PartitionKey lt '~'`;
 const planIndex = (planId: string): string => `~plan-${encodeURIComponent(planId)}`;
 /** Open batches (see shared/notify/batching.ts): row key `{window end ISO}|{recipient hash}`. */
 const BATCHES_PARTITION = '~batches';
+/** The rows of a batch: one entry each (row key the row's id), written before the row. */
+const batchMembers = (batch: string): string => `~in-${batch}`;
 /** A batch is closed this long after its window ends, so a notice enqueued at the boundary is in it. */
 const BATCH_GRACE_MS = 60_000;
 const INTENT_END = `${INTENT_ROW_PREFIX}~`;
@@ -49,8 +51,8 @@ const dueEntryKey = (dueAt: string, id: string): string => `${dueAt}|${id}`;
  * entry is written just before its row, so by then the row's own write has landed.
  */
 const DUE_ENTRY_GRACE_MS = 5 * 60_000;
-/** Rows read by key at once while the due entries are read. */
-const DUE_READS_AT_ONCE = 25;
+/** Rows read (or entries deleted) by key at once, for the due entries or a batch's members. */
+const ROW_READS_AT_ONCE = 25;
 
 /** A delivery row as stored, with the ETag of the read that produced it. */
 export interface OutboxRow extends OutboxEntry {
@@ -103,6 +105,8 @@ export interface OpenBatch {
   readonly channel: Channel;
   readonly to: string;
   readonly windowEnd: string;
+  /** Whether its rows have member entries (batches opened before they existed have none). */
+  readonly members: boolean;
 }
 
 interface IntentEntity {
@@ -269,9 +273,12 @@ export class TableOutbox implements Outbox {
           channel: delivery.channel,
           to: delivery.to,
           windowEnd,
+          members: true,
         },
         'Replace',
       );
+    // The batch's member entry before the row, so closing the batch reads its rows and no others.
+    if (batch !== undefined) await createOnce(client, { partitionKey: batchMembers(batch), rowKey: id });
     // The due entry before the row, so a row that waits to be sent is never without one.
     if (entity.dueKey !== undefined)
       await createOnce(client, { partitionKey: DUE_PARTITION, rowKey: entity.dueKey });
@@ -298,7 +305,7 @@ export class TableOutbox implements Outbox {
   async dueBatches(now: Date): Promise<OpenBatch[]> {
     const client = await this.table();
     const before = new Date(now.getTime() - BATCH_GRACE_MS).toISOString();
-    const rows = await listAll<{ channel: string; to: string; windowEnd: string }>(
+    const rows = await listAll<{ channel: string; to: string; windowEnd: string; members?: boolean }>(
       client,
       odata`PartitionKey eq ${BATCHES_PARTITION} and RowKey lt ${before}`,
     );
@@ -307,7 +314,37 @@ export class TableOutbox implements Outbox {
       channel: r.channel as Channel,
       to: r.to,
       windowEnd: r.windowEnd,
+      members: r.members === true,
     }));
+  }
+
+  /**
+   * The rows waiting in a batch, and the member entries read: those entries' rows (read by key), or,
+   * for a batch opened before member entries existed, a query of the whole outbox.
+   */
+  private async batchRows(
+    client: TableClient,
+    batch: OpenBatch,
+  ): Promise<{ rows: OutboxRow[]; members: string[] }> {
+    if (!batch.members) {
+      const filter = `${ROWS_ONLY} and ${odata`status eq 'batched' and batch eq ${batch.id}`}`;
+      const rows = (await listAll<RowEntity>(client, filter)).map((e) => toEntry(e));
+      return { rows, members: [] };
+    }
+    const ids = (
+      await listAll<{ rowKey?: string }>(client, odata`PartitionKey eq ${batchMembers(batch.id)}`, ['RowKey'])
+    ).map((e) => e.rowKey ?? '');
+    const rows: OutboxRow[] = [];
+    for (let i = 0; i < ids.length; i += ROW_READS_AT_ONCE) {
+      const read = await Promise.all(
+        ids
+          .slice(i, i + ROW_READS_AT_ONCE)
+          .map((id) => getOrUndefined<RowEntity>(client, id.slice(0, 2), id)),
+      );
+      for (const e of read)
+        if (e !== undefined && e.status === 'batched' && e.batch === batch.id) rows.push(toEntry(e));
+    }
+    return { rows, members: ids };
   }
 
   /**
@@ -317,12 +354,7 @@ export class TableOutbox implements Outbox {
    */
   async closeBatch(batch: OpenBatch, now: Date): Promise<number> {
     const client = await this.table();
-    const rows = (
-      await listAll<RowEntity>(
-        client,
-        `${ROWS_ONLY} and ${odata`status eq 'batched' and batch eq ${batch.id}`}`,
-      )
-    ).map((e) => toEntry(e as RowEntity & { etag: string }));
+    const { rows, members } = await this.batchRows(client, batch);
     if (rows.length > 0) {
       const ids = rows.map((r) => r.id).sort();
       const key = `batch:${batch.id}:${createHash('sha256').update(ids.join(',')).digest('hex').slice(0, 16)}`;
@@ -344,6 +376,13 @@ export class TableOutbox implements Outbox {
       }
       this.afterEnqueue?.();
     }
+    // The members after the rows are marked, the batch last: a close cut short is repeated whole.
+    for (let i = 0; i < members.length; i += ROW_READS_AT_ONCE)
+      await Promise.all(
+        members
+          .slice(i, i + ROW_READS_AT_ONCE)
+          .map((id) => deleteIfThere(client, batchMembers(batch.id), id)),
+      );
     await deleteIfThere(client, BATCHES_PARTITION, batch.id);
     return rows.length;
   }
@@ -514,8 +553,8 @@ export class TableOutbox implements Outbox {
       },
     });
     for await (const page of entries.byPage({ maxPageSize: 1000 })) {
-      for (let i = 0; i < page.length && out.size < limit; i += DUE_READS_AT_ONCE)
-        await Promise.all(page.slice(i, i + DUE_READS_AT_ONCE).map((e) => take(e.rowKey ?? '')));
+      for (let i = 0; i < page.length && out.size < limit; i += ROW_READS_AT_ONCE)
+        await Promise.all(page.slice(i, i + ROW_READS_AT_ONCE).map((e) => take(e.rowKey ?? '')));
       if (out.size >= limit) break;
     }
     if (options.full === true) {

@@ -1,8 +1,11 @@
+import { odata } from '@azure/data-tables';
+
 import type { Notice } from '../../shared/domain/notice';
 import type { ChannelSender } from '../../shared/notify/channels';
 import { ThrottledError } from '../../shared/notify/channels';
 import type { Delivery } from '../../shared/notify/outbox';
-import { TableOutbox } from '../../shared/store/outboxStore';
+import { OUTBOX_TABLE, TableOutbox } from '../../shared/store/outboxStore';
+import { listAll } from '../../shared/store/tables';
 import { DEFAULT_DISPATCH, dispatchNotifications } from '../../shared/usecases/dispatchNotifications';
 import { sampleNotice } from '../helpers/notices';
 import { testTables } from '../helpers/storage';
@@ -165,4 +168,50 @@ it('spends a short sending rate on approval requests and failures before informa
     'plan-failed',
     'plan-succeeded',
   ]);
+});
+
+it('closes a batch from its member entries, and one opened before they existed from the whole outbox', async () => {
+  const tables = testTables();
+  const outbox = new TableOutbox(
+    tables,
+    () => [{ channel: 'email', to: 'payments@contoso.example' }],
+    undefined,
+    undefined,
+    WINDOW,
+  );
+  const client = await tables.table(OUTBOX_TABLE);
+  const partition = async (pk: string) =>
+    (await listAll<{ rowKey?: string }>(client, odata`PartitionKey eq ${pk}`)).map((e) => e.rowKey);
+
+  await outbox.enqueue(owners(3, 'plan-scheduled', 0), at(0));
+  const [batch] = await outbox.dueBatches(at(16));
+  expect(batch).toMatchObject({ channel: 'email', to: 'payments@contoso.example', members: true });
+  const members = await partition(`~in-${batch!.id}`);
+  expect(members).toHaveLength(3);
+  // An entry naming no row (its enqueue died before the row) is dropped with the others.
+  await client.createEntity({ partitionKey: `~in-${batch!.id}`, rowKey: 'ffghost' });
+  expect(await outbox.closeBatch(batch!, at(16))).toBe(3);
+  expect(await partition(`~in-${batch!.id}`)).toEqual([]);
+  expect(await outbox.dueBatches(at(16))).toEqual([]);
+  const closed = (await outbox.list({ limit: 50 })).filter((r) => members.includes(r.id));
+  expect(closed.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
+
+  // As a batch an earlier version opened: no member entries, and no `members` on the batch.
+  await outbox.enqueue(owners(2, 'plan-started', 20), at(20));
+  const [old] = await outbox.dueBatches(at(31));
+  for (const id of await partition(`~in-${old!.id}`)) await client.deleteEntity(`~in-${old!.id}`, id ?? '');
+  await client.upsertEntity(
+    {
+      partitionKey: '~batches',
+      rowKey: old!.id,
+      channel: old!.channel,
+      to: old!.to,
+      windowEnd: old!.windowEnd,
+    },
+    'Replace',
+  );
+  const [legacy] = await outbox.dueBatches(at(31));
+  expect(legacy).toMatchObject({ id: old!.id, members: false });
+  expect(await outbox.closeBatch(legacy!, at(31))).toBe(2);
+  expect(await outbox.dueBatches(at(31))).toEqual([]);
 });
